@@ -1,0 +1,28 @@
+# Front door to the CMake build. `make run` and `make test` are all a fresh Debian 12
+# machine needs; both install missing packages first (.ci/deps).
+BUILD_DIR ?= build
+BUILD_TYPE ?= Release
+JOBS ?= $(shell nproc)
+CONF ?= conf/shoal.yaml
+
+.PHONY: all deps build run test clean
+
+all: build
+
+deps:
+	@bash .ci/deps
+
+$(BUILD_DIR)/CMakeCache.txt:
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+
+build: $(BUILD_DIR)/CMakeCache.txt
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: deps build
+	./$(BUILD_DIR)/shoal -c $(CONF)
+
+test: deps build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,122 @@
+// Config: the typed form of shoal.yaml (schema in DESIGN.md). Built by loader.cpp, read-only
+// afterwards; the master, workers and HTTP layer all take what they need from it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "config/address.hpp"
+
+namespace shoal {
+
+using Millis = std::chrono::milliseconds;
+
+// Where a YAML node came from, for errors reported after loading (e.g. by the master).
+struct SourceMark {
+  int line = 0;  // 1-based; 0 = unknown
+  int column = 0;
+};
+
+enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError, kCritical, kOff };
+
+struct ErrorLogConfig {
+  std::string path = "stderr";  // "stderr" or a file path
+  LogLevel level = LogLevel::kInfo;
+};
+
+enum class AccessLogFormat { kCombined, kCommon };
+
+struct AccessLogConfig {
+  std::string path = "off";  // "off", "stdout", "stderr" or a file path
+  AccessLogFormat format = AccessLogFormat::kCombined;
+};
+
+struct LogConfig {
+  ErrorLogConfig error;
+  AccessLogConfig access;
+};
+
+struct Limits {
+  int max_connections = 10000;  // per worker
+  Millis header_timeout{10'000};
+  Millis keepalive_timeout{75'000};
+  Millis send_timeout{60'000};  // a response that makes no progress this long is dropped
+  std::uint64_t max_header_bytes = 16 * 1024;
+  std::uint64_t max_body_bytes = 1024 * 1024;
+};
+
+struct HelpersConfig {
+  int count = 2;
+  int queue = 128;
+  Millis timeout{30'000};
+  int nice = 10;
+};
+
+// Route handlers. Exactly one per route.
+struct ReturnAction {
+  int status = 200;
+  std::string body;
+  std::string location;  // empty = none
+  std::string content_type = "text/plain";
+};
+
+struct StaticAction {
+  std::string root;  // absolute; the request path is appended to it, as nginx's `root` does
+  std::vector<std::string> index{"index.html"};
+};
+
+enum class JobKind { kBurn, kSleep };
+
+struct JobAction {
+  JobKind builtin = JobKind::kSleep;
+  Millis duration{0};
+};
+
+struct CgiAction {
+  std::string root;  // absolute
+};
+
+using RouteAction = std::variant<ReturnAction, StaticAction, JobAction, CgiAction>;
+
+struct Route {
+  std::string match;  // a path prefix, matched on segment boundaries
+  RouteAction action;
+  SourceMark mark;
+};
+
+struct ServerConfig {
+  std::vector<ListenAddress> listen;
+  std::vector<std::string> server_names;  // lower case; "*.example.com" matches subdomains
+  std::vector<Route> routes;
+  SourceMark mark;
+};
+
+struct Config {
+  std::string path;  // the file this was read from
+  std::string dir;   // its directory: relative paths resolve against it
+  int workers = 0;   // resolved: "auto" becomes the CPUs in the affinity mask
+  bool workers_auto = true;
+  std::optional<std::string> user;
+  std::optional<std::string> group;
+  std::string pid_file;  // empty = none
+  Millis shutdown_timeout{30'000};
+  std::string mime_types;  // absolute path; empty = built-in default type only
+  std::string default_type = "application/octet-stream";
+  LogConfig log;
+  Limits limits;
+  HelpersConfig helpers;
+  std::vector<ServerConfig> servers;
+};
+
+// Every distinct listen address of the config, in order of first appearance.
+std::vector<ListenAddress> distinct_listen_addresses(const Config& config);
+
+// Number of CPUs this process may run on (sched_getaffinity), at least 1.
+int available_cpus();
+
+}  // namespace shoal

@@ -1,0 +1,540 @@
+// Config loader: walks the YAML tree with yaml-cpp, checks every key against the schema in
+// DESIGN.md, converts units and paths, and records each problem with its line and column.
+#include "config/loader.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "config/units.hpp"
+
+namespace shoal {
+
+std::string ConfigError::to_string() const {
+  if (line == 0) return file + ": " + message;
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+}
+
+namespace {
+
+std::string join_errors(const std::vector<ConfigError>& errors) {
+  std::string out;
+  for (const auto& e : errors) {
+    if (!out.empty()) out += "\n";
+    out += e.to_string();
+  }
+  return out;
+}
+
+std::string join(std::initializer_list<std::string_view> words) {
+  std::string out;
+  for (auto w : words) {
+    if (!out.empty()) out += ", ";
+    out += w;
+  }
+  return out;
+}
+
+const char* type_name(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Null:
+      return "nothing";
+    default:
+      return "a scalar";
+  }
+}
+
+// One pass over one document; errors accumulate instead of stopping at the first.
+class Loader {
+ public:
+  explicit Loader(std::string path) : file_(std::move(path)) {
+    std::filesystem::path p(file_);
+    dir_ = std::filesystem::absolute(p).parent_path().lexically_normal().string();
+  }
+
+  Config load(std::string_view text) {
+    YAML::Node root;
+    try {
+      root = YAML::Load(std::string(text));
+    } catch (const YAML::ParserException& e) {
+      errors_.push_back({file_, e.mark.line + 1, e.mark.column + 1, e.msg});
+      throw ConfigErrors(errors_);
+    }
+    Config config;
+    config.path = file_;
+    config.dir = dir_;
+    if (!root.IsMap()) {
+      if (root.IsNull()) {
+        errors_.push_back({file_, 0, 0, "the configuration is empty"});
+      } else {
+        error(root, std::string("expected a mapping at the top level, got ") + type_name(root));
+      }
+      throw ConfigErrors(errors_);
+    }
+    top_level(root, config);
+    if (!errors_.empty()) throw ConfigErrors(errors_);
+    return config;
+  }
+
+ private:
+  void error(const YAML::Node& node, std::string message) {
+    auto mark = node.Mark();
+    errors_.push_back({file_, mark.line + 1, mark.column + 1, std::move(message)});
+  }
+
+  SourceMark mark_of(const YAML::Node& node) {
+    return {node.Mark().line + 1, node.Mark().column + 1};
+  }
+
+  // Reports unknown and duplicate keys; returns false if `node` is not a mapping.
+  bool check_map(const YAML::Node& node, std::string_view where,
+                 std::initializer_list<std::string_view> allowed) {
+    if (!node.IsMap()) {
+      error(node, std::string(where) + ": expected a mapping, got " + type_name(node));
+      return false;
+    }
+    std::set<std::string> seen;
+    for (const auto& kv : node) {
+      const auto key = kv.first.as<std::string>("");
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        error(kv.first, "unknown key \"" + key + "\" in " + std::string(where) +
+                            "; expected one of: " + join(allowed));
+      } else if (!seen.insert(key).second) {
+        error(kv.first, "duplicate key \"" + key + "\" in " + std::string(where));
+      }
+    }
+    return true;
+  }
+
+  std::optional<std::string> scalar(const YAML::Node& node, std::string_view what) {
+    if (!node.IsScalar()) {
+      error(node, std::string(what) + ": expected a scalar, got " + type_name(node));
+      return std::nullopt;
+    }
+    return node.Scalar();
+  }
+
+  std::optional<std::int64_t> integer(const YAML::Node& node, std::string_view what,
+                                      std::int64_t min, std::int64_t max) {
+    auto text = scalar(node, what);
+    if (!text) return std::nullopt;
+    std::int64_t value = 0;
+    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+    if (ec != std::errc() || end != text->data() + text->size() || value < min || value > max) {
+      error(node, std::string(what) + ": expected an integer from " + std::to_string(min) +
+                      " to " + std::to_string(max) + ", got \"" + *text + "\"");
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  std::optional<Millis> duration(const YAML::Node& node, std::string_view what) {
+    auto text = scalar(node, what);
+    if (!text) return std::nullopt;
+    auto d = parse_duration(*text);
+    if (!d) {
+      error(node, std::string(what) + ": expected a duration such as 500ms, 30s, 5m or 1h, got \"" +
+                      *text + "\"");
+    }
+    return d;
+  }
+
+  std::optional<std::uint64_t> size(const YAML::Node& node, std::string_view what) {
+    auto text = scalar(node, what);
+    if (!text) return std::nullopt;
+    auto s = parse_size(*text);
+    if (!s) {
+      error(node,
+            std::string(what) + ": expected a size such as 512, 16k or 1m, got \"" + *text + "\"");
+    }
+    return s;
+  }
+
+  // A scalar or a list of scalars.
+  std::vector<std::string> string_list(const YAML::Node& node, std::string_view what) {
+    std::vector<std::string> out;
+    if (node.IsScalar()) {
+      out.push_back(node.Scalar());
+    } else if (node.IsSequence()) {
+      for (const auto& item : node) {
+        if (auto s = scalar(item, what)) out.push_back(*s);
+      }
+    } else {
+      error(node, std::string(what) + ": expected a string or a list of strings, got " +
+                      type_name(node));
+    }
+    return out;
+  }
+
+  std::string resolve(const std::string& path) const {
+    std::filesystem::path p(path);
+    if (p.is_relative()) p = std::filesystem::path(dir_) / p;
+    return p.lexically_normal().string();
+  }
+
+  std::optional<std::string> directory(const YAML::Node& node, std::string_view what) {
+    auto text = scalar(node, what);
+    if (!text) return std::nullopt;
+    auto path = resolve(*text);
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+      error(node, std::string(what) + ": " + path + ": " + std::strerror(errno));
+      return std::nullopt;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+      error(node, std::string(what) + ": " + path + " is not a directory");
+      return std::nullopt;
+    }
+    return path;
+  }
+
+  void top_level(const YAML::Node& root, Config& config) {
+    check_map(root, "the top level",
+              {"workers", "user", "group", "pid_file", "shutdown_timeout", "mime_types",
+               "default_type", "log", "limits", "helpers", "servers"});
+    if (auto n = root["workers"]) workers(n, config);
+    if (config.workers_auto) config.workers = available_cpus();
+    if (auto n = root["user"]) config.user = scalar(n, "user");
+    if (auto n = root["group"]) config.group = scalar(n, "group");
+    if (auto n = root["pid_file"]) {
+      if (auto s = scalar(n, "pid_file")) config.pid_file = resolve(*s);
+    }
+    if (auto n = root["shutdown_timeout"]) {
+      if (auto d = duration(n, "shutdown_timeout")) config.shutdown_timeout = *d;
+    }
+    if (auto n = root["mime_types"]) {
+      if (auto s = scalar(n, "mime_types")) {
+        config.mime_types = resolve(*s);
+        if (::access(config.mime_types.c_str(), R_OK) != 0) {
+          error(n, "mime_types: cannot read " + config.mime_types + ": " + std::strerror(errno));
+        }
+      }
+    } else if (auto beside = resolve("mime.types"); ::access(beside.c_str(), R_OK) == 0) {
+      config.mime_types = beside;
+    }
+    if (auto n = root["default_type"]) {
+      if (auto s = scalar(n, "default_type")) config.default_type = *s;
+    }
+    if (auto n = root["log"]) log(n, config.log);
+    if (auto n = root["limits"]) limits(n, config.limits);
+    if (auto n = root["helpers"]) helpers(n, config.helpers);
+    if (auto n = root["servers"]) {
+      servers(n, config);
+    } else {
+      error(root, "missing \"servers\": expected a list of servers with listen and routes");
+    }
+  }
+
+  void workers(const YAML::Node& node, Config& config) {
+    if (node.IsScalar() && node.Scalar() == "auto") return;
+    if (auto n = integer(node, "workers (or \"auto\")", 1, 1024)) {
+      config.workers = static_cast<int>(*n);
+      config.workers_auto = false;
+    }
+  }
+
+  void log(const YAML::Node& node, LogConfig& log) {
+    if (!check_map(node, "log", {"error", "access"})) return;
+    if (auto e = node["error"]; e && check_map(e, "log.error", {"path", "level"})) {
+      if (auto p = e["path"]) {
+        if (auto s = scalar(p, "log.error.path")) log.error.path = s == "stderr" ? *s : resolve(*s);
+      }
+      if (auto l = e["level"]) {
+        static const std::pair<std::string_view, LogLevel> kLevels[] = {
+            {"trace", LogLevel::kTrace}, {"debug", LogLevel::kDebug},
+            {"info", LogLevel::kInfo},   {"warn", LogLevel::kWarn},
+            {"error", LogLevel::kError}, {"critical", LogLevel::kCritical},
+            {"off", LogLevel::kOff}};
+        if (auto s = scalar(l, "log.error.level")) {
+          auto it = std::find_if(std::begin(kLevels), std::end(kLevels),
+                                 [&](const auto& kv) { return kv.first == *s; });
+          if (it == std::end(kLevels)) {
+            error(l, "log.error.level: expected one of trace, debug, info, warn, error, "
+                     "critical, off, got \"" + *s + "\"");
+          } else {
+            log.error.level = it->second;
+          }
+        }
+      }
+    }
+    if (auto a = node["access"]; a && check_map(a, "log.access", {"path", "format"})) {
+      if (auto p = a["path"]) {
+        if (auto s = scalar(p, "log.access.path")) {
+          log.access.path = (*s == "off" || *s == "stdout" || *s == "stderr") ? *s : resolve(*s);
+        }
+      }
+      if (auto f = a["format"]) {
+        if (auto s = scalar(f, "log.access.format")) {
+          if (*s == "combined") {
+            log.access.format = AccessLogFormat::kCombined;
+          } else if (*s == "common") {
+            log.access.format = AccessLogFormat::kCommon;
+          } else {
+            error(f, "log.access.format: expected combined or common, got \"" + *s + "\"");
+          }
+        }
+      }
+    }
+  }
+
+  void limits(const YAML::Node& node, Limits& limits) {
+    if (!check_map(node, "limits",
+                   {"max_connections", "header_timeout", "keepalive_timeout", "send_timeout",
+                    "max_header_bytes", "max_body_bytes"})) {
+      return;
+    }
+    if (auto n = node["max_connections"]) {
+      if (auto v = integer(n, "limits.max_connections", 1, 1'000'000)) {
+        limits.max_connections = static_cast<int>(*v);
+      }
+    }
+    if (auto n = node["header_timeout"]) {
+      if (auto d = duration(n, "limits.header_timeout")) limits.header_timeout = *d;
+    }
+    if (auto n = node["keepalive_timeout"]) {
+      if (auto d = duration(n, "limits.keepalive_timeout")) limits.keepalive_timeout = *d;
+    }
+    if (auto n = node["send_timeout"]) {
+      if (auto d = duration(n, "limits.send_timeout")) limits.send_timeout = *d;
+    }
+    if (auto n = node["max_header_bytes"]) {
+      if (auto s = size(n, "limits.max_header_bytes")) {
+        if (*s < 1024 || *s > 1024 * 1024) {
+          error(n, "limits.max_header_bytes: expected a size from 1k to 1m");
+        } else {
+          limits.max_header_bytes = *s;
+        }
+      }
+    }
+    if (auto n = node["max_body_bytes"]) {
+      if (auto s = size(n, "limits.max_body_bytes")) limits.max_body_bytes = *s;
+    }
+  }
+
+  void helpers(const YAML::Node& node, HelpersConfig& helpers) {
+    if (!check_map(node, "helpers", {"count", "queue", "timeout", "nice"})) return;
+    if (auto n = node["count"]) {
+      if (auto v = integer(n, "helpers.count", 0, 256)) helpers.count = static_cast<int>(*v);
+    }
+    if (auto n = node["queue"]) {
+      if (auto v = integer(n, "helpers.queue", 0, 1'000'000)) helpers.queue = static_cast<int>(*v);
+    }
+    if (auto n = node["timeout"]) {
+      if (auto d = duration(n, "helpers.timeout")) helpers.timeout = *d;
+    }
+    if (auto n = node["nice"]) {
+      if (auto v = integer(n, "helpers.nice", 0, 19)) helpers.nice = static_cast<int>(*v);
+    }
+  }
+
+  void servers(const YAML::Node& node, Config& config) {
+    if (!node.IsSequence() || node.size() == 0) {
+      error(node, "servers: expected a list of at least one server");
+      return;
+    }
+    // (listen address, server name) pairs already taken, for the duplicate check.
+    std::set<std::pair<std::string, std::string>> taken;
+    for (const auto& item : node) {
+      ServerConfig server;
+      server.mark = mark_of(item);
+      if (!check_map(item, "a server", {"listen", "server_names", "routes"})) continue;
+      if (auto n = item["listen"]) {
+        for (const auto& text : string_list(n, "listen")) {
+          std::string why;
+          if (auto address = parse_listen_address(text, why)) {
+            server.listen.push_back(*address);
+          } else {
+            error(n, "listen: bad address \"" + text + "\": " + why);
+          }
+        }
+      } else {
+        error(item, "server: missing \"listen\": expected an address such as 127.0.0.1:8080");
+      }
+      if (auto n = item["server_names"]) {
+        for (auto name : string_list(n, "server_names")) {
+          std::transform(name.begin(), name.end(), name.begin(),
+                         [](unsigned char c) { return std::tolower(c); });
+          server.server_names.push_back(std::move(name));
+        }
+      }
+      auto names = server.server_names;
+      if (names.empty()) names.push_back("");  // a server without names: the address's default
+      for (const auto& address : server.listen) {
+        for (const auto& name : names) {
+          if (!taken.insert({address.text, name}).second) {
+            auto where = item["server_names"] ? item["server_names"] : item["listen"];
+            error(where, "duplicate server: " + address.text +
+                             (name.empty() ? " already has a server without server_names"
+                                           : " already has a server named \"" + name + "\""));
+          }
+        }
+      }
+      if (auto n = item["routes"]) {
+        routes(n, server);
+      } else {
+        error(item, "server: missing \"routes\": expected a list of routes");
+      }
+      config.servers.push_back(std::move(server));
+    }
+  }
+
+  void routes(const YAML::Node& node, ServerConfig& server) {
+    if (!node.IsSequence() || node.size() == 0) {
+      error(node, "routes: expected a list of at least one route");
+      return;
+    }
+    for (const auto& item : node) {
+      if (!check_map(item, "a route", {"match", "return", "static", "job", "cgi"})) continue;
+      Route route;
+      route.mark = mark_of(item);
+      if (auto n = item["match"]) {
+        if (auto s = scalar(n, "match")) {
+          if (s->empty() || s->front() != '/') {
+            error(n, "match: expected a path prefix starting with \"/\", got \"" + *s + "\"");
+          } else {
+            route.match = *s;
+            for (const auto& other : server.routes) {
+              if (other.match == route.match) {
+                error(n, "duplicate route \"" + route.match + "\" in this server");
+              }
+            }
+          }
+        }
+      } else {
+        error(item, "route: missing \"match\": expected a path prefix such as /");
+      }
+      int handlers = 0;
+      for (const char* key : {"return", "static", "job", "cgi"}) handlers += item[key] ? 1 : 0;
+      if (handlers == 0) {
+        error(item, "route \"" + route.match +
+                        "\" has no handler: expected one of return, static, job, cgi");
+        continue;
+      }
+      if (handlers > 1) {
+        error(item, "route \"" + route.match +
+                        "\" has more than one handler: expected one of return, static, job, cgi");
+        continue;
+      }
+      if (auto n = item["return"]) {
+        route.action = return_action(n);
+      } else if (auto s = item["static"]) {
+        route.action = static_action(s);
+      } else if (auto j = item["job"]) {
+        route.action = job_action(j);
+        error(j, "job: helper processes are not part of this build yet; use return or static");
+      } else if (auto c = item["cgi"]) {
+        route.action = cgi_action(c);
+        error(c, "cgi: helper processes are not part of this build yet; use return or static");
+      }
+      server.routes.push_back(std::move(route));
+    }
+  }
+
+  ReturnAction return_action(const YAML::Node& node) {
+    ReturnAction action;
+    if (!check_map(node, "return", {"status", "body", "location", "content_type"})) return action;
+    if (auto n = node["status"]) {
+      if (auto v = integer(n, "return.status", 100, 599)) action.status = static_cast<int>(*v);
+    }
+    if (auto n = node["body"]) {
+      if (auto s = scalar(n, "return.body")) action.body = *s;
+    }
+    if (auto n = node["location"]) {
+      if (auto s = scalar(n, "return.location")) action.location = *s;
+    }
+    if (auto n = node["content_type"]) {
+      if (auto s = scalar(n, "return.content_type")) action.content_type = *s;
+    }
+    return action;
+  }
+
+  StaticAction static_action(const YAML::Node& node) {
+    StaticAction action;
+    if (!check_map(node, "static", {"root", "index"})) return action;
+    if (auto n = node["root"]) {
+      if (auto dir = directory(n, "static.root")) action.root = *dir;
+    } else {
+      error(node, "static: missing \"root\": expected a directory");
+    }
+    if (auto n = node["index"]) {
+      action.index = string_list(n, "static.index");
+      for (const auto& name : action.index) {
+        if (name.empty() || name.find('/') != std::string::npos) {
+          error(n, "static.index: expected file names without \"/\", got \"" + name + "\"");
+        }
+      }
+    }
+    return action;
+  }
+
+  JobAction job_action(const YAML::Node& node) {
+    JobAction action;
+    if (!check_map(node, "job", {"builtin", "ms"})) return action;
+    if (auto n = node["builtin"]) {
+      if (auto s = scalar(n, "job.builtin")) {
+        if (*s == "burn") {
+          action.builtin = JobKind::kBurn;
+        } else if (*s == "sleep") {
+          action.builtin = JobKind::kSleep;
+        } else {
+          error(n, "job.builtin: expected burn or sleep, got \"" + *s + "\"");
+        }
+      }
+    } else {
+      error(node, "job: missing \"builtin\": expected burn or sleep");
+    }
+    if (auto n = node["ms"]) {
+      if (auto v = integer(n, "job.ms", 0, 3'600'000)) action.duration = Millis(*v);
+    }
+    return action;
+  }
+
+  CgiAction cgi_action(const YAML::Node& node) {
+    CgiAction action;
+    if (!check_map(node, "cgi", {"root"})) return action;
+    if (auto n = node["root"]) {
+      if (auto dir = directory(n, "cgi.root")) action.root = *dir;
+    } else {
+      error(node, "cgi: missing \"root\": expected a directory of CGI programs");
+    }
+    return action;
+  }
+
+  std::string file_;
+  std::string dir_;
+  std::vector<ConfigError> errors_;
+};
+
+}  // namespace
+
+ConfigErrors::ConfigErrors(std::vector<ConfigError> errors)
+    : StartupError(join_errors(errors)), errors_(std::move(errors)) {}
+
+Config load_config_from_string(std::string_view yaml, const std::string& path) {
+  return Loader(path).load(yaml);
+}
+
+Config load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw ConfigErrors({{path, 0, 0, std::string("cannot open: ") + std::strerror(errno)}});
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return load_config_from_string(buffer.str(), path);
+}
+
+}  // namespace shoal

@@ -1,0 +1,38 @@
+// Loads shoal.yaml into a Config, collecting every error with file:line:col.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+#include "util/syscall.hpp"
+
+namespace shoal {
+
+struct ConfigError {
+  std::string file;
+  int line = 0;  // 1-based; 0 when the error is about the whole file
+  int column = 0;
+  std::string message;
+
+  std::string to_string() const;  // "file:line:col: message"
+};
+
+// Thrown by load_config with every error found, in file order.
+class ConfigErrors : public StartupError {
+ public:
+  explicit ConfigErrors(std::vector<ConfigError> errors);
+  const std::vector<ConfigError>& errors() const { return errors_; }
+
+ private:
+  std::vector<ConfigError> errors_;
+};
+
+// Reads and validates the file at `path`. Throws ConfigErrors.
+Config load_config(const std::string& path);
+
+// Same, from text already in memory; `path` names it in errors and anchors relative paths.
+Config load_config_from_string(std::string_view yaml, const std::string& path);
+
+}  // namespace shoal

@@ -1,0 +1,39 @@
+// Reply: what a handler answers (status, headers, body from memory or from a file), and how
+// its head is written on the wire. The worker's Connection sends it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "util/unique_fd.hpp"
+
+namespace shoal::http {
+
+struct Reply {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;  // besides the ones below
+  std::string body;        // in-memory content, unless `file` is set
+  UniqueFd file;           // content read from this file, sent with sendfile
+  std::uint64_t file_offset = 0;
+  std::uint64_t content_length = 0;  // length of the content, also for HEAD
+  bool send_body = true;             // false for HEAD: the head describes content not sent
+  bool close = false;                // close the connection after this reply
+
+  void set_body(std::string text, std::string content_type);
+};
+
+struct WireOptions {
+  bool keep_alive = true;
+  std::string_view date;
+};
+
+// Status line and headers, with Date, Server, Content-Length and Connection, ending in CRLF.
+std::string serialize_head(const Reply& reply, const WireOptions& options);
+
+// An HTML page for an error or redirect status, as servers conventionally send.
+Reply error_reply(int status);
+
+}  // namespace shoal::http

@@ -1,0 +1,34 @@
+// Request: the head of one HTTP request as the parser assembled it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace shoal::http {
+
+struct Header {
+  std::string name;  // as received
+  std::string value;
+};
+
+struct Request {
+  std::string method;
+  int http_major = 1;
+  int http_minor = 1;
+  std::string target;  // as received
+  std::vector<Header> headers;
+  bool keep_alive = true;         // after this request, per version and Connection
+  bool has_body = false;          // Content-Length > 0 or chunked
+  std::uint64_t body_bytes = 0;   // received so far
+
+  // The first header with this name (case-insensitive), or nullptr.
+  const std::string* header(std::string_view name) const;
+  size_t header_count(std::string_view name) const;
+  void clear();
+};
+
+bool iequals(std::string_view a, std::string_view b);
+
+}  // namespace shoal::http

@@ -1,0 +1,68 @@
+// RequestParser: llhttp wrapped for a server connection. It assembles the request head,
+// enforces the size limits, counts the body, and stops after the head and after each complete
+// message so that pipelined requests are answered one at a time, in order.
+#pragma once
+
+#include <llhttp.h>
+
+#include <cstdint>
+#include <string_view>
+
+#include "config/config.hpp"
+#include "http/request.hpp"
+
+namespace shoal::http {
+
+enum class ParseEvent {
+  kNeedMore,         // every byte consumed; feed more when it arrives
+  kHeadComplete,     // request() holds the head; the body (if any) follows
+  kMessageComplete,  // the whole request, body included, has been read
+  kError,            // answer error_status() and close the connection
+};
+
+struct ParseResult {
+  ParseEvent event = ParseEvent::kNeedMore;
+  size_t consumed = 0;  // bytes of the input used; the rest belongs to later calls
+};
+
+class RequestParser {
+ public:
+  explicit RequestParser(const Limits& limits);
+  RequestParser(const RequestParser&) = delete;
+  RequestParser& operator=(const RequestParser&) = delete;
+
+  ParseResult feed(std::string_view data);
+
+  Request& request() { return request_; }
+  const Request& request() const { return request_; }
+  // True from the first byte of a request until its message completes.
+  bool in_message() const { return in_message_; }
+  int error_status() const { return error_status_; }
+  std::string_view error_reason() const { return error_reason_; }
+
+ private:
+  static int on_message_begin(llhttp_t* p);
+  static int on_url(llhttp_t* p, const char* at, size_t len);
+  static int on_header_field(llhttp_t* p, const char* at, size_t len);
+  static int on_header_value(llhttp_t* p, const char* at, size_t len);
+  static int on_headers_complete(llhttp_t* p);
+  static int on_body(llhttp_t* p, const char* at, size_t len);
+  static int on_message_complete(llhttp_t* p);
+  static RequestParser& self(llhttp_t* p) { return *static_cast<RequestParser*>(p->data); }
+
+  int fail(int status, const char* reason);
+  bool add_head_bytes(size_t len);
+
+  const Limits& limits_;
+  llhttp_settings_t settings_{};
+  llhttp_t parser_{};
+  Request request_;
+  bool in_message_ = false;
+  bool in_value_ = false;  // the last header callback was for a value
+  std::uint64_t head_bytes_ = 0;
+  ParseEvent paused_at_ = ParseEvent::kNeedMore;
+  int error_status_ = 400;
+  const char* error_reason_ = "";
+};
+
+}  // namespace shoal::http

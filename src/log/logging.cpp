@@ -1,0 +1,62 @@
+// Logging setup with spdlog: nginx-like error lines ("2026/11/23 08:00:00 [error] 42: ...").
+#include "log/logging.hpp"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+
+#include "util/syscall.hpp"
+
+namespace shoal {
+
+namespace {
+
+spdlog::level::level_enum to_spdlog(LogLevel level) {
+  switch (level) {
+    case LogLevel::kTrace:
+      return spdlog::level::trace;
+    case LogLevel::kDebug:
+      return spdlog::level::debug;
+    case LogLevel::kInfo:
+      return spdlog::level::info;
+    case LogLevel::kWarn:
+      return spdlog::level::warn;
+    case LogLevel::kError:
+      return spdlog::level::err;
+    case LogLevel::kCritical:
+      return spdlog::level::critical;
+    case LogLevel::kOff:
+      return spdlog::level::off;
+  }
+  return spdlog::level::info;
+}
+
+spdlog::sink_ptr open_sink(const std::string& path) {
+  if (path == "stderr") return std::make_shared<spdlog::sinks::stderr_sink_st>();
+  if (path == "stdout") return std::make_shared<spdlog::sinks::stdout_sink_st>();
+  try {
+    return std::make_shared<spdlog::sinks::basic_file_sink_st>(path);
+  } catch (const spdlog::spdlog_ex& e) {
+    throw StartupError(std::string("cannot open log file: ") + e.what());
+  }
+}
+
+}  // namespace
+
+void setup_error_log(const ErrorLogConfig& config) {
+  auto logger = std::make_shared<spdlog::logger>("error", open_sink(config.path));
+  logger->set_pattern("%Y/%m/%d %H:%M:%S [%l] %P: %v");
+  logger->set_level(to_spdlog(config.level));
+  logger->flush_on(spdlog::level::trace);  // an error log line must survive a crash
+  spdlog::set_default_logger(std::move(logger));
+}
+
+std::shared_ptr<spdlog::logger> open_access_log(const AccessLogConfig& config) {
+  if (config.path == "off") return nullptr;
+  auto logger = std::make_shared<spdlog::logger>("access", open_sink(config.path));
+  logger->set_pattern("%v");
+  logger->set_level(spdlog::level::info);
+  logger->flush_on(spdlog::level::info);
+  return logger;
+}
+
+}  // namespace shoal

@@ -1,0 +1,22 @@
+// PidFile: writes the master's pid on creation and removes the file when destroyed, unless
+// another process has written its own pid there since.
+#pragma once
+
+#include <string>
+
+namespace shoal {
+
+class PidFile {
+ public:
+  PidFile() = default;
+  explicit PidFile(std::string path);  // throws StartupError
+  PidFile(const PidFile&) = delete;
+  PidFile& operator=(const PidFile&) = delete;
+  ~PidFile();
+
+ private:
+  std::string path_;
+  pid_t pid_ = 0;
+};
+
+}  // namespace shoal

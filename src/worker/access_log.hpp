@@ -1,0 +1,39 @@
+// AccessLog: one line per response in the combined (or common) log format.
+#pragma once
+
+#include <spdlog/logger.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "config/config.hpp"
+#include "http/request.hpp"
+
+namespace shoal {
+
+struct AccessEntry {
+  std::string_view remote_addr;
+  const http::Request* request = nullptr;  // nullptr when no complete request line arrived
+  int status = 0;
+  std::uint64_t body_bytes = 0;
+};
+
+class AccessLog {
+ public:
+  AccessLog(std::shared_ptr<spdlog::logger> sink, AccessLogFormat format)
+      : sink_(std::move(sink)), format_(format) {}
+  bool enabled() const { return sink_ != nullptr; }
+  void write(const AccessEntry& entry);
+
+ private:
+  std::shared_ptr<spdlog::logger> sink_;
+  AccessLogFormat format_;
+  std::time_t second_ = -1;
+  std::string time_local_;  // "[23/Nov/2026:08:00:00 +0000]", formatted once a second
+};
+
+// Quotes-safe copy of client-supplied text: '"', '\\', control and non-ASCII bytes as \xHH.
+std::string escape_log_field(std::string_view text);
+
+}  // namespace shoal

@@ -1,0 +1,22 @@
+// Site loading: config, MIME table, virtual hosts per listen address.
+#include "worker/site.hpp"
+
+#include "config/loader.hpp"
+
+namespace shoal {
+
+std::unique_ptr<Site> load_site(const std::string& config_path) {
+  auto site = std::make_unique<Site>();
+  site->config = load_config(config_path);
+  const auto& config = site->config;
+  site->mime = config.mime_types.empty()
+                   ? http::MimeTypes(config.default_type)
+                   : http::MimeTypes::load(config.mime_types, config.default_type);
+  // Pointers into site->config.servers: the Site is never moved or copied after this.
+  for (const auto& server : site->config.servers) {
+    for (const auto& address : server.listen) site->hosts_by_address[address.text].add(&server);
+  }
+  return site;
+}
+
+}  // namespace shoal

@@ -1,0 +1,196 @@
+// Worker process: the libevent loop, accept, connection ownership, drain and stop.
+#include "worker/worker.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "log/logging.hpp"
+#include "util/syscall.hpp"
+
+namespace shoal {
+
+namespace {
+
+std::string format_peer(const sockaddr* addr) {
+  char buf[INET6_ADDRSTRLEN] = "-";
+  if (addr->sa_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(addr)->sin_addr, buf, sizeof buf);
+  } else if (addr->sa_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr, buf, sizeof buf);
+  }
+  return buf;
+}
+
+constexpr timeval kAcceptRetry{0, 100'000};  // after EMFILE/ENFILE: try again in 100 ms
+
+}  // namespace
+
+Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int index,
+               pid_t master)
+    : site_(site),
+      index_(index),
+      master_(master),
+      base_(event_base_new()),
+      access_log_(open_access_log(site.config.log.access), site.config.log.access.format) {
+  if (!base_) throw StartupError("event_base_new() failed");
+  context_.base = base_.get();
+  context_.limits = &site_.config.limits;
+  context_.mime = &site_.mime;
+  context_.dates = &dates_;
+  context_.access_log = &access_log_;
+  context_.on_closed = [this](Connection* c) { connection_closed(c); };
+
+  for (const auto& socket : sockets) {
+    auto hosts = site_.hosts_by_address.find(socket.address);
+    if (hosts == site_.hosts_by_address.end()) continue;  // no server of this config uses it
+    Listening l;
+    l.hosts = &hosts->second;
+    // The fd stays the master's (its Listener owns it); freeing the listener leaves it open.
+    l.listener.reset(
+        evconnlistener_new(base_.get(), on_accept, this, LEV_OPT_CLOSE_ON_EXEC, -1, socket.fd));
+    if (!l.listener) throw StartupError("evconnlistener_new() failed for " + socket.address);
+    evconnlistener_set_error_cb(l.listener.get(), on_accept_error);
+    listening_.push_back(std::move(l));
+  }
+  for (int sig : {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2}) {
+    signals_.emplace_back(evsignal_new(base_.get(), sig, on_signal, this));
+    if (!signals_.back() || evsignal_add(signals_.back().get(), nullptr) != 0) {
+      throw StartupError("evsignal_add() failed");
+    }
+  }
+  resume_accept_.reset(evtimer_new(base_.get(), on_resume_accept, this));
+  drain_deadline_.reset(evtimer_new(base_.get(), on_drain_deadline, this));
+}
+
+Worker::~Worker() {
+  // Connections hold events of base_: free them before the base goes.
+  connections_.clear();
+  listening_.clear();
+  signals_.clear();
+  resume_accept_.reset();
+  drain_deadline_.reset();
+}
+
+int Worker::run() {
+  // Die with the master (no orphans), and catch the case where it died before prctl.
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != master_) return 1;
+  spdlog::debug("worker {} serving", index_);
+  if (event_base_dispatch(base_.get()) < 0) {
+    spdlog::error("worker {}: event_base_dispatch() failed", index_);
+    return 1;
+  }
+  return 0;
+}
+
+void Worker::on_accept(evconnlistener* listener, evutil_socket_t fd, sockaddr* addr, int /*len*/,
+                       void* arg) noexcept {
+  auto* self = static_cast<Worker*>(arg);
+  const Listening* from = nullptr;
+  for (const auto& l : self->listening_) {
+    if (l.listener.get() == listener) from = &l;
+  }
+  if (!from || self->context_.draining) {
+    evutil_closesocket(fd);
+    return;
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  auto connection =
+      std::make_unique<Connection>(self->context_, *from->hosts, fd, format_peer(addr));
+  auto* key = connection.get();
+  self->connections_.emplace(key, std::move(connection));
+  if (static_cast<int>(self->connections_.size()) >= self->site_.config.limits.max_connections) {
+    self->set_accepting(false);  // resumed when a connection closes
+  }
+}
+
+void Worker::on_accept_error(evconnlistener* /*listener*/, void* arg) noexcept {
+  auto* self = static_cast<Worker*>(arg);
+  int err = EVUTIL_SOCKET_ERROR();
+  spdlog::error("accept4() failed ({})", std::strerror(err));
+  if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+    // Out of descriptors: stop polling the listeners for a moment instead of spinning.
+    self->set_accepting(false);
+    evtimer_add(self->resume_accept_.get(), &kAcceptRetry);
+  }
+}
+
+void Worker::on_resume_accept(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
+  auto* self = static_cast<Worker*>(arg);
+  if (!self->context_.draining) self->set_accepting(true);
+}
+
+void Worker::set_accepting(bool on) {
+  if (on == accepting_) return;
+  accepting_ = on;
+  for (auto& l : listening_) {
+    if (on) {
+      evconnlistener_enable(l.listener.get());
+    } else {
+      evconnlistener_disable(l.listener.get());
+    }
+  }
+}
+
+void Worker::connection_closed(Connection* connection) {
+  connections_.erase(connection);
+  if (context_.draining) {
+    if (connections_.empty()) event_base_loopexit(base_.get(), nullptr);
+    return;
+  }
+  if (!accepting_ &&
+      static_cast<int>(connections_.size()) < site_.config.limits.max_connections &&
+      !evtimer_pending(resume_accept_.get(), nullptr)) {
+    set_accepting(true);
+  }
+}
+
+void Worker::on_signal(evutil_socket_t sig, short /*what*/, void* arg) noexcept {
+  auto* self = static_cast<Worker*>(arg);
+  switch (sig) {
+    case SIGTERM:
+    case SIGINT:
+      event_base_loopbreak(self->base_.get());
+      break;
+    case SIGQUIT:
+      self->start_drain();
+      break;
+    default:
+      // SIGHUP, SIGUSR1, SIGUSR2 are the master's to act on; a worker ignores them.
+      break;
+  }
+}
+
+void Worker::start_drain() {
+  if (context_.draining) return;
+  context_.draining = true;
+  listening_.clear();  // stop accepting: the other workers (or none) take new clients
+  auto deadline = site_.config.shutdown_timeout;
+  timeval tv{static_cast<time_t>(deadline.count() / 1000),
+             static_cast<suseconds_t>((deadline.count() % 1000) * 1000)};
+  evtimer_add(drain_deadline_.get(), &tv);
+  // Close what is idle now; busy connections close after their reply (Connection: close).
+  std::vector<Connection*> all;
+  all.reserve(connections_.size());
+  for (auto& [key, connection] : connections_) all.push_back(key);
+  for (auto* c : all) c->drain();
+  if (connections_.empty()) event_base_loopexit(base_.get(), nullptr);
+}
+
+void Worker::on_drain_deadline(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
+  auto* self = static_cast<Worker*>(arg);
+  spdlog::warn("worker {}: shutdown_timeout passed with {} connections open; closing them",
+               self->index_, self->connections_.size());
+  event_base_loopbreak(self->base_.get());
+}
+
+}  // namespace shoal

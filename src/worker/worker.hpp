@@ -1,0 +1,73 @@
+// Worker: one process's event loop. Accepts on the inherited listen sockets, owns its
+// connections, and turns signals into a fast stop (TERM, INT) or a drain (QUIT).
+#pragma once
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "worker/connection.hpp"
+#include "worker/site.hpp"
+
+namespace shoal {
+
+// A listening socket the master bound, as a worker sees it.
+struct ListenSocket {
+  int fd = -1;  // owned by the master's Listener; the worker's copy after fork
+  std::string address;  // ListenAddress::text, the key into Site::hosts_by_address
+};
+
+struct EventBaseDeleter {
+  void operator()(event_base* base) const { event_base_free(base); }
+};
+struct ListenerDeleter {
+  void operator()(evconnlistener* l) const { evconnlistener_free(l); }
+};
+
+class Worker {
+ public:
+  Worker(const Site& site, const std::vector<ListenSocket>& sockets, int index, pid_t master);
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+  ~Worker();
+
+  // Serves until told to stop; returns the process exit status.
+  int run();
+
+ private:
+  struct Listening {
+    std::unique_ptr<evconnlistener, ListenerDeleter> listener;
+    const http::VirtualHosts* hosts = nullptr;
+  };
+
+  static void on_accept(evconnlistener* listener, evutil_socket_t fd, sockaddr* addr, int len,
+                        void* arg) noexcept;
+  static void on_accept_error(evconnlistener* listener, void* arg) noexcept;
+  static void on_signal(evutil_socket_t sig, short what, void* arg) noexcept;
+  static void on_resume_accept(evutil_socket_t fd, short what, void* arg) noexcept;
+  static void on_drain_deadline(evutil_socket_t fd, short what, void* arg) noexcept;
+
+  void start_drain();
+  void connection_closed(Connection* connection);
+  void set_accepting(bool on);
+
+  const Site& site_;
+  int index_;
+  pid_t master_;
+  std::unique_ptr<event_base, EventBaseDeleter> base_;
+  std::vector<Listening> listening_;
+  std::vector<std::unique_ptr<event, EventDeleter>> signals_;
+  std::unique_ptr<event, EventDeleter> resume_accept_;
+  std::unique_ptr<event, EventDeleter> drain_deadline_;
+  http::DateCache dates_;
+  AccessLog access_log_;
+  ConnectionContext context_;
+  std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
+  bool accepting_ = true;
+};
+
+}  // namespace shoal
