@@ -62,6 +62,7 @@ RequestParser::RequestParser(const Limits& limits) : limits_(limits) {
 int RequestParser::fail(int status, const char* reason) {
   error_status_ = status;
   error_reason_ = reason;
+  failed_ = true;
   return HPE_USER;
 }
 
@@ -115,12 +116,15 @@ int RequestParser::on_headers_complete(llhttp_t* p) {
   r.keep_alive = llhttp_should_keep_alive(p) != 0;
   if (p->upgrade) r.keep_alive = false;  // no protocol switch: answer, then close
   r.has_body = (p->flags & F_CHUNKED) != 0 || ((p->flags & F_CONTENT_LENGTH) && p->content_length);
-  if (r.http_major != 1) return s.fail(505, "unsupported HTTP version");
+  // on_headers_complete reports failure with -1 (not HPE_USER); feed() reads failed_.
+  if (r.http_major != 1) return s.fail(505, "unsupported HTTP version"), -1;
   // RFC 9112 section 3.2: a 1.1 request without Host, or with several, is 400.
   auto hosts = r.header_count("Host");
-  if (hosts > 1 || (hosts == 0 && r.http_minor >= 1)) return s.fail(400, "missing or repeated Host");
+  if (hosts > 1 || (hosts == 0 && r.http_minor >= 1)) {
+    return s.fail(400, "missing or repeated Host"), -1;
+  }
   if ((p->flags & F_CONTENT_LENGTH) && p->content_length > s.limits_.max_body_bytes) {
-    return s.fail(413, "request body too large");
+    return s.fail(413, "request body too large"), -1;
   }
   s.paused_at_ = ParseEvent::kHeadComplete;
   return HPE_PAUSED;
@@ -149,6 +153,7 @@ ParseResult RequestParser::feed(std::string_view data) {
   if (data.empty()) data = std::string_view(kNothing, 0);
   if (llhttp_get_errno(&parser_) == HPE_PAUSED) llhttp_resume(&parser_);
   auto err = llhttp_execute(&parser_, data.data(), data.size());
+  if (failed_) return {ParseEvent::kError, data.size()};
   switch (err) {
     case HPE_OK:
       return {ParseEvent::kNeedMore, data.size()};
@@ -160,8 +165,6 @@ ParseResult RequestParser::feed(std::string_view data) {
       // An Upgrade or CONNECT request: we speak only HTTP/1.1, so answer it and close.
       request_.keep_alive = false;
       return {ParseEvent::kMessageComplete, data.size()};
-    case HPE_USER:
-      return {ParseEvent::kError, data.size()};
     case HPE_INVALID_VERSION:
       error_status_ = 505;
       error_reason_ = "unsupported HTTP version";

@@ -61,6 +61,7 @@ class RequestParser {
   bool in_value_ = false;  // the last header callback was for a value
   std::uint64_t head_bytes_ = 0;
   ParseEvent paused_at_ = ParseEvent::kNeedMore;
+  bool failed_ = false;  // a limit or rule of ours failed: error_status_ says which
   int error_status_ = 400;
   const char* error_reason_ = "";
 };

@@ -1,0 +1,119 @@
+// Integration test harness: ShoalServer starts the real build/shoal with a temp config on an
+// ephemeral port and always stops it (QUIT, then TERM, then KILL); HttpClient talks HTTP/1.1
+// over a real socket and parses responses with llhttp (never by hand).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace shoal::test {
+
+using namespace std::chrono_literals;
+
+std::string read_file(const std::string& path);
+void write_file(const std::string& path, const std::string& content);
+
+// A temporary directory removed (recursively) on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// A TCP port nobody listens on right now.
+int free_port();
+
+// Polls `condition` every 10 ms until it holds or `timeout` passes.
+template <typename F>
+bool wait_until(F condition, std::chrono::milliseconds timeout = 10s);
+
+class ShoalServer {
+ public:
+  // `config_body` is YAML placed after a generated header that sets the error log, the pid
+  // file and mime_types; "@PORT@" and "@DIR@" in it are replaced by the port and temp dir.
+  explicit ShoalServer(const std::string& config_body, bool wait_ready = true);
+  ~ShoalServer();
+  ShoalServer(const ShoalServer&) = delete;
+  ShoalServer& operator=(const ShoalServer&) = delete;
+
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  const TempDir& dir() const { return dir_; }
+  std::string error_log() const;
+
+  // Sends `sig` to the master and waits for it to exit; returns its wait status.
+  std::optional<int> signal_and_wait(int sig, std::chrono::milliseconds timeout = 10s);
+  // The pids of the master's children, from /proc.
+  std::vector<pid_t> children() const;
+
+ private:
+  TempDir dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+  bool exited_ = false;
+};
+
+struct Response {
+  int status = 0;
+  int http_minor = 1;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  bool keep_alive = false;
+
+  // The first header with this name (case-insensitive), or "" when absent.
+  std::string header(const std::string& name) const;
+  bool has_header(const std::string& name) const;
+};
+
+class HttpClient {
+ public:
+  explicit HttpClient(int port);
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  void send(const std::string& bytes);
+  // Reads one response; `head_request` says the request was HEAD (no body follows).
+  // nullopt if the connection closed or timed out before a whole response arrived.
+  std::optional<Response> read_response(bool head_request = false,
+                                        std::chrono::milliseconds timeout = 10s);
+  // True when the server closed the connection (EOF) within `timeout`.
+  bool closed_by_peer(std::chrono::milliseconds timeout = 10s);
+  // Shuts down our sending side.
+  void shutdown_write();
+
+ private:
+  bool fill(std::chrono::steady_clock::time_point deadline);
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+// One request on a new connection: "GET path HTTP/1.1" with Host and Connection: close.
+std::optional<Response> get(int port, const std::string& path,
+                            const std::map<std::string, std::string>& headers = {},
+                            const std::string& method = "GET");
+
+template <typename F>
+bool wait_until(F condition, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    struct timespec ts {0, 10'000'000};
+    nanosleep(&ts, nullptr);
+  }
+  return condition();
+}
+
+}  // namespace shoal::test

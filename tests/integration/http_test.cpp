@@ -1,0 +1,216 @@
+// HTTP/1.1 connection behaviour against the real server: keep-alive, pipelining, bodies and
+// their limits, timeouts, virtual hosts and routes.
+#include <gtest/gtest.h>
+
+#include "harness.hpp"
+
+namespace shoal::test {
+namespace {
+
+const char* kConfig =
+    "workers: 1\n"
+    "limits:\n"
+    "  header_timeout: 300ms\n"
+    "  keepalive_timeout: 300ms\n"
+    "  max_body_bytes: 1k\n"
+    "servers:\n"
+    "  - listen: 127.0.0.1:@PORT@\n"
+    "    routes:\n"
+    "      - match: /\n"
+    "        return: { status: 200, body: \"default\" }\n"
+    "      - match: /a\n"
+    "        return: { status: 200, body: \"route a\" }\n"
+    "      - match: /a/b\n"
+    "        return: { status: 201, body: \"route a/b\" }\n"
+    "      - match: /go\n"
+    "        return: { status: 302, location: \"https://example.com/\" }\n"
+    "  - listen: 127.0.0.1:@PORT@\n"
+    "    server_names: [b.test, \"*.wild.test\"]\n"
+    "    routes:\n"
+    "      - match: /\n"
+    "        return: { status: 200, body: \"server b\" }\n";
+
+class HttpTest : public ::testing::Test {
+ protected:
+  ShoalServer server_{kConfig};
+};
+
+TEST_F(HttpTest, KeepAliveServesSeveralRequestsOnOneConnection) {
+  HttpClient client(server_.port());
+  for (int i = 0; i < 3; ++i) {
+    client.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto r = client.read_response();
+    ASSERT_TRUE(r) << i;
+    EXPECT_EQ(r->body, "route a");
+    EXPECT_TRUE(r->keep_alive);
+  }
+}
+
+TEST_F(HttpTest, Http10ClosesUnlessKeepAliveIsAsked) {
+  {
+    HttpClient client(server_.port());
+    client.send("GET /a HTTP/1.0\r\n\r\n");
+    auto r = client.read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->header("Connection"), "close");
+    EXPECT_TRUE(client.closed_by_peer());
+  }
+  HttpClient client(server_.port());
+  client.send("GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  auto r = client.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->header("Connection"), "keep-alive");
+  client.send("GET /a/b HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  EXPECT_EQ(client.read_response()->status, 201);
+}
+
+TEST_F(HttpTest, PipelinedRequestsAreAnsweredInOrder) {
+  HttpClient client(server_.port());
+  client.send(
+      "GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /a/b HTTP/1.1\r\nHost: x\r\n\r\n"
+      "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+      "GET /zzz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(client.read_response()->body, "route a");
+  EXPECT_EQ(client.read_response()->body, "route a/b");
+  EXPECT_EQ(client.read_response()->body, "route a");
+  auto last = client.read_response();
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->body, "default");
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST_F(HttpTest, ManyPipelinedRequestsAllGetAnswers) {
+  HttpClient client(server_.port());
+  std::string burst;
+  for (int i = 0; i < 200; ++i) burst += "GET /a/b HTTP/1.1\r\nHost: x\r\n\r\n";
+  client.send(burst);
+  for (int i = 0; i < 200; ++i) {
+    auto r = client.read_response();
+    ASSERT_TRUE(r) << i;
+    ASSERT_EQ(r->status, 201) << i;
+  }
+}
+
+TEST_F(HttpTest, LongestPrefixOnSegmentBoundaries) {
+  EXPECT_EQ(get(server_.port(), "/a")->body, "route a");
+  EXPECT_EQ(get(server_.port(), "/a/x")->body, "route a");
+  EXPECT_EQ(get(server_.port(), "/a/b/c")->body, "route a/b");
+  EXPECT_EQ(get(server_.port(), "/ab")->body, "default");
+}
+
+TEST_F(HttpTest, ReturnRouteRedirects) {
+  auto r = get(server_.port(), "/go");
+  EXPECT_EQ(r->status, 302);
+  EXPECT_EQ(r->header("Location"), "https://example.com/");
+}
+
+TEST_F(HttpTest, VirtualHostsByHostHeader) {
+  EXPECT_EQ(get(server_.port(), "/", {})->body, "default");
+  HttpClient client(server_.port());
+  client.send("GET / HTTP/1.1\r\nHost: B.Test:8080\r\n\r\n");
+  EXPECT_EQ(client.read_response()->body, "server b");
+  client.send("GET / HTTP/1.1\r\nHost: x.wild.test\r\n\r\n");
+  EXPECT_EQ(client.read_response()->body, "server b");
+  client.send("GET / HTTP/1.1\r\nHost: other.test\r\n\r\n");
+  EXPECT_EQ(client.read_response()->body, "default");
+  client.send("GET http://b.test/ HTTP/1.1\r\nHost: other.test\r\n\r\n");
+  EXPECT_EQ(client.read_response()->body, "server b");
+}
+
+TEST_F(HttpTest, MissingHostIn11Is400AndCloses) {
+  HttpClient client(server_.port());
+  client.send("GET /a HTTP/1.1\r\n\r\nGET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto r = client.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(r->header("Connection"), "close");
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST_F(HttpTest, ChunkedAndSizedBodiesAreRead) {
+  HttpClient client(server_.port());
+  client.send(
+      "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+      "GET /a/b HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(client.read_response()->status, 200);
+  EXPECT_EQ(client.read_response()->status, 201);
+}
+
+TEST_F(HttpTest, BodyOverTheLimitIs413) {
+  {
+    HttpClient client(server_.port());
+    client.send("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n");
+    auto r = client.read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 413);
+    EXPECT_EQ(r->header("Connection"), "close");
+  }
+  HttpClient client(server_.port());
+  std::string chunk(600, 'x');
+  client.send("POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n258\r\n" + chunk +
+              "\r\n258\r\n" + chunk + "\r\n0\r\n\r\n");
+  auto r = client.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+}
+
+TEST_F(HttpTest, ExpectContinueGets100BeforeTheBody) {
+  HttpClient client(server_.port());
+  client.send("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  // read_response skips the interim 100 only after it arrived; the body is sent afterwards.
+  client.send("hello");
+  auto r = client.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "route a");
+}
+
+TEST_F(HttpTest, HeaderTimeoutAnswers408AndCloses) {
+  HttpClient client(server_.port());
+  client.send("GET /a HTTP/1.1\r\nHost: x\r\n");  // the head never ends
+  auto r = client.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 408);
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST_F(HttpTest, IdleKeepAliveConnectionIsClosedAfterTheTimeout) {
+  HttpClient client(server_.port());
+  client.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(client.read_response());
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST_F(HttpTest, GarbageGets400) {
+  HttpClient client(server_.port());
+  client.send("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n");
+  auto r = client.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST_F(HttpTest, OversizedHeadersGet431AndLongTargets414) {
+  {
+    HttpClient client(server_.port());
+    client.send("GET /a HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n");
+    EXPECT_EQ(client.read_response()->status, 431);
+  }
+  HttpClient client(server_.port());
+  client.send("GET /" + std::string(20000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(client.read_response()->status, 414);
+}
+
+TEST_F(HttpTest, AccessLogHasCombinedLines) {
+  ASSERT_EQ(get(server_.port(), "/a/b", {{"User-Agent", "test-agent/1"}, {"Referer", "r"}})->status,
+            201);
+  EXPECT_TRUE(wait_until([&] {
+    return read_file(server_.dir() / "access.log")
+               .find("\"GET /a/b HTTP/1.1\" 201 9 \"r\" \"test-agent/1\"") != std::string::npos;
+  }));
+}
+
+}  // namespace
+}  // namespace shoal::test

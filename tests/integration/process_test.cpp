@@ -1,0 +1,159 @@
+// The process model against the real binary: workers under the master, signals, respawn,
+// orphan prevention, the pid file, and `-t`.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "harness.hpp"
+
+namespace shoal::test {
+namespace {
+
+const char* kTwoWorkers =
+    "workers: 2\n"
+    "servers:\n"
+    "  - listen: 127.0.0.1:@PORT@\n"
+    "    routes:\n"
+    "      - match: /\n"
+    "        return: { status: 200, body: \"ok\" }\n";
+
+bool alive(pid_t pid) {
+  auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  if (stat.empty()) return false;
+  auto close = stat.rfind(')');
+  return close != std::string::npos && stat[close + 2] != 'Z';
+}
+
+struct CommandResult {
+  int status = -1;
+  std::string output;
+};
+
+CommandResult run_shoal(const std::vector<std::string>& args, const TempDir& dir) {
+  std::string out_path = dir / "cmd.out";
+  pid_t pid = fork();
+  if (pid == 0) {
+    FILE* out = freopen(out_path.c_str(), "w", stdout);
+    (void)out;
+    dup2(1, 2);
+    std::vector<char*> argv{const_cast<char*>(SHOAL_BINARY)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(SHOAL_BINARY, argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(out_path)};
+}
+
+TEST(ProcessTest, TwoWorkersRunUnderTheMaster) {
+  ShoalServer server(kTwoWorkers);
+  EXPECT_TRUE(wait_until([&] { return server.children().size() == 2; }));
+  EXPECT_EQ(get(server.port(), "/")->body, "ok");
+}
+
+TEST(ProcessTest, SigtermStopsEverythingAndExitsZero) {
+  ShoalServer server(kTwoWorkers);
+  ASSERT_TRUE(wait_until([&] { return server.children().size() == 2; }));
+  auto workers = server.children();
+  HttpClient idle(server.port());  // an open connection must not hold up a fast stop
+  auto status = server.signal_and_wait(SIGTERM);
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), 0);
+  for (pid_t pid : workers) EXPECT_TRUE(wait_until([&] { return !alive(pid); })) << pid;
+}
+
+TEST(ProcessTest, SigquitFinishesAndExitsZero) {
+  ShoalServer server(kTwoWorkers);
+  ASSERT_EQ(get(server.port(), "/")->status, 200);
+  auto status = server.signal_and_wait(SIGQUIT);
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), 0);
+}
+
+TEST(ProcessTest, PidFileIsWrittenAndRemoved) {
+  ShoalServer server(kTwoWorkers);
+  auto pid_file = server.dir() / "shoal.pid";
+  EXPECT_EQ(read_file(pid_file), std::to_string(server.pid()) + "\n");
+  ASSERT_TRUE(server.signal_and_wait(SIGTERM));
+  EXPECT_FALSE(std::filesystem::exists(pid_file));
+}
+
+TEST(ProcessTest, AKilledWorkerIsReplaced) {
+  ShoalServer server(kTwoWorkers);
+  ASSERT_TRUE(wait_until([&] { return server.children().size() == 2; }));
+  auto before = server.children();
+  kill(before[0], SIGKILL);
+  EXPECT_TRUE(wait_until([&] {
+    auto now = server.children();
+    return now.size() == 2 && std::find(now.begin(), now.end(), before[0]) == now.end();
+  }));
+  EXPECT_EQ(get(server.port(), "/")->body, "ok");
+  EXPECT_NE(server.error_log().find("was killed by signal 9"), std::string::npos);
+}
+
+TEST(ProcessTest, WorkersExitWhenTheMasterDies) {
+  ShoalServer server(kTwoWorkers);
+  ASSERT_TRUE(wait_until([&] { return server.children().size() == 2; }));
+  auto workers = server.children();
+  auto status = server.signal_and_wait(SIGKILL);
+  ASSERT_TRUE(status);
+  for (pid_t pid : workers) EXPECT_TRUE(wait_until([&] { return !alive(pid); })) << pid;
+}
+
+TEST(ProcessTest, TestFlagAcceptsAGoodConfig) {
+  TempDir dir;
+  write_file(dir / "good.yaml",
+             "servers:\n  - listen: 127.0.0.1:1\n    routes:\n      - match: /\n"
+             "        return: { status: 204 }\n");
+  auto r = run_shoal({"-c", dir / "good.yaml", "-t"}, dir);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.output, "configuration " + (dir / "good.yaml") + " is ok\n");
+}
+
+TEST(ProcessTest, TestFlagReportsEveryErrorWithItsPosition) {
+  TempDir dir;
+  write_file(dir / "bad.yaml",
+             "workers: many\n"
+             "servers:\n"
+             "  - listen: 127.0.0.1:99999\n"
+             "    routes:\n"
+             "      - match: /\n");
+  auto r = run_shoal({"-c", dir / "bad.yaml", "-t"}, dir);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find(dir / "bad.yaml:1:10: workers"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(dir / "bad.yaml:3:13: listen: bad address"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find(dir / "bad.yaml:5:9: route \"/\" has no handler"), std::string::npos)
+      << r.output;
+}
+
+TEST(ProcessTest, TheShippedDemoConfigIsValid) {
+  TempDir dir;
+  auto r = run_shoal({"-c", SHOAL_SOURCE_DIR "/conf/shoal.yaml", "-t"}, dir);
+  EXPECT_EQ(r.status, 0) << r.output;
+}
+
+TEST(ProcessTest, AnAddressInUseIsAStartupError) {
+  ShoalServer first(kTwoWorkers);
+  TempDir dir;
+  write_file(dir / "clash.yaml",
+             "log: { error: { path: stderr } }\n"
+             "servers:\n  - listen: 127.0.0.1:" + std::to_string(first.port()) +
+                 "\n    routes:\n      - match: /\n        return: { status: 204 }\n");
+  auto r = run_shoal({"-c", dir / "clash.yaml"}, dir);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("bind() to 127.0.0.1:" + std::to_string(first.port()) +
+                          " failed (Address already in use)"),
+            std::string::npos)
+      << r.output;
+}
+
+}  // namespace
+}  // namespace shoal::test

@@ -1,0 +1,39 @@
+// Reply heads on the wire, error pages, and access-log escaping.
+#include <gtest/gtest.h>
+
+#include "http/reply.hpp"
+#include "worker/access_log.hpp"
+
+namespace shoal::http {
+namespace {
+
+TEST(Reply, SerializesStatusDateServerLengthAndConnection) {
+  Reply reply;
+  reply.set_body("hi", "text/plain");
+  EXPECT_EQ(serialize_head(reply, {true, "Sun, 06 Nov 1994 08:49:37 GMT"}),
+            "HTTP/1.1 200 OK\r\nServer: shoal\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+            "Content-Type: text/plain\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\n");
+}
+
+TEST(Reply, NoContentLengthWhereTheStatusForbidsABody) {
+  Reply reply;
+  reply.status = 304;
+  auto head = serialize_head(reply, {false, "d"});
+  EXPECT_EQ(head.find("Content-Length"), std::string::npos);
+  EXPECT_NE(head.find("Connection: close\r\n\r\n"), std::string::npos);
+}
+
+TEST(Reply, ErrorPagesAreHtml) {
+  auto reply = error_reply(404);
+  EXPECT_EQ(reply.status, 404);
+  EXPECT_NE(reply.body.find("404 Not Found"), std::string::npos);
+  EXPECT_EQ(reply.content_length, reply.body.size());
+  EXPECT_EQ(error_reply(304).body, "");
+}
+
+TEST(AccessLog, EscapesClientText) {
+  EXPECT_EQ(shoal::escape_log_field("GET /a\"b\\c\x01\xff"), "GET /a\\x22b\\x5Cc\\x01\\xFF");
+}
+
+}  // namespace
+}  // namespace shoal::http
