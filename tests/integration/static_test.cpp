@@ -56,6 +56,32 @@ TEST_F(StaticTest, ServesTheFileBytesExactly) {
   EXPECT_EQ(r->header("Accept-Ranges"), "bytes");
 }
 
+TEST_F(StaticTest, PipelinedLargeFilesArriveWholeAndInOrder) {
+  HttpClient client(server_->port());
+  std::string burst;
+  for (int i = 0; i < 6; ++i) {
+    burst += i % 2 ? "GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+                   : "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n";
+  }
+  client.send(burst);
+  const auto big = read_file(*www_ / "www/big.bin");
+  for (int i = 0; i < 6; ++i) {
+    auto r = client.read_response();
+    ASSERT_TRUE(r) << i;
+    EXPECT_EQ(r->body, i % 2 ? "Hello, shoal!\n" : big) << i;
+  }
+}
+
+TEST_F(StaticTest, AClientThatLeavesMidTransferHarmsNobody) {
+  for (int i = 0; i < 5; ++i) {
+    HttpClient quitter(server_->port());
+    quitter.send("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+  }  // closed with most of the file unsent
+  auto r = get(server_->port(), "/hello.txt");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "Hello, shoal!\n");
+}
+
 TEST_F(StaticTest, ContentTypeComesFromTheMimeTable) {
   EXPECT_EQ(get(server_->port(), "/hello.txt")->header("Content-Type"), "text/plain");
   EXPECT_EQ(get(server_->port(), "/style.css")->header("Content-Type"), "text/css");
