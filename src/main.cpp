@@ -41,8 +41,7 @@ int main(int argc, char** argv) {
   std::string config_path = kDefaultConfig;
   bool test_only = false;
   bool version = false;
-  app.add_option("-c,--config", config_path, "configuration file")
-      ->default_str(kDefaultConfig);
+  app.add_option("-c,--config", config_path, "configuration file")->default_str(kDefaultConfig);
   app.add_flag("-t,--test", test_only, "test the configuration and exit");
   app.add_flag("-V,--version", version, "print the version and the libraries' versions");
   try {

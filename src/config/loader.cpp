@@ -134,8 +134,8 @@ class Loader {
     std::int64_t value = 0;
     auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
     if (ec != std::errc() || end != text->data() + text->size() || value < min || value > max) {
-      error(node, std::string(what) + ": expected an integer from " + std::to_string(min) +
-                      " to " + std::to_string(max) + ", got \"" + *text + "\"");
+      error(node, std::string(what) + ": expected an integer from " + std::to_string(min) + " to " +
+                      std::to_string(max) + ", got \"" + *text + "\"");
       return std::nullopt;
     }
     return value;
@@ -173,8 +173,8 @@ class Loader {
         if (auto s = scalar(item, what)) out.push_back(*s);
       }
     } else {
-      error(node, std::string(what) + ": expected a string or a list of strings, got " +
-                      type_name(node));
+      error(node,
+            std::string(what) + ": expected a string or a list of strings, got " + type_name(node));
     }
     return out;
   }
@@ -262,8 +262,10 @@ class Loader {
           auto it = std::find_if(std::begin(kLevels), std::end(kLevels),
                                  [&](const auto& kv) { return kv.first == *s; });
           if (it == std::end(kLevels)) {
-            error(l, "log.error.level: expected one of trace, debug, info, warn, error, "
-                     "critical, off, got \"" + *s + "\"");
+            error(l,
+                  "log.error.level: expected one of trace, debug, info, warn, error, "
+                  "critical, off, got \"" +
+                      *s + "\"");
           } else {
             log.error.level = it->second;
           }

@@ -56,8 +56,7 @@ Precondition evaluate_preconditions(const ConditionalHeaders& h, const Validator
                                                                       : Precondition::kProceed;
   }
   if (h.if_modified_since) {
-    if (auto date = parse_http_date(trim(*h.if_modified_since));
-        date && v.last_modified <= *date) {
+    if (auto date = parse_http_date(trim(*h.if_modified_since)); date && v.last_modified <= *date) {
       return Precondition::kNotModified;
     }
   }

@@ -29,8 +29,9 @@ Reply dispatch(const VirtualHosts& hosts, const Request& request, const MimeType
   auto target = parse_target(request.target);
   if (!target) return error_reply(400);
   const std::string* host = request.header("Host");
-  const auto& server =
-      hosts.select(normalize_host(!target->host.empty() ? target->host : host ? *host : ""));
+  const auto& server = hosts.select(normalize_host(!target->host.empty() ? target->host
+                                                   : host                ? *host
+                                                                         : ""));
   const Route* route = select_route(server.routes, target->path);
   Reply reply = error_reply(404);
   if (route) {

@@ -83,8 +83,7 @@ std::optional<std::time_t> parse_http_date(std::string_view s) {
       return std::nullopt;
     }
     int year = 0;
-    if (!digits(s, p, 2, tm.tm_mday) || !digits(s, p + 7, 2, year) ||
-        !time_of_day(s, p + 10, tm)) {
+    if (!digits(s, p, 2, tm.tm_mday) || !digits(s, p + 7, 2, year) || !time_of_day(s, p + 10, tm)) {
       return std::nullopt;
     }
     tm.tm_mon = month_index(s.substr(p + 3, 3));

@@ -45,15 +45,15 @@ MimeTypes MimeTypes::parse(std::string_view text, const std::string& path,
     if (words.empty()) continue;
     auto [type, type_col] = words.front();
     if (type.find('/') == std::string_view::npos) {
-      errors.push_back({path, line_no, type_col,
-                        "expected a media type such as text/html, got \"" + std::string(type) +
-                            "\""});
+      errors.push_back(
+          {path, line_no, type_col,
+           "expected a media type such as text/html, got \"" + std::string(type) + "\""});
       continue;
     }
     if (words.size() == 1) {
-      errors.push_back({path, line_no, type_col + static_cast<int>(type.size()),
-                        "expected one or more file extensions after \"" + std::string(type) +
-                            "\""});
+      errors.push_back(
+          {path, line_no, type_col + static_cast<int>(type.size()),
+           "expected one or more file extensions after \"" + std::string(type) + "\""});
       continue;
     }
     for (size_t w = 1; w < words.size(); ++w) {

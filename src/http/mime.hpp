@@ -16,8 +16,7 @@ class MimeTypes {
   // file:line:col for a malformed line.
   static MimeTypes load(const std::string& path, std::string default_type);
   // Same, from text already in memory (`path` names it in errors).
-  static MimeTypes parse(std::string_view text, const std::string& path,
-                         std::string default_type);
+  static MimeTypes parse(std::string_view text, const std::string& path, std::string default_type);
 
   // By the extension of the last path segment, case-insensitively; else the default type.
   const std::string& type_for_path(std::string_view path) const;

@@ -109,9 +109,9 @@ std::string percent_encode_path(std::string_view path) {
   std::string out;
   out.reserve(path.size());
   for (unsigned char c : path) {
-    bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                std::string_view("-._~!$&'()*+,;=:@/").find(static_cast<char>(c)) !=
-                    std::string_view::npos;
+    bool keep =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+        std::string_view("-._~!$&'()*+,;=:@/").find(static_cast<char>(c)) != std::string_view::npos;
     if (keep) {
       out += static_cast<char>(c);
     } else {

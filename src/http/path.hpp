@@ -10,9 +10,9 @@
 namespace shoal::http {
 
 struct Target {
-  std::string path;      // decoded and normalised, starts with "/"
-  std::string query;     // as received, without the "?"
-  std::string host;      // the authority's host from an absolute-form target, else empty
+  std::string path;   // decoded and normalised, starts with "/"
+  std::string query;  // as received, without the "?"
+  std::string host;   // the authority's host from an absolute-form target, else empty
 };
 
 // nullopt means 400 Bad Request: not origin- or absolute-form, a bad escape, %00, or a path

@@ -15,8 +15,8 @@ namespace shoal::http {
 struct Reply {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;  // besides the ones below
-  std::string body;        // in-memory content, unless `file` is set
-  UniqueFd file;           // content read from this file, sent with sendfile
+  std::string body;  // in-memory content, unless `file` is set
+  UniqueFd file;     // content read from this file, sent with sendfile
   std::uint64_t file_offset = 0;
   std::uint64_t content_length = 0;  // length of the content, also for HEAD
   bool send_body = true;             // false for HEAD: the head describes content not sent

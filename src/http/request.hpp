@@ -19,9 +19,9 @@ struct Request {
   int http_minor = 1;
   std::string target;  // as received
   std::vector<Header> headers;
-  bool keep_alive = true;         // after this request, per version and Connection
-  bool has_body = false;          // Content-Length > 0 or chunked
-  std::uint64_t body_bytes = 0;   // received so far
+  bool keep_alive = true;        // after this request, per version and Connection
+  bool has_body = false;         // Content-Length > 0 or chunked
+  std::uint64_t body_bytes = 0;  // received so far
 
   // The first header with this name (case-insensitive), or nullptr.
   const std::string* header(std::string_view name) const;

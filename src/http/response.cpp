@@ -1,6 +1,5 @@
 // Reply head serialisation: one string, written with the body in a single send.
 #include "http/reply.hpp"
-
 #include "http/status.hpp"
 
 namespace shoal::http {

@@ -193,8 +193,8 @@ void Master::reap() {
         break;
       }
       const bool startup = WIFEXITED(status) && WEXITSTATUS(status) == kWorkerStartupFailed;
-      spdlog::error("worker {} (pid {}) {}{}; replacing it", slot.index, pid,
-                    describe_exit(status), startup ? " during start-up" : "");
+      spdlog::error("worker {} (pid {}) {}{}; replacing it", slot.index, pid, describe_exit(status),
+                    startup ? " during start-up" : "");
       if (startup || std::chrono::steady_clock::now() - slot.started < kShortLife) {
         respawn_later = true;  // it dies at once: do not fork in a tight loop
       } else {

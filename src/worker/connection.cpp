@@ -122,8 +122,8 @@ bool Connection::process_input() {
         if (!respond(http::dispatch(hosts_, parser_.request(), *context_.mime))) return false;
         break;
       case http::ParseEvent::kError: {
-        spdlog::info("client {} sent a bad request: {} ({})", remote_addr_,
-                     parser_.error_reason(), parser_.error_status());
+        spdlog::info("client {} sent a bad request: {} ({})", remote_addr_, parser_.error_reason(),
+                     parser_.error_status());
         auto reply = http::error_reply(parser_.error_status());
         reply.close = true;
         return respond(std::move(reply));

@@ -28,7 +28,7 @@ struct ConnectionContext {
   const http::MimeTypes* mime = nullptr;
   http::DateCache* dates = nullptr;
   AccessLog* access_log = nullptr;
-  bool draining = false;  // finish the request in flight, then close
+  bool draining = false;                       // finish the request in flight, then close
   std::function<void(Connection*)> on_closed;  // the worker destroys the connection
 };
 

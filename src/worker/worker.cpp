@@ -33,8 +33,7 @@ constexpr timeval kAcceptRetry{0, 100'000};  // after EMFILE/ENFILE: try again i
 
 }  // namespace
 
-Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int index,
-               pid_t master)
+Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int index, pid_t master)
     : site_(site),
       index_(index),
       master_(master),
@@ -147,8 +146,7 @@ void Worker::connection_closed(Connection* connection) {
     if (connections_.empty()) event_base_loopexit(base_.get(), nullptr);
     return;
   }
-  if (!accepting_ &&
-      static_cast<int>(connections_.size()) < site_.config.limits.max_connections &&
+  if (!accepting_ && static_cast<int>(connections_.size()) < site_.config.limits.max_connections &&
       !evtimer_pending(resume_accept_.get(), nullptr)) {
     set_accepting(true);
   }

@@ -17,7 +17,7 @@ namespace shoal {
 
 // A listening socket the master bound, as a worker sees it.
 struct ListenSocket {
-  int fd = -1;  // owned by the master's Listener; the worker's copy after fork
+  int fd = -1;          // owned by the master's Listener; the worker's copy after fork
   std::string address;  // ListenAddress::text, the key into Site::hosts_by_address
 };
 

@@ -87,13 +87,15 @@ bool iequals(const std::string& a, const std::string& b) {
 
 ShoalServer::ShoalServer(const std::string& config_body, bool wait_ready) {
   port_ = free_port();
-  std::string config = "pid_file: shoal.pid\n"
-                       "mime_types: " SHOAL_SOURCE_DIR "/conf/mime.types\n"
-                       "log:\n"
-                       "  error: { path: error.log, level: debug }\n"
-                       "  access: { path: access.log }\n";
-  config += replace_all(replace_all(config_body, "@PORT@", std::to_string(port_)), "@DIR@",
-                        dir_.path());
+  std::string config =
+      "pid_file: shoal.pid\n"
+      "mime_types: " SHOAL_SOURCE_DIR
+      "/conf/mime.types\n"
+      "log:\n"
+      "  error: { path: error.log, level: debug }\n"
+      "  access: { path: access.log }\n";
+  config +=
+      replace_all(replace_all(config_body, "@PORT@", std::to_string(port_)), "@DIR@", dir_.path());
   write_file(dir_ / "shoal.yaml", config);
 
   pid_ = fork();

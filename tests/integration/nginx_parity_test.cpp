@@ -35,16 +35,27 @@ class Nginx {
   Nginx(const TempDir& dir, const std::string& root) : dir_(dir), port_(free_port()) {
     std::string conf = std::string(geteuid() == 0 ? "user root;\n" : "") +
                        "worker_processes 1;\n"
-                       "error_log " + (dir / "nginx-error.log") + ";\n"
-                       "pid " + (dir / "nginx.pid") + ";\n"
+                       "error_log " +
+                       (dir / "nginx-error.log") +
+                       ";\n"
+                       "pid " +
+                       (dir / "nginx.pid") +
+                       ";\n"
                        "events { worker_connections 64; }\n"
-                       "http {\n" + nginx_types() +
+                       "http {\n" +
+                       nginx_types() +
                        "  default_type application/octet-stream;\n"
                        "  access_log off;\n"
-                       "  client_body_temp_path " + (dir / "body") + ";\n"
+                       "  client_body_temp_path " +
+                       (dir / "body") +
+                       ";\n"
                        "  server {\n"
-                       "    listen 127.0.0.1:" + std::to_string(port_) + ";\n"
-                       "    root " + root + ";\n"
+                       "    listen 127.0.0.1:" +
+                       std::to_string(port_) +
+                       ";\n"
+                       "    root " +
+                       root +
+                       ";\n"
                        "    index index.html;\n"
                        "  }\n"
                        "}\n";
@@ -99,8 +110,10 @@ TEST(NginxParity, SameAnswersForTheSameFiles) {
   write_file(files / "www/docs/index.html", "<h1>docs</h1>\n");
   write_file(files / "www/noindex/x.txt", "x\n");
 
-  ShoalServer shoal("workers: 1\nservers:\n  - listen: 127.0.0.1:@PORT@\n    routes:\n"
-                    "      - match: /\n        static: { root: " + (files / "www") + " }\n");
+  ShoalServer shoal(
+      "workers: 1\nservers:\n  - listen: 127.0.0.1:@PORT@\n    routes:\n"
+      "      - match: /\n        static: { root: " +
+      (files / "www") + " }\n");
   Nginx nginx(files, files / "www");
   ASSERT_TRUE(nginx.ready()) << read_file(files / "nginx-error.log");
 

@@ -145,7 +145,8 @@ TEST(ProcessTest, AnAddressInUseIsAStartupError) {
   TempDir dir;
   write_file(dir / "clash.yaml",
              "log: { error: { path: stderr } }\n"
-             "servers:\n  - listen: 127.0.0.1:" + std::to_string(first.port()) +
+             "servers:\n  - listen: 127.0.0.1:" +
+                 std::to_string(first.port()) +
                  "\n    routes:\n      - match: /\n        return: { status: 204 }\n");
   auto r = run_shoal({"-c", dir / "clash.yaml"}, dir);
   EXPECT_EQ(r.status, 2);

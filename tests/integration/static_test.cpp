@@ -37,7 +37,8 @@ class StaticTest : public ::testing::Test {
         "  - listen: 127.0.0.1:@PORT@\n"
         "    routes:\n"
         "      - match: /\n"
-        "        static: { root: " + (*www_ / "www") + " }\n");
+        "        static: { root: " +
+        (*www_ / "www") + " }\n");
   }
 
   std::unique_ptr<TempDir> www_;
@@ -109,7 +110,8 @@ TEST_F(StaticTest, LastModifiedAndEtagDescribeTheFile) {
 
 TEST_F(StaticTest, HeadSendsHeadersWithoutBody) {
   HttpClient client(server_->port());
-  client.send("HEAD /hello.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+  client.send(
+      "HEAD /hello.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n");
   auto head = client.read_response(/*head_request=*/true);
   ASSERT_TRUE(head);
   EXPECT_EQ(head->status, 200);
@@ -131,8 +133,8 @@ TEST_F(StaticTest, ConditionalRequestsGive304) {
   auto by_date =
       get(server_->port(), "/hello.txt", {{"If-Modified-Since", first->header("Last-Modified")}});
   EXPECT_EQ(by_date->status, 304);
-  auto old = get(server_->port(), "/hello.txt",
-                 {{"If-Modified-Since", "Mon, 01 Jan 2001 00:00:00 GMT"}});
+  auto old =
+      get(server_->port(), "/hello.txt", {{"If-Modified-Since", "Mon, 01 Jan 2001 00:00:00 GMT"}});
   EXPECT_EQ(old->status, 200);
   auto other = get(server_->port(), "/hello.txt", {{"If-None-Match", "\"nope\""}});
   EXPECT_EQ(other->status, 200);
@@ -162,8 +164,8 @@ TEST_F(StaticTest, UnsatisfiableRangeGives416AndOtherUnitsAreIgnored) {
   auto unit = get(server_->port(), "/hello.txt", {{"Range", "items=0-1"}});
   EXPECT_EQ(unit->status, 200);
   EXPECT_EQ(unit->body, "Hello, shoal!\n");
-  auto stale = get(server_->port(), "/hello.txt",
-                   {{"Range", "bytes=0-1"}, {"If-Range", "\"stale-etag\""}});
+  auto stale =
+      get(server_->port(), "/hello.txt", {{"Range", "bytes=0-1"}, {"If-Range", "\"stale-etag\""}});
   EXPECT_EQ(stale->status, 200);
 }
 
@@ -193,9 +195,9 @@ TEST_F(StaticTest, PercentDecodingAndAbsoluteForm) {
 
 TEST_F(StaticTest, TraversalNeverLeavesTheRoot) {
   for (const char* path :
-       {"/../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E%2Fsecret.txt", "/docs/..%2f..%2fsecret.txt",
-        "/docs/../../secret.txt", "/./../secret.txt", "/%252e%252e/secret.txt",
-        "/..%5csecret.txt", "/docs/%2e%2e%2f%2e%2e%2fsecret.txt"}) {
+       {"/../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E%2Fsecret.txt",
+        "/docs/..%2f..%2fsecret.txt", "/docs/../../secret.txt", "/./../secret.txt",
+        "/%252e%252e/secret.txt", "/..%5csecret.txt", "/docs/%2e%2e%2f%2e%2e%2fsecret.txt"}) {
     auto r = get(server_->port(), path);
     ASSERT_TRUE(r) << path;
     EXPECT_NE(r->status, 200) << path;

@@ -1,7 +1,8 @@
 // Conditional requests: ETag lists, the precondition order, If-Range.
+#include "http/conditional.hpp"
+
 #include <gtest/gtest.h>
 
-#include "http/conditional.hpp"
 #include "http/http_date.hpp"
 
 namespace shoal::http {

@@ -207,11 +207,11 @@ TEST(Config, HelperRoutesAreRefusedUntilHelpersExist) {
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].line, 5);
   EXPECT_NE(errors[0].message.find("not part of this build"), std::string::npos);
-  auto bad = errors_of("servers:\n  - listen: 80\n    routes:\n      - match: /\n"
-                       "        job: { builtin: spin }\n");
+  auto bad = errors_of(
+      "servers:\n  - listen: 80\n    routes:\n      - match: /\n"
+      "        job: { builtin: spin }\n");
   ASSERT_EQ(bad.size(), 2u);
-  EXPECT_EQ(bad[0].to_string(),
-            kFile + ":5:25: job.builtin: expected burn or sleep, got \"spin\"");
+  EXPECT_EQ(bad[0].to_string(), kFile + ":5:25: job.builtin: expected burn or sleep, got \"spin\"");
 }
 
 TEST(Config, EveryErrorIsReportedNotJustTheFirst) {

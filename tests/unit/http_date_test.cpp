@@ -1,7 +1,7 @@
 // HTTP dates: the one format we write and the three we read.
-#include <gtest/gtest.h>
-
 #include "http/http_date.hpp"
+
+#include <gtest/gtest.h>
 
 namespace shoal::http {
 namespace {

@@ -1,15 +1,16 @@
 // MIME table parsing and lookups, including the table shipped in conf/.
+#include "http/mime.hpp"
+
 #include <gtest/gtest.h>
 
 #include "config/loader.hpp"
-#include "http/mime.hpp"
 
 namespace shoal::http {
 namespace {
 
 TEST(Mime, ParsesAndLooksUpByExtension) {
-  auto table = MimeTypes::parse("# comment\ntext/html html htm\n\nimage/png .PNG # trailing\n",
-                                "t", "application/octet-stream");
+  auto table = MimeTypes::parse("# comment\ntext/html html htm\n\nimage/png .PNG # trailing\n", "t",
+                                "application/octet-stream");
   EXPECT_EQ(table.type_for_path("/a/index.html"), "text/html");
   EXPECT_EQ(table.type_for_path("/A.HTM"), "text/html");
   EXPECT_EQ(table.type_for_path("/x.png"), "image/png");

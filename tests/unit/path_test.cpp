@@ -1,7 +1,7 @@
 // Request targets and path normalisation: decoding, dot segments, and traversal attempts.
-#include <gtest/gtest.h>
-
 #include "http/path.hpp"
+
+#include <gtest/gtest.h>
 
 namespace shoal::http {
 namespace {
@@ -34,9 +34,9 @@ TEST(Path, RemovesDotSegmentsAndRepeatedSlashes) {
 }
 
 TEST(Path, NeverClimbsAboveTheRoot) {
-  for (const char* p : {"/..", "/../etc/passwd", "/a/../../etc/passwd", "/%2e%2e/etc/passwd",
-                        "/%2E%2E%2Fetc%2Fpasswd", "/a/%2e%2e%2f%2e%2e%2fetc", "/./../x",
-                        "/a/b/../../../x"}) {
+  for (const char* p :
+       {"/..", "/../etc/passwd", "/a/../../etc/passwd", "/%2e%2e/etc/passwd",
+        "/%2E%2E%2Fetc%2Fpasswd", "/a/%2e%2e%2f%2e%2e%2fetc", "/./../x", "/a/b/../../../x"}) {
     EXPECT_FALSE(normalize_path(p)) << p;
   }
 }

@@ -1,7 +1,7 @@
 // Range header evaluation (RFC 9110 section 14).
-#include <gtest/gtest.h>
-
 #include "http/range.hpp"
+
+#include <gtest/gtest.h>
 
 namespace shoal::http {
 namespace {

@@ -1,7 +1,8 @@
 // Reply heads on the wire, error pages, and access-log escaping.
+#include "http/reply.hpp"
+
 #include <gtest/gtest.h>
 
-#include "http/reply.hpp"
 #include "worker/access_log.hpp"
 
 namespace shoal::http {

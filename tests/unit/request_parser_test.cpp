@@ -1,7 +1,7 @@
 // RequestParser: heads, bodies, pipelining, bytes split across reads, and limits as statuses.
-#include <gtest/gtest.h>
-
 #include "http/request_parser.hpp"
+
+#include <gtest/gtest.h>
 
 namespace shoal::http {
 namespace {
@@ -123,8 +123,10 @@ TEST(RequestParser, LimitsBecomeStatuses) {
   }
   {
     RequestParser parser(limits);
-    EXPECT_EQ(run(parser, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                          "65\r\n" + std::string(101, 'x') + "\r\n0\r\n\r\n")
+    EXPECT_EQ(run(parser,
+                  "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "65\r\n" +
+                      std::string(101, 'x') + "\r\n0\r\n\r\n")
                   .error,
               413);
   }
@@ -136,7 +138,7 @@ TEST(RequestParser, MalformedRequests) {
     RequestParser parser(limits);
     return run(parser, wire).error;
   };
-  EXPECT_EQ(error("GET / HTTP/1.1\r\n\r\n"), 400);                       // no Host
+  EXPECT_EQ(error("GET / HTTP/1.1\r\n\r\n"), 400);                        // no Host
   EXPECT_EQ(error("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), 400);  // two Hosts
   EXPECT_EQ(error("GET / HTTP/2.0\r\nHost: a\r\n\r\n"), 505);
   EXPECT_EQ(error("\x16\x03\x01garbage\r\n\r\n"), 400);

@@ -1,7 +1,7 @@
 // Routing: route prefixes on segment boundaries and server selection by Host.
-#include <gtest/gtest.h>
-
 #include "http/router.hpp"
+
+#include <gtest/gtest.h>
 
 namespace shoal::http {
 namespace {
