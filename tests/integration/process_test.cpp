@@ -1,7 +1,9 @@
 // The process model against the real binary: workers under the master, signals, respawn,
 // orphan prevention, the pid file, and `-t`.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -105,6 +107,37 @@ TEST(ProcessTest, WorkersExitWhenTheMasterDies) {
   auto status = server.signal_and_wait(SIGKILL);
   ASSERT_TRUE(status);
   for (pid_t pid : workers) EXPECT_TRUE(wait_until([&] { return !alive(pid); })) << pid;
+}
+
+TEST(ProcessTest, ServesIpv4AndIpv6ListenersAtOnce) {
+  ShoalServer server(
+      "workers: 1\n"
+      "servers:\n"
+      "  - listen: [\"127.0.0.1:@PORT@\", \"[::1]:@PORT@\"]\n"
+      "    routes:\n"
+      "      - match: /\n"
+      "        return: { status: 200, body: \"ok\" }\n");
+  EXPECT_EQ(get(server.port(), "/")->body, "ok");
+  int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in6 sin6{};
+  sin6.sin6_family = AF_INET6;
+  sin6.sin6_port = htons(static_cast<uint16_t>(server.port()));
+  sin6.sin6_addr = in6addr_loopback;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&sin6), sizeof sin6) != 0) {
+    close(fd);
+    GTEST_SKIP() << "no IPv6 loopback on this machine";
+  }
+  timeval ten_seconds{10, 0};  // a server that never closes fails the test, not hangs it
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &ten_seconds, sizeof ten_seconds);
+  const std::string request = "GET / HTTP/1.1\r\nHost: [::1]\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  std::string reply;
+  char buf[4096];
+  ssize_t n;
+  while ((n = recv(fd, buf, sizeof buf, 0)) > 0) reply.append(buf, static_cast<size_t>(n));
+  close(fd);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << reply;
+  EXPECT_EQ(reply.substr(reply.size() - 2), "ok");
 }
 
 TEST(ProcessTest, TestFlagAcceptsAGoodConfig) {
