@@ -233,6 +233,12 @@ class Loader {
     if (auto n = root["helpers"]) helpers(n, config.helpers);
     if (auto n = root["servers"]) {
       servers(n, config);
+      if (config.helpers.count == 0) {
+        for (const auto& mark : helper_routes_) {
+          errors_.push_back({file_, mark.line, mark.column,
+                             "job and cgi routes run in helper processes, but helpers.count is 0"});
+        }
+      }
     } else {
       error(root, "missing \"servers\": expected a list of servers with listen and routes");
     }
@@ -436,10 +442,10 @@ class Loader {
         route.action = static_action(s);
       } else if (auto j = item["job"]) {
         route.action = job_action(j);
-        error(j, "job: helper processes are not part of this build yet; use return or static");
+        helper_routes_.push_back(mark_of(j));
       } else if (auto c = item["cgi"]) {
         route.action = cgi_action(c);
-        error(c, "cgi: helper processes are not part of this build yet; use return or static");
+        helper_routes_.push_back(mark_of(c));
       }
       server.routes.push_back(std::move(route));
     }
@@ -518,6 +524,7 @@ class Loader {
   std::string file_;
   std::string dir_;
   std::vector<ConfigError> errors_;
+  std::vector<SourceMark> helper_routes_;  // job and cgi routes, which need helpers
 };
 
 }  // namespace

@@ -1,10 +1,9 @@
 // Dispatch: the request's target picks a server (Host or absolute-form authority) and a route;
-// the route's action makes the Reply.
+// return and static routes make their Reply here, on the loop.
 #include "http/dispatch.hpp"
 
 #include <variant>
 
-#include "http/path.hpp"
 #include "http/static_files.hpp"
 
 namespace shoal::http {
@@ -25,29 +24,33 @@ Reply return_reply(const ReturnAction& action) {
 
 }  // namespace
 
-Reply dispatch(const VirtualHosts& hosts, const Request& request, const MimeTypes& mime) {
-  auto target = parse_target(request.target);
-  if (!target) return error_reply(400);
+bool RoutedRequest::needs_helper() const {
+  return route && (std::holds_alternative<JobAction>(route->action) ||
+                   std::holds_alternative<CgiAction>(route->action));
+}
+
+RoutedRequest route_request(const VirtualHosts& hosts, const Request& request) {
+  RoutedRequest routed;
+  routed.target = parse_target(request.target);
+  if (!routed.target) return routed;
   const std::string* host = request.header("Host");
-  const auto& server = hosts.select(normalize_host(!target->host.empty() ? target->host
-                                                   : host                ? *host
-                                                                         : ""));
-  const Route* route = select_route(server.routes, target->path);
+  routed.server = &hosts.select(
+      normalize_host(!routed.target->host.empty() ? routed.target->host : host ? *host : ""));
+  routed.route = select_route(routed.server->routes, routed.target->path);
+  return routed;
+}
+
+Reply respond(const RoutedRequest& routed, const Request& request, const MimeTypes& mime) {
+  if (!routed.target) return error_reply(400);
   Reply reply = error_reply(404);
-  if (route) {
-    reply = std::visit(
-        [&](const auto& action) -> Reply {
-          using T = std::decay_t<decltype(action)>;
-          if constexpr (std::is_same_v<T, ReturnAction>) {
-            return return_reply(action);
-          } else if constexpr (std::is_same_v<T, StaticAction>) {
-            return serve_static(action, request, *target, mime);
-          } else {
-            // job and cgi routes are refused by the config loader until helpers exist.
-            return error_reply(501);
-          }
-        },
-        route->action);
+  if (routed.route) {
+    if (const auto* ret = std::get_if<ReturnAction>(&routed.route->action)) {
+      reply = return_reply(*ret);
+    } else if (const auto* stat = std::get_if<StaticAction>(&routed.route->action)) {
+      reply = serve_static(*stat, request, *routed.target, mime);
+    } else {
+      reply = error_reply(500);  // a helper route reached here: a bug in the caller
+    }
   }
   if (request.method == "HEAD") reply.send_body = false;
   return reply;

@@ -1,13 +1,29 @@
-// Dispatch: from a parsed request to a Reply: target, virtual host, route, handler.
+// Dispatch: from a parsed request to its server and route, and for routes served on the loop
+// (return, static) to a Reply. Routes run by helpers (job, cgi) are started by the worker.
 #pragma once
 
+#include <optional>
+
 #include "http/mime.hpp"
+#include "http/path.hpp"
 #include "http/reply.hpp"
 #include "http/request.hpp"
 #include "http/router.hpp"
 
 namespace shoal::http {
 
-Reply dispatch(const VirtualHosts& hosts, const Request& request, const MimeTypes& mime);
+struct RoutedRequest {
+  std::optional<Target> target;  // nullopt: the target is malformed (400)
+  const ServerConfig* server = nullptr;
+  const Route* route = nullptr;  // nullptr: no route matches (404)
+
+  // True for job and cgi routes, which a helper process answers.
+  bool needs_helper() const;
+};
+
+RoutedRequest route_request(const VirtualHosts& hosts, const Request& request);
+
+// The Reply for a request whose route does not need a helper.
+Reply respond(const RoutedRequest& routed, const Request& request, const MimeTypes& mime);
 
 }  // namespace shoal::http

@@ -21,6 +21,7 @@ struct Reply {
   std::uint64_t content_length = 0;  // length of the content, also for HEAD
   bool send_body = true;             // false for HEAD: the head describes content not sent
   bool close = false;                // close the connection after this reply
+  bool length_known = true;          // false: no Content-Length (chunked or until close)
 
   void set_body(std::string text, std::string content_type);
 };

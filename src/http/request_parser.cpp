@@ -130,12 +130,13 @@ int RequestParser::on_headers_complete(llhttp_t* p) {
   return HPE_PAUSED;
 }
 
-int RequestParser::on_body(llhttp_t* p, const char* /*at*/, size_t len) {
+int RequestParser::on_body(llhttp_t* p, const char* at, size_t len) {
   auto& s = self(p);
   s.request_.body_bytes += len;
   if (s.request_.body_bytes > s.limits_.max_body_bytes) {
     return s.fail(413, "request body too large");
   }
+  if (s.body_sink_) s.body_sink_(s.body_context_, std::string_view(at, len));
   return 0;
 }
 

@@ -33,6 +33,14 @@ class RequestParser {
 
   ParseResult feed(std::string_view data);
 
+  // Where decoded body bytes go (chunked framing removed); without a sink they are counted
+  // and dropped.
+  using BodySink = void (*)(void* context, std::string_view bytes);
+  void set_body_sink(BodySink sink, void* context) {
+    body_sink_ = sink;
+    body_context_ = context;
+  }
+
   Request& request() { return request_; }
   const Request& request() const { return request_; }
   // True from the first byte of a request until its message completes.
@@ -61,6 +69,8 @@ class RequestParser {
   bool in_value_ = false;  // the last header callback was for a value
   std::uint64_t head_bytes_ = 0;
   ParseEvent paused_at_ = ParseEvent::kNeedMore;
+  BodySink body_sink_ = nullptr;
+  void* body_context_ = nullptr;
   bool failed_ = false;  // a limit or rule of ours failed: error_status_ says which
   int error_status_ = 400;
   const char* error_reason_ = "";

@@ -26,7 +26,7 @@ std::string serialize_head(const Reply& reply, const WireOptions& options) {
     out += value;
     out += "\r\n";
   }
-  if (!status_forbids_body(reply.status)) {
+  if (reply.length_known && !status_forbids_body(reply.status)) {
     out += "Content-Length: ";
     out += std::to_string(reply.content_length);
     out += "\r\n";

@@ -19,6 +19,26 @@ namespace shoal {
 
 namespace {
 
+int peer_port(const sockaddr* addr) {
+  if (addr->sa_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(addr)->sin_port);
+  if (addr->sa_family == AF_INET6) {
+    return ntohs(reinterpret_cast<const sockaddr_in6*>(addr)->sin6_port);
+  }
+  return 0;
+}
+
+bool needs_helpers(const Config& config) {
+  for (const auto& server : config.servers) {
+    for (const auto& route : server.routes) {
+      if (std::holds_alternative<JobAction>(route.action) ||
+          std::holds_alternative<CgiAction>(route.action)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 std::string format_peer(const sockaddr* addr) {
   char buf[INET6_ADDRSTRLEN] = "-";
   if (addr->sa_family == AF_INET) {
@@ -45,6 +65,8 @@ Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int i
   context_.mime = &site_.mime;
   context_.dates = &dates_;
   context_.access_log = &access_log_;
+  helpers_ = std::make_unique<helpers::HelperPool>(base_.get(), site_.config.helpers);
+  context_.helpers = helpers_.get();
   context_.on_closed = [this](Connection* c) { connection_closed(c); };
 
   for (const auto& socket : sockets) {
@@ -59,7 +81,7 @@ Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int i
     evconnlistener_set_error_cb(l.listener.get(), on_accept_error);
     listening_.push_back(std::move(l));
   }
-  for (int sig : {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2}) {
+  for (int sig : {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD}) {
     signals_.emplace_back(evsignal_new(base_.get(), sig, on_signal, this));
     if (!signals_.back() || evsignal_add(signals_.back().get(), nullptr) != 0) {
       throw StartupError("evsignal_add() failed");
@@ -70,8 +92,9 @@ Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int i
 }
 
 Worker::~Worker() {
-  // Connections hold events of base_: free them before the base goes.
+  // Connections hold events of base_ and jobs of the helper pool: free them first.
   connections_.clear();
+  helpers_.reset();
   listening_.clear();
   signals_.clear();
   resume_accept_.reset();
@@ -82,6 +105,8 @@ int Worker::run() {
   // Die with the master (no orphans), and catch the case where it died before prctl.
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (getppid() != master_) return 1;
+  // Helpers are forked before the first client, and only when a route needs them.
+  if (needs_helpers(site_.config)) helpers_->start();
   spdlog::debug("worker {} serving", index_);
   if (event_base_dispatch(base_.get()) < 0) {
     spdlog::error("worker {}: event_base_dispatch() failed", index_);
@@ -104,7 +129,7 @@ void Worker::on_accept(evconnlistener* listener, evutil_socket_t fd, sockaddr* a
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   auto connection =
-      std::make_unique<Connection>(self->context_, *from->hosts, fd, format_peer(addr));
+      std::make_unique<Connection>(self->context_, *from->hosts, fd, format_peer(addr), peer_port(addr));
   auto* key = connection.get();
   self->connections_.emplace(key, std::move(connection));
   if (static_cast<int>(self->connections_.size()) >= self->site_.config.limits.max_connections) {
@@ -161,6 +186,9 @@ void Worker::on_signal(evutil_socket_t sig, short /*what*/, void* arg) noexcept 
       break;
     case SIGQUIT:
       self->start_drain();
+      break;
+    case SIGCHLD:
+      self->helpers_->reap();
       break;
     default:
       // SIGHUP, SIGUSR1, SIGUSR2 are the master's to act on; a worker ignores them.

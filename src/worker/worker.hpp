@@ -65,6 +65,7 @@ class Worker {
   std::unique_ptr<event, EventDeleter> drain_deadline_;
   http::DateCache dates_;
   AccessLog access_log_;
+  std::unique_ptr<helpers::HelperPool> helpers_;
   ConnectionContext context_;
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
   bool accepting_ = true;

@@ -200,18 +200,32 @@ TEST(Config, StaticRootMustBeADirectory) {
             "5:25: static.root: /nonexistent-shoal-dir: No such file or directory");
 }
 
-TEST(Config, HelperRoutesAreRefusedUntilHelpersExist) {
-  auto errors = errors_of(
-      "servers:\n  - listen: 80\n    routes:\n      - match: /\n"
-      "        job: { builtin: burn, ms: 10 }\n");
-  ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(errors[0].line, 5);
-  EXPECT_NE(errors[0].message.find("not part of this build"), std::string::npos);
-  auto bad = errors_of(
-      "servers:\n  - listen: 80\n    routes:\n      - match: /\n"
-      "        job: { builtin: spin }\n");
-  ASSERT_EQ(bad.size(), 2u);
-  EXPECT_EQ(bad[0].to_string(), kFile + ":5:25: job.builtin: expected burn or sleep, got \"spin\"");
+TEST(Config, JobAndCgiRoutes) {
+  auto config = load_config_from_string(
+      "servers:\n  - listen: 80\n    routes:\n"
+      "      - match: /slow\n        job: { builtin: burn, ms: 300 }\n"
+      "      - match: /nap\n        job: { builtin: sleep, ms: 20 }\n"
+      "      - match: /cgi-bin/\n        cgi: { root: /tmp }\n",
+      kFile);
+  const auto& routes = config.servers[0].routes;
+  EXPECT_EQ(std::get<JobAction>(routes[0].action).builtin, JobKind::kBurn);
+  EXPECT_EQ(std::get<JobAction>(routes[0].action).duration, Millis(300));
+  EXPECT_EQ(std::get<JobAction>(routes[1].action).builtin, JobKind::kSleep);
+  EXPECT_EQ(std::get<CgiAction>(routes[2].action).root, "/tmp");
+}
+
+TEST(Config, HelperRoutesNeedHelpers) {
+  EXPECT_EQ(error_of("helpers: { count: 0 }\nservers:\n  - listen: 80\n    routes:\n"
+                     "      - match: /\n        job: { builtin: burn, ms: 10 }\n"),
+            "6:14: job and cgi routes run in helper processes, but helpers.count is 0");
+  auto bad = errors_of("servers:\n  - listen: 80\n    routes:\n      - match: /\n"
+                       "        job: { builtin: spin }\n");
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_EQ(bad[0].to_string(),
+            kFile + ":5:25: job.builtin: expected burn or sleep, got \"spin\"");
+  EXPECT_EQ(error_of("servers:\n  - listen: 80\n    routes:\n      - match: /\n"
+                     "        cgi: { root: /nonexistent-cgi }\n"),
+            "5:22: cgi.root: /nonexistent-cgi: No such file or directory");
 }
 
 TEST(Config, EveryErrorIsReportedNotJustTheFirst) {

@@ -1,0 +1,82 @@
+// HelperPool: a worker's side of its helpers. It forks `helpers.count` helper processes, each
+// joined to the worker by two pipes (close-on-exec, non-blocking here, driven by libevent),
+// dispatches jobs to idle helpers, queues up to `helpers.queue` more (then 503), streams
+// bodies both ways with backpressure, kills a helper whose job passes `helpers.timeout` (504)
+// and replaces any helper that dies (502 for its job), with backoff if it keeps dying.
+#pragma once
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.hpp"
+#include "helpers/job.hpp"
+
+namespace shoal::helpers {
+
+class HelperPool {
+ public:
+  struct Job;
+
+  HelperPool(event_base* base, const HelpersConfig& config);
+  HelperPool(const HelperPool&) = delete;
+  HelperPool& operator=(const HelperPool&) = delete;
+  ~HelperPool();
+
+  // Forks the helpers. Throws StartupError when a fork or pipe fails.
+  void start();
+
+  // Queues or starts a job; nullptr when the queue is full (answer 503).
+  Job* submit(const JobSpec& spec, JobSink* sink);
+  void send_body(Job* job, std::string_view bytes);
+  void end_body(Job* job);
+  // True while more than a bounded amount of body waits for the helper: stop reading the
+  // client until JobSink::on_job_writable.
+  bool body_backlogged(const Job* job) const;
+  // The client's socket is full: stop reading the helper's output until resumed.
+  void pause_output(Job* job);
+  void resume_output(Job* job);
+  // The client went away: forget the job; a running one gets its helper killed and replaced.
+  void cancel(Job* job);
+
+  // Reaps exited helpers (the worker calls this on SIGCHLD).
+  void reap();
+
+  size_t idle_helpers() const;
+  size_t queued_jobs() const { return queue_.size(); }
+
+ private:
+  struct Helper;
+
+  static void on_helper_output(bufferevent* bev, void* arg) noexcept;
+  static void on_helper_drained(bufferevent* bev, void* arg) noexcept;
+  static void on_helper_event(bufferevent* bev, short what, void* arg) noexcept;
+  static void on_deadline(evutil_socket_t fd, short what, void* arg) noexcept;
+  static void on_respawn(evutil_socket_t fd, short what, void* arg) noexcept;
+
+  bool spawn(Helper& helper);
+  void dispatch(Job* job, Helper& helper);
+  void dispatch_queued(Helper& helper);
+  void process_output(Helper& helper);
+  void finish(Helper& helper, int failure_status);
+  void helper_died(Helper& helper, const std::string& why);
+  void schedule_respawn(Helper& helper);
+  void write_to(Job* job, std::string frames);
+  Helper* idle_helper();
+  std::unique_ptr<Job> take(Job* job);
+
+  event_base* base_;
+  const HelpersConfig& config_;
+  std::vector<std::unique_ptr<Helper>> helpers_;
+  std::unordered_map<Job*, std::unique_ptr<Job>> jobs_;
+  std::deque<Job*> queue_;
+};
+
+}  // namespace shoal::helpers

@@ -1,0 +1,340 @@
+// Helper process: job loop, built-in jobs and CGI execution. Logs go to the worker as LOG
+// frames (a helper has no log file of its own). A CGI program is forked and exec'd, so a
+// crashing program never takes the helper down; it dies with the helper (PDEATHSIG).
+#include "helpers/helper_process.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <string>
+
+#include "helpers/cgi.hpp"
+#include "helpers/frame.hpp"
+#include "helpers/job.hpp"
+
+namespace shoal::helpers {
+
+namespace {
+
+class Channel {
+ public:
+  Channel(int in_fd, int out_fd) : in_(in_fd), out_(out_fd) {}
+
+  // Blocks until a frame arrives; exits the process when the worker is gone.
+  Frame read() {
+    Frame frame;
+    while (true) {
+      switch (reader_.next(frame)) {
+        case FrameReader::Status::kFrame:
+          return frame;
+        case FrameReader::Status::kError:
+          _exit(3);  // the worker sent something that is not our protocol
+        case FrameReader::Status::kNeedMore:
+          break;
+      }
+      char buf[64 * 1024];
+      ssize_t n = ::read(in_, buf, sizeof buf);
+      if (n == 0) _exit(0);  // the worker closed our pipe: time to go
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        _exit(3);
+      }
+      reader_.append(std::string_view(buf, static_cast<size_t>(n)));
+    }
+  }
+
+  void send(FrameType type, std::string_view payload) {
+    out_buf_.clear();
+    append_frame(out_buf_, type, payload);
+    size_t off = 0;
+    while (off < out_buf_.size()) {
+      ssize_t n = ::write(out_, out_buf_.data() + off, out_buf_.size() - off);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) _exit(3);  // the worker is gone
+      off += static_cast<size_t>(n);
+    }
+  }
+
+  void send_fields(FrameType type, const std::vector<std::string>& fields) {
+    send(type, encode_fields(fields));
+  }
+
+  void log(const char* level, const std::string& message) {
+    send_fields(FrameType::kLog, {level, message});
+  }
+
+  void fail(int status, const std::string& why) {
+    send_fields(FrameType::kError, {std::to_string(status), why});
+  }
+
+  void head(int status, const HeaderList& headers) {
+    std::vector<std::string> fields{std::to_string(status)};
+    for (const auto& [name, value] : headers) {
+      fields.push_back(name);
+      fields.push_back(value);
+    }
+    send_fields(FrameType::kHead, fields);
+  }
+
+  void data(std::string_view bytes) {
+    while (!bytes.empty()) {
+      auto n = std::min(bytes.size(), kDataChunk);
+      send(FrameType::kData, bytes.substr(0, n));
+      bytes.remove_prefix(n);
+    }
+  }
+
+ private:
+  int in_;
+  int out_;
+  FrameReader reader_;
+  std::string out_buf_;
+};
+
+void run_builtin(Channel& channel, const JobSpec& job) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto until = start + job.duration;
+  if (job.type == JobType::kBurn) {
+    volatile std::uint64_t spins = 0;  // a real CPU loop, as a blocking handler would be
+    while (std::chrono::steady_clock::now() < until) {
+      for (int i = 0; i < 10000; ++i) spins = spins + 1;
+    }
+  } else {
+    while (true) {
+      auto left = until - std::chrono::steady_clock::now();
+      if (left <= std::chrono::nanoseconds(0)) break;
+      auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+      timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+      nanosleep(&ts, nullptr);
+    }
+  }
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::steady_clock::now() - start)
+                  .count();
+  channel.head(200, {{"Content-Type", "text/plain"}});
+  channel.data(std::string(job.type == JobType::kBurn ? "burned " : "slept ") +
+               std::to_string(took) + " ms in helper " + std::to_string(getpid()) + "\n");
+  channel.send(FrameType::kEnd, {});
+}
+
+// Reads BODY frames until BODY_END into `fd` (a memfd for CGI, or nowhere for built-ins).
+size_t receive_body(Channel& channel, int fd) {
+  size_t total = 0;
+  while (true) {
+    Frame frame = channel.read();
+    if (frame.type == FrameType::kBodyEnd) return total;
+    if (frame.type != FrameType::kBody) _exit(3);
+    total += frame.payload.size();
+    if (fd < 0) continue;
+    size_t off = 0;
+    while (off < frame.payload.size()) {
+      ssize_t n = ::write(fd, frame.payload.data() + off, frame.payload.size() - off);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      off += static_cast<size_t>(n);
+    }
+  }
+}
+
+int status_for_exec_errno(int err) {
+  switch (err) {
+    case ENOENT:
+    case ENOTDIR:
+      return 404;
+    case EACCES:
+    case EPERM:
+    case ENOEXEC:
+      return 403;
+    default:
+      return 500;
+  }
+}
+
+// Forwards the program's stderr to the worker's error log, a line at a time.
+void forward_stderr(Channel& channel, std::string& pending, const std::string& script, bool flush) {
+  size_t nl;
+  while ((nl = pending.find('\n')) != std::string::npos || (flush && !pending.empty())) {
+    if (nl == std::string::npos) nl = pending.size();
+    std::string line = pending.substr(0, std::min<size_t>(nl, 2048));
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    channel.log("warn", "cgi " + script + ": " + line);
+    pending.erase(0, std::min(nl + 1, pending.size()));
+  }
+  if (pending.size() > 2048) {  // a very long line without a newline: pass it on in pieces
+    channel.log("warn", "cgi " + script + ": " + pending.substr(0, 2048));
+    pending.erase(0, 2048);
+  }
+}
+
+void run_cgi(Channel& channel, const JobSpec& job, int body_fd, size_t body_len) {
+  auto loc = locate_cgi_script(job.cgi_root, job.route_prefix, job.path);
+  if (loc.status != 0) {
+    channel.fail(loc.status, "no CGI program for " + job.path);
+    return;
+  }
+  std::vector<std::string> env = job.env;
+  env.push_back("SCRIPT_NAME=" + loc.script_name);
+  env.push_back("PATH_INFO=" + loc.path_info);
+  env.push_back("SCRIPT_FILENAME=" + loc.filename);
+  env.push_back("DOCUMENT_ROOT=" + job.cgi_root);
+  if (body_len > 0) env.push_back("CONTENT_LENGTH=" + std::to_string(body_len));
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::string dir = loc.filename.substr(0, loc.filename.rfind('/'));
+  if (dir.empty()) dir = "/";
+
+  int out[2];
+  int err[2];
+  int exec_status[2];
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 ||
+      pipe2(exec_status, O_CLOEXEC) != 0) {
+    channel.fail(500, std::string("pipe2() failed: ") + std::strerror(errno));
+    return;
+  }
+  lseek(body_fd, 0, SEEK_SET);
+  pid_t pid = fork();
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // a killed helper takes its program along
+    int in = body_fd >= 0 ? body_fd : ::open("/dev/null", O_RDONLY);
+    dup2(in, 0);
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    signal(SIGPIPE, SIG_DFL);
+    if (chdir(dir.c_str()) == 0) {
+      char* argv[] = {loc.filename.data(), nullptr};
+      execve(loc.filename.c_str(), argv, envp.data());
+    }
+    int e = errno;
+    ssize_t ignored = ::write(exec_status[1], &e, sizeof e);
+    (void)ignored;
+    _exit(127);
+  }
+  ::close(out[1]);
+  ::close(err[1]);
+  ::close(exec_status[1]);
+  if (pid < 0) {
+    ::close(out[0]);
+    ::close(err[0]);
+    ::close(exec_status[0]);
+    channel.fail(500, std::string("fork() failed: ") + std::strerror(errno));
+    return;
+  }
+  int exec_errno = 0;
+  ssize_t got = ::read(exec_status[0], &exec_errno, sizeof exec_errno);  // EOF: exec worked
+  ::close(exec_status[0]);
+  if (got == static_cast<ssize_t>(sizeof exec_errno)) {
+    ::close(out[0]);
+    ::close(err[0]);
+    waitpid(pid, nullptr, 0);
+    channel.fail(status_for_exec_errno(exec_errno),
+                 "cannot run " + loc.filename + ": " + std::strerror(exec_errno));
+    return;
+  }
+
+  std::string output;   // stdout until the header block is complete
+  std::string errline;  // stderr until a newline
+  bool head_sent = false;
+  bool invalid = false;
+  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  int open_fds = 2;
+  char buf[64 * 1024];
+  while (open_fds > 0) {
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (auto& p : fds) {
+      if (p.fd < 0 || !(p.revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t n = ::read(p.fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        ::close(p.fd);
+        p.fd = -1;
+        --open_fds;
+        continue;
+      }
+      std::string_view chunk(buf, static_cast<size_t>(n));
+      if (p.fd == err[0]) {
+        errline.append(chunk);
+        forward_stderr(channel, errline, loc.script_name, false);
+      } else if (head_sent) {
+        channel.data(chunk);
+      } else if (!invalid) {
+        output.append(chunk);
+        CgiHead head;
+        size_t body_offset = 0;
+        switch (parse_cgi_head(output, head, body_offset)) {
+          case CgiHeadResult::kIncomplete:
+            break;
+          case CgiHeadResult::kInvalid:
+            invalid = true;
+            kill(pid, SIGKILL);  // its output is useless; do not wait for it to finish
+            break;
+          case CgiHeadResult::kDone:
+            channel.head(head.status, head.headers);
+            head_sent = true;
+            channel.data(std::string_view(output).substr(body_offset));
+            output.clear();
+            break;
+        }
+      }
+    }
+  }
+  forward_stderr(channel, errline, loc.script_name, true);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!head_sent) {
+    std::string why = invalid ? "printed no valid CGI header block"
+                              : WIFSIGNALED(status) ? "was killed by signal " +
+                                                          std::to_string(WTERMSIG(status))
+                                                    : "exited without a valid CGI header block";
+    channel.log("error", "cgi " + loc.script_name + " " + why);
+    channel.fail(502, "bad CGI output");
+    return;
+  }
+  if (WIFSIGNALED(status)) {
+    channel.log("error", "cgi " + loc.script_name + " was killed by signal " +
+                             std::to_string(WTERMSIG(status)) + " while sending its body");
+    channel.fail(502, "CGI program died");
+    return;
+  }
+  channel.send(FrameType::kEnd, {});
+}
+
+}  // namespace
+
+void helper_main(int in_fd, int out_fd) {
+  Channel channel(in_fd, out_fd);
+  while (true) {
+    Frame frame = channel.read();
+    if (frame.type != FrameType::kJobStart) _exit(3);
+    auto job = decode_job(frame.payload);
+    if (!job) {
+      receive_body(channel, -1);
+      channel.fail(500, "malformed job");
+      continue;
+    }
+    if (job->type == JobType::kCgi) {
+      // The body is spooled first so the program gets CONTENT_LENGTH even for a chunked
+      // request, and a slow program never makes the worker hold the body.
+      int body_fd = memfd_create("shoal-cgi-body", MFD_CLOEXEC);
+      size_t body_len = receive_body(channel, body_fd);
+      run_cgi(channel, *job, body_fd, body_len);
+      if (body_fd >= 0) ::close(body_fd);
+    } else {
+      receive_body(channel, -1);
+      run_builtin(channel, *job);
+    }
+  }
+}
+
+}  // namespace shoal::helpers

@@ -1,0 +1,45 @@
+// Jobs: what a worker asks a helper to run (JobSpec, sent as JOB_START) and how the worker
+// hears back (JobSink, implemented by the client's Connection).
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace shoal::helpers {
+
+enum class JobType { kBurn, kSleep, kCgi };
+
+struct JobSpec {
+  JobType type = JobType::kSleep;
+  std::chrono::milliseconds duration{0};  // burn and sleep
+  std::string cgi_root;                   // cgi: absolute directory of the programs
+  std::string route_prefix;               // cgi: the route's match, e.g. "/cgi-bin/"
+  std::string path;                       // cgi: the normalised request path
+  std::vector<std::string> env;           // cgi: "NAME=value" meta-variables of the request
+};
+
+std::string encode_job(const JobSpec& job);
+std::optional<JobSpec> decode_job(std::string_view payload);
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+// Callbacks from the HelperPool to whoever submitted a job. After on_job_end or
+// on_job_failed the job is gone: the sink must forget its handle in that callback.
+class JobSink {
+ public:
+  virtual ~JobSink() = default;
+  virtual void on_job_head(int status, HeaderList headers) = 0;
+  virtual void on_job_data(std::string_view data) = 0;
+  virtual void on_job_end() = 0;
+  // 502 (helper or program died, bad output), 503 (queue full), 504 (deadline), 403/404/500
+  // (program missing, not executable, not startable). Also after the head was sent.
+  virtual void on_job_failed(int status) = 0;
+  // The request body may flow again (see HelperPool::body_backlogged).
+  virtual void on_job_writable() = 0;
+};
+
+}  // namespace shoal::helpers
