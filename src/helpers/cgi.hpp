@@ -11,10 +11,10 @@
 namespace shoal::helpers {
 
 struct ScriptLocation {
-  int status = 0;            // 0: found; else 403 or 404
-  std::string filename;      // absolute path of the program
-  std::string script_name;   // the URL path that named it, e.g. "/cgi-bin/hello.sh"
-  std::string path_info;     // what followed it, e.g. "/extra"
+  int status = 0;           // 0: found; else 403 or 404
+  std::string filename;     // absolute path of the program
+  std::string script_name;  // the URL path that named it, e.g. "/cgi-bin/hello.sh"
+  std::string path_info;    // what followed it, e.g. "/extra"
 };
 
 // Walks the request `path` below `prefix` one segment at a time under `root`: the first

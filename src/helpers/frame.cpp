@@ -42,8 +42,7 @@ std::optional<FrameHeader> parse_frame_header(const unsigned char* h) {
 
 FrameReader::Status FrameReader::next(Frame& out) {
   if (buffered() < kFrameHeaderSize) return Status::kNeedMore;
-  auto header =
-      parse_frame_header(reinterpret_cast<const unsigned char*>(buffer_.data() + pos_));
+  auto header = parse_frame_header(reinterpret_cast<const unsigned char*>(buffer_.data() + pos_));
   if (!header) return Status::kError;
   if (buffered() < kFrameHeaderSize + header->length) return Status::kNeedMore;
   out.type = header->type;

@@ -23,7 +23,7 @@ namespace shoal::helpers {
 
 namespace {
 
-constexpr size_t kBodyBacklog = 64 * 1024;      // body bytes buffered before the client waits
+constexpr size_t kBodyBacklog = 64 * 1024;       // body bytes buffered before the client waits
 constexpr size_t kOutputReadLimit = 256 * 1024;  // helper output read ahead of the client
 constexpr auto kQuickDeath = std::chrono::seconds(1);
 constexpr auto kMaxBackoff = std::chrono::milliseconds(30'000);
@@ -140,7 +140,8 @@ bool HelperPool::spawn(Helper& h) {
   const pid_t worker = getpid();
   pid_t pid = fork();
   if (pid == 0) {
-    for (int sig : kWorkerSignals) signal(sig, sig == SIGTERM || sig == SIGCHLD ? SIG_DFL : SIG_IGN);
+    for (int sig : kWorkerSignals)
+      signal(sig, sig == SIGTERM || sig == SIGCHLD ? SIG_DFL : SIG_IGN);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != worker) _exit(0);
     sigprocmask(SIG_SETMASK, &previous, nullptr);
@@ -337,7 +338,7 @@ void HelperPool::process_output(Helper& h) {
       auto fields = decode_fields(payload);
       if (fields && fields->size() == 2) {
         const auto& level = (*fields)[0];
-        auto lvl = level == "error" ? spdlog::level::err
+        auto lvl = level == "error"  ? spdlog::level::err
                    : level == "warn" ? spdlog::level::warn
                                      : spdlog::level::info;
         spdlog::log(lvl, "helper {} (pid {}): {}", h.index, h.pid, (*fields)[1]);

@@ -294,9 +294,9 @@ void run_cgi(Channel& channel, const JobSpec& job, int body_fd, size_t body_len)
   waitpid(pid, &status, 0);
   if (!head_sent) {
     std::string why = invalid ? "printed no valid CGI header block"
-                              : WIFSIGNALED(status) ? "was killed by signal " +
-                                                          std::to_string(WTERMSIG(status))
-                                                    : "exited without a valid CGI header block";
+                      : WIFSIGNALED(status)
+                          ? "was killed by signal " + std::to_string(WTERMSIG(status))
+                          : "exited without a valid CGI header block";
     channel.log("error", "cgi " + loc.script_name + " " + why);
     channel.fail(502, "bad CGI output");
     return;

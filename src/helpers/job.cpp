@@ -10,7 +10,9 @@ namespace shoal::helpers {
 std::string encode_job(const JobSpec& job) {
   std::vector<std::string> f;
   f.emplace_back("type");
-  f.emplace_back(job.type == JobType::kBurn ? "burn" : job.type == JobType::kSleep ? "sleep" : "cgi");
+  f.emplace_back(job.type == JobType::kBurn    ? "burn"
+                 : job.type == JobType::kSleep ? "sleep"
+                                               : "cgi");
   f.emplace_back("ms");
   f.push_back(std::to_string(job.duration.count()));
   f.emplace_back("root");

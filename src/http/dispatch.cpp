@@ -34,8 +34,9 @@ RoutedRequest route_request(const VirtualHosts& hosts, const Request& request) {
   routed.target = parse_target(request.target);
   if (!routed.target) return routed;
   const std::string* host = request.header("Host");
-  routed.server = &hosts.select(
-      normalize_host(!routed.target->host.empty() ? routed.target->host : host ? *host : ""));
+  routed.server = &hosts.select(normalize_host(!routed.target->host.empty() ? routed.target->host
+                                               : host                       ? *host
+                                                                            : ""));
   routed.route = select_route(routed.server->routes, routed.target->path);
   return routed;
 }

@@ -5,14 +5,12 @@
 #include "worker/connection.hpp"
 
 #include <event2/buffer.h>
+#include <netinet/in.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
-#include <cstdlib>
-
-#include <netinet/in.h>
-
 #include <cstdio>
+#include <cstdlib>
 
 #include "helpers/cgi.hpp"
 #include "http/dispatch.hpp"
@@ -276,14 +274,15 @@ helpers::JobSpec Connection::job_spec() const {
   socklen_t len = sizeof local;
   int local_port = 0;
   if (getsockname(bufferevent_getfd(bev_.get()), reinterpret_cast<sockaddr*>(&local), &len) == 0) {
-    local_port = ntohs(local.ss_family == AF_INET6
-                           ? reinterpret_cast<sockaddr_in6*>(&local)->sin6_port
-                           : reinterpret_cast<sockaddr_in*>(&local)->sin_port);
+    local_port =
+        ntohs(local.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&local)->sin6_port
+                                          : reinterpret_cast<sockaddr_in*>(&local)->sin_port);
   }
   const std::string* host = request.header("Host");
-  std::string server_name = http::normalize_host(!routed_.target->host.empty() ? routed_.target->host
-                                                 : host                         ? *host
-                                                                                : "");
+  std::string server_name =
+      http::normalize_host(!routed_.target->host.empty() ? routed_.target->host
+                           : host                        ? *host
+                                                         : "");
   if (server_name.empty() && !routed_.server->server_names.empty()) {
     server_name = routed_.server->server_names.front();
   }

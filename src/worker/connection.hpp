@@ -89,14 +89,14 @@ class Connection : private helpers::JobSink {
   std::unique_ptr<bufferevent, BuffereventDeleter> bev_;
   std::unique_ptr<event, EventDeleter> timer_;
   http::RequestParser parser_;
-  http::RoutedRequest routed_;      // the current request's server and route
-  bool head_done_ = false;          // the current request's head has been handled
+  http::RoutedRequest routed_;  // the current request's server and route
+  bool head_done_ = false;      // the current request's head has been handled
   // The helper job answering the current request, if its route needs one.
   helpers::HelperPool::Job* job_ = nullptr;
-  bool awaiting_job_ = false;       // the request is complete; the job's answer is pending
+  bool awaiting_job_ = false;  // the request is complete; the job's answer is pending
   bool job_head_sent_ = false;
-  bool job_chunked_ = false;        // re-frame the job's output as chunked
-  bool job_discard_body_ = false;   // HEAD, 204, 304: send the head only
+  bool job_chunked_ = false;       // re-frame the job's output as chunked
+  bool job_discard_body_ = false;  // HEAD, 204, 304: send the head only
   bool job_keep_alive_ = false;
   int job_status_ = 0;
   std::uint64_t job_bytes_ = 0;

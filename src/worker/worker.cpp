@@ -20,7 +20,8 @@ namespace shoal {
 namespace {
 
 int peer_port(const sockaddr* addr) {
-  if (addr->sa_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(addr)->sin_port);
+  if (addr->sa_family == AF_INET)
+    return ntohs(reinterpret_cast<const sockaddr_in*>(addr)->sin_port);
   if (addr->sa_family == AF_INET6) {
     return ntohs(reinterpret_cast<const sockaddr_in6*>(addr)->sin6_port);
   }
@@ -128,8 +129,8 @@ void Worker::on_accept(evconnlistener* listener, evutil_socket_t fd, sockaddr* a
   }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  auto connection =
-      std::make_unique<Connection>(self->context_, *from->hosts, fd, format_peer(addr), peer_port(addr));
+  auto connection = std::make_unique<Connection>(self->context_, *from->hosts, fd,
+                                                 format_peer(addr), peer_port(addr));
   auto* key = connection.get();
   self->connections_.emplace(key, std::move(connection));
   if (static_cast<int>(self->connections_.size()) >= self->site_.config.limits.max_connections) {

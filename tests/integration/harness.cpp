@@ -150,7 +150,9 @@ std::optional<int> ShoalServer::signal_and_wait(int sig, std::chrono::millisecon
   return std::nullopt;
 }
 
-std::vector<pid_t> ShoalServer::children() const {
+std::vector<pid_t> ShoalServer::children() const { return children_of(pid_); }
+
+std::vector<pid_t> children_of(pid_t parent) {
   std::vector<pid_t> out;
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     auto name = entry.path().filename().string();
@@ -162,9 +164,19 @@ std::vector<pid_t> ShoalServer::children() const {
     char state = 0;
     pid_t ppid = 0;
     rest >> state >> ppid;
-    if (ppid == pid_ && state != 'Z') out.push_back(std::stoi(name));
+    if (ppid == parent && state != 'Z') out.push_back(std::stoi(name));
   }
   return out;
+}
+
+int nice_of(pid_t pid) {
+  auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  auto close = stat.rfind(')');
+  if (close == std::string::npos) return -100;
+  std::istringstream rest(stat.substr(close + 2));
+  std::string field;
+  for (int i = 3; i <= 19; ++i) rest >> field;  // fields 3..19; 19 is nice
+  return std::stoi(field);
 }
 
 std::string Response::header(const std::string& name) const {
@@ -199,6 +211,14 @@ void HttpClient::send(const std::string& bytes) {
 }
 
 void HttpClient::shutdown_write() { ::shutdown(fd_, SHUT_WR); }
+
+bool HttpClient::wait_for(const std::string& needle, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (buffer_.find(needle) == std::string::npos) {
+    if (!fill(deadline)) return false;
+  }
+  return true;
+}
 
 bool HttpClient::fill(std::chrono::steady_clock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(

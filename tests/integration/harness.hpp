@@ -35,6 +35,11 @@ class TempDir {
 // A TCP port nobody listens on right now.
 int free_port();
 
+// Live (not zombie) child processes of `parent`, from /proc.
+std::vector<pid_t> children_of(pid_t parent);
+// Field 19 of /proc/PID/stat: the process's nice value.
+int nice_of(pid_t pid);
+
 // Polls `condition` every 10 ms until it holds or `timeout` passes.
 template <typename F>
 bool wait_until(F condition, std::chrono::milliseconds timeout = 10s);
@@ -91,6 +96,9 @@ class HttpClient {
                                         std::chrono::milliseconds timeout = 10s);
   // True when the server closed the connection (EOF) within `timeout`.
   bool closed_by_peer(std::chrono::milliseconds timeout = 10s);
+  // Reads raw bytes until `needle` has arrived; false on close or timeout. The bytes stay
+  // buffered for read_response.
+  bool wait_for(const std::string& needle, std::chrono::milliseconds timeout = 10s);
   // Shuts down our sending side.
   void shutdown_write();
 

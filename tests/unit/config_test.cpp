@@ -218,11 +218,11 @@ TEST(Config, HelperRoutesNeedHelpers) {
   EXPECT_EQ(error_of("helpers: { count: 0 }\nservers:\n  - listen: 80\n    routes:\n"
                      "      - match: /\n        job: { builtin: burn, ms: 10 }\n"),
             "6:14: job and cgi routes run in helper processes, but helpers.count is 0");
-  auto bad = errors_of("servers:\n  - listen: 80\n    routes:\n      - match: /\n"
-                       "        job: { builtin: spin }\n");
+  auto bad = errors_of(
+      "servers:\n  - listen: 80\n    routes:\n      - match: /\n"
+      "        job: { builtin: spin }\n");
   ASSERT_EQ(bad.size(), 1u);
-  EXPECT_EQ(bad[0].to_string(),
-            kFile + ":5:25: job.builtin: expected burn or sleep, got \"spin\"");
+  EXPECT_EQ(bad[0].to_string(), kFile + ":5:25: job.builtin: expected burn or sleep, got \"spin\"");
   EXPECT_EQ(error_of("servers:\n  - listen: 80\n    routes:\n      - match: /\n"
                      "        cgi: { root: /nonexistent-cgi }\n"),
             "5:22: cgi.root: /nonexistent-cgi: No such file or directory");

@@ -1,0 +1,322 @@
+// Helper processes against the real server: built-in jobs, CGI/1.1, and every failure a job
+// can meet (crash, garbage, deadline, full queue, a client that leaves), plus the loop staying
+// responsive while every helper is busy.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include "harness.hpp"
+
+namespace shoal::test {
+namespace {
+
+// Writes an executable CGI program into `dir`/cgi-bin.
+void program(const TempDir& dir, const std::string& name, const std::string& body,
+             int mode = 0755) {
+  auto path = dir / ("cgi-bin/" + name);
+  write_file(path, "#!/bin/sh\n" + body);
+  chmod(path.c_str(), static_cast<mode_t>(mode));
+}
+
+std::string config(const std::string& cgi_dir, const std::string& helpers) {
+  return "workers: 1\n"
+         "helpers: " +
+         helpers +
+         "\n"
+         "servers:\n"
+         "  - listen: 127.0.0.1:@PORT@\n"
+         "    server_names: [cgi.test]\n"
+         "    routes:\n"
+         "      - match: /fast\n"
+         "        return: { status: 200, body: \"fast!\" }\n"
+         "      - match: /slow\n"
+         "        job: { builtin: burn, ms: 50 }\n"
+         "      - match: /nap\n"
+         "        job: { builtin: sleep, ms: 50 }\n"
+         "      - match: /long-nap\n"
+         "        job: { builtin: sleep, ms: 30000 }\n"
+         "      - match: /cgi-bin/\n"
+         "        cgi: { root: " +
+         cgi_dir + " }\n";
+}
+
+class HelpersTest : public ::testing::Test {
+ protected:
+  void start(const std::string& helpers = "{ count: 2, queue: 8, timeout: 10s }") {
+    program(programs_, "env.sh", "echo 'Content-Type: text/plain'\necho\nenv | sort\n");
+    program(programs_, "echo.sh",
+            "echo 'Content-Type: application/octet-stream'\necho 'X-Length: '$CONTENT_LENGTH\n"
+            "echo\nhead -c \"$CONTENT_LENGTH\"\n");
+    program(programs_, "status.sh",
+            "echo 'Status: 418 Teapot'\necho 'Content-Type: text/plain'\n"
+            "echo\necho short and stout\n");
+    program(programs_, "redirect.sh", "echo 'Location: https://example.com/moved'\necho\n");
+    program(programs_, "crash.sh", "kill -SEGV $$\n");
+    program(programs_, "garbage.sh", "echo 'this is not a header block'\necho\necho oops\n");
+    program(programs_, "noisy.sh",
+            "echo 'complaint number 7' >&2\n"
+            "echo 'Content-Type: text/plain'\necho\necho fine\n");
+    program(programs_, "big.sh",
+            "echo 'Content-Type: text/plain'\necho\n"
+            "i=0; while [ $i -lt 40000 ]; do echo \"line $i of the big output................\";"
+            " i=$((i+1)); done\n");
+    program(programs_, "started.sh",
+            "echo 'Content-Type: text/plain'\necho\necho started\n"
+            "exec sleep 30\n");
+    program(programs_, "quiet.sh", "echo 'quiet program running' >&2\nexec sleep 30\n");
+    program(
+        programs_, "huge.sh",
+        "echo 'Content-Type: application/octet-stream'\necho\nexec head -c 100000000 /dev/zero\n");
+    program(programs_, "private.sh", "echo 'Content-Type: text/plain'\necho\n", 0644);
+    server_ = std::make_unique<ShoalServer>(config(programs_ / "cgi-bin", helpers));
+  }
+
+  TempDir programs_;
+  std::unique_ptr<ShoalServer> server_;
+};
+
+TEST_F(HelpersTest, BurnAndSleepAnswer200) {
+  start();
+  auto burn = get(server_->port(), "/slow");
+  ASSERT_TRUE(burn);
+  EXPECT_EQ(burn->status, 200);
+  EXPECT_EQ(burn->body.rfind("burned ", 0), 0u) << burn->body;
+  EXPECT_EQ(burn->header("Transfer-Encoding"), "chunked");
+  auto nap = get(server_->port(), "/nap");
+  ASSERT_TRUE(nap);
+  EXPECT_EQ(nap->status, 200);
+  EXPECT_EQ(nap->body.rfind("slept ", 0), 0u) << nap->body;
+}
+
+TEST_F(HelpersTest, HelpersAreChildrenOfTheWorkerAtLowerPriority) {
+  start();
+  ASSERT_TRUE(wait_until([&] { return server_->children().size() == 1; }));
+  pid_t worker = server_->children()[0];
+  ASSERT_TRUE(wait_until([&] { return children_of(worker).size() == 2; }));
+  for (pid_t helper : children_of(worker)) EXPECT_EQ(nice_of(helper), 10) << helper;
+}
+
+TEST_F(HelpersTest, CgiSeesTheRightEnvironment) {
+  start();
+  HttpClient client(server_->port());
+  client.send(
+      "GET /cgi-bin/env.sh/extra/path?a=1&b=2 HTTP/1.1\r\nHost: cgi.test\r\n"
+      "X-Custom: yes\r\nProxy: http://evil/\r\nConnection: close\r\n\r\n");
+  auto r = client.read_response();
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  const auto& env = r->body;
+  for (const std::string& line : std::vector<std::string>{
+           "REQUEST_METHOD=GET", "QUERY_STRING=a=1&b=2", "SCRIPT_NAME=/cgi-bin/env.sh",
+           "PATH_INFO=/extra/path", "SERVER_NAME=cgi.test",
+           "SERVER_PORT=" + std::to_string(server_->port()), "SERVER_PROTOCOL=HTTP/1.1",
+           "SERVER_SOFTWARE=shoal", "GATEWAY_INTERFACE=CGI/1.1", "REMOTE_ADDR=127.0.0.1",
+           "HTTP_X_CUSTOM=yes", "HTTP_HOST=cgi.test",
+           "REQUEST_URI=/cgi-bin/env.sh/extra/path?a=1&b=2"}) {
+    EXPECT_NE(env.find("\n" + line + "\n"), std::string::npos) << line << "\n" << env;
+  }
+  EXPECT_NE(env.find("\nREMOTE_PORT="), std::string::npos);
+  EXPECT_EQ(env.find("HTTP_PROXY"), std::string::npos);
+  EXPECT_EQ(env.find("CONTENT_LENGTH"), std::string::npos);
+}
+
+TEST_F(HelpersTest, CgiEchoesAPostBody) {
+  start();
+  std::string body;
+  for (int i = 0; i < 50000; ++i) body += static_cast<char>('a' + i % 26);
+  HttpClient client(server_->port());
+  client.send(
+      "POST /cgi-bin/echo.sh HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body);
+  auto r = client.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->header("X-Length"), std::to_string(body.size()));
+  EXPECT_EQ(r->body, body);
+  // Chunked request bodies reach the program with a CONTENT_LENGTH too.
+  client.send(
+      "POST /cgi-bin/echo.sh HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+  auto chunked = client.read_response();
+  ASSERT_TRUE(chunked);
+  EXPECT_EQ(chunked->header("X-Length"), "11");
+  EXPECT_EQ(chunked->body, "hello world");
+}
+
+TEST_F(HelpersTest, CgiStatusAndLocation) {
+  start();
+  auto teapot = get(server_->port(), "/cgi-bin/status.sh");
+  EXPECT_EQ(teapot->status, 418);
+  EXPECT_EQ(teapot->body, "short and stout\n");
+  auto moved = get(server_->port(), "/cgi-bin/redirect.sh");
+  EXPECT_EQ(moved->status, 302);
+  EXPECT_EQ(moved->header("Location"), "https://example.com/moved");
+}
+
+TEST_F(HelpersTest, CrashOrGarbageGives502AndTheHelperLives) {
+  start();
+  EXPECT_EQ(get(server_->port(), "/cgi-bin/crash.sh")->status, 502);
+  EXPECT_EQ(get(server_->port(), "/cgi-bin/garbage.sh")->status, 502);
+  EXPECT_EQ(get(server_->port(), "/cgi-bin/status.sh")->status, 418);
+  EXPECT_NE(server_->error_log().find("was killed by signal 11"), std::string::npos);
+}
+
+TEST_F(HelpersTest, MissingIs404AndNotExecutableIs403) {
+  start();
+  EXPECT_EQ(get(server_->port(), "/cgi-bin/none.sh")->status, 404);
+  EXPECT_EQ(get(server_->port(), "/cgi-bin/private.sh")->status, 403);
+}
+
+TEST_F(HelpersTest, ProgramStderrGoesToTheErrorLog) {
+  start();
+  EXPECT_EQ(get(server_->port(), "/cgi-bin/noisy.sh")->body, "fine\n");
+  EXPECT_TRUE(wait_until(
+      [&] { return server_->error_log().find("complaint number 7") != std::string::npos; }));
+}
+
+TEST_F(HelpersTest, DeadlineGives504AndTheNextJobWorks) {
+  start("{ count: 1, queue: 8, timeout: 300ms }");
+  auto late = get(server_->port(), "/long-nap");
+  ASSERT_TRUE(late);
+  EXPECT_EQ(late->status, 504);
+  auto next = get(server_->port(), "/nap");
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 200);
+  EXPECT_NE(server_->error_log().find("passed helpers.timeout"), std::string::npos);
+}
+
+TEST_F(HelpersTest, FullQueueGives503WithRetryAfter) {
+  start("{ count: 1, queue: 0, timeout: 60s }");
+  HttpClient busy(server_->port());
+  busy.send("GET /cgi-bin/started.sh HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(busy.wait_for("started"));  // the only helper is now taken
+  auto refused = get(server_->port(), "/nap");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 503);
+  EXPECT_EQ(refused->header("Retry-After"), "1");
+}
+
+TEST_F(HelpersTest, AClientThatLeavesFreesItsHelper) {
+  start("{ count: 1, queue: 0, timeout: 60s }");
+  {
+    HttpClient leaver(server_->port());
+    leaver.send("GET /cgi-bin/started.sh HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(leaver.wait_for("started"));
+  }  // gone, with 30 s of sleep left in its program
+  EXPECT_TRUE(wait_until([&] {
+    auto r = get(server_->port(), "/nap");
+    return r && r->status == 200;
+  }));
+}
+
+TEST_F(HelpersTest, ALargeCgiOutputArrivesWhole) {
+  start();
+  auto r = get(server_->port(), "/cgi-bin/big.sh");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  std::string expected;
+  for (int i = 0; i < 40000; ++i) {
+    expected += "line " + std::to_string(i) + " of the big output................\n";
+  }
+  EXPECT_EQ(r->body.size(), expected.size());
+  EXPECT_TRUE(r->body == expected);
+}
+
+TEST_F(HelpersTest, TheLoopAnswersWhileEveryHelperIsBusy) {
+  start("{ count: 2, queue: 8, timeout: 60s }");
+  HttpClient first(server_->port());
+  HttpClient second(server_->port());
+  first.send("GET /cgi-bin/started.sh HTTP/1.1\r\nHost: x\r\n\r\n");
+  second.send("GET /cgi-bin/started.sh HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(first.wait_for("started"));
+  ASSERT_TRUE(second.wait_for("started"));
+  for (int i = 0; i < 20; ++i) {
+    auto fast = get(server_->port(), "/fast");
+    ASSERT_TRUE(fast);
+    EXPECT_EQ(fast->body, "fast!");
+  }
+}
+
+TEST_F(HelpersTest, AHelperKilledBeforeTheHeadGives502AndIsReplaced) {
+  start("{ count: 1, queue: 8, timeout: 60s }");
+  HttpClient client(server_->port());
+  client.send("GET /cgi-bin/quiet.sh HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(wait_until(
+      [&] { return server_->error_log().find("quiet program running") != std::string::npos; }));
+  pid_t worker = server_->children().at(0);
+  for (pid_t helper : children_of(worker)) kill(helper, SIGKILL);
+  auto r = client.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 502);
+  EXPECT_TRUE(wait_until([&] {
+    auto next = get(server_->port(), "/nap");
+    return next && next->status == 200;
+  }));
+}
+
+TEST_F(HelpersTest, AHundredMegabyteResponseStreamsThroughABoundedWorker) {
+  start();
+  HttpClient client(server_->port());
+  client.send("GET /cgi-bin/huge.sh HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  ASSERT_TRUE(client.wait_for("\r\n\r\n"));
+  // The client reads nothing for a while: the program must be held back, not buffered.
+  pid_t worker = server_->children().at(0);
+  long max_rss_kb = 0;
+  wait_until(
+      [&] {
+        auto status = read_file("/proc/" + std::to_string(worker) + "/status");
+        auto pos = status.find("VmRSS:");
+        if (pos != std::string::npos)
+          max_rss_kb = std::max(max_rss_kb, std::atol(status.c_str() + pos + 6));
+        return false;
+      },
+      1500ms);
+  EXPECT_LT(max_rss_kb, 32 * 1024) << "worker RSS grew to " << max_rss_kb << " kB";
+  auto r = client.read_response(false, 60s);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body.size(), 100'000'000u);
+}
+
+TEST_F(HelpersTest, AHelperKilledAfterTheHeadCutsTheResponseOff) {
+  start("{ count: 1, queue: 8, timeout: 60s }");
+  HttpClient client(server_->port());
+  client.send("GET /cgi-bin/started.sh HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(client.wait_for("started"));
+  // Kill the worker's helper (the worker's only child besides the CGI program's parent).
+  pid_t worker = server_->children().at(0);
+  for (pid_t helper : children_of(worker)) kill(helper, SIGKILL);
+  EXPECT_TRUE(client.closed_by_peer());  // the head was out: the response is cut off
+  EXPECT_TRUE(wait_until([&] {
+    auto r = get(server_->port(), "/nap");
+    return r && r->status == 200;
+  }));
+}
+
+TEST_F(HelpersTest, HeadOfACgiSendsNoBody) {
+  start();
+  HttpClient client(server_->port());
+  client.send(
+      "HEAD /cgi-bin/status.sh HTTP/1.1\r\nHost: x\r\n\r\nGET /fast HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto head = client.read_response(/*head_request=*/true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 418);
+  auto next = client.read_response();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->body, "fast!");
+}
+
+TEST_F(HelpersTest, PipelinedJobsAreAnsweredInOrder) {
+  start();
+  HttpClient client(server_->port());
+  client.send(
+      "GET /nap HTTP/1.1\r\nHost: x\r\n\r\nGET /fast HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /cgi-bin/status.sh HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(client.read_response()->body.rfind("slept", 0), 0u);
+  EXPECT_EQ(client.read_response()->body, "fast!");
+  EXPECT_EQ(client.read_response()->status, 418);
+}
+
+}  // namespace
+}  // namespace shoal::test
