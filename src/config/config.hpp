@@ -55,6 +55,9 @@ struct HelpersConfig {
   int queue = 128;
   Millis timeout{30'000};
   int nice = 10;
+  // SCHED_IDLE: a helper runs only on CPU time no loop wants, and a waking loop preempts it
+  // at once (with nice alone, CFS lets a busy helper delay a loop by a millisecond or more).
+  bool sched_idle = true;
 };
 
 // Route handlers. Exactly one per route.

@@ -141,6 +141,15 @@ class Loader {
     return value;
   }
 
+  std::optional<bool> boolean(const YAML::Node& node, std::string_view what) {
+    auto text = scalar(node, what);
+    if (!text) return std::nullopt;
+    if (*text == "true" || *text == "yes" || *text == "on") return true;
+    if (*text == "false" || *text == "no" || *text == "off") return false;
+    error(node, std::string(what) + ": expected true or false, got \"" + *text + "\"");
+    return std::nullopt;
+  }
+
   std::optional<Millis> duration(const YAML::Node& node, std::string_view what) {
     auto text = scalar(node, what);
     if (!text) return std::nullopt;
@@ -333,7 +342,7 @@ class Loader {
   }
 
   void helpers(const YAML::Node& node, HelpersConfig& helpers) {
-    if (!check_map(node, "helpers", {"count", "queue", "timeout", "nice"})) return;
+    if (!check_map(node, "helpers", {"count", "queue", "timeout", "nice", "sched_idle"})) return;
     if (auto n = node["count"]) {
       if (auto v = integer(n, "helpers.count", 0, 256)) helpers.count = static_cast<int>(*v);
     }
@@ -345,6 +354,9 @@ class Loader {
     }
     if (auto n = node["nice"]) {
       if (auto v = integer(n, "helpers.nice", 0, 19)) helpers.nice = static_cast<int>(*v);
+    }
+    if (auto n = node["sched_idle"]) {
+      if (auto b = boolean(n, "helpers.sched_idle")) helpers.sched_idle = *b;
     }
   }
 

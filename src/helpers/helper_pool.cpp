@@ -4,6 +4,7 @@
 
 #include <event2/buffer.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
@@ -148,6 +149,10 @@ bool HelperPool::spawn(Helper& h) {
     keep_only_pipes(down[0], up[1]);
     // Below the loops' priority (helpers.nice); if refused, the helper still works.
     [[maybe_unused]] int niceness = nice(config_.nice);
+    if (config_.sched_idle) {
+      sched_param param{};
+      sched_setscheduler(0, SCHED_IDLE, &param);
+    }
     helper_main(3, 4);
   }
   const int fork_errno = errno;

@@ -53,7 +53,7 @@ TEST(Config, LoadsEveryKeyOfTheSchema) {
       "  send_timeout: 1h\n"
       "  max_header_bytes: 8k\n"
       "  max_body_bytes: 2m\n"
-      "helpers: { count: 4, queue: 10, timeout: 3s, nice: 5 }\n"
+      "helpers: { count: 4, queue: 10, timeout: 3s, nice: 5, sched_idle: false }\n"
       "servers:\n"
       "  - listen: [\"127.0.0.1:8080\", \"[::1]:8080\", \"9090\"]\n"
       "    server_names: [Example.COM, \"*.example.com\"]\n"
@@ -81,6 +81,7 @@ TEST(Config, LoadsEveryKeyOfTheSchema) {
   EXPECT_EQ(config.limits.max_body_bytes, 2u << 20);
   EXPECT_EQ(config.helpers.count, 4);
   EXPECT_EQ(config.helpers.nice, 5);
+  EXPECT_FALSE(config.helpers.sched_idle);
   ASSERT_EQ(config.servers.size(), 1u);
   const auto& server = config.servers[0];
   ASSERT_EQ(server.listen.size(), 3u);
@@ -104,6 +105,11 @@ TEST(Config, DefaultsAndAutoWorkers) {
   EXPECT_GE(config.workers, 1);
   EXPECT_EQ(config.shutdown_timeout, Millis(30'000));
   EXPECT_EQ(config.limits.max_body_bytes, 1u << 20);
+  EXPECT_EQ(config.helpers.count, 2);
+  EXPECT_EQ(config.helpers.queue, 128);
+  EXPECT_EQ(config.helpers.timeout, Millis(30'000));
+  EXPECT_EQ(config.helpers.nice, 10);
+  EXPECT_TRUE(config.helpers.sched_idle);
   EXPECT_EQ(config.log.error.path, "stderr");
   EXPECT_EQ(config.dir, "/etc/shoal");
 }
@@ -135,6 +141,11 @@ TEST(Config, WrongTypeNamesItsPosition) {
             "1:10: workers (or \"auto\"): expected a scalar, got a list");
   EXPECT_EQ(error_of("workers: 0\n" + kMinimalServer),
             "1:10: workers (or \"auto\"): expected an integer from 1 to 1024, got \"0\"");
+}
+
+TEST(Config, BadBoolean) {
+  EXPECT_EQ(error_of("helpers: { sched_idle: maybe }\n" + kMinimalServer),
+            "1:24: helpers.sched_idle: expected true or false, got \"maybe\"");
 }
 
 TEST(Config, BadDurationAndSize) {
