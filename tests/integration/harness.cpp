@@ -169,15 +169,23 @@ std::vector<pid_t> children_of(pid_t parent) {
   return out;
 }
 
-int nice_of(pid_t pid) {
+namespace {
+
+// Field `n` (1-based, as in proc(5)) of /proc/PID/stat; -100 if unreadable.
+int stat_field(pid_t pid, int n) {
   auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
   auto close = stat.rfind(')');
   if (close == std::string::npos) return -100;
   std::istringstream rest(stat.substr(close + 2));
   std::string field;
-  for (int i = 3; i <= 19; ++i) rest >> field;  // fields 3..19; 19 is nice
+  for (int i = 3; i <= n; ++i) rest >> field;  // fields start at 3 after "pid (comm)"
   return std::stoi(field);
 }
+
+}  // namespace
+
+int nice_of(pid_t pid) { return stat_field(pid, 19); }
+int policy_of(pid_t pid) { return stat_field(pid, 41); }
 
 std::string Response::header(const std::string& name) const {
   for (const auto& [n, v] : headers) {

@@ -39,6 +39,8 @@ int free_port();
 std::vector<pid_t> children_of(pid_t parent);
 // Field 19 of /proc/PID/stat: the process's nice value.
 int nice_of(pid_t pid);
+// Field 41 of /proc/PID/stat: the scheduling policy (0 normal, 5 SCHED_IDLE).
+int policy_of(pid_t pid);
 
 // Polls `condition` every 10 ms until it holds or `timeout` passes.
 template <typename F>

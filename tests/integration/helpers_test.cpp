@@ -93,7 +93,10 @@ TEST_F(HelpersTest, HelpersAreChildrenOfTheWorkerAtLowerPriority) {
   ASSERT_TRUE(wait_until([&] { return server_->children().size() == 1; }));
   pid_t worker = server_->children()[0];
   ASSERT_TRUE(wait_until([&] { return children_of(worker).size() == 2; }));
-  for (pid_t helper : children_of(worker)) EXPECT_EQ(nice_of(helper), 10) << helper;
+  for (pid_t helper : children_of(worker)) {
+    EXPECT_EQ(nice_of(helper), 10) << helper;
+    EXPECT_EQ(policy_of(helper), 5) << helper;  // SCHED_IDLE
+  }
 }
 
 TEST_F(HelpersTest, CgiSeesTheRightEnvironment) {
