@@ -5,7 +5,7 @@ BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 CONF ?= conf/shoal.yaml
 
-.PHONY: all deps build run test test-asan clean
+.PHONY: all deps build run test test-asan bench clean
 
 all: build
 
@@ -30,6 +30,10 @@ test-asan: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSHOAL_SANITIZE=ON
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=quarantine_size_mb=8 ctest --output-on-failure -j $(JOBS)
+
+# shoal against nginx and h2o on this machine (bench/run.sh; RECORD=1 appends to RESULTS.md).
+bench: deps
+	bash bench/run.sh $(ROUNDS) $(SECONDS)
 
 clean:
 	rm -rf $(BUILD_DIR) build-asan

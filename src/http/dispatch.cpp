@@ -41,17 +41,18 @@ RoutedRequest route_request(const VirtualHosts& hosts, const Request& request) {
   return routed;
 }
 
-Reply respond(const RoutedRequest& routed, const Request& request, const MimeTypes& mime) {
+Reply respond(const RoutedRequest& routed, const Request& request, const MimeTypes& mime,
+              FileCache& files) {
   if (!routed.target) return error_reply(400);
-  Reply reply = error_reply(404);
-  if (routed.route) {
-    if (const auto* ret = std::get_if<ReturnAction>(&routed.route->action)) {
-      reply = return_reply(*ret);
-    } else if (const auto* stat = std::get_if<StaticAction>(&routed.route->action)) {
-      reply = serve_static(*stat, request, *routed.target, mime);
-    } else {
-      reply = error_reply(500);  // a helper route reached here: a bug in the caller
-    }
+  Reply reply;
+  if (!routed.route) {
+    reply = error_reply(404);
+  } else if (const auto* ret = std::get_if<ReturnAction>(&routed.route->action)) {
+    reply = return_reply(*ret);
+  } else if (const auto* stat = std::get_if<StaticAction>(&routed.route->action)) {
+    reply = serve_static(*stat, request, *routed.target, mime, files);
+  } else {
+    reply = error_reply(500);  // a helper route reached here: a bug in the caller
   }
   if (request.method == "HEAD") reply.send_body = false;
   return reply;

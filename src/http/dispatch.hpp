@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "http/file_cache.hpp"
 #include "http/mime.hpp"
 #include "http/path.hpp"
 #include "http/reply.hpp"
@@ -24,6 +25,7 @@ struct RoutedRequest {
 RoutedRequest route_request(const VirtualHosts& hosts, const Request& request);
 
 // The Reply for a request whose route does not need a helper.
-Reply respond(const RoutedRequest& routed, const Request& request, const MimeTypes& mime);
+Reply respond(const RoutedRequest& routed, const Request& request, const MimeTypes& mime,
+              FileCache& files);
 
 }  // namespace shoal::http

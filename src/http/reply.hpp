@@ -8,7 +8,9 @@
 #include <utility>
 #include <vector>
 
-#include "util/unique_fd.hpp"
+#include <memory>
+
+#include "http/file_cache.hpp"
 
 namespace shoal::http {
 
@@ -16,8 +18,10 @@ struct Reply {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;  // besides the ones below
   std::string body;  // in-memory content, unless `file` is set
-  UniqueFd file;     // content read from this file, sent with sendfile
+  // Content from a cached file: its bytes in memory, or its fd through sendfile.
+  std::shared_ptr<const CachedFile> file;
   std::uint64_t file_offset = 0;
+  std::string_view file_headers;  // header lines owned by `file` (or the config)
   std::uint64_t content_length = 0;  // length of the content, also for HEAD
   bool send_body = true;             // false for HEAD: the head describes content not sent
   bool close = false;                // close the connection after this reply
@@ -32,6 +36,7 @@ struct WireOptions {
 };
 
 // Status line and headers, with Date, Server, Content-Length and Connection, ending in CRLF.
+void append_head(std::string& out, const Reply& reply, const WireOptions& options);
 std::string serialize_head(const Reply& reply, const WireOptions& options);
 
 // An HTML page for an error or redirect status, as servers conventionally send.

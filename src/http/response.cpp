@@ -1,5 +1,7 @@
 // Reply head serialisation: one string, written with the body in a single send.
 #include "http/reply.hpp"
+#include <charconv>
+
 #include "http/status.hpp"
 
 namespace shoal::http {
@@ -12,9 +14,15 @@ void Reply::set_body(std::string text, std::string content_type) {
 
 std::string serialize_head(const Reply& reply, const WireOptions& options) {
   std::string out;
-  out.reserve(256);
+  append_head(out, reply, options);
+  return out;
+}
+
+void append_head(std::string& out, const Reply& reply, const WireOptions& options) {
+  char number[24];
   out += "HTTP/1.1 ";
-  out += std::to_string(reply.status);
+  auto [status_end, status_ec] = std::to_chars(number, number + sizeof number, reply.status);
+  out.append(number, status_end);
   out += ' ';
   out += reason_phrase(reply.status);
   out += "\r\nServer: shoal\r\nDate: ";
@@ -26,13 +34,14 @@ std::string serialize_head(const Reply& reply, const WireOptions& options) {
     out += value;
     out += "\r\n";
   }
+  out += reply.file_headers;
   if (reply.length_known && !status_forbids_body(reply.status)) {
     out += "Content-Length: ";
-    out += std::to_string(reply.content_length);
+    auto [end, ec] = std::to_chars(number, number + sizeof number, reply.content_length);
+    out.append(number, end);
     out += "\r\n";
   }
   out += options.keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
-  return out;
 }
 
 }  // namespace shoal::http

@@ -1,8 +1,9 @@
 // Static files: maps a normalised path under a root to a Reply (file, index, redirect, error),
-// applying conditional requests and byte ranges. The body is a file descriptor for sendfile.
+// applying conditional requests and byte ranges. Files come from the worker's FileCache.
 #pragma once
 
 #include "config/config.hpp"
+#include "http/file_cache.hpp"
 #include "http/mime.hpp"
 #include "http/path.hpp"
 #include "http/reply.hpp"
@@ -11,6 +12,6 @@
 namespace shoal::http {
 
 Reply serve_static(const StaticAction& action, const Request& request, const Target& target,
-                   const MimeTypes& mime);
+                   const MimeTypes& mime, FileCache& cache);
 
 }  // namespace shoal::http

@@ -1,14 +1,16 @@
 // Connection: the per-client state machine on the worker's loop.
-//   reading head --(head)--> reading body --(message)--> reply queued --(drained)--> idle
-// Pipelined requests wait in the input buffer and are parsed only while the output buffer is
-// small, so a client that sends much and reads nothing cannot make the worker buffer much.
+//   reading head --(head)--> reading body --(message)--> reply queued --(written)--> idle
+// pump() is the one place that parses, writes and decides what to wait for next; event
+// callbacks and helper callbacks only feed it. Pipelined requests are parsed only while the
+// output queue is small, so a client that sends much and reads nothing costs little memory.
 #include "worker/connection.hpp"
 
-#include <event2/buffer.h>
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 
@@ -21,7 +23,8 @@ namespace shoal {
 
 namespace {
 
-constexpr size_t kOutputHighWater = 64 * 1024;
+constexpr std::uint64_t kOutputHighWater = 64 * 1024;
+constexpr size_t kInputLimit = 64 * 1024;  // unparsed bytes kept while a reply is pending
 constexpr Millis kLingerTimeout{2000};
 
 timeval to_timeval(Millis ms) {
@@ -35,21 +38,19 @@ Connection::Connection(ConnectionContext& context, const http::VirtualHosts& hos
                        evutil_socket_t fd, std::string remote_addr, int remote_port)
     : context_(context),
       hosts_(hosts),
+      fd_(fd),
       remote_addr_(std::move(remote_addr)),
       remote_port_(remote_port),
-      bev_(bufferevent_socket_new(context.base, fd, BEV_OPT_CLOSE_ON_FREE)),
+      read_event_(event_new(context.base, fd, EV_READ | EV_PERSIST, on_readable, this)),
       timer_(evtimer_new(context.base, on_timeout, this)),
       parser_(*context.limits) {
-  if (!bev_ || !timer_) {
+  if (!read_event_ || !timer_) {
     // Only an allocation failure gets here; nothing sensible can go on.
     spdlog::critical("out of memory creating a connection");
     std::abort();
   }
-  bufferevent_setcb(bev_.get(), on_readable, on_drained, on_event, this);
   parser_.set_body_sink(on_body_bytes, this);
-  auto send = to_timeval(context_.limits->send_timeout);
-  bufferevent_set_timeouts(bev_.get(), nullptr, &send);
-  bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
+  event_add(read_event_.get(), nullptr);
   arm_timer(context_.limits->header_timeout);
 }
 
@@ -64,50 +65,186 @@ void Connection::arm_timer(Millis timeout) {
 }
 
 bool Connection::idle() const {
-  return !parser_.in_message() && !head_done_ && !lingering_ && !job_ &&
-         evbuffer_get_length(bufferevent_get_output(bev_.get())) == 0 &&
-         evbuffer_get_length(bufferevent_get_input(bev_.get())) == 0;
+  return !parser_.in_message() && !head_done_ && !lingering_ && !job_ && output_.empty() &&
+         input_.empty() && buffered_.empty();
 }
 
-void Connection::close() { context_.on_closed(this); }
+void Connection::close() {
+  if (in_pump_) {
+    close_requested_ = true;  // pump() finishes its step, then closes
+    return;
+  }
+  context_.on_closed(this);
+}
 
 void Connection::drain() {
   if (idle()) close();
 }
 
-void Connection::on_readable(bufferevent* bev, void* arg) noexcept {
-  auto* self = static_cast<Connection*>(arg);
-  if (self->lingering_) {
-    auto* in = bufferevent_get_input(bev);
-    evbuffer_drain(in, evbuffer_get_length(in));
+void Connection::set_reading(bool on) {
+  if (on == reading_) return;
+  reading_ = on;
+  if (on) {
+    event_add(read_event_.get(), nullptr);
+  } else {
+    event_del(read_event_.get());
+  }
+}
+
+void Connection::set_write_wait(bool on) {
+  if (on == write_waiting_) return;
+  if (on && !write_event_) {
+    write_event_.reset(event_new(context_.base, fd_.get(), EV_WRITE | EV_PERSIST, on_writable, this));
+    if (!write_event_) std::abort();
+  }
+  write_waiting_ = on;
+  if (on) {
+    event_add(write_event_.get(), nullptr);
+  } else {
+    event_del(write_event_.get());
+  }
+}
+
+void Connection::on_readable(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
+  static_cast<Connection*>(arg)->read_client();
+}
+
+void Connection::read_client() {
+  std::string& scratch = *context_.scratch;
+  if (lingering_) {
+    while (true) {
+      ssize_t n = ::read(fd_.get(), scratch.data(), scratch.size());
+      if (n > 0) continue;
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) return;
+      close();  // the client finished (EOF) or reset: lingering is over
+      return;
+    }
+  }
+  ssize_t n = ::read(fd_.get(), scratch.data(), scratch.size());
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EINTR) return;
+    close();  // reset by peer or another error: nothing more to do
     return;
   }
-  self->process_input();
+  if (n == 0) {
+    eof_ = true;
+    set_reading(false);
+    if (job_ || output_.empty() || parser_.in_message()) {
+      close();  // the client is gone; a job it was waiting for is cancelled
+      return;
+    }
+    // The client shut its side after sending: finish the reply, then close.
+    close_after_write_ = true;
+    linger_on_close_ = false;
+    pump();
+    return;
+  }
+  if (buffered_.empty()) {
+    input_ = std::string_view(scratch.data(), static_cast<size_t>(n));  // parse in place
+  } else {
+    buffered_.append(scratch.data(), static_cast<size_t>(n));
+    input_ = buffered_;
+  }
+  pump();
+}
+
+void Connection::on_writable(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
+  auto* self = static_cast<Connection*>(arg);
+  self->arm_timer(self->context_.limits->send_timeout);  // progress resets the send timeout
+  self->pump();
+}
+
+void Connection::keep_leftover_input() {
+  // input_ may point into the worker's scratch buffer, which the next connection reuses.
+  if (input_.empty()) {
+    if (!buffered_.empty() || buffered_.capacity() > 0) std::string().swap(buffered_);
+    input_ = {};
+    return;
+  }
+  const bool owned = input_.data() >= buffered_.data() &&
+                     input_.data() < buffered_.data() + buffered_.size();
+  if (owned) {
+    buffered_.erase(0, static_cast<size_t>(input_.data() - buffered_.data()));
+  } else {
+    buffered_.assign(input_);
+  }
+  input_ = buffered_;
+}
+
+bool Connection::pump() {
+  if (in_pump_) {
+    pump_again_ = true;
+    return true;
+  }
+  in_pump_ = true;
+  do {
+    pump_again_ = false;
+    process_input();
+    if (close_requested_) break;
+    switch (output_.flush(fd_.get())) {
+      case OutputQueue::Flush::kError:
+        close_requested_ = true;
+        break;
+      case OutputQueue::Flush::kBlocked:
+        if (!write_waiting_) arm_timer(context_.limits->send_timeout);
+        set_write_wait(true);
+        break;
+      case OutputQueue::Flush::kDone:
+        set_write_wait(false);
+        if (close_after_write_ && !job_) {
+          if (linger_on_close_ && !eof_) {
+            if (!lingering_) start_lingering_close();
+          } else {
+            close_requested_ = true;
+          }
+          break;
+        }
+        if (job_ && output_paused_) {
+          output_paused_ = false;
+          context_.helpers->resume_output(job_);  // may deliver frames: loop to write them
+          pump_again_ = true;
+        } else if (!input_.empty() && !awaiting_job_ && !close_after_write_) {
+          pump_again_ = true;  // pipelined requests waited for the output to drain
+        }
+        break;
+    }
+  } while (pump_again_ && !close_requested_);
+  in_pump_ = false;
+  if (close_requested_) {
+    context_.on_closed(this);
+    return false;
+  }
+  if (lingering_) return true;
+  keep_leftover_input();
+  set_reading(!eof_ && !body_paused_ && !close_after_write_ &&
+              output_.pending() <= kOutputHighWater && buffered_.size() <= kInputLimit);
+  if (idle()) {
+    if (context_.draining) {
+      context_.on_closed(this);
+      return false;
+    }
+    output_.release();  // an idle keep-alive connection holds no buffers
+    arm_timer(context_.limits->keepalive_timeout);
+  }
+  return true;
 }
 
 bool Connection::process_input() {
-  auto* in = bufferevent_get_input(bev_.get());
-  auto* out = bufferevent_get_output(bev_.get());
   bool just_had_head = false;
-  while (!close_after_write_) {
+  while (!close_after_write_ && !close_requested_) {
     if (awaiting_job_) return true;  // the next pipelined request waits for the job's answer
     if (job_ && context_.helpers->body_backlogged(job_)) {
       body_paused_ = true;  // on_job_writable resumes
-      bufferevent_disable(bev_.get(), EV_READ);
       return true;
     }
-    if (evbuffer_get_length(out) > kOutputHighWater) {
-      bufferevent_disable(bev_.get(), EV_READ);  // on_drained resumes
-      return true;
-    }
+    if (output_.pending() > kOutputHighWater) return true;
     // Right after a head, feed even with no input: a body-less request completes then.
-    if (evbuffer_get_length(in) == 0 && !just_had_head) return true;
+    if (input_.empty() && !just_had_head) return true;
     just_had_head = false;
-    evbuffer_iovec chunk{};
-    evbuffer_peek(in, -1, nullptr, &chunk, 1);
     const bool was_in_message = parser_.in_message();
-    auto result = parser_.feed({static_cast<const char*>(chunk.iov_base), chunk.iov_len});
-    evbuffer_drain(in, result.consumed);
+    auto result = parser_.feed(input_);
+    input_.remove_prefix(result.consumed);
     switch (result.event) {
       case http::ParseEvent::kNeedMore:
         // A new request began (its head must arrive in time), or its body is progressing.
@@ -127,7 +264,7 @@ bool Connection::process_input() {
             reply.close = true;
             return respond(std::move(reply));
           }
-          if (request.has_body) evbuffer_add(out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+          if (request.has_body) output_.append("HTTP/1.1 100 Continue\r\n\r\n");
         }
         routed_ = http::route_request(hosts_, request);
         if (routed_.target && routed_.needs_helper() && !start_job()) return false;
@@ -142,11 +279,11 @@ bool Connection::process_input() {
           return true;
         }
         if (close_after_write_) return true;  // the job was refused or failed early
-        if (!respond(http::respond(routed_, parser_.request(), *context_.mime))) return false;
+        respond(http::respond(routed_, parser_.request(), *context_.mime, *context_.files));
         break;
       case http::ParseEvent::kError: {
-        spdlog::info("client {} sent a bad request: {} ({})", remote_addr_, parser_.error_reason(),
-                     parser_.error_status());
+        spdlog::info("client {} sent a bad request: {} ({})", remote_addr_,
+                     parser_.error_reason(), parser_.error_status());
         auto reply = http::error_reply(parser_.error_status());
         reply.close = true;
         return respond(std::move(reply));
@@ -159,21 +296,15 @@ bool Connection::process_input() {
 bool Connection::respond(http::Reply reply) {
   const auto& request = parser_.request();
   const bool keep_alive = !reply.close && request.keep_alive && !context_.draining;
-  auto* out = bufferevent_get_output(bev_.get());
-  const auto head = http::serialize_head(reply, {keep_alive, context_.dates->now()});
-  evbuffer_add(out, head.data(), head.size());
+  head_.clear();
+  http::append_head(head_, reply, {keep_alive, context_.dates->now()});
+  output_.append(head_);
   std::uint64_t body_bytes = 0;
   if (reply.send_body && !http::status_forbids_body(reply.status)) {
     if (reply.file) {
-      // libevent sends it with sendfile and closes the fd once sent.
-      if (evbuffer_add_file(out, reply.file.release(), static_cast<ev_off_t>(reply.file_offset),
-                            static_cast<ev_off_t>(reply.content_length)) != 0) {
-        spdlog::error("evbuffer_add_file() failed for {}", request.target);
-        close();
-        return false;
-      }
+      output_.append_file(std::move(reply.file), reply.file_offset, reply.content_length);
     } else {
-      evbuffer_add(out, reply.body.data(), reply.body.size());
+      output_.append(reply.body);
     }
     body_bytes = reply.content_length;
   }
@@ -184,72 +315,38 @@ bool Connection::respond(http::Reply reply) {
     close_after_write_ = true;
     // After an error mid-request the client may still be sending: read and discard until it
     // is done, so that our close does not reset the connection before it read the reply.
-    linger_on_close_ =
-        parser_.in_message() || evbuffer_get_length(bufferevent_get_input(bev_.get())) > 0;
-  }
-  return true;
-}
-
-void Connection::on_drained(bufferevent* /*bev*/, void* arg) noexcept {
-  static_cast<Connection*>(arg)->after_drained();
-}
-
-bool Connection::after_drained() {
-  if (lingering_) return true;
-  if (job_ && output_paused_) {
-    output_paused_ = false;
-    context_.helpers->resume_output(job_);  // may deliver frames and even finish the job
-    return true;
-  }
-  if (awaiting_job_) return true;
-  if (close_after_write_) {
-    if (linger_on_close_) {
-      start_lingering_close();
-      return true;
-    }
-    close();
-    return false;
-  }
-  bufferevent_enable(bev_.get(), EV_READ);
-  if (evbuffer_get_length(bufferevent_get_input(bev_.get())) > 0) {
-    return process_input();  // pipelined requests were waiting for the output to drain
-  }
-  if (!parser_.in_message()) {
-    if (context_.draining) {
-      close();
-      return false;
-    }
-    arm_timer(context_.limits->keepalive_timeout);
+    linger_on_close_ = parser_.in_message() || !input_.empty();
   }
   return true;
 }
 
 void Connection::start_lingering_close() {
   lingering_ = true;
-  ::shutdown(bufferevent_getfd(bev_.get()), SHUT_WR);
-  bufferevent_disable(bev_.get(), EV_WRITE);
-  bufferevent_enable(bev_.get(), EV_READ);
-  auto* in = bufferevent_get_input(bev_.get());
-  evbuffer_drain(in, evbuffer_get_length(in));
+  ::shutdown(fd_.get(), SHUT_WR);
+  set_write_wait(false);
+  input_ = {};
+  std::string().swap(buffered_);
+  set_reading(true);
   arm_timer(kLingerTimeout);
 }
 
-void Connection::on_event(bufferevent* bev, short what, void* arg) noexcept {
+void Connection::on_timeout(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
   auto* self = static_cast<Connection*>(arg);
-  if (what & BEV_EVENT_TIMEOUT) {
+  if (self->write_waiting_) {
     spdlog::info("client {} timed out reading the response", self->remote_addr_);
     self->close();
     return;
   }
-  if ((what & BEV_EVENT_EOF) && !self->lingering_ &&
-      evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
-    // The client shut its side after sending; finish the reply, then close.
-    self->close_after_write_ = true;
-    self->linger_on_close_ = false;
-    bufferevent_disable(bev, EV_READ);
+  if (self->lingering_ || !self->parser_.in_message() || self->close_after_write_) {
+    self->close();  // idle past keepalive_timeout, or done lingering
     return;
   }
-  self->close();  // EOF or an error (reset, broken pipe): nothing more to do
+  spdlog::info("client {} timed out sending its request", self->remote_addr_);
+  auto reply = http::error_reply(408);
+  reply.close = true;
+  self->respond(std::move(reply));
+  self->linger_on_close_ = false;
+  self->pump();
 }
 
 void Connection::on_body_bytes(void* self, std::string_view bytes) {
@@ -273,7 +370,7 @@ helpers::JobSpec Connection::job_spec() const {
   sockaddr_storage local{};
   socklen_t len = sizeof local;
   int local_port = 0;
-  if (getsockname(bufferevent_getfd(bev_.get()), reinterpret_cast<sockaddr*>(&local), &len) == 0) {
+  if (getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&local), &len) == 0) {
     local_port =
         ntohs(local.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&local)->sin6_port
                                           : reinterpret_cast<sockaddr_in*>(&local)->sin_port);
@@ -325,35 +422,36 @@ void Connection::on_job_head(int status, helpers::HeaderList headers) {
       job_keep_alive_ = false;  // an HTTP/1.0 client learns the end of the body from the close
     }
   }
-  const auto head = http::serialize_head(reply, {job_keep_alive_, context_.dates->now()});
-  evbuffer_add(bufferevent_get_output(bev_.get()), head.data(), head.size());
+  head_.clear();
+  http::append_head(head_, reply, {job_keep_alive_, context_.dates->now()});
+  output_.append(head_);
+  pump();
 }
 
 void Connection::on_job_data(std::string_view data) {
   if (job_discard_body_ || data.empty()) return;
-  auto* out = bufferevent_get_output(bev_.get());
   if (job_chunked_) {
     char size_line[24];
     int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
-    evbuffer_add(out, size_line, static_cast<size_t>(n));
-    evbuffer_add(out, data.data(), data.size());
-    evbuffer_add(out, "\r\n", 2);
+    output_.append(std::string_view(size_line, static_cast<size_t>(n)));
+    output_.append(data);
+    output_.append("\r\n");
   } else {
-    evbuffer_add(out, data.data(), data.size());
+    output_.append(data);
   }
   job_bytes_ += data.size();
-  if (evbuffer_get_length(out) > kOutputHighWater && !output_paused_) {
-    output_paused_ = true;  // after_drained resumes the helper's output
+  if (output_.pending() > kOutputHighWater && !output_paused_) {
+    output_paused_ = true;  // pump resumes the helper's output once the client caught up
     context_.helpers->pause_output(job_);
   }
+  pump();
 }
 
 void Connection::on_job_end() {
   job_ = nullptr;
   awaiting_job_ = false;
   output_paused_ = false;
-  auto* out = bufferevent_get_output(bev_.get());
-  if (job_chunked_ && !job_discard_body_) evbuffer_add(out, "0\r\n\r\n", 5);
+  if (job_chunked_ && !job_discard_body_) output_.append("0\r\n\r\n");
   if (context_.access_log->enabled()) {
     context_.access_log->write({remote_addr_, &parser_.request(), job_status_, job_bytes_});
   }
@@ -361,8 +459,7 @@ void Connection::on_job_end() {
     close_after_write_ = true;
     linger_on_close_ = false;
   }
-  // Nothing left to write (a HEAD answer): carry on now instead of waiting for a drain.
-  if (evbuffer_get_length(out) == 0) after_drained();
+  pump();
 }
 
 void Connection::on_job_failed(int status) {
@@ -381,26 +478,13 @@ void Connection::on_job_failed(int status) {
   reply.close = parser_.in_message();
   if (parser_.request().method == "HEAD") reply.send_body = false;
   respond(std::move(reply));
+  pump();
 }
 
 void Connection::on_job_writable() {
   if (!body_paused_) return;
   body_paused_ = false;
-  bufferevent_enable(bev_.get(), EV_READ);
-  process_input();
-}
-
-void Connection::on_timeout(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
-  auto* self = static_cast<Connection*>(arg);
-  if (self->lingering_ || !self->parser_.in_message() || self->close_after_write_) {
-    self->close();  // idle past keepalive_timeout, or done lingering
-    return;
-  }
-  spdlog::info("client {} timed out sending its request", self->remote_addr_);
-  auto reply = http::error_reply(408);
-  reply.close = true;
-  self->respond(std::move(reply));
-  self->linger_on_close_ = false;
+  pump();
 }
 
 }  // namespace shoal

@@ -1,9 +1,13 @@
-// Connection: one client socket on a worker's loop. Reads bytes into the RequestParser,
-// answers each complete request in order (pipelining), keeps the connection alive or closes
-// it, and enforces the header, keep-alive and send timeouts. Never blocks.
+// Connection: one client socket on a worker's loop. Reads into the RequestParser, answers
+// each complete request in order (pipelining), keeps the connection alive or closes it, and
+// enforces the header, keep-alive and send timeouts. Never blocks.
+//
+// I/O is done directly on the socket: a persistent read event, and a write event only while
+// the socket is full, so a keep-alive request costs one read() and one writev() and no
+// epoll_ctl. Input is read into the worker's shared scratch buffer; only a partial request
+// is copied into the connection. An idle connection holds no buffers.
 #pragma once
 
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include <functional>
@@ -13,12 +17,15 @@
 #include "helpers/helper_pool.hpp"
 #include "helpers/job.hpp"
 #include "http/dispatch.hpp"
+#include "http/file_cache.hpp"
 #include "http/http_date.hpp"
 #include "http/mime.hpp"
 #include "http/reply.hpp"
 #include "http/request_parser.hpp"
 #include "http/router.hpp"
+#include "util/unique_fd.hpp"
 #include "worker/access_log.hpp"
+#include "worker/output_queue.hpp"
 
 namespace shoal {
 
@@ -30,15 +37,14 @@ struct ConnectionContext {
   const Limits* limits = nullptr;
   const http::MimeTypes* mime = nullptr;
   http::DateCache* dates = nullptr;
+  http::FileCache* files = nullptr;
   AccessLog* access_log = nullptr;
   helpers::HelperPool* helpers = nullptr;
-  bool draining = false;                       // finish the request in flight, then close
+  std::string* scratch = nullptr;  // the worker's read buffer, shared by its connections
+  bool draining = false;           // finish the request in flight, then close
   std::function<void(Connection*)> on_closed;  // the worker destroys the connection
 };
 
-struct BuffereventDeleter {
-  void operator()(bufferevent* bev) const { bufferevent_free(bev); }
-};
 struct EventDeleter {
   void operator()(event* ev) const { event_free(ev); }
 };
@@ -57,9 +63,8 @@ class Connection : private helpers::JobSink {
   void drain();
 
  private:
-  static void on_readable(bufferevent* bev, void* arg) noexcept;
-  static void on_drained(bufferevent* bev, void* arg) noexcept;
-  static void on_event(bufferevent* bev, short what, void* arg) noexcept;
+  static void on_readable(evutil_socket_t fd, short what, void* arg) noexcept;
+  static void on_writable(evutil_socket_t fd, short what, void* arg) noexcept;
   static void on_timeout(evutil_socket_t fd, short what, void* arg) noexcept;
 
   // JobSink: the helper's answer to this connection's job.
@@ -70,12 +75,18 @@ class Connection : private helpers::JobSink {
   void on_job_writable() override;
   static void on_body_bytes(void* self, std::string_view bytes);
 
-  // Each returns false when the connection was closed (and `this` destroyed).
+  // Parses and answers what input allows, writes, and decides what waits next. Returns false
+  // when the connection was closed (and `this` destroyed).
+  bool pump();
+  // Parses and answers requests from input_ while allowed.
   bool process_input();
+  bool respond(http::Reply reply);
   bool start_job();
   helpers::JobSpec job_spec() const;
-  bool respond(http::Reply reply);
-  bool after_drained();
+  void read_client();
+  void set_reading(bool on);
+  void set_write_wait(bool on);
+  void keep_leftover_input();
 
   void arm_timer(Millis timeout);
   bool idle() const;
@@ -84,27 +95,39 @@ class Connection : private helpers::JobSink {
 
   ConnectionContext& context_;
   const http::VirtualHosts& hosts_;
+  UniqueFd fd_;
   std::string remote_addr_;
   int remote_port_ = 0;
-  std::unique_ptr<bufferevent, BuffereventDeleter> bev_;
+  std::unique_ptr<event, EventDeleter> read_event_;
+  std::unique_ptr<event, EventDeleter> write_event_;  // created when the socket first fills
   std::unique_ptr<event, EventDeleter> timer_;
   http::RequestParser parser_;
-  http::RoutedRequest routed_;  // the current request's server and route
-  bool head_done_ = false;      // the current request's head has been handled
+  std::string buffered_;          // input not yet parsed (owned copy of a partial request)
+  std::string_view input_;        // what process_input parses: scratch or buffered_
+  OutputQueue output_;
+  std::string head_;              // reused to build a response head
+  http::RoutedRequest routed_;    // the current request's server and route
+  bool in_pump_ = false;          // pump() is running: close() and pump() are deferred
+  bool pump_again_ = false;
+  bool close_requested_ = false;
+  bool reading_ = true;           // read_event_ is added
+  bool write_waiting_ = false;    // write_event_ is added
+  bool eof_ = false;              // the client shut its sending side
+  bool head_done_ = false;        // the current request's head has been handled
+  bool close_after_write_ = false;  // the last reply said Connection: close
+  bool linger_on_close_ = false;    // the client may still be sending when we close
+  bool lingering_ = false;          // write side shut; discarding input until EOF
   // The helper job answering the current request, if its route needs one.
   helpers::HelperPool::Job* job_ = nullptr;
-  bool awaiting_job_ = false;  // the request is complete; the job's answer is pending
+  bool awaiting_job_ = false;     // the request is complete; the job's answer is pending
   bool job_head_sent_ = false;
-  bool job_chunked_ = false;       // re-frame the job's output as chunked
+  bool job_chunked_ = false;      // re-frame the job's output as chunked
   bool job_discard_body_ = false;  // HEAD, 204, 304: send the head only
   bool job_keep_alive_ = false;
   int job_status_ = 0;
   std::uint64_t job_bytes_ = 0;
-  bool body_paused_ = false;        // client reads stopped until the helper takes more body
-  bool output_paused_ = false;      // helper reads stopped until the client takes more output
-  bool close_after_write_ = false;  // the last reply said Connection: close
-  bool linger_on_close_ = false;    // the client may still be sending when we close
-  bool lingering_ = false;          // write side shut; discarding input until EOF
+  bool body_paused_ = false;      // client reads stopped until the helper takes more body
+  bool output_paused_ = false;    // helper reads stopped until the client takes more output
 };
 
 }  // namespace shoal

@@ -65,6 +65,9 @@ Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int i
   context_.limits = &site_.config.limits;
   context_.mime = &site_.mime;
   context_.dates = &dates_;
+  context_.files = &files_;
+  scratch_.resize(64 * 1024);
+  context_.scratch = &scratch_;
   context_.access_log = &access_log_;
   helpers_ = std::make_unique<helpers::HelperPool>(base_.get(), site_.config.helpers);
   context_.helpers = helpers_.get();

@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# shoal against nginx and h2o on this machine, in one run (`make bench`). Installs wrk, nginx
+# and h2o with apt if missing, builds shoal Release, starts the three with equivalent setups
+# (2 workers or threads, the same files, access log off, keep-alive on) on loopback, runs
+# every scenario for every server in alternation ROUNDS times, and prints medians and the
+# ratios shoal/nginx and shoal/h2o. Appends the table to bench/RESULTS.md with RECORD=1.
+#
+#   bench/run.sh [ROUNDS=3] [SECONDS=5]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${1:-3}
+DURATION=${2:-5}
+IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-10000}
+declare -A PORT=([shoal]=18100 [nginx]=18101 [h2o]=18102)
+SERVERS=(shoal nginx h2o)
+
+missing=()
+for tool in wrk nginx h2o python3; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  pkgs=("${missing[@]/nginx/nginx-light}")
+  echo "bench: installing ${pkgs[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${pkgs[@]}" >/dev/null
+fi
+make -s build >/dev/null
+ulimit -n 20000 2>/dev/null || true
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+mkdir -p "$work/www"
+head -c 1024 /dev/urandom >"$work/www/1k.bin"
+head -c 65536 /dev/urandom >"$work/www/64k.bin"
+head -c 1048576 /dev/urandom >"$work/www/1m.bin"
+
+cat >"$work/shoal.yaml" <<YAML
+workers: 2
+log: { error: { path: $work/shoal-error.log, level: warn }, access: { path: off } }
+limits: { max_connections: 20000 }
+helpers: { count: 2 }
+servers:
+  - listen: 127.0.0.1:${PORT[shoal]}
+    routes:
+      - match: /tiny
+        return: { status: 200, body: "ok" }
+      - match: /fast
+        return: { status: 200, body: "fast!\n" }
+      - match: /slow
+        job: { builtin: burn, ms: 300 }
+      - match: /
+        static: { root: $work/www }
+YAML
+
+cat >"$work/nginx.conf" <<CONF
+$( [ "$(id -u)" = 0 ] && echo "user root;" )
+worker_processes 2;
+worker_rlimit_nofile 20000;
+error_log $work/nginx-error.log;
+pid $work/nginx.pid;
+events { worker_connections 20000; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  default_type application/octet-stream;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:${PORT[nginx]};
+    root $work/www;
+    location = /tiny { return 200 "ok"; }
+  }
+}
+CONF
+
+cat >"$work/h2o.conf" <<CONF
+$( [ "$(id -u)" = 0 ] && echo "user: root" )
+num-threads: 2
+max-connections: 20000
+http1-request-timeout: 120
+error-log: $work/h2o-error.log
+pid-file: $work/h2o.pid
+listen:
+  host: 127.0.0.1
+  port: ${PORT[h2o]}
+hosts:
+  default:
+    paths:
+      /:
+        file.dir: $work/www
+CONF
+
+./build/shoal -c "$work/shoal.yaml" & pids+=($!)
+nginx -p "$work/" -c "$work/nginx.conf" -g 'daemon off;' & pids+=($!)
+h2o -c "$work/h2o.conf" >"$work/h2o.out" 2>&1 & pids+=($!)
+for s in "${SERVERS[@]}"; do
+  for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:${PORT[$s]}/1k.bin" && break; sleep 0.1; done
+done
+
+# "req_per_s p99_ms errors" from one wrk run
+wrk_run() {
+  wrk --latency "$@" 2>&1 | awk '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    $1 == "99%" { p99 = ms($2) }
+    $1 == "Requests/sec:" { rps = $2 }
+    /Socket errors/ { gsub(",", ""); errors += $4 + $6 + $8 + $10 }
+    /Non-2xx/ { errors += $5 }
+    END { printf "%.0f %.2f %d\n", rps, p99, errors }'
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+declare -A RPS P99 ERR
+scenario() {  # name path servers wrk-args...
+  local name=$1 path=$2 servers=$3
+  shift 3
+  for round in $(seq "$ROUNDS"); do
+    for s in $servers; do
+      read -r rps p99 errors <<<"$(wrk_run "$@" "http://127.0.0.1:${PORT[$s]}$path")"
+      RPS[$name,$s]+="$rps "
+      P99[$name,$s]+="$p99 "
+      ERR[$name,$s]=$(( ${ERR[$name,$s]:-0} + errors ))
+    done
+  done
+}
+
+all="shoal nginx h2o"
+scenario "1 KiB file, -c50" /1k.bin "$all" -t1 -c50 -d"${DURATION}s"
+scenario "tiny response, -c50" /tiny "shoal nginx" -t1 -c50 -d"${DURATION}s"
+scenario "64 KiB file, -c50" /64k.bin "$all" -t1 -c50 -d"${DURATION}s"
+scenario "1 MiB file, -c50" /1m.bin "$all" -t1 -c50 -d"${DURATION}s"
+scenario "1 KiB file, -c1000" /1k.bin "$all" -t2 -c1000 -d"${DURATION}s"
+scenario "new connection per request" /1k.bin "$all" -t1 -c50 -d"${DURATION}s" -H "Connection: close"
+
+# Scenario 6: memory per idle keep-alive connection (PSS of every process of the server).
+pss_kb() {  # total Pss of a pid and its descendants
+  local total=0 p
+  for p in $1 $(pgrep -P "$1" || true); do
+    total=$(( total + $(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0) ))
+  done
+  echo "$total"
+}
+declare -A IDLE
+for s in "${SERVERS[@]}"; do
+  pid=${pids[$(( $(printf '%s\n' "${SERVERS[@]}" | grep -n "^$s$" | cut -d: -f1) - 1 ))]}
+  before=$(pss_kb "$pid")
+  coproc HOLD { python3 bench/idle_connections.py 127.0.0.1 "${PORT[$s]}" "$IDLE_CONNECTIONS" /1k.bin; }
+  read -r ready n <&"${HOLD[0]}" || true
+  if [ "${ready:-}" = ready ]; then
+    after=$(pss_kb "$pid")
+    IDLE[$s]=$(( (after - before) * 1024 / IDLE_CONNECTIONS ))
+  else
+    IDLE[$s]="failed"
+  fi
+  exec {HOLD[1]}>&-
+  wait "$HOLD_PID" 2>/dev/null || true
+  sleep 1
+done
+
+# Scenario 7: /fast p99 while 2 clients loop on /slow (helpers; shoal only).
+wrk -t1 -c2 -d"$((DURATION + 2))s" "http://127.0.0.1:${PORT[shoal]}/slow" >/dev/null 2>&1 &
+load=$!
+sleep 1
+read -r fast_rps fast_p99 fast_err <<<"$(wrk_run -t1 -c4 -d"${DURATION}s" "http://127.0.0.1:${PORT[shoal]}/fast")"
+wait $load || true
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "") printf "%.2fx", a / b; else printf "n/a" }'; }
+table() {
+  echo "| scenario | shoal req/s | nginx req/s | h2o req/s | shoal/nginx | shoal/h2o | p99 ms shoal / nginx / h2o | errors shoal / nginx / h2o |"
+  echo "|---|---|---|---|---|---|---|---|"
+  for name in "1 KiB file, -c50" "tiny response, -c50" "64 KiB file, -c50" "1 MiB file, -c50" \
+              "1 KiB file, -c1000" "new connection per request"; do
+    local r=() p=() e=()
+    for s in "${SERVERS[@]}"; do
+      if [ -n "${RPS[$name,$s]:-}" ]; then
+        r+=("$(echo "${RPS[$name,$s]}" | tr ' ' '\n' | grep . | median)")
+        p+=("$(echo "${P99[$name,$s]}" | tr ' ' '\n' | grep . | median)")
+        e+=("${ERR[$name,$s]}")
+      else
+        r+=(""); p+=("-"); e+=("-")
+      fi
+    done
+    printf "| %s | %s | %s | %s | %s | %s | %s / %s / %s | %s / %s / %s |\n" "$name" \
+      "${r[0]}" "${r[1]}" "${r[2]:--}" "$(ratio "${r[0]}" "${r[1]}")" "$(ratio "${r[0]}" "${r[2]}")" \
+      "${p[0]}" "${p[1]}" "${p[2]}" "${e[0]}" "${e[1]}" "${e[2]}"
+  done
+  echo
+  echo "| idle keep-alive connections ($IDLE_CONNECTIONS) | shoal | nginx | h2o |"
+  echo "|---|---|---|---|"
+  echo "| bytes of PSS per connection | ${IDLE[shoal]} | ${IDLE[nginx]} | ${IDLE[h2o]} |"
+  echo
+  echo "/fast while 2 clients loop on /slow (shoal, helpers): ${fast_rps} req/s, p99 ${fast_p99} ms, ${fast_err} errors"
+}
+
+header="## $(date -u +%Y-%m-%d) run: ${ROUNDS} rounds x ${DURATION}s, medians
+$(nproc) CPUs ($(lscpu | awk -F: '/Model name/ { gsub(/^ +/, "", $2); print $2; exit }')), $(uname -r);
+shoal $(./build/shoal -V | head -1 | cut -d' ' -f2), $(nginx -v 2>&1 | cut -d' ' -f3), h2o $(h2o --version | head -1 | cut -d' ' -f3), $( (wrk --version 2>&1 || true) | head -1 | cut -d" " -f1-2).
+Command: \`bench/run.sh $ROUNDS $DURATION\`; wrk -t1 -c50 unless the scenario says otherwise (-c1000 uses -t2)."
+output="$header
+
+$(table)"
+echo "$output"
+if [ "${RECORD:-0}" = 1 ]; then printf '\n%s\n' "$output" >>bench/RESULTS.md; fi

@@ -1,0 +1,48 @@
+// OutputQueue: what a connection still has to send, in order: bytes it owns and ranges of
+// cached files (sent with sendfile from the cache's fd). It writes as much as the socket takes
+// with one writev for consecutive bytes, and holds no memory once empty and released.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/file_cache.hpp"
+
+namespace shoal {
+
+class OutputQueue {
+ public:
+  enum class Flush { kDone, kBlocked, kError };
+
+  // Appends to the last bytes piece when there is one (so a head and its body go together).
+  void append(std::string_view bytes);
+  // `file`'s bytes [offset, offset+length): from memory if cached there, else by sendfile.
+  void append_file(std::shared_ptr<const http::CachedFile> file, std::uint64_t offset,
+                   std::uint64_t length);
+  bool empty() const { return head_ == pieces_.size(); }
+  std::uint64_t pending() const { return pending_; }
+
+  // Writes until done, EAGAIN (kBlocked) or an error such as EPIPE (kError).
+  Flush flush(int fd);
+  // Gives back the memory of an empty queue (an idle connection keeps nothing).
+  void release();
+
+ private:
+  struct Piece {
+    std::string bytes;
+    size_t sent = 0;  // of bytes, or of the file range
+    std::shared_ptr<const http::CachedFile> file;
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+  };
+  std::vector<Piece> pieces_;
+  size_t head_ = 0;
+  std::uint64_t pending_ = 0;
+};
+
+}  // namespace shoal
