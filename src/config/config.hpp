@@ -106,7 +106,8 @@ struct Config {
   bool workers_auto = true;
   std::optional<std::string> user;
   std::optional<std::string> group;
-  std::string pid_file;  // empty = none
+  std::string pid_file;     // empty = none
+  bool reuse_port = false;  // one SO_REUSEPORT listening socket per worker instead of one shared
   Millis shutdown_timeout{30'000};
   std::string mime_types;  // absolute path; empty = built-in default type only
   std::string default_type = "application/octet-stream";

@@ -212,14 +212,17 @@ class Loader {
 
   void top_level(const YAML::Node& root, Config& config) {
     check_map(root, "the top level",
-              {"workers", "user", "group", "pid_file", "shutdown_timeout", "mime_types",
-               "default_type", "log", "limits", "helpers", "servers"});
+              {"workers", "user", "group", "pid_file", "shutdown_timeout", "reuse_port",
+               "mime_types", "default_type", "log", "limits", "helpers", "servers"});
     if (auto n = root["workers"]) workers(n, config);
     if (config.workers_auto) config.workers = available_cpus();
     if (auto n = root["user"]) config.user = scalar(n, "user");
     if (auto n = root["group"]) config.group = scalar(n, "group");
     if (auto n = root["pid_file"]) {
       if (auto s = scalar(n, "pid_file")) config.pid_file = resolve(*s);
+    }
+    if (auto n = root["reuse_port"]) {
+      if (auto b = boolean(n, "reuse_port")) config.reuse_port = *b;
     }
     if (auto n = root["shutdown_timeout"]) {
       if (auto d = duration(n, "shutdown_timeout")) config.shutdown_timeout = *d;

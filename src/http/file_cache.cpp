@@ -20,8 +20,7 @@ bool same_file(const struct stat& a, const struct stat& b) {
 
 }  // namespace
 
-FileCache::Lookup FileCache::open(const std::string& path, const MimeTypes& mime,
-                                  std::time_t now) {
+FileCache::Lookup FileCache::open(const std::string& path, const MimeTypes& mime, std::time_t now) {
   Lookup result;
   auto it = entries_.find(path);
   if (it != entries_.end()) {
@@ -62,8 +61,8 @@ FileCache::Lookup FileCache::open(const std::string& path, const MimeTypes& mime
     file->content.resize(size);
     size_t got = 0;
     while (got < size) {
-      ssize_t n = ::pread(fd.get(), file->content.data() + got, size - got,
-                          static_cast<off_t>(got));
+      ssize_t n =
+          ::pread(fd.get(), file->content.data() + got, size - got, static_cast<off_t>(got));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;
       got += static_cast<size_t>(n);
@@ -75,8 +74,9 @@ FileCache::Lookup FileCache::open(const std::string& path, const MimeTypes& mime
   file->etag = make_etag(file->st.st_mtime, size);
   file->last_modified = format_http_date(file->st.st_mtime);
   file->content_type = mime.type_for_path(path);
-  file->headers = "Content-Type: " + file->content_type + "\r\nLast-Modified: " +
-                  file->last_modified + "\r\nETag: " + file->etag + "\r\nAccept-Ranges: bytes\r\n";
+  file->headers = "Content-Type: " + file->content_type +
+                  "\r\nLast-Modified: " + file->last_modified + "\r\nETag: " + file->etag +
+                  "\r\nAccept-Ranges: bytes\r\n";
   file->checked = now;
   if (entries_.size() >= kMaxEntries) entries_.clear();  // simple and bounded; refills fast
   entries_.emplace(path, file);

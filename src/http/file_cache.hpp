@@ -25,7 +25,8 @@ struct CachedFile {
   std::string etag;
   std::string last_modified;
   std::string content_type;
-  std::string headers;  // "Content-Type: ..\r\nLast-Modified: ..\r\nETag: ..\r\nAccept-Ranges: bytes\r\n"
+  std::string
+      headers;  // "Content-Type: ..\r\nLast-Modified: ..\r\nETag: ..\r\nAccept-Ranges: bytes\r\n"
   std::time_t checked = 0;
 };
 
@@ -36,7 +37,7 @@ class FileCache {
 
   struct Lookup {
     std::shared_ptr<const CachedFile> file;  // set for a regular file
-    int err = 0;                            // errno of open/stat when not found
+    int err = 0;                             // errno of open/stat when not found
     bool directory = false;
     bool other = false;  // exists but is neither a regular file nor a directory
   };

@@ -3,12 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <memory>
 
 #include "http/file_cache.hpp"
 
@@ -21,7 +20,7 @@ struct Reply {
   // Content from a cached file: its bytes in memory, or its fd through sendfile.
   std::shared_ptr<const CachedFile> file;
   std::uint64_t file_offset = 0;
-  std::string_view file_headers;  // header lines owned by `file` (or the config)
+  std::string_view file_headers;     // header lines owned by `file` (or the config)
   std::uint64_t content_length = 0;  // length of the content, also for HEAD
   bool send_body = true;             // false for HEAD: the head describes content not sent
   bool close = false;                // close the connection after this reply

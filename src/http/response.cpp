@@ -1,7 +1,7 @@
 // Reply head serialisation: one string, written with the body in a single send.
-#include "http/reply.hpp"
 #include <charconv>
 
+#include "http/reply.hpp"
 #include "http/status.hpp"
 
 namespace shoal::http {

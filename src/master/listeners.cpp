@@ -15,24 +15,47 @@ constexpr int kBacklog = 511;  // the kernel caps it at net.core.somaxconn
 
 }  // namespace
 
-std::vector<Listener> bind_listeners(const std::vector<ListenAddress>& addresses) {
+namespace {
+
+UniqueFd bind_one(const ListenAddress& address, bool reuse_port) {
+  UniqueFd fd(::socket(address.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  const std::string where = " for " + address.text;
+  if (!fd) check_syscall(-1, "socket()" + where);
+  int one = 1;
+  check_syscall(setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one),
+                "setsockopt(SO_REUSEADDR)" + where);
+  if (reuse_port) {
+    check_syscall(setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one),
+                  "setsockopt(SO_REUSEPORT)" + where);
+  }
+  if (address.family() == AF_INET6) {
+    check_syscall(setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one),
+                  "setsockopt(IPV6_V6ONLY)" + where);
+  }
+  check_syscall(
+      ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address.addr), address.addr_len),
+      "bind() to " + address.text);
+  check_syscall(::listen(fd.get(), kBacklog), "listen() on " + address.text);
+  return fd;
+}
+
+}  // namespace
+
+std::vector<Listener> bind_listeners(const std::vector<ListenAddress>& addresses,
+                                     int sockets_per_address) {
   std::vector<Listener> out;
+  const bool reuse_port = sockets_per_address > 1;
   for (const auto& address : addresses) {
-    Listener l{address,
-               UniqueFd(::socket(address.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0))};
-    const std::string where = " for " + address.text;
-    if (!l.fd) check_syscall(-1, "socket()" + where);
-    int one = 1;
-    check_syscall(setsockopt(l.fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one),
-                  "setsockopt(SO_REUSEADDR)" + where);
-    if (address.family() == AF_INET6) {
-      check_syscall(setsockopt(l.fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one),
-                    "setsockopt(IPV6_V6ONLY)" + where);
+    Listener l{address, {}};
+    l.fds.push_back(bind_one(address, reuse_port));
+    if (reuse_port && address.port() == 0) {
+      // An ephemeral port is chosen at the first bind; the others must join that same port.
+      sockaddr_storage bound{};
+      socklen_t len = sizeof bound;
+      getsockname(l.fds[0].get(), reinterpret_cast<sockaddr*>(&bound), &len);
+      l.address.addr = bound;
     }
-    check_syscall(
-        ::bind(l.fd.get(), reinterpret_cast<const sockaddr*>(&address.addr), address.addr_len),
-        "bind() to " + address.text);
-    check_syscall(::listen(l.fd.get(), kBacklog), "listen() on " + address.text);
+    for (int i = 1; i < sockets_per_address; ++i) l.fds.push_back(bind_one(l.address, true));
     out.push_back(std::move(l));
   }
   return out;

@@ -10,10 +10,15 @@ namespace shoal {
 
 struct Listener {
   ListenAddress address;
-  UniqueFd fd;  // non-blocking, close-on-exec, listening
+  // Non-blocking, close-on-exec, listening. One socket shared by every worker, or with
+  // SO_REUSEPORT one per worker slot (fds[i] is worker i's), so the kernel spreads new
+  // connections evenly instead of waking every worker for each.
+  std::vector<UniqueFd> fds;
 };
 
-// Binds and listens on each address. Throws StartupError naming the address and errno.
-std::vector<Listener> bind_listeners(const std::vector<ListenAddress>& addresses);
+// Binds and listens on each address, `sockets_per_address` times with SO_REUSEPORT when it is
+// more than one. Throws StartupError naming the address and errno.
+std::vector<Listener> bind_listeners(const std::vector<ListenAddress>& addresses,
+                                     int sockets_per_address);
 
 }  // namespace shoal

@@ -49,7 +49,8 @@ Master::~Master() {
 
 int Master::run() {
   const auto& config = site_->config;
-  listeners_ = bind_listeners(distinct_listen_addresses(config));
+  listeners_ =
+      bind_listeners(distinct_listen_addresses(config), config.reuse_port ? config.workers : 1);
   if (!config.pid_file.empty()) pid_file_ = std::make_unique<PidFile>(config.pid_file);
 
   // Writes to a closed socket must fail with EPIPE, not kill the process; inherited by workers.
@@ -117,7 +118,10 @@ void Master::run_worker(const WorkerSlot& slot) {
   int status = 0;
   try {
     std::vector<ListenSocket> sockets;
-    for (const auto& l : listeners_) sockets.push_back({l.fd.get(), l.address.text});
+    for (const auto& l : listeners_) {
+      const auto& fd = l.fds.size() > 1 ? l.fds[static_cast<size_t>(slot.index)] : l.fds[0];
+      sockets.push_back({fd.get(), l.address.text});
+    }
     Worker worker(*site_, sockets, slot.index, getppid());
     status = worker.run();
   } catch (const std::exception& e) {

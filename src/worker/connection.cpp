@@ -94,7 +94,8 @@ void Connection::set_reading(bool on) {
 void Connection::set_write_wait(bool on) {
   if (on == write_waiting_) return;
   if (on && !write_event_) {
-    write_event_.reset(event_new(context_.base, fd_.get(), EV_WRITE | EV_PERSIST, on_writable, this));
+    write_event_.reset(
+        event_new(context_.base, fd_.get(), EV_WRITE | EV_PERSIST, on_writable, this));
     if (!write_event_) std::abort();
   }
   write_waiting_ = on;
@@ -162,8 +163,8 @@ void Connection::keep_leftover_input() {
     input_ = {};
     return;
   }
-  const bool owned = input_.data() >= buffered_.data() &&
-                     input_.data() < buffered_.data() + buffered_.size();
+  const bool owned =
+      input_.data() >= buffered_.data() && input_.data() < buffered_.data() + buffered_.size();
   if (owned) {
     buffered_.erase(0, static_cast<size_t>(input_.data() - buffered_.data()));
   } else {
@@ -282,8 +283,8 @@ bool Connection::process_input() {
         respond(http::respond(routed_, parser_.request(), *context_.mime, *context_.files));
         break;
       case http::ParseEvent::kError: {
-        spdlog::info("client {} sent a bad request: {} ({})", remote_addr_,
-                     parser_.error_reason(), parser_.error_status());
+        spdlog::info("client {} sent a bad request: {} ({})", remote_addr_, parser_.error_reason(),
+                     parser_.error_status());
         auto reply = http::error_reply(parser_.error_status());
         reply.close = true;
         return respond(std::move(reply));

@@ -102,32 +102,32 @@ class Connection : private helpers::JobSink {
   std::unique_ptr<event, EventDeleter> write_event_;  // created when the socket first fills
   std::unique_ptr<event, EventDeleter> timer_;
   http::RequestParser parser_;
-  std::string buffered_;          // input not yet parsed (owned copy of a partial request)
-  std::string_view input_;        // what process_input parses: scratch or buffered_
+  std::string buffered_;    // input not yet parsed (owned copy of a partial request)
+  std::string_view input_;  // what process_input parses: scratch or buffered_
   OutputQueue output_;
-  std::string head_;              // reused to build a response head
-  http::RoutedRequest routed_;    // the current request's server and route
-  bool in_pump_ = false;          // pump() is running: close() and pump() are deferred
+  std::string head_;            // reused to build a response head
+  http::RoutedRequest routed_;  // the current request's server and route
+  bool in_pump_ = false;        // pump() is running: close() and pump() are deferred
   bool pump_again_ = false;
   bool close_requested_ = false;
-  bool reading_ = true;           // read_event_ is added
-  bool write_waiting_ = false;    // write_event_ is added
-  bool eof_ = false;              // the client shut its sending side
-  bool head_done_ = false;        // the current request's head has been handled
+  bool reading_ = true;             // read_event_ is added
+  bool write_waiting_ = false;      // write_event_ is added
+  bool eof_ = false;                // the client shut its sending side
+  bool head_done_ = false;          // the current request's head has been handled
   bool close_after_write_ = false;  // the last reply said Connection: close
   bool linger_on_close_ = false;    // the client may still be sending when we close
   bool lingering_ = false;          // write side shut; discarding input until EOF
   // The helper job answering the current request, if its route needs one.
   helpers::HelperPool::Job* job_ = nullptr;
-  bool awaiting_job_ = false;     // the request is complete; the job's answer is pending
+  bool awaiting_job_ = false;  // the request is complete; the job's answer is pending
   bool job_head_sent_ = false;
-  bool job_chunked_ = false;      // re-frame the job's output as chunked
+  bool job_chunked_ = false;       // re-frame the job's output as chunked
   bool job_discard_body_ = false;  // HEAD, 204, 304: send the head only
   bool job_keep_alive_ = false;
   int job_status_ = 0;
   std::uint64_t job_bytes_ = 0;
-  bool body_paused_ = false;      // client reads stopped until the helper takes more body
-  bool output_paused_ = false;    // helper reads stopped until the client takes more output
+  bool body_paused_ = false;    // client reads stopped until the helper takes more body
+  bool output_paused_ = false;  // helper reads stopped until the client takes more output
 };
 
 }  // namespace shoal

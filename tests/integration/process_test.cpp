@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
 
 #include "harness.hpp"
 
@@ -56,6 +57,27 @@ TEST(ProcessTest, TwoWorkersRunUnderTheMaster) {
   ShoalServer server(kTwoWorkers);
   EXPECT_TRUE(wait_until([&] { return server.children().size() == 2; }));
   EXPECT_EQ(get(server.port(), "/")->body, "ok");
+}
+
+TEST(ProcessTest, ReusePortGivesEachWorkerItsOwnSocket) {
+  ShoalServer server(std::string("reuse_port: true\n") + kTwoWorkers);
+  ASSERT_TRUE(wait_until([&] { return server.children().size() == 2; }));
+  for (int i = 0; i < 50; ++i) {
+    auto r = get(server.port(), "/");
+    ASSERT_TRUE(r) << i;
+    EXPECT_EQ(r->body, "ok");
+  }
+  // Each worker listens on a socket of its own, bound to the same port.
+  std::set<std::string> sockets;
+  for (pid_t worker : server.children()) {
+    for (const auto& fd :
+         std::filesystem::directory_iterator("/proc/" + std::to_string(worker) + "/fd")) {
+      std::error_code ec;
+      auto target = std::filesystem::read_symlink(fd.path(), ec).string();
+      if (target.rfind("socket:", 0) == 0) sockets.insert(target);
+    }
+  }
+  EXPECT_GE(sockets.size(), 2u);
 }
 
 TEST(ProcessTest, SigtermStopsEverythingAndExitsZero) {

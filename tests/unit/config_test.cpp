@@ -38,6 +38,7 @@ const std::string kMinimalServer =
 TEST(Config, LoadsEveryKeyOfTheSchema) {
   auto config = load_config_from_string(
       "workers: 3\n"
+      "reuse_port: true\n"
       "user: www-data\n"
       "group: www-data\n"
       "pid_file: run/shoal.pid\n"
@@ -65,6 +66,7 @@ TEST(Config, LoadsEveryKeyOfTheSchema) {
       kFile);
   EXPECT_EQ(config.workers, 3);
   EXPECT_FALSE(config.workers_auto);
+  EXPECT_TRUE(config.reuse_port);
   EXPECT_EQ(config.user, "www-data");
   EXPECT_EQ(config.pid_file, "/etc/shoal/run/shoal.pid");
   EXPECT_EQ(config.shutdown_timeout, Millis(5000));
@@ -101,6 +103,7 @@ TEST(Config, LoadsEveryKeyOfTheSchema) {
 
 TEST(Config, DefaultsAndAutoWorkers) {
   auto config = load_config_from_string(kMinimalServer, kFile);
+  EXPECT_FALSE(config.reuse_port);
   EXPECT_TRUE(config.workers_auto);
   EXPECT_GE(config.workers, 1);
   EXPECT_EQ(config.shutdown_timeout, Millis(30'000));
@@ -128,7 +131,8 @@ TEST(Config, RelativeRootsResolveAgainstTheConfigDirectory) {
 TEST(Config, UnknownKeyNamesItsPosition) {
   EXPECT_EQ(error_of("wrokers: 2\n" + kMinimalServer),
             "1:1: unknown key \"wrokers\" in the top level; expected one of: workers, user, "
-            "group, pid_file, shutdown_timeout, mime_types, default_type, log, limits, helpers, "
+            "group, pid_file, shutdown_timeout, reuse_port, mime_types, default_type, log, limits, "
+            "helpers, "
             "servers");
   EXPECT_EQ(error_of("limits: { max_conections: 3 }\n" + kMinimalServer).substr(0, 40),
             "1:11: unknown key \"max_conections\" in li");
