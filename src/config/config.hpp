@@ -66,6 +66,8 @@ struct ReturnAction {
   std::string body;
   std::string location;  // empty = none
   std::string content_type = "text/plain";
+  // Built once at load: "Content-Type: ..\r\n" and "Location: ..\r\n", written verbatim.
+  std::string header_lines;
 };
 
 struct StaticAction {

@@ -481,6 +481,10 @@ class Loader {
     if (auto n = node["content_type"]) {
       if (auto s = scalar(n, "return.content_type")) action.content_type = *s;
     }
+    if (!action.body.empty() || action.status < 300) {
+      action.header_lines = "Content-Type: " + action.content_type + "\r\n";
+    }
+    if (!action.location.empty()) action.header_lines += "Location: " + action.location + "\r\n";
     return action;
   }
 

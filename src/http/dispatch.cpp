@@ -10,15 +10,17 @@ namespace shoal::http {
 
 namespace {
 
+// Everything but the status page comes from the config, prepared at load: no copies here.
 Reply return_reply(const ReturnAction& action) {
   Reply reply;
   if (action.body.empty() && action.status >= 300) {
     reply = error_reply(action.status);
   } else {
     reply.status = action.status;
-    reply.set_body(action.body, action.content_type);
+    reply.fixed_body = action.body;
+    reply.content_length = action.body.size();
   }
-  if (!action.location.empty()) reply.headers.emplace_back("Location", action.location);
+  reply.file_headers = action.header_lines;
   return reply;
 }
 

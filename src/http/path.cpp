@@ -28,6 +28,11 @@ bool iequals_prefix(std::string_view s, std::string_view prefix) {
 
 std::optional<std::string> normalize_path(std::string_view encoded) {
   if (encoded.empty() || encoded.front() != '/') return std::nullopt;
+  // Nearly every path has no escape, no dot segment and no repeated slash: nothing to do.
+  if (encoded.find('%') == std::string_view::npos &&
+      encoded.find("//") == std::string_view::npos && encoded.find("/.") == std::string_view::npos) {
+    return std::string(encoded);
+  }
   std::string decoded;
   decoded.reserve(encoded.size());
   for (size_t i = 0; i < encoded.size(); ++i) {

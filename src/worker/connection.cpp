@@ -304,6 +304,8 @@ bool Connection::respond(http::Reply reply) {
   if (reply.send_body && !http::status_forbids_body(reply.status)) {
     if (reply.file) {
       output_.append_file(std::move(reply.file), reply.file_offset, reply.content_length);
+    } else if (!reply.fixed_body.empty()) {
+      output_.append(reply.fixed_body);
     } else {
       output_.append(reply.body);
     }
