@@ -43,6 +43,8 @@ class OutputQueue {
   std::vector<Piece> pieces_;
   size_t head_ = 0;
   std::uint64_t pending_ = 0;
+  bool corked_ = false;
+  bool has_file_ = false;  // a file range is queued
 };
 
 }  // namespace shoal
