@@ -47,15 +47,20 @@ void Request::clear() {
 }
 
 RequestParser::RequestParser(const Limits& limits) : limits_(limits) {
-  llhttp_settings_init(&settings_);
-  settings_.on_message_begin = on_message_begin;
-  settings_.on_url = on_url;
-  settings_.on_header_field = on_header_field;
-  settings_.on_header_value = on_header_value;
-  settings_.on_headers_complete = on_headers_complete;
-  settings_.on_body = on_body;
-  settings_.on_message_complete = on_message_complete;
-  llhttp_init(&parser_, HTTP_REQUEST, &settings_);
+  // One callback table for every parser (llhttp only reads it).
+  static const llhttp_settings_t settings = [] {
+    llhttp_settings_t s;
+    llhttp_settings_init(&s);
+    s.on_message_begin = on_message_begin;
+    s.on_url = on_url;
+    s.on_header_field = on_header_field;
+    s.on_header_value = on_header_value;
+    s.on_headers_complete = on_headers_complete;
+    s.on_body = on_body;
+    s.on_message_complete = on_message_complete;
+    return s;
+  }();
+  llhttp_init(&parser_, HTTP_REQUEST, const_cast<llhttp_settings_t*>(&settings));
   parser_.data = this;
 }
 

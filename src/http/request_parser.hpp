@@ -62,7 +62,6 @@ class RequestParser {
   bool add_head_bytes(size_t len);
 
   const Limits& limits_;
-  llhttp_settings_t settings_{};
   llhttp_t parser_{};
   Request request_;
   bool in_message_ = false;

@@ -6,6 +6,7 @@
 #include "worker/connection.hpp"
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -42,14 +43,12 @@ Connection::Connection(ConnectionContext& context, const http::VirtualHosts& hos
       remote_addr_(std::move(remote_addr)),
       remote_port_(remote_port),
       read_event_(event_new(context.base, fd, EV_READ | EV_PERSIST, on_readable, this)),
-      timer_(evtimer_new(context.base, on_timeout, this)),
-      parser_(*context.limits) {
+      timer_(evtimer_new(context.base, on_timeout, this)) {
   if (!read_event_ || !timer_) {
     // Only an allocation failure gets here; nothing sensible can go on.
     spdlog::critical("out of memory creating a connection");
     std::abort();
   }
-  parser_.set_body_sink(on_body_bytes, this);
   event_add(read_event_.get(), nullptr);
   arm_timer(context_.limits->header_timeout);
 }
@@ -59,14 +58,22 @@ Connection::~Connection() {
   if (job_) context_.helpers->cancel(job_);
 }
 
+Connection::Exchange& Connection::exchange() {
+  if (!ex_) {
+    ex_ = std::make_unique<Exchange>(*context_.limits);
+    ex_->parser.set_body_sink(on_body_bytes, this);
+  }
+  return *ex_;
+}
+
 void Connection::arm_timer(Millis timeout) {
   auto tv = to_timeval(timeout);
   evtimer_add(timer_.get(), &tv);
 }
 
 bool Connection::idle() const {
-  return !parser_.in_message() && !head_done_ && !lingering_ && !job_ && output_.empty() &&
-         input_.empty() && buffered_.empty();
+  if (head_done_ || lingering_ || job_ || !input_.empty()) return false;
+  return !ex_ || (!ex_->parser.in_message() && ex_->output.empty() && ex_->buffered.empty());
 }
 
 void Connection::close() {
@@ -131,7 +138,7 @@ void Connection::read_client() {
   if (n == 0) {
     eof_ = true;
     set_reading(false);
-    if (job_ || output_.empty() || parser_.in_message()) {
+    if (job_ || !ex_ || ex_->output.empty() || ex_->parser.in_message()) {
       close();  // the client is gone; a job it was waiting for is cancelled
       return;
     }
@@ -141,11 +148,12 @@ void Connection::read_client() {
     pump();
     return;
   }
-  if (buffered_.empty()) {
+  auto& ex = exchange();
+  if (ex.buffered.empty()) {
     input_ = std::string_view(scratch.data(), static_cast<size_t>(n));  // parse in place
   } else {
-    buffered_.append(scratch.data(), static_cast<size_t>(n));
-    input_ = buffered_;
+    ex.buffered.append(scratch.data(), static_cast<size_t>(n));
+    input_ = ex.buffered;
   }
   pump();
 }
@@ -158,19 +166,20 @@ void Connection::on_writable(evutil_socket_t /*fd*/, short /*what*/, void* arg) 
 
 void Connection::keep_leftover_input() {
   // input_ may point into the worker's scratch buffer, which the next connection reuses.
+  auto& buffered = exchange().buffered;
   if (input_.empty()) {
-    if (!buffered_.empty() || buffered_.capacity() > 0) std::string().swap(buffered_);
+    if (buffered.capacity() > 0) std::string().swap(buffered);
     input_ = {};
     return;
   }
   const bool owned =
-      input_.data() >= buffered_.data() && input_.data() < buffered_.data() + buffered_.size();
+      input_.data() >= buffered.data() && input_.data() < buffered.data() + buffered.size();
   if (owned) {
-    buffered_.erase(0, static_cast<size_t>(input_.data() - buffered_.data()));
+    buffered.erase(0, static_cast<size_t>(input_.data() - buffered.data()));
   } else {
-    buffered_.assign(input_);
+    buffered.assign(input_);
   }
-  input_ = buffered_;
+  input_ = buffered;
 }
 
 bool Connection::pump() {
@@ -179,11 +188,12 @@ bool Connection::pump() {
     return true;
   }
   in_pump_ = true;
+  auto& ex = exchange();
   do {
     pump_again_ = false;
     process_input();
     if (close_requested_) break;
-    switch (output_.flush(fd_.get())) {
+    switch (ex.output.flush(fd_.get())) {
       case OutputQueue::Flush::kError:
         close_requested_ = true;
         break;
@@ -219,19 +229,21 @@ bool Connection::pump() {
   if (lingering_) return true;
   keep_leftover_input();
   set_reading(!eof_ && !body_paused_ && !close_after_write_ &&
-              output_.pending() <= kOutputHighWater && buffered_.size() <= kInputLimit);
+              ex.output.pending() <= kOutputHighWater && ex.buffered.size() <= kInputLimit);
   if (idle()) {
     if (context_.draining) {
       context_.on_closed(this);
       return false;
     }
-    output_.release();  // an idle keep-alive connection holds no buffers
+    ex_.reset();  // an idle keep-alive connection holds no parser and no buffers
     arm_timer(context_.limits->keepalive_timeout);
   }
   return true;
 }
 
 bool Connection::process_input() {
+  auto& ex = exchange();
+  auto& parser = ex.parser;
   bool just_had_head = false;
   while (!close_after_write_ && !close_requested_) {
     if (awaiting_job_) return true;  // the next pipelined request waits for the job's answer
@@ -239,17 +251,17 @@ bool Connection::process_input() {
       body_paused_ = true;  // on_job_writable resumes
       return true;
     }
-    if (output_.pending() > kOutputHighWater) return true;
+    if (ex.output.pending() > kOutputHighWater) return true;
     // Right after a head, feed even with no input: a body-less request completes then.
     if (input_.empty() && !just_had_head) return true;
     just_had_head = false;
-    const bool was_in_message = parser_.in_message();
-    auto result = parser_.feed(input_);
+    const bool was_in_message = parser.in_message();
+    auto result = parser.feed(input_);
     input_.remove_prefix(result.consumed);
     switch (result.event) {
       case http::ParseEvent::kNeedMore:
         // A new request began (its head must arrive in time), or its body is progressing.
-        if (parser_.in_message() && (!was_in_message || head_done_)) {
+        if (parser.in_message() && (!was_in_message || head_done_)) {
           arm_timer(context_.limits->header_timeout);
         }
         break;
@@ -257,7 +269,7 @@ bool Connection::process_input() {
         head_done_ = true;
         just_had_head = true;
         arm_timer(context_.limits->header_timeout);
-        const auto& request = parser_.request();
+        const auto& request = parser.request();
         const auto* expect = request.header("Expect");
         if (expect && request.http_minor >= 1) {
           if (!http::iequals(*expect, "100-continue")) {
@@ -265,10 +277,10 @@ bool Connection::process_input() {
             reply.close = true;
             return respond(std::move(reply));
           }
-          if (request.has_body) output_.append("HTTP/1.1 100 Continue\r\n\r\n");
+          if (request.has_body) ex.output.append("HTTP/1.1 100 Continue\r\n\r\n");
         }
-        routed_ = http::route_request(hosts_, request);
-        if (routed_.target && routed_.needs_helper() && !start_job()) return false;
+        ex.routed = http::route_request(hosts_, request);
+        if (ex.routed.target && ex.routed.needs_helper() && !start_job()) return false;
         break;
       }
       case http::ParseEvent::kMessageComplete:
@@ -280,12 +292,12 @@ bool Connection::process_input() {
           return true;
         }
         if (close_after_write_) return true;  // the job was refused or failed early
-        respond(http::respond(routed_, parser_.request(), *context_.mime, *context_.files));
+        respond(http::respond(ex.routed, parser.request(), *context_.mime, *context_.files));
         break;
       case http::ParseEvent::kError: {
-        spdlog::info("client {} sent a bad request: {} ({})", remote_addr_, parser_.error_reason(),
-                     parser_.error_status());
-        auto reply = http::error_reply(parser_.error_status());
+        spdlog::info("client {} sent a bad request: {} ({})", remote_addr_, parser.error_reason(),
+                     parser.error_status());
+        auto reply = http::error_reply(parser.error_status());
         reply.close = true;
         return respond(std::move(reply));
       }
@@ -295,19 +307,26 @@ bool Connection::process_input() {
 }
 
 bool Connection::respond(http::Reply reply) {
-  const auto& request = parser_.request();
+  auto& ex = exchange();
+  const auto& request = ex.parser.request();
   const bool keep_alive = !reply.close && request.keep_alive && !context_.draining;
-  head_.clear();
-  http::append_head(head_, reply, {keep_alive, context_.dates->now()});
-  output_.append(head_);
+  if (keep_alive && !nodelay_) {
+    // Only a connection that stays open needs its small replies sent at once; set it once.
+    int one = 1;
+    setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    nodelay_ = true;
+  }
+  ex.head.clear();
+  http::append_head(ex.head, reply, {keep_alive, context_.dates->now()});
+  ex.output.append(ex.head);
   std::uint64_t body_bytes = 0;
   if (reply.send_body && !http::status_forbids_body(reply.status)) {
     if (reply.file) {
-      output_.append_file(std::move(reply.file), reply.file_offset, reply.content_length);
+      ex.output.append_file(std::move(reply.file), reply.file_offset, reply.content_length);
     } else if (!reply.fixed_body.empty()) {
-      output_.append(reply.fixed_body);
+      ex.output.append(reply.fixed_body);
     } else {
-      output_.append(reply.body);
+      ex.output.append(reply.body);
     }
     body_bytes = reply.content_length;
   }
@@ -318,7 +337,7 @@ bool Connection::respond(http::Reply reply) {
     close_after_write_ = true;
     // After an error mid-request the client may still be sending: read and discard until it
     // is done, so that our close does not reset the connection before it read the reply.
-    linger_on_close_ = parser_.in_message() || !input_.empty();
+    linger_on_close_ = ex.parser.in_message() || !input_.empty();
   }
   return true;
 }
@@ -328,7 +347,7 @@ void Connection::start_lingering_close() {
   ::shutdown(fd_.get(), SHUT_WR);
   set_write_wait(false);
   input_ = {};
-  std::string().swap(buffered_);
+  ex_.reset();
   set_reading(true);
   arm_timer(kLingerTimeout);
 }
@@ -340,7 +359,8 @@ void Connection::on_timeout(evutil_socket_t /*fd*/, short /*what*/, void* arg) n
     self->close();
     return;
   }
-  if (self->lingering_ || !self->parser_.in_message() || self->close_after_write_) {
+  if (self->lingering_ || !self->ex_ || !self->ex_->parser.in_message() ||
+      self->close_after_write_) {
     self->close();  // idle past keepalive_timeout, or done lingering
     return;
   }
@@ -359,17 +379,17 @@ void Connection::on_body_bytes(void* self, std::string_view bytes) {
 
 helpers::JobSpec Connection::job_spec() const {
   helpers::JobSpec spec;
-  if (const auto* job = std::get_if<JobAction>(&routed_.route->action)) {
+  if (const auto* job = std::get_if<JobAction>(&ex_->routed.route->action)) {
     spec.type = job->builtin == JobKind::kBurn ? helpers::JobType::kBurn : helpers::JobType::kSleep;
     spec.duration = job->duration;
     return spec;
   }
-  const auto& cgi = std::get<CgiAction>(routed_.route->action);
-  const auto& request = parser_.request();
+  const auto& cgi = std::get<CgiAction>(ex_->routed.route->action);
+  const auto& request = ex_->parser.request();
   spec.type = helpers::JobType::kCgi;
   spec.cgi_root = cgi.root;
-  spec.route_prefix = routed_.route->match;
-  spec.path = routed_.target->path;
+  spec.route_prefix = ex_->routed.route->match;
+  spec.path = ex_->routed.target->path;
   sockaddr_storage local{};
   socklen_t len = sizeof local;
   int local_port = 0;
@@ -380,16 +400,16 @@ helpers::JobSpec Connection::job_spec() const {
   }
   const std::string* host = request.header("Host");
   std::string server_name =
-      http::normalize_host(!routed_.target->host.empty() ? routed_.target->host
+      http::normalize_host(!ex_->routed.target->host.empty() ? ex_->routed.target->host
                            : host                        ? *host
                                                          : "");
-  if (server_name.empty() && !routed_.server->server_names.empty()) {
-    server_name = routed_.server->server_names.front();
+  if (server_name.empty() && !ex_->routed.server->server_names.empty()) {
+    server_name = ex_->routed.server->server_names.front();
   }
   std::vector<std::pair<std::string, std::string>> headers;
   headers.reserve(request.headers.size());
   for (const auto& h : request.headers) headers.emplace_back(h.name, h.value);
-  spec.env = helpers::cgi_environment({request.method, request.target, routed_.target->query,
+  spec.env = helpers::cgi_environment({request.method, request.target, ex_->routed.target->query,
                                        request.http_minor, server_name, local_port, remote_addr_,
                                        remote_port_, &headers});
   return spec;
@@ -407,7 +427,7 @@ bool Connection::start_job() {
 }
 
 void Connection::on_job_head(int status, helpers::HeaderList headers) {
-  const auto& request = parser_.request();
+  const auto& request = ex_->parser.request();
   job_head_sent_ = true;
   job_status_ = status;
   job_keep_alive_ = request.keep_alive && !context_.draining;
@@ -425,9 +445,10 @@ void Connection::on_job_head(int status, helpers::HeaderList headers) {
       job_keep_alive_ = false;  // an HTTP/1.0 client learns the end of the body from the close
     }
   }
-  head_.clear();
-  http::append_head(head_, reply, {job_keep_alive_, context_.dates->now()});
-  output_.append(head_);
+  auto& ex = exchange();
+  ex.head.clear();
+  http::append_head(ex.head, reply, {job_keep_alive_, context_.dates->now()});
+  ex.output.append(ex.head);
   pump();
 }
 
@@ -436,14 +457,14 @@ void Connection::on_job_data(std::string_view data) {
   if (job_chunked_) {
     char size_line[24];
     int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
-    output_.append(std::string_view(size_line, static_cast<size_t>(n)));
-    output_.append(data);
-    output_.append("\r\n");
+    ex_->output.append(std::string_view(size_line, static_cast<size_t>(n)));
+    ex_->output.append(data);
+    ex_->output.append("\r\n");
   } else {
-    output_.append(data);
+    ex_->output.append(data);
   }
   job_bytes_ += data.size();
-  if (output_.pending() > kOutputHighWater && !output_paused_) {
+  if (ex_->output.pending() > kOutputHighWater && !output_paused_) {
     output_paused_ = true;  // pump resumes the helper's output once the client caught up
     context_.helpers->pause_output(job_);
   }
@@ -454,9 +475,9 @@ void Connection::on_job_end() {
   job_ = nullptr;
   awaiting_job_ = false;
   output_paused_ = false;
-  if (job_chunked_ && !job_discard_body_) output_.append("0\r\n\r\n");
+  if (job_chunked_ && !job_discard_body_) ex_->output.append("0\r\n\r\n");
   if (context_.access_log->enabled()) {
-    context_.access_log->write({remote_addr_, &parser_.request(), job_status_, job_bytes_});
+    context_.access_log->write({remote_addr_, &ex_->parser.request(), job_status_, job_bytes_});
   }
   if (!job_keep_alive_) {
     close_after_write_ = true;
@@ -478,8 +499,8 @@ void Connection::on_job_failed(int status) {
   auto reply = http::error_reply(status);
   if (status == 503) reply.headers.emplace_back("Retry-After", "1");
   // If the body is still arriving, stop here rather than read the rest.
-  reply.close = parser_.in_message();
-  if (parser_.request().method == "HEAD") reply.send_body = false;
+  reply.close = ex_->parser.in_message();
+  if (ex_->parser.request().method == "HEAD") reply.send_body = false;
   respond(std::move(reply));
   pump();
 }

@@ -101,16 +101,24 @@ class Connection : private helpers::JobSink {
   std::unique_ptr<event, EventDeleter> read_event_;
   std::unique_ptr<event, EventDeleter> write_event_;  // created when the socket first fills
   std::unique_ptr<event, EventDeleter> timer_;
-  http::RequestParser parser_;
-  std::string buffered_;    // input not yet parsed (owned copy of a partial request)
-  std::string_view input_;  // what process_input parses: scratch or buffered_
-  OutputQueue output_;
-  std::string head_;            // reused to build a response head
-  http::RoutedRequest routed_;  // the current request's server and route
+  // Everything a request in progress needs; allocated when bytes arrive and freed when the
+  // connection goes idle, so an idle keep-alive connection stays small.
+  struct Exchange {
+    explicit Exchange(const Limits& limits) : parser(limits) {}
+    http::RequestParser parser;
+    std::string buffered;        // input not yet parsed (owned copy of a partial request)
+    OutputQueue output;
+    std::string head;            // reused to build a response head
+    http::RoutedRequest routed;  // the current request's server and route
+  };
+  Exchange& exchange();  // creates it if needed
+  std::unique_ptr<Exchange> ex_;
+  std::string_view input_;  // what process_input parses: the scratch buffer or ex_->buffered
   bool in_pump_ = false;        // pump() is running: close() and pump() are deferred
   bool pump_again_ = false;
   bool close_requested_ = false;
   bool reading_ = true;             // read_event_ is added
+  bool nodelay_ = false;            // TCP_NODELAY is set
   bool write_waiting_ = false;      // write_event_ is added
   bool eof_ = false;                // the client shut its sending side
   bool head_done_ = false;          // the current request's head has been handled

@@ -130,8 +130,6 @@ void Worker::on_accept(evconnlistener* listener, evutil_socket_t fd, sockaddr* a
     evutil_closesocket(fd);
     return;
   }
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   auto connection = std::make_unique<Connection>(self->context_, *from->hosts, fd,
                                                  format_peer(addr), peer_port(addr));
   auto* key = connection.get();
