@@ -6,27 +6,11 @@
 
 #include <charconv>
 
+#include "util/text.hpp"
+
 namespace shoal::helpers {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 bool is_token_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) ||
@@ -102,7 +86,7 @@ CgiHeadResult parse_cgi_head(std::string_view output, CgiHead& head, size_t& bod
     for (char c : name) {
       if (!is_token_char(c)) return CgiHeadResult::kInvalid;
     }
-    auto value = trim(line.substr(colon + 1));
+    auto value = trim_ows(line.substr(colon + 1));
     for (char c : value) {
       if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) {
         return CgiHeadResult::kInvalid;

@@ -4,18 +4,9 @@
 #include <cstdio>
 
 #include "http/http_date.hpp"
+#include "util/text.hpp"
 
 namespace shoal::http {
-
-namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
 
 std::string make_etag(std::time_t mtime, std::uint64_t size) {
   char buf[64];
@@ -25,11 +16,11 @@ std::string make_etag(std::time_t mtime, std::uint64_t size) {
 }
 
 bool etag_list_matches(std::string_view list, std::string_view etag, bool weak) {
-  list = trim(list);
+  list = trim_ows(list);
   if (list == "*") return true;
   while (!list.empty()) {
     auto comma = list.find(',');
-    auto tag = trim(list.substr(0, comma));
+    auto tag = trim_ows(list.substr(0, comma));
     list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
     bool is_weak = tag.starts_with("W/");
     if (is_weak) {
@@ -46,7 +37,7 @@ Precondition evaluate_preconditions(const ConditionalHeaders& h, const Validator
     if (!etag_list_matches(*h.if_match, v.etag, /*weak=*/false)) return Precondition::kFailed;
   } else if (h.if_unmodified_since) {
     // An invalid date is ignored (RFC 9110 section 13.1.4).
-    if (auto date = parse_http_date(trim(*h.if_unmodified_since));
+    if (auto date = parse_http_date(trim_ows(*h.if_unmodified_since));
         date && v.last_modified > *date) {
       return Precondition::kFailed;
     }
@@ -56,7 +47,8 @@ Precondition evaluate_preconditions(const ConditionalHeaders& h, const Validator
                                                                       : Precondition::kProceed;
   }
   if (h.if_modified_since) {
-    if (auto date = parse_http_date(trim(*h.if_modified_since)); date && v.last_modified <= *date) {
+    if (auto date = parse_http_date(trim_ows(*h.if_modified_since));
+        date && v.last_modified <= *date) {
       return Precondition::kNotModified;
     }
   }
@@ -64,7 +56,7 @@ Precondition evaluate_preconditions(const ConditionalHeaders& h, const Validator
 }
 
 bool if_range_holds(std::string_view if_range, const Validators& v) {
-  if_range = trim(if_range);
+  if_range = trim_ows(if_range);
   if (if_range.starts_with("\"")) return if_range == v.etag;
   if (if_range.starts_with("W/")) return false;  // weak tags never validate a range
   auto date = parse_http_date(if_range);

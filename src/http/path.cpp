@@ -3,6 +3,8 @@
 
 #include <vector>
 
+#include "util/text.hpp"
+
 namespace shoal::http {
 
 namespace {
@@ -14,23 +16,13 @@ int hex_value(char c) {
   return -1;
 }
 
-bool iequals_prefix(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i) {
-    char c = s[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != prefix[i]) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 std::optional<std::string> normalize_path(std::string_view encoded) {
   if (encoded.empty() || encoded.front() != '/') return std::nullopt;
   // Nearly every path has no escape, no dot segment and no repeated slash: nothing to do.
-  if (encoded.find('%') == std::string_view::npos &&
-      encoded.find("//") == std::string_view::npos && encoded.find("/.") == std::string_view::npos) {
+  if (encoded.find('%') == std::string_view::npos && encoded.find("//") == std::string_view::npos &&
+      encoded.find("/.") == std::string_view::npos) {
     return std::string(encoded);
   }
   std::string decoded;
@@ -84,7 +76,7 @@ std::optional<std::string> normalize_path(std::string_view encoded) {
 std::optional<Target> parse_target(std::string_view raw) {
   Target target;
   if (auto hash = raw.find('#'); hash != std::string_view::npos) raw = raw.substr(0, hash);
-  if (iequals_prefix(raw, "http://") || iequals_prefix(raw, "https://")) {
+  if (istarts_with(raw, "http://") || istarts_with(raw, "https://")) {
     // absolute-form: the authority's host replaces Host (RFC 9112 section 3.2.2).
     auto after_scheme = raw.substr(raw.find("://") + 3);
     auto end = after_scheme.find_first_of("/?");

@@ -4,15 +4,11 @@
 
 #include <charconv>
 
+#include "util/text.hpp"
+
 namespace shoal::http {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 bool parse_u64(std::string_view s, std::uint64_t& out) {
   if (s.empty()) return false;
@@ -20,22 +16,12 @@ bool parse_u64(std::string_view s, std::uint64_t& out) {
   return ec == std::errc() && end == s.data() + s.size();
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char c = a[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != b[i]) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 RangeDecision evaluate_range(std::string_view header, std::uint64_t size) {
-  header = trim(header);
+  header = trim_ows(header);
   auto eq = header.find('=');
-  if (eq == std::string_view::npos || !iequals(trim(header.substr(0, eq)), "bytes")) {
+  if (eq == std::string_view::npos || !iequals(trim_ows(header.substr(0, eq)), "bytes")) {
     return {RangeKind::kIgnore, {}};
   }
   auto set = header.substr(eq + 1);
@@ -43,7 +29,7 @@ RangeDecision evaluate_range(std::string_view header, std::uint64_t size) {
   int count = 0;
   while (!set.empty()) {
     auto comma = set.find(',');
-    auto item = trim(set.substr(0, comma));
+    auto item = trim_ows(set.substr(0, comma));
     set = comma == std::string_view::npos ? std::string_view() : set.substr(comma + 1);
     if (item.empty()) continue;
     spec = item;
@@ -54,8 +40,8 @@ RangeDecision evaluate_range(std::string_view header, std::uint64_t size) {
 
   auto dash = spec.find('-');
   if (dash == std::string_view::npos) return {RangeKind::kUnsatisfiable, {}};
-  auto first_text = trim(spec.substr(0, dash));
-  auto last_text = trim(spec.substr(dash + 1));
+  auto first_text = trim_ows(spec.substr(0, dash));
+  auto last_text = trim_ows(spec.substr(dash + 1));
   ByteRange range;
   if (first_text.empty()) {
     // suffix-range: the last N bytes

@@ -16,7 +16,7 @@ namespace shoal::http {
 struct Reply {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;  // besides the ones below
-  std::string body;  // in-memory content, unless `file` or `fixed_body` is set
+  std::string body;             // in-memory content, unless `file` or `fixed_body` is set
   std::string_view fixed_body;  // content owned by the config (a `return` route)
   // Content from a cached file: its bytes in memory, or its fd through sendfile.
   std::shared_ptr<const CachedFile> file;

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "util/text.hpp"
+
 namespace shoal::http {
 
 struct Header {
@@ -29,6 +31,6 @@ struct Request {
   void clear();
 };
 
-bool iequals(std::string_view a, std::string_view b);
+using shoal::iequals;  // header names and values compare without ASCII case
 
 }  // namespace shoal::http

@@ -401,8 +401,8 @@ helpers::JobSpec Connection::job_spec() const {
   const std::string* host = request.header("Host");
   std::string server_name =
       http::normalize_host(!ex_->routed.target->host.empty() ? ex_->routed.target->host
-                           : host                        ? *host
-                                                         : "");
+                           : host                            ? *host
+                                                             : "");
   if (server_name.empty() && !ex_->routed.server->server_names.empty()) {
     server_name = ex_->routed.server->server_names.front();
   }

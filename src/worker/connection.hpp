@@ -106,7 +106,7 @@ class Connection : private helpers::JobSink {
   struct Exchange {
     explicit Exchange(const Limits& limits) : parser(limits) {}
     http::RequestParser parser;
-    std::string buffered;        // input not yet parsed (owned copy of a partial request)
+    std::string buffered;  // input not yet parsed (owned copy of a partial request)
     OutputQueue output;
     std::string head;            // reused to build a response head
     http::RoutedRequest routed;  // the current request's server and route
@@ -114,7 +114,7 @@ class Connection : private helpers::JobSink {
   Exchange& exchange();  // creates it if needed
   std::unique_ptr<Exchange> ex_;
   std::string_view input_;  // what process_input parses: the scratch buffer or ex_->buffered
-  bool in_pump_ = false;        // pump() is running: close() and pump() are deferred
+  bool in_pump_ = false;    // pump() is running: close() and pump() are deferred
   bool pump_again_ = false;
   bool close_requested_ = false;
   bool reading_ = true;             // read_event_ is added

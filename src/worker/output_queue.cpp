@@ -1,9 +1,9 @@
 // OutputQueue: writev for bytes, sendfile for file ranges, never blocking.
 #include "worker/output_queue.hpp"
 
-#include <sys/sendfile.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
