@@ -5,7 +5,7 @@ BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 CONF ?= conf/shoal.yaml
 
-.PHONY: all deps build run test test-asan bench clean
+.PHONY: all deps build run test test-asan bench fuzz clean
 
 all: build
 
@@ -31,9 +31,25 @@ test-asan: deps
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=quarantine_size_mb=8 ctest --output-on-failure -j $(JOBS)
 
+# libFuzzer targets (clang, with ASan and UBSan), each run for FUZZ_SECONDS. New inputs go to
+# build-fuzz/corpus/<target>; the seeds in tests/fuzz/corpus are only read. A crash stops the
+# run and leaves crash-* in the current directory.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= request config range frame
+fuzz:
+	@bash .ci/deps fuzz
+	cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang-14 \
+	  -DCMAKE_CXX_COMPILER=clang++-14 -DSHOAL_FUZZ=ON
+	cmake --build build-fuzz -j $(JOBS) --target $(addsuffix _fuzz,$(FUZZ_TARGETS))
+	for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build-fuzz/corpus/$$t && \
+	  ./build-fuzz/$${t}_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    build-fuzz/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
+
 # shoal against nginx and h2o on this machine (bench/run.sh; RECORD=1 appends to RESULTS.md).
 bench: deps
 	bash bench/run.sh $(ROUNDS) $(SECONDS)
 
 clean:
-	rm -rf $(BUILD_DIR) build-asan
+	rm -rf $(BUILD_DIR) build-asan build-fuzz

@@ -46,6 +46,8 @@ TEST(Path, RejectsBadEscapesAndNul) {
   EXPECT_FALSE(normalize_path("/%4"));
   EXPECT_FALSE(normalize_path("/%zz"));
   EXPECT_FALSE(normalize_path("/a%00b"));
+  EXPECT_FALSE(normalize_path(std::string_view("/a\0b", 4)));  // raw NUL (found by fuzzing)
+  EXPECT_FALSE(normalize_path(std::string_view("/\0", 2)));
   EXPECT_FALSE(normalize_path("relative"));
   EXPECT_FALSE(normalize_path(""));
 }
