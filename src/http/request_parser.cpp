@@ -95,6 +95,12 @@ int RequestParser::on_header_field(llhttp_t* p, const char* at, size_t len) {
 int RequestParser::on_header_value(llhttp_t* p, const char* at, size_t len) {
   auto& s = self(p);
   if (!s.add_head_bytes(len)) return s.fail(431, "request header fields too large");
+  // llhttp hands an obs-fold continuation over as " more" (the fold becomes a space, which
+  // RFC 9112 section 5.2 allows); should a CR or LF ever arrive here, refuse it: it must never
+  // reach a CGI variable or a log line.
+  if (std::string_view(at, len).find_first_of("\r\n") != std::string_view::npos) {
+    return s.fail(400, "obsolete line folding in a header field");
+  }
   s.in_value_ = true;
   s.request_.headers.back().value.append(at, len);
   return 0;
@@ -111,6 +117,20 @@ int RequestParser::on_headers_complete(llhttp_t* p) {
   r.has_body = (p->flags & F_CHUNKED) != 0 || ((p->flags & F_CONTENT_LENGTH) && p->content_length);
   // on_headers_complete reports failure with -1 (not HPE_USER); feed() reads failed_.
   if (r.http_major != 1) return s.fail(505, "unsupported HTTP version"), -1;
+  // RFC 9112 section 6.1: a transfer coding we do not implement is 501; llhttp has already
+  // made sure chunked, if present, is last.
+  for (const auto& h : r.headers) {
+    if (!iequals(h.name, "Transfer-Encoding")) continue;
+    std::string_view codings = h.value;
+    while (!codings.empty()) {
+      auto comma = codings.find(',');
+      auto coding = trim_ows(codings.substr(0, comma));
+      codings = comma == std::string_view::npos ? std::string_view() : codings.substr(comma + 1);
+      if (!coding.empty() && !iequals(coding, "chunked")) {
+        return s.fail(501, "transfer coding not implemented"), -1;
+      }
+    }
+  }
   // RFC 9112 section 3.2: a 1.1 request without Host, or with several, is 400.
   auto hosts = r.header_count("Host");
   if (hosts > 1 || (hosts == 0 && r.http_minor >= 1)) {
@@ -163,6 +183,16 @@ ParseResult RequestParser::feed(std::string_view data) {
       error_status_ = 505;
       error_reason_ = "unsupported HTTP version";
       return {ParseEvent::kError, data.size()};
+    case HPE_INVALID_TRANSFER_ENCODING: {
+      // "gzip" alone (no chunked at all) is a coding we lack: 501; "chunked, gzip" is a
+      // malformed request: 400.
+      const auto* te = request_.header("Transfer-Encoding");
+      const bool has_chunked =
+          te && std::string_view(*te).find("chunked") != std::string_view::npos;
+      error_status_ = has_chunked ? 400 : 501;
+      error_reason_ = llhttp_get_error_reason(&parser_);
+      return {ParseEvent::kError, data.size()};
+    }
     default:
       error_status_ = 400;
       error_reason_ = llhttp_get_error_reason(&parser_);

@@ -147,5 +147,32 @@ TEST(RequestParser, MalformedRequests) {
   EXPECT_EQ(error("GET / HTTP/1.0\r\n\r\n"), 0);  // 1.0 needs no Host
 }
 
+TEST(RequestParser, ObsFoldBecomesASpace) {
+  // RFC 9112 section 5.2: a server may replace obs-fold with SP; no CR or LF gets through.
+  Limits limits = small_limits();
+  RequestParser parser(limits);
+  auto r = run(parser, "GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n");
+  ASSERT_EQ(r.requests.size(), 1u);
+  EXPECT_EQ(*r.requests[0].header("X"), "a b");
+}
+
+TEST(RequestParser, SmugglingShapesAreRefused) {
+  Limits limits = small_limits();
+  auto error = [&](const std::string& wire) {
+    RequestParser parser(limits);
+    return run(parser, wire).error;
+  };
+  const std::string post = "POST / HTTP/1.1\r\nHost: a\r\n";
+  EXPECT_EQ(error(post + "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"), 400);
+  EXPECT_EQ(error(post + "Content-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"), 400);
+  EXPECT_EQ(error(post + "Content-Length: -3\r\n\r\n"), 400);
+  EXPECT_EQ(error(post + "Content-Length: 3x\r\n\r\n"), 400);
+  EXPECT_EQ(error(post + "Transfer-Encoding: chunked\r\n\r\nzz\r\n"), 400);  // bad chunk size
+  EXPECT_EQ(error(post + "Transfer-Encoding: chunked, gzip\r\n\r\n"), 400);  // chunked not last
+  EXPECT_EQ(error(post + "Transfer-Encoding: gzip\r\n\r\n"), 501);
+  EXPECT_EQ(error(post + "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"), 501);
+  EXPECT_EQ(error(post + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"), 0);
+}
+
 }  // namespace
 }  // namespace shoal::http
