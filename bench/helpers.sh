@@ -5,7 +5,7 @@
 # Node/Express example (one process: /slow blocks everything), then prints them side by side.
 # Also times two concurrent /slow requests against one.
 #
-#   bench/helpers.sh [K=2] [SECONDS=8]
+#   bench/helpers.sh [K=2] [SECONDS=8]      (SCHED_IDLE=false to measure nice alone)
 #
 # Needs wrk, node and npm (Express is installed from npm into a temporary folder).
 set -euo pipefail
@@ -31,7 +31,7 @@ trap cleanup EXIT
 cat > "$work/shoal.yaml" <<YAML
 workers: 2
 log: { error: { path: stderr, level: warn }, access: { path: off } }
-helpers: { count: 2, queue: 128, timeout: 30s, nice: 10 }
+helpers: { count: 2, queue: 128, timeout: 30s, nice: 10, sched_idle: ${SCHED_IDLE:-true} }
 servers:
   - listen: 127.0.0.1:$SHOAL_PORT
     routes:

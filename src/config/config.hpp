@@ -57,7 +57,9 @@ struct HelpersConfig {
   int nice = 10;
   // SCHED_IDLE: a helper runs only on CPU time no loop wants, and a waking loop preempts it
   // at once (with nice alone, CFS lets a busy helper delay a loop by a millisecond or more).
-  bool sched_idle = true;
+  // Off by default: under SCHED_IDLE any busy process on the machine, not only the workers,
+  // can starve helpers (and their CGI programs) until helpers.timeout.
+  bool sched_idle = false;
 };
 
 // Route handlers. Exactly one per route.

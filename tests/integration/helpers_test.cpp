@@ -95,7 +95,7 @@ TEST_F(HelpersTest, HelpersAreChildrenOfTheWorkerAtLowerPriority) {
   ASSERT_TRUE(wait_until([&] { return children_of(worker).size() == 2; }));
   for (pid_t helper : children_of(worker)) {
     EXPECT_EQ(nice_of(helper), 10) << helper;
-    EXPECT_EQ(policy_of(helper), 5) << helper;  // SCHED_IDLE
+    EXPECT_EQ(policy_of(helper), 0) << helper;  // SCHED_OTHER unless sched_idle is set
   }
 }
 
@@ -117,6 +117,15 @@ TEST_F(HelpersTest, HelpersExitWithTheirWorker) {
     auto r = get(server_->port(), "/nap");
     return r && r->status == 200;
   }));
+}
+
+TEST_F(HelpersTest, SchedIdleIsAppliedWhenAsked) {
+  start("{ count: 1, queue: 8, timeout: 10s, sched_idle: true }");
+  ASSERT_TRUE(wait_until([&] { return server_->children().size() == 1; }));
+  pid_t worker = server_->children()[0];
+  ASSERT_TRUE(wait_until([&] { return children_of(worker).size() == 1; }));
+  EXPECT_EQ(policy_of(children_of(worker)[0]), 5);  // SCHED_IDLE
+  EXPECT_EQ(get(server_->port(), "/nap")->status, 200);
 }
 
 TEST_F(HelpersTest, CgiSeesTheRightEnvironment) {

@@ -54,7 +54,7 @@ TEST(Config, LoadsEveryKeyOfTheSchema) {
       "  send_timeout: 1h\n"
       "  max_header_bytes: 8k\n"
       "  max_body_bytes: 2m\n"
-      "helpers: { count: 4, queue: 10, timeout: 3s, nice: 5, sched_idle: false }\n"
+      "helpers: { count: 4, queue: 10, timeout: 3s, nice: 5, sched_idle: true }\n"
       "servers:\n"
       "  - listen: [\"127.0.0.1:8080\", \"[::1]:8080\", \"9090\"]\n"
       "    server_names: [Example.COM, \"*.example.com\"]\n"
@@ -83,7 +83,7 @@ TEST(Config, LoadsEveryKeyOfTheSchema) {
   EXPECT_EQ(config.limits.max_body_bytes, 2u << 20);
   EXPECT_EQ(config.helpers.count, 4);
   EXPECT_EQ(config.helpers.nice, 5);
-  EXPECT_FALSE(config.helpers.sched_idle);
+  EXPECT_TRUE(config.helpers.sched_idle);
   ASSERT_EQ(config.servers.size(), 1u);
   const auto& server = config.servers[0];
   ASSERT_EQ(server.listen.size(), 3u);
@@ -112,7 +112,7 @@ TEST(Config, DefaultsAndAutoWorkers) {
   EXPECT_EQ(config.helpers.queue, 128);
   EXPECT_EQ(config.helpers.timeout, Millis(30'000));
   EXPECT_EQ(config.helpers.nice, 10);
-  EXPECT_TRUE(config.helpers.sched_idle);
+  EXPECT_FALSE(config.helpers.sched_idle);
   EXPECT_EQ(config.log.error.path, "stderr");
   EXPECT_EQ(config.dir, "/etc/shoal");
 }
