@@ -202,7 +202,16 @@ bool Connection::pump() {
         set_write_wait(true);
         break;
       case OutputQueue::Flush::kDone:
-        set_write_wait(false);
+        if (write_waiting_) {
+          // The send timeout no longer applies: time the next request's head, or nothing
+          // (the idle check below arms keepalive_timeout; a job has its own deadline).
+          set_write_wait(false);
+          if (ex.parser.in_message()) {
+            arm_timer(context_.limits->header_timeout);
+          } else {
+            evtimer_del(timer_.get());
+          }
+        }
         if (close_after_write_ && !job_) {
           if (linger_on_close_ && !eof_) {
             if (!lingering_) start_lingering_close();
