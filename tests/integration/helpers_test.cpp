@@ -5,6 +5,10 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+
 #include "harness.hpp"
 
 namespace shoal::test {
@@ -20,6 +24,7 @@ void program(const TempDir& dir, const std::string& name, const std::string& bod
 
 std::string config(const std::string& cgi_dir, const std::string& helpers) {
   return "workers: 1\n"
+         "limits: { send_timeout: 2s }\n"
          "helpers: " +
          helpers +
          "\n"
@@ -38,6 +43,24 @@ std::string config(const std::string& cgi_dir, const std::string& helpers) {
          "      - match: /cgi-bin/\n"
          "        cgi: { root: " +
          cgi_dir + " }\n";
+}
+
+// Bytes queued for sending on the established connection whose local port is `port`, from
+// the tx_queue column of /proc/net/tcp.
+long unsent_bytes_from_port(int port) {
+  char local[32];
+  std::snprintf(local, sizeof local, "0100007F:%04X", port);
+  std::istringstream table(read_file("/proc/net/tcp"));
+  std::string line;
+  long most = 0;
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string slot, address, remote, state, queues;
+    fields >> slot >> address >> remote >> state >> queues;
+    if (address != local || state != "01") continue;
+    most = std::max(most, std::strtol(queues.substr(0, queues.find(':')).c_str(), nullptr, 16));
+  }
+  return most;
 }
 
 class HelpersTest : public ::testing::Test {
@@ -67,6 +90,9 @@ class HelpersTest : public ::testing::Test {
     program(
         programs_, "huge.sh",
         "echo 'Content-Type: application/octet-stream'\necho\nexec head -c 100000000 /dev/zero\n");
+    program(programs_, "pause.sh",
+            "echo 'Content-Type: text/plain'\necho\nhead -c 8000000 /dev/zero\n"
+            "sleep 4\necho done\n");
     program(programs_, "private.sh", "echo 'Content-Type: text/plain'\necho\n", 0644);
     server_ = std::make_unique<ShoalServer>(config(programs_ / "cgi-bin", helpers));
   }
@@ -316,6 +342,24 @@ TEST_F(HelpersTest, AHundredMegabyteResponseStreamsThroughABoundedWorker) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->body.size(), 100'000'000u);
+}
+
+TEST_F(HelpersTest, ASlowJobAfterABlockedWriteIsNotCutBySendTimeout) {
+  // A program that pauses after a large output (4 s, longer than send_timeout 2 s) must not be
+  // cut off: send_timeout is about a client that stops reading, not a slow program. (Written
+  // for a stale send timer left armed after a blocked write drained; that state could not be
+  // forced reliably here, so this guards the behaviour rather than reproducing the bug.)
+  start();
+  HttpClient client(server_->port());
+  client.send("GET /cgi-bin/pause.sh HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  // Read nothing until the server's side of the connection holds unsent bytes: its socket is
+  // full, so its write blocked and the send timeout was armed. Then read everything.
+  ASSERT_TRUE(wait_until([&] { return unsent_bytes_from_port(server_->port()) > 0; }));
+  auto r = client.read_response(false, 30s);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body.size(), 8000005u);
+  EXPECT_EQ(r->body.substr(r->body.size() - 5), "done\n");
 }
 
 TEST_F(HelpersTest, AHelperKilledAfterTheHeadCutsTheResponseOff) {
