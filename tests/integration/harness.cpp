@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -183,6 +185,22 @@ int stat_field(pid_t pid, int n) {
 }
 
 }  // namespace
+
+std::vector<TcpSocketRow> loopback_sockets_on(int port) {
+  char local[32];
+  std::snprintf(local, sizeof local, "0100007F:%04X", port);
+  std::istringstream table(read_file("/proc/net/tcp"));
+  std::string line;
+  std::vector<TcpSocketRow> rows;
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string slot, address, remote, state, queues;
+    fields >> slot >> address >> remote >> state >> queues;
+    if (address != local) continue;
+    rows.push_back({state, std::strtol(queues.substr(0, queues.find(':')).c_str(), nullptr, 16)});
+  }
+  return rows;
+}
 
 int nice_of(pid_t pid) { return stat_field(pid, 19); }
 int policy_of(pid_t pid) { return stat_field(pid, 41); }

@@ -42,6 +42,13 @@ int nice_of(pid_t pid);
 // Field 41 of /proc/PID/stat: the scheduling policy (0 normal, 5 SCHED_IDLE).
 int policy_of(pid_t pid);
 
+// One IPv4 loopback socket from /proc/net/tcp on `port` (as its local port).
+struct TcpSocketRow {
+  std::string state;  // "0A" listening, "01" established
+  long tx_queue = 0;  // bytes queued for sending
+};
+std::vector<TcpSocketRow> loopback_sockets_on(int port);
+
 // Polls `condition` every 10 ms until it holds or `timeout` passes.
 template <typename F>
 bool wait_until(F condition, std::chrono::milliseconds timeout = 10s);

@@ -45,20 +45,11 @@ std::string config(const std::string& cgi_dir, const std::string& helpers) {
          cgi_dir + " }\n";
 }
 
-// Bytes queued for sending on the established connection whose local port is `port`, from
-// the tx_queue column of /proc/net/tcp.
+// Bytes queued for sending on the established connection whose local port is `port`.
 long unsent_bytes_from_port(int port) {
-  char local[32];
-  std::snprintf(local, sizeof local, "0100007F:%04X", port);
-  std::istringstream table(read_file("/proc/net/tcp"));
-  std::string line;
   long most = 0;
-  while (std::getline(table, line)) {
-    std::istringstream fields(line);
-    std::string slot, address, remote, state, queues;
-    fields >> slot >> address >> remote >> state >> queues;
-    if (address != local || state != "01") continue;
-    most = std::max(most, std::strtol(queues.substr(0, queues.find(':')).c_str(), nullptr, 16));
+  for (const auto& row : loopback_sockets_on(port)) {
+    if (row.state == "01") most = std::max(most, row.tx_queue);
   }
   return most;
 }

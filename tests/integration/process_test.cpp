@@ -60,19 +60,10 @@ TEST(ProcessTest, TwoWorkersRunUnderTheMaster) {
   EXPECT_EQ(get(server.port(), "/")->body, "ok");
 }
 
-// Sockets in LISTEN state on 127.0.0.1:port, from /proc/net/tcp.
+// Sockets in LISTEN state on 127.0.0.1:port.
 int listening_sockets(int port) {
-  char local[32];
-  std::snprintf(local, sizeof local, "0100007F:%04X", port);
-  std::istringstream table(read_file("/proc/net/tcp"));
-  std::string line;
   int count = 0;
-  while (std::getline(table, line)) {
-    std::istringstream fields(line);
-    std::string slot, address, remote, state;
-    fields >> slot >> address >> remote >> state;
-    if (address == local && state == "0A") ++count;
-  }
+  for (const auto& row : loopback_sockets_on(port)) count += row.state == "0A" ? 1 : 0;
   return count;
 }
 
