@@ -19,6 +19,7 @@ build: $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 run: deps build
+	mkdir -p $(dir $(CONF))logs
 	./$(BUILD_DIR)/shoal -c $(CONF)
 
 test: deps build

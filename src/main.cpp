@@ -1,17 +1,25 @@
-// shoal's command line: test a configuration (-t), print versions (-V), or run the master.
+// shoal's command line: test a configuration (-t), print versions (-V), ask the running
+// master (-s), or run the master (also as the new image of a binary upgrade).
 // Start-up errors are caught here, once, and printed as one line each on stderr.
 #include <event2/event.h>
 #include <llhttp.h>
 #include <spdlog/spdlog.h>
 #include <spdlog/version.h>
 
+#include <dirent.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "config/loader.hpp"
 #include "log/logging.hpp"
+#include "master/control_client.hpp"
 #include "master/master.hpp"
+#include "master/upgrade_state.hpp"
 #include "worker/site.hpp"
 
 #ifndef SHOAL_VERSION
@@ -34,6 +42,50 @@ void print_versions() {
               SPDLOG_VER_PATCH, LLHTTP_VERSION_MAJOR, LLHTTP_VERSION_MINOR, LLHTTP_VERSION_PATCH);
 }
 
+// The new image of a binary upgrade keeps only the fds named in the state (and stdio): the
+// old image's log files and the like are not close-on-exec and would leak at every upgrade.
+void close_other_fds(const shoal::UpgradeState& state) {
+  const auto keep = shoal::upgrade_state_fds(state);
+  std::vector<int> close_these;
+  if (DIR* dir = opendir("/proc/self/fd")) {
+    while (dirent* entry = readdir(dir)) {
+      int fd = std::atoi(entry->d_name);
+      if (fd > 2 && fd != dirfd(dir) && std::find(keep.begin(), keep.end(), fd) == keep.end()) {
+        close_these.push_back(fd);
+      }
+    }
+    closedir(dir);
+  }
+  for (int fd : close_these) ::close(fd);
+}
+
+// The master's new image after SIGUSR2: adopt the running workers, then start a generation.
+int run_upgraded(const std::string& config_path, std::vector<std::string> args,
+                 const char* state_text) {
+  std::string error;
+  auto state = shoal::decode_upgrade_state(state_text, error);
+  unsetenv(shoal::kUpgradeStateVariable);
+  if (!state) {
+    std::cerr << "shoal: cannot read the upgrade state: " << error << "\n";
+    return kExitStartup;
+  }
+  close_other_fds(*state);
+  try {
+    // For the error log only: the master loads the file again for its new generation and
+    // reports errors there (it keeps the adopted workers serving if the file is now broken).
+    auto site = shoal::load_site(config_path);
+    shoal::setup_error_log(site->config.log.error);
+  } catch (const std::exception&) {
+  }
+  try {
+    shoal::Master master({config_path, std::move(args)}, nullptr);
+    return master.run(std::move(state));
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return kExitStartup;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -41,7 +93,11 @@ int main(int argc, char** argv) {
   std::string config_path = kDefaultConfig;
   bool test_only = false;
   bool version = false;
+  std::string signal_name;
   app.add_option("-c,--config", config_path, "configuration file")->default_str(kDefaultConfig);
+  app.add_option("-s,--signal", signal_name,
+                 "ask the running master: reload, reopen, quit, stop or upgrade")
+      ->check(CLI::IsMember({"reload", "reopen", "quit", "stop", "upgrade"}));
   app.add_flag("-t,--test", test_only, "test the configuration and exit");
   app.add_flag("-V,--version", version, "print the version and the libraries' versions");
   try {
@@ -52,6 +108,11 @@ int main(int argc, char** argv) {
   if (version) {
     print_versions();
     return kExitOk;
+  }
+  if (!signal_name.empty()) return shoal::run_control_command(signal_name, config_path);
+  std::vector<std::string> args(argv, argv + argc);
+  if (const char* state = getenv(shoal::kUpgradeStateVariable); state && !test_only) {
+    return run_upgraded(config_path, std::move(args), state);
   }
 
   std::unique_ptr<shoal::Site> site;
@@ -72,7 +133,7 @@ int main(int argc, char** argv) {
 
   try {
     shoal::setup_error_log(site->config.log.error);
-    shoal::Master master(std::move(site));
+    shoal::Master master({config_path, std::move(args)}, std::move(site));
     return master.run();
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());

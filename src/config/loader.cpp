@@ -555,6 +555,27 @@ Config load_config_from_string(std::string_view yaml, const std::string& path) {
   return Loader(path).load(yaml);
 }
 
+std::string find_pid_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw ConfigErrors({{path, 0, 0, std::string("cannot open: ") + std::strerror(errno)}});
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  YAML::Node root;
+  try {
+    root = YAML::Load(buffer.str());
+  } catch (const YAML::ParserException& e) {
+    throw ConfigErrors({{path, e.mark.line + 1, e.mark.column + 1, e.msg}});
+  }
+  if (!root.IsMap() || !root["pid_file"] || !root["pid_file"].IsScalar()) return "";
+  std::filesystem::path p(root["pid_file"].Scalar());
+  if (p.is_relative()) {
+    p = std::filesystem::absolute(std::filesystem::path(path)).parent_path() / p;
+  }
+  return p.lexically_normal().string();
+}
+
 Config load_config(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {

@@ -35,4 +35,10 @@ Config load_config(const std::string& path);
 // Same, from text already in memory; `path` names it in errors and anchors relative paths.
 Config load_config_from_string(std::string_view yaml, const std::string& path);
 
+// Only the `pid_file` of the file at `path`, resolved; "" when it sets none. `shoal -s` uses
+// it to find the master even when the rest of the file no longer validates (a reload of a
+// broken file must reach the master, which reports every error). Throws ConfigErrors when
+// the file cannot be read or is not YAML.
+std::string find_pid_file(const std::string& path);
+
 }  // namespace shoal

@@ -216,6 +216,7 @@ void HelperPool::dispatch(Job* job, Helper& h) {
   h.state = Helper::State::kBusy;
   h.job = job;
   job->helper = &h;
+  spdlog::debug("helper {} (pid {}) takes a job", h.index, h.pid);
   auto* out = bufferevent_get_output(h.to.get());
   evbuffer_add(out, job->start_frame.data(), job->start_frame.size());
   if (!job->pending.empty()) {

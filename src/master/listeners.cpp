@@ -15,9 +15,7 @@ constexpr int kBacklog = 511;  // the kernel caps it at net.core.somaxconn
 
 }  // namespace
 
-namespace {
-
-UniqueFd bind_one(const ListenAddress& address, bool reuse_port) {
+UniqueFd bind_listen_socket(const ListenAddress& address, bool reuse_port) {
   UniqueFd fd(::socket(address.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   const std::string where = " for " + address.text;
   if (!fd) check_syscall(-1, "socket()" + where);
@@ -39,15 +37,13 @@ UniqueFd bind_one(const ListenAddress& address, bool reuse_port) {
   return fd;
 }
 
-}  // namespace
-
 std::vector<Listener> bind_listeners(const std::vector<ListenAddress>& addresses,
                                      int sockets_per_address) {
   std::vector<Listener> out;
   const bool reuse_port = sockets_per_address > 1;
   for (const auto& address : addresses) {
     Listener l{address, {}};
-    l.fds.push_back(bind_one(address, reuse_port));
+    l.fds.push_back(bind_listen_socket(address, reuse_port));
     if (reuse_port && address.port() == 0) {
       // An ephemeral port is chosen at the first bind; the others must join that same port.
       sockaddr_storage bound{};
@@ -55,7 +51,7 @@ std::vector<Listener> bind_listeners(const std::vector<ListenAddress>& addresses
       getsockname(l.fds[0].get(), reinterpret_cast<sockaddr*>(&bound), &len);
       l.address.addr = bound;
     }
-    for (int i = 1; i < sockets_per_address; ++i) l.fds.push_back(bind_one(l.address, true));
+    for (int i = 1; i < sockets_per_address; ++i) l.fds.push_back(bind_listen_socket(l.address, true));
     out.push_back(std::move(l));
   }
   return out;

@@ -16,6 +16,9 @@ struct Listener {
   std::vector<UniqueFd> fds;
 };
 
+// One listening socket on `address` (with SO_REUSEPORT when asked). Throws StartupError.
+UniqueFd bind_listen_socket(const ListenAddress& address, bool reuse_port);
+
 // Binds and listens on each address, `sockets_per_address` times with SO_REUSEPORT when it is
 // more than one. Throws StartupError naming the address and errno.
 std::vector<Listener> bind_listeners(const std::vector<ListenAddress>& addresses,

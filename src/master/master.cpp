@@ -1,5 +1,6 @@
-// Master process: supervision only. Signals arrive as libevent events (never work in a
-// handler); children are forked with every signal blocked and start with default handlers.
+// Master process: supervision only. Signals and control commands arrive as libevent events
+// (never work in a handler); children are forked with every signal blocked and start with
+// default handlers. Reload is in reload.cpp, upgrade in upgrade.cpp.
 #include "master/master.hpp"
 
 #include <signal.h>
@@ -8,8 +9,12 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <random>
 
+#include "log/logging.hpp"
+#include "util/channel.hpp"
 #include "util/syscall.hpp"
+#include "worker/worker.hpp"
 
 namespace shoal {
 
@@ -17,8 +22,8 @@ namespace {
 
 constexpr int kMasterSignals[] = {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD};
 constexpr auto kFastStopDeadline = std::chrono::milliseconds(3000);
-constexpr auto kRespawnDelay = std::chrono::milliseconds(1000);
-constexpr auto kShortLife = std::chrono::seconds(1);
+constexpr auto kReopenDeadline = std::chrono::milliseconds(5000);
+constexpr auto kDefaultShutdownTimeout = std::chrono::milliseconds(30'000);
 
 // Exit status of a worker that could not start (as opposed to one that crashed serving).
 constexpr int kWorkerStartupFailed = 2;
@@ -37,22 +42,36 @@ std::string describe_exit(int status) {
   return "stopped";
 }
 
-}  // namespace
-
-Master::Master(std::unique_ptr<Site> site) : site_(std::move(site)) {}
-
-Master::~Master() {
-  signals_.clear();
-  respawn_timer_.reset();
-  kill_timer_.reset();
+double random_jitter() {
+  static std::mt19937 engine{std::random_device{}()};  // this process's own
+  return std::uniform_real_distribution<double>(-1.0, 1.0)(engine);
 }
 
-int Master::run() {
-  const auto& config = site_->config;
-  listeners_ =
-      bind_listeners(distinct_listen_addresses(config), config.reuse_port ? config.workers : 1);
-  if (!config.pid_file.empty()) pid_file_ = std::make_unique<PidFile>(config.pid_file);
+}  // namespace
 
+void Master::Waiters::line(std::string_view text) {
+  for (auto& r : replies) r.line(text);
+}
+
+void Master::Waiters::finish(bool ok, std::string_view summary) {
+  for (auto& r : replies) r.finish(ok, summary);
+  replies.clear();
+}
+
+Master::Master(MasterOptions options, std::shared_ptr<const Site> site)
+    : options_(std::move(options)), site_(std::move(site)) {}
+
+Master::~Master() {
+  // Events belong to base_: free them before it.
+  generations_.clear();
+  control_.reset();
+  signals_.clear();
+  kill_timer_.reset();
+  reopen_timer_.reset();
+  check_output_event_.reset();
+}
+
+void Master::setup_loop() {
   // Writes to a closed socket must fail with EPIPE, not kill the process; inherited by workers.
   signal(SIGPIPE, SIG_IGN);
   base_.reset(event_base_new());
@@ -63,27 +82,94 @@ int Master::run() {
       throw StartupError(std::string("evsignal_add() failed for ") + strsignal(sig));
     }
   }
-  respawn_timer_.reset(evtimer_new(base_.get(), on_respawn, this));
   kill_timer_.reset(evtimer_new(base_.get(), on_kill_deadline, this));
+  reopen_timer_.reset(evtimer_new(base_.get(), on_reopen_deadline, this));
+}
 
-  slots_.resize(static_cast<size_t>(config.workers));
-  for (size_t i = 0; i < slots_.size(); ++i) {
-    slots_[i].index = static_cast<int>(i);
-    spawn(slots_[i]);
+int Master::run(std::optional<UpgradeState> adopted) {
+  setup_loop();
+  auto handler = [this](const std::string& command, ControlReply reply) {
+    on_command(command, std::move(reply));
+  };
+  if (adopted) {
+    adopt(*adopted);
+    if (!control_ && site_ && !site_->config.pid_file.empty()) {
+      control_ = std::make_unique<ControlServer>(
+          base_.get(), control_socket_path(site_->config.pid_file), handler);
+    }
+    // The new image serves with a new generation exactly as a reload does.
+    reload_queued_ = true;
+    after_generation_change();
+  } else {
+    const auto& config = site_->config;
+    auto listeners = bind_listeners(distinct_listen_addresses(config),
+                                    config.reuse_port ? config.workers : 1);
+    std::vector<std::shared_ptr<Listener>> shared;
+    for (auto& l : listeners) shared.push_back(std::make_shared<Listener>(std::move(l)));
+    if (!config.pid_file.empty()) {
+      pid_file_ = std::make_unique<PidFile>(config.pid_file);
+      control_ = std::make_unique<ControlServer>(base_.get(),
+                                                 control_socket_path(config.pid_file), handler);
+    }
+    auto& first = add_generation(std::make_unique<Generation>(
+        ++last_generation_, site_, std::move(shared), static_cast<size_t>(config.workers)));
+    for (auto& slot : first.slots()) spawn(*slot);
   }
-  std::string addresses;
-  for (const auto& l : listeners_) addresses += (addresses.empty() ? "" : ", ") + l.address.text;
-  spdlog::info("shoal started: {} workers, listening on {}", slots_.size(), addresses);
 
   if (event_base_dispatch(base_.get()) < 0) {
     spdlog::critical("event_base_dispatch() failed in the master");
     return 1;
   }
   spdlog::info("shoal stopped");
-  return 0;
+  return exit_status_;
+}
+
+Generation* Master::in_state(Generation::State state) const {
+  for (const auto& g : generations_) {
+    if (g->state == state) return g.get();
+  }
+  return nullptr;
+}
+
+Generation& Master::add_generation(std::unique_ptr<Generation> generation) {
+  generation->master = this;
+  return *generations_.emplace_back(std::move(generation));
+}
+
+Generation* Master::active() const { return in_state(Generation::State::kActive); }
+
+void Master::on_command(const std::string& command, ControlReply reply) {
+  spdlog::info("control socket: {}", command);
+  if (command == "reload") {
+    request_reload(std::move(reply));
+  } else if (command == "reopen") {
+    request_reopen(std::move(reply));
+  } else if (command == "upgrade") {
+    request_upgrade(std::move(reply));
+  } else if (command == "quit" || command == "stop") {
+    // The client reads until the connection closes, which is when this process exits.
+    reply.line("stopping pid " + std::to_string(getpid()));
+    stop_waiters_.push_back(std::move(reply));
+    if (command == "quit") {
+      stop(SIGQUIT, (site_ ? site_->config.shutdown_timeout : kDefaultShutdownTimeout) +
+                        std::chrono::seconds(2));
+    } else {
+      stop(SIGTERM, kFastStopDeadline);
+    }
+  } else {
+    reply.finish(false, "unknown command \"" + command + "\"");
+  }
 }
 
 void Master::spawn(WorkerSlot& slot) {
+  ChannelPair channel;
+  try {
+    channel = make_channel();
+  } catch (const StartupError& e) {
+    spdlog::error("cannot start worker {}: {}", slot.index, e.what());
+    schedule_restart(slot, true);
+    return;
+  }
   sigset_t all;
   sigset_t previous;
   sigfillset(&all);
@@ -92,40 +178,60 @@ void Master::spawn(WorkerSlot& slot) {
   if (pid == 0) {
     for (int sig : kMasterSignals) signal(sig, SIG_DFL);
     sigprocmask(SIG_SETMASK, &previous, nullptr);
-    run_worker(slot);
+    run_worker(slot, std::move(channel.worker_end));
   }
   int err = errno;
   sigprocmask(SIG_SETMASK, &previous, nullptr);
   if (pid < 0) {
-    spdlog::error("fork() of worker {} failed ({}); trying again in {} ms", slot.index,
-                  std::strerror(err), kRespawnDelay.count());
-    auto tv = to_timeval(kRespawnDelay);
-    evtimer_add(respawn_timer_.get(), &tv);
+    spdlog::error("fork() of worker {} failed ({})", slot.index, std::strerror(err));
+    schedule_restart(slot, true);
     return;
   }
   slot.pid = pid;
+  slot.ready = false;
   slot.started = std::chrono::steady_clock::now();
-  spdlog::debug("worker {} started with pid {}", slot.index, pid);
+  slot.channel = std::move(channel.master_end);
+  slot.channel_event.reset(
+      event_new(base_.get(), slot.channel.get(), EV_READ | EV_PERSIST, on_channel, &slot));
+  if (slot.channel_event) event_add(slot.channel_event.get(), nullptr);
+  spdlog::debug("worker {} of generation {} started with pid {}", slot.index,
+                slot.generation->number(), pid);
 }
 
-void Master::run_worker(const WorkerSlot& slot) {
-  // The child must not drive the master's loop: give it private backend fds, then drop it.
+void Master::run_worker(WorkerSlot& slot, UniqueFd channel) {
+  // The child must not drive the master's loop: give it private backend fds, keep what the
+  // worker needs, and drop every other object of the master (closing its fds: the other
+  // workers' channels, the control socket, listeners this generation does not use).
   event_reinit(base_.get());
+  Generation& generation = *slot.generation;
+  const std::shared_ptr<const Site> site = generation.site();
+  const auto listeners = generation.listeners();  // keeps this generation's sockets open
+  std::vector<ListenSocket> sockets;
+  for (const auto& [fd, address] : generation.sockets_for(slot.index)) {
+    sockets.push_back({fd, address});
+  }
+  const int index = slot.index;
+  const int number = generation.number();
+  generations_.clear();
+  control_.reset();
+  stop_waiters_.clear();
+  reload_waiters_.replies.clear();
+  queued_reload_waiters_.replies.clear();
+  reopen_waiters_.replies.clear();
+  upgrade_waiters_.replies.clear();
+  check_output_event_.reset();
+  check_output_fd_.reset();
   signals_.clear();
-  respawn_timer_.reset();
   kill_timer_.reset();
+  reopen_timer_.reset();
   base_.reset();
   int status = 0;
   try {
-    std::vector<ListenSocket> sockets;
-    for (const auto& l : listeners_) {
-      const auto& fd = l.fds.size() > 1 ? l.fds[static_cast<size_t>(slot.index)] : l.fds[0];
-      sockets.push_back({fd.get(), l.address.text});
-    }
-    Worker worker(*site_, sockets, slot.index, getppid());
+    setup_error_log(site->config.log.error);
+    Worker worker(*site, sockets, index, number, getppid(), std::move(channel));
     status = worker.run();
   } catch (const std::exception& e) {
-    spdlog::critical("worker {} failed to start: {}", slot.index, e.what());
+    spdlog::error("worker {} of generation {} failed to start: {}", index, number, e.what());
     status = kWorkerStartupFailed;
   }
   spdlog::default_logger()->flush();
@@ -145,84 +251,303 @@ void Master::on_signal(evutil_socket_t sig, short /*what*/, void* arg) noexcept 
       break;
     case SIGQUIT:
       spdlog::info("received SIGQUIT: graceful stop");
-      self->stop(SIGQUIT, self->site_->config.shutdown_timeout + std::chrono::seconds(2));
+      self->stop(SIGQUIT,
+                 (self->site_ ? self->site_->config.shutdown_timeout : kDefaultShutdownTimeout) +
+                     std::chrono::seconds(2));
+      break;
+    case SIGHUP:
+      spdlog::info("received SIGHUP: reload");
+      self->request_reload({});
+      break;
+    case SIGUSR1:
+      spdlog::info("received SIGUSR1: reopen logs");
+      self->request_reopen({});
+      break;
+    case SIGUSR2:
+      spdlog::info("received SIGUSR2: binary upgrade");
+      self->request_upgrade({});
       break;
     default:
-      spdlog::warn("received {}: not supported by this version; ignored",
-                   strsignal(static_cast<int>(sig)));
       break;
   }
+}
+
+void Master::on_channel(evutil_socket_t fd, short /*what*/, void* arg) noexcept {
+  auto* slot = static_cast<WorkerSlot*>(arg);
+  Master* self = slot->generation->master;
+  while (true) {
+    auto r = channel_receive(fd);
+    if (r.kind == ChannelRead::Kind::kEmpty) return;
+    if (r.kind == ChannelRead::Kind::kClosed) {
+      // The worker is exiting; SIGCHLD does the rest. Stop polling a dead socket.
+      event_del(slot->channel_event.get());
+      return;
+    }
+    if (r.message == "ready") {
+      self->worker_ready(*slot);
+      return;  // the slot's generation may have changed state; read the rest next time
+    }
+    if (r.message == "reopened") {
+      self->worker_reopened(*slot);
+    } else {
+      spdlog::warn("worker {} (pid {}) sent an unknown message \"{}\"", slot->index, slot->pid,
+                   r.message);
+    }
+  }
+}
+
+void Master::worker_ready(WorkerSlot& slot) {
+  slot.ready = true;
+  Generation& generation = *slot.generation;
+  spdlog::debug("worker {} of generation {} (pid {}) is ready", slot.index, generation.number(),
+                slot.pid);
+  if (generation.state == Generation::State::kStarting) {
+    if (generation.all_ready()) commit_reload(generation);
+    return;
+  }
+  if (generation.state == Generation::State::kActive && degraded_ && generation.all_ready()) {
+    degraded_ = false;
+    spdlog::info("all {} workers of generation {} are serving again", generation.slots().size(),
+                 generation.number());
+    log_status();
+  }
+}
+
+void Master::reap() {
+  int status = 0;
+  pid_t pid;
+  while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+    if (pid == check_pid_) {
+      check_finished(status);
+      continue;
+    }
+    for (auto& generation : generations_) {
+      if (WorkerSlot* slot = generation->find(pid)) {
+        worker_exited(*slot, status);  // may destroy the generation: look no further
+        break;
+      }
+    }
+  }
+}
+
+void Master::worker_exited(WorkerSlot& slot, int status) {
+  Generation& generation = *slot.generation;
+  const pid_t pid = slot.pid;
+  const bool was_ready = slot.ready;
+  slot.pid = 0;
+  slot.ready = false;
+  slot.channel_event.reset();
+  slot.channel.reset();
+  if (reopen_pending_.erase(pid) > 0 && reopen_pending_.empty()) worker_reopened(slot);
+
+  if (stopping_ || generation.state == Generation::State::kDraining) {
+    spdlog::debug("worker {} of generation {} (pid {}) {}", slot.index, generation.number(), pid,
+                  describe_exit(status));
+    if (generation.running() == 0) generation_gone(&generation);
+    return;
+  }
+  const bool startup = !was_ready;
+  spdlog::error("worker {} of generation {} (pid {}) {} {}", slot.index, generation.number(), pid,
+                describe_exit(status),
+                startup ? "during start-up" : "while serving");
+  if (generation.state == Generation::State::kStarting) {
+    abort_reload(generation, "worker " + std::to_string(slot.index) + " (pid " +
+                                 std::to_string(pid) + ") " + describe_exit(status) +
+                                 " during start-up");
+    return;
+  }
+  if (!generation.site()) {
+    spdlog::error("cannot restart worker {}: no valid configuration was loaded since the "
+                  "upgrade; fix it and reload",
+                  slot.index);
+    degraded_ = true;
+    log_status();
+    return;
+  }
+  schedule_restart(slot, startup);
+}
+
+void Master::schedule_restart(WorkerSlot& slot, bool startup_failure) {
+  if (stopping_) return;
+  const auto lived = std::chrono::steady_clock::now() - slot.started;
+  if (startup_failure || lived < restart_policy_.stable_after) {
+    ++slot.failures;
+  } else {
+    slot.failures = 0;
+  }
+  degraded_ = true;
+  const auto delay = restart_delay(restart_policy_, slot.failures, random_jitter());
+  if (delay.count() == 0) {
+    spawn(slot);
+    log_status();
+    return;
+  }
+  if (!slot.restart_timer) {
+    slot.restart_timer.reset(evtimer_new(base_.get(), on_restart, &slot));
+  }
+  auto tv = to_timeval(delay);
+  evtimer_add(slot.restart_timer.get(), &tv);
+  spdlog::warn("restarting worker {} in {} ms ({} failures in a row)", slot.index, delay.count(),
+               slot.failures);
+  log_status();
+}
+
+void Master::on_restart(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
+  auto* slot = static_cast<WorkerSlot*>(arg);
+  Master* self = slot->generation->master;
+  if (self->stopping_ || slot->pid != 0 ||
+      slot->generation->state != Generation::State::kActive) {
+    return;
+  }
+  self->spawn(*slot);
+}
+
+void Master::log_status() {
+  std::string status;
+  for (const auto& g : generations_) {
+    if (!status.empty()) status += "; ";
+    status += "generation " + std::to_string(g->number()) + " " +
+              (g->state == Generation::State::kActive
+                   ? "serving"
+                   : (g->state == Generation::State::kStarting ? "starting" : "draining")) +
+              " with " + std::to_string(g->running()) + "/" +
+              std::to_string(g->slots().size()) + " workers";
+  }
+  if (degraded_) status += "; degraded";
+  status_ = status;
+  spdlog::info("status: {}", status_);
 }
 
 void Master::stop(int worker_signal, std::chrono::milliseconds deadline) {
   if (stopping_ && (fast_stop_ || worker_signal == SIGQUIT)) return;
   stopping_ = true;
   fast_stop_ = worker_signal == SIGTERM;
-  evtimer_del(respawn_timer_.get());
-  for (const auto& slot : slots_) {
-    if (slot.pid > 0) kill(slot.pid, worker_signal);
+  reload_waiters_.finish(false, "the server is stopping");
+  queued_reload_waiters_.finish(false, "the server is stopping");
+  reload_queued_ = false;
+  upgrade_waiters_.finish(false, "the server is stopping");
+  for (auto& g : generations_) {
+    g->deadline.reset();
+    for (auto& slot : g->slots()) {
+      slot->restart_timer.reset();
+      if (slot->pid <= 0) continue;
+      if (worker_signal == SIGQUIT && g->state == Generation::State::kDraining) continue;
+      if (worker_signal != SIGQUIT || !channel_send(slot->channel.get(), "drain")) {
+        kill(slot->pid, worker_signal);
+      }
+    }
   }
   auto tv = to_timeval(deadline);
   evtimer_add(kill_timer_.get(), &tv);
-  if (running() == 0) event_base_loopexit(base_.get(), nullptr);
+  std::erase_if(generations_, [](const auto& g) { return g->running() == 0; });
+  if (generations_.empty()) event_base_loopexit(base_.get(), nullptr);
 }
 
 void Master::on_kill_deadline(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
   auto* self = static_cast<Master*>(arg);
-  for (const auto& slot : self->slots_) {
-    if (slot.pid > 0) {
-      spdlog::warn("worker {} (pid {}) did not stop in time; sending SIGKILL", slot.index,
-                   slot.pid);
-      kill(slot.pid, SIGKILL);
+  for (const auto& g : self->generations_) {
+    for (const auto& slot : g->slots()) {
+      if (slot->pid > 0) {
+        spdlog::warn("worker {} (pid {}) did not stop in time; sending SIGKILL", slot->index,
+                     slot->pid);
+        kill(slot->pid, SIGKILL);
+      }
     }
   }
 }
 
-size_t Master::running() const {
-  size_t n = 0;
-  for (const auto& slot : slots_) n += slot.pid > 0 ? 1 : 0;
-  return n;
-}
-
-void Master::reap() {
-  int status = 0;
-  pid_t pid;
-  bool respawn_later = false;
-  while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-    for (auto& slot : slots_) {
-      if (slot.pid != pid) continue;
-      slot.pid = 0;
-      if (stopping_) {
-        spdlog::debug("worker {} (pid {}) {}", slot.index, pid, describe_exit(status));
-        break;
-      }
-      const bool startup = WIFEXITED(status) && WEXITSTATUS(status) == kWorkerStartupFailed;
-      spdlog::error("worker {} (pid {}) {}{}; replacing it", slot.index, pid, describe_exit(status),
-                    startup ? " during start-up" : "");
-      if (startup || std::chrono::steady_clock::now() - slot.started < kShortLife) {
-        respawn_later = true;  // it dies at once: do not fork in a tight loop
-      } else {
-        spawn(slot);
-      }
-      break;
-    }
-  }
-  if (stopping_ && running() == 0) {
-    event_base_loopexit(base_.get(), nullptr);
+void Master::on_generation_deadline(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
+  auto* generation = static_cast<Generation*>(arg);
+  Master* self = generation->master;
+  if (generation->state == Generation::State::kStarting) {
+    self->abort_reload(*generation, "not every new worker was ready within " +
+                                        std::to_string(kReadyTimeout.count() / 1000) + " s");
     return;
   }
-  if (respawn_later && !evtimer_pending(respawn_timer_.get(), nullptr)) {
-    auto tv = to_timeval(kRespawnDelay);
-    evtimer_add(respawn_timer_.get(), &tv);
+  for (const auto& slot : generation->slots()) {
+    if (slot->pid > 0) {
+      spdlog::warn("worker {} of draining generation {} (pid {}) passed shutdown_timeout; "
+                   "sending SIGKILL",
+                   slot->index, generation->number(), slot->pid);
+      kill(slot->pid, SIGKILL);
+    }
   }
 }
 
-void Master::on_respawn(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
-  auto* self = static_cast<Master*>(arg);
-  if (self->stopping_) return;
-  for (auto& slot : self->slots_) {
-    if (slot.pid == 0) self->spawn(slot);
+void Master::send_drain(Generation& generation) {
+  generation.state = Generation::State::kDraining;
+  for (auto& slot : generation.slots()) {
+    slot->restart_timer.reset();
+    if (slot->pid > 0 && !channel_send(slot->channel.get(), "drain")) kill(slot->pid, SIGQUIT);
   }
+  // The master's own deadline: a worker that ignores its shutdown_timeout is killed.
+  const auto timeout = (generation.site() ? generation.site()->config.shutdown_timeout
+                        : site_         ? site_->config.shutdown_timeout
+                                        : kDefaultShutdownTimeout) +
+                       std::chrono::seconds(2);
+  generation.deadline.reset(evtimer_new(base_.get(), on_generation_deadline, &generation));
+  auto tv = to_timeval(timeout);
+  evtimer_add(generation.deadline.get(), &tv);
+}
+
+void Master::generation_gone(Generation* generation) {
+  spdlog::info("generation {} has exited", generation->number());
+  std::erase_if(generations_, [generation](const auto& g) { return g.get() == generation; });
+  if (stopping_) {
+    if (generations_.empty()) event_base_loopexit(base_.get(), nullptr);
+    return;
+  }
+  log_status();
+  after_generation_change();
+}
+
+void Master::request_reopen(ControlReply reply) {
+  if (site_) {
+    try {
+      setup_error_log(site_->config.log.error);
+    } catch (const std::exception& e) {
+      spdlog::error("reopen: {}", e.what());
+      reply.finish(false, std::string("the master could not reopen its error log: ") + e.what());
+      return;
+    }
+  }
+  spdlog::info("reopened the error log");
+  reopen_waiters_.add(std::move(reply));
+  for (const auto& g : generations_) {
+    for (const auto& slot : g->slots()) {
+      if (slot->pid > 0 && channel_send(slot->channel.get(), "reopen")) {
+        reopen_pending_.insert(slot->pid);
+      }
+    }
+  }
+  reopen_count_ = 0;
+  for (const auto& g : generations_) reopen_count_ += g->running();
+  if (reopen_pending_.empty()) {
+    reopen_waiters_.finish(true, "reopened the logs of the master and " +
+                                     std::to_string(reopen_count_) + " workers");
+    return;
+  }
+  auto tv = to_timeval(kReopenDeadline);
+  evtimer_add(reopen_timer_.get(), &tv);
+}
+
+void Master::worker_reopened(WorkerSlot& slot) {
+  reopen_pending_.erase(slot.pid);
+  if (!reopen_pending_.empty()) return;
+  evtimer_del(reopen_timer_.get());
+  spdlog::info("every worker reopened its logs");
+  reopen_waiters_.finish(true, "reopened the logs of the master and " +
+                                   std::to_string(reopen_count_) + " workers");
+}
+
+void Master::on_reopen_deadline(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
+  auto* self = static_cast<Master*>(arg);
+  std::string pids;
+  for (pid_t pid : self->reopen_pending_) pids += " " + std::to_string(pid);
+  spdlog::error("workers did not reopen their logs within {} s:{}",
+                kReopenDeadline.count() / 1000, pids);
+  self->reopen_pending_.clear();
+  self->reopen_waiters_.finish(false, "workers did not reopen their logs in time:" + pids);
 }
 
 }  // namespace shoal

@@ -1,59 +1,143 @@
-// Master: binds the listen sockets once, forks the workers, and supervises them: it reaps and
-// replaces a worker that died, and turns TERM/INT (fast) and QUIT (graceful) into a stop.
-// It knows nothing of HTTP; workers get the Site and the sockets at fork.
+// Master: binds the listen sockets, runs generations of workers and supervises them. It
+// turns signals and control-socket commands into reload (a new generation, then drain the
+// old), reopen, upgrade (re-exec in place), graceful and fast stop, and restarts dead
+// workers with backoff. It knows nothing of HTTP. See src/DESIGN.md, Supervision.
 #pragma once
 
 #include <event2/event.h>
 #include <sys/types.h>
 
 #include <chrono>
+#include <list>
 #include <memory>
+#include <optional>
+#include <set>
+#include <string>
 #include <vector>
 
+#include "master/backoff.hpp"
+#include "master/control.hpp"
+#include "master/generation.hpp"
 #include "master/listeners.hpp"
 #include "master/pid_file.hpp"
+#include "master/upgrade_state.hpp"
+#include "util/event_ptr.hpp"
 #include "worker/site.hpp"
-#include "worker/worker.hpp"
 
 namespace shoal {
 
+struct MasterOptions {
+  std::string config_path;
+  std::vector<std::string> argv;  // how this binary was run, to re-exec it on upgrade
+};
+
+// How long a new generation's workers have to say "ready" before a reload is abandoned.
+inline constexpr std::chrono::milliseconds kReadyTimeout{10'000};
+
+// The master's exit status when its first generation could not start (as for a bind error).
+inline constexpr int kExitStartupStatus = 2;
+
 class Master {
  public:
-  explicit Master(std::unique_ptr<Site> site);
+  // `site` is the loaded configuration; null only when an upgraded image could not load
+  // it (it then adopts the running workers and keeps them serving).
+  Master(MasterOptions options, std::shared_ptr<const Site> site);
   Master(const Master&) = delete;
   Master& operator=(const Master&) = delete;
   ~Master();
 
   // Serves until stopped; returns the exit status. Throws StartupError before serving.
-  int run();
+  // `adopted`: the state handed over by the previous image (SIGUSR2).
+  int run(std::optional<UpgradeState> adopted = std::nullopt);
 
  private:
-  struct WorkerSlot {
-    int index = 0;
-    pid_t pid = 0;  // 0: not running
-    std::chrono::steady_clock::time_point started;
+  struct Waiters {
+    std::vector<ControlReply> replies;
+    void add(ControlReply reply) {
+      if (reply.valid()) replies.push_back(std::move(reply));
+    }
+    void line(std::string_view text);
+    void finish(bool ok, std::string_view summary);
   };
 
+  // Event callbacks (master.cpp).
   static void on_signal(evutil_socket_t sig, short what, void* arg) noexcept;
-  static void on_respawn(evutil_socket_t fd, short what, void* arg) noexcept;
+  static void on_channel(evutil_socket_t fd, short what, void* arg) noexcept;
+  static void on_restart(evutil_socket_t fd, short what, void* arg) noexcept;
   static void on_kill_deadline(evutil_socket_t fd, short what, void* arg) noexcept;
+  static void on_generation_deadline(evutil_socket_t fd, short what, void* arg) noexcept;
 
+  void setup_loop();
+  void on_command(const std::string& command, ControlReply reply);
   void spawn(WorkerSlot& slot);
+  [[noreturn]] void run_worker(WorkerSlot& slot, UniqueFd channel);
   void reap();
+  void worker_exited(WorkerSlot& slot, int status);
+  void schedule_restart(WorkerSlot& slot, bool startup_failure);
+  void worker_ready(WorkerSlot& slot);
   void stop(int worker_signal, std::chrono::milliseconds deadline);
-  size_t running() const;
-  [[noreturn]] void run_worker(const WorkerSlot& slot);
+  void send_drain(Generation& generation);
+  void generation_gone(Generation* generation);
+  void log_status();
+  Generation* active() const;
+  Generation& add_generation(std::unique_ptr<Generation> generation);
+  Generation* in_state(Generation::State state) const;
 
-  std::unique_ptr<Site> site_;
-  std::vector<Listener> listeners_;
+  // Reload (reload.cpp).
+  void request_reload(ControlReply reply);
+  void start_reload();
+  std::vector<std::shared_ptr<Listener>> plan_listeners(const Config& config);
+  void commit_reload(Generation& fresh);
+  void abort_reload(Generation& fresh, const std::string& why);
+  void after_generation_change();
+
+  // Reopen (master.cpp).
+  void request_reopen(ControlReply reply);
+  void worker_reopened(WorkerSlot& slot);
+  static void on_reopen_deadline(evutil_socket_t fd, short what, void* arg) noexcept;
+
+  // Upgrade (upgrade.cpp).
+  void request_upgrade(ControlReply reply);
+  static void on_check_output(evutil_socket_t fd, short what, void* arg) noexcept;
+  void check_finished(int status);
+  void exec_upgrade();
+  void adopt(const UpgradeState& state);
+
+  MasterOptions options_;
+  std::shared_ptr<const Site> site_;  // the active generation's configuration
   std::unique_ptr<PidFile> pid_file_;
-  std::unique_ptr<event_base, EventBaseDeleter> base_;
-  std::vector<std::unique_ptr<event, EventDeleter>> signals_;
-  std::unique_ptr<event, EventDeleter> respawn_timer_;
-  std::unique_ptr<event, EventDeleter> kill_timer_;
-  std::vector<WorkerSlot> slots_;
+  EventBasePtr base_;
+  std::vector<EventPtr> signals_;
+  EventPtr kill_timer_;
+  std::unique_ptr<ControlServer> control_;
+  std::list<std::unique_ptr<Generation>> generations_;
+  int last_generation_ = 0;
+  RestartPolicy restart_policy_;
   bool stopping_ = false;
   bool fast_stop_ = false;
+  bool degraded_ = false;
+  int exit_status_ = 0;
+  std::string status_;  // one line: generations, workers running, degraded
+  std::vector<ControlReply> stop_waiters_;  // closed when the master exits
+
+  // A reload in progress (a generation starting) and reloads waiting behind it.
+  Waiters reload_waiters_;
+  bool reload_queued_ = false;
+  Waiters queued_reload_waiters_;
+
+  // A reopen in progress: the workers that have not answered yet.
+  Waiters reopen_waiters_;
+  std::set<pid_t> reopen_pending_;
+  size_t reopen_count_ = 0;
+  EventPtr reopen_timer_;
+
+  // An upgrade in progress: the `-t` check of the new binary.
+  Waiters upgrade_waiters_;
+  pid_t check_pid_ = 0;
+  std::string check_binary_;
+  UniqueFd check_output_fd_;
+  EventPtr check_output_event_;
+  std::string check_output_;
 };
 
 }  // namespace shoal

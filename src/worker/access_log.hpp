@@ -24,6 +24,8 @@ class AccessLog {
   AccessLog(std::shared_ptr<spdlog::logger> sink, AccessLogFormat format)
       : sink_(std::move(sink)), format_(format) {}
   bool enabled() const { return sink_ != nullptr; }
+  // After logrotate renamed the file: the new sink writes to a fresh one.
+  void reopen(std::shared_ptr<spdlog::logger> sink) { sink_ = std::move(sink); }
   void write(const AccessEntry& entry);
 
  private:

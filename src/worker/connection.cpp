@@ -27,6 +27,8 @@ namespace {
 constexpr std::uint64_t kOutputHighWater = 64 * 1024;
 constexpr size_t kInputLimit = 64 * 1024;  // unparsed bytes kept while a reply is pending
 constexpr Millis kLingerTimeout{2000};
+// How long a draining worker keeps an idle keep-alive connection open (see drain()).
+constexpr Millis kDrainGrace{1000};
 
 timeval to_timeval(Millis ms) {
   return {static_cast<time_t>(ms.count() / 1000),
@@ -85,7 +87,10 @@ void Connection::close() {
 }
 
 void Connection::drain() {
-  if (idle()) close();
+  // Closing an idle keep-alive connection now would fail the request the client may be
+  // sending at this very moment. Give it a short grace: a request arriving meanwhile is
+  // answered with Connection: close; silence means it is safe to close.
+  if (idle()) arm_timer(kDrainGrace);
 }
 
 void Connection::set_reading(bool on) {
@@ -240,12 +245,8 @@ bool Connection::pump() {
   set_reading(!eof_ && !body_paused_ && !close_after_write_ &&
               ex.output.pending() <= kOutputHighWater && ex.buffered.size() <= kInputLimit);
   if (idle()) {
-    if (context_.draining) {
-      context_.on_closed(this);
-      return false;
-    }
     ex_.reset();  // an idle keep-alive connection holds no parser and no buffers
-    arm_timer(context_.limits->keepalive_timeout);
+    arm_timer(context_.draining ? kDrainGrace : context_.limits->keepalive_timeout);
   }
   return true;
 }

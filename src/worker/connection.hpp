@@ -23,6 +23,7 @@
 #include "http/reply.hpp"
 #include "http/request_parser.hpp"
 #include "http/router.hpp"
+#include "util/event_ptr.hpp"
 #include "util/unique_fd.hpp"
 #include "worker/access_log.hpp"
 #include "worker/output_queue.hpp"
@@ -43,10 +44,6 @@ struct ConnectionContext {
   std::string* scratch = nullptr;  // the worker's read buffer, shared by its connections
   bool draining = false;           // finish the request in flight, then close
   std::function<void(Connection*)> on_closed;  // the worker destroys the connection
-};
-
-struct EventDeleter {
-  void operator()(event* ev) const { event_free(ev); }
 };
 
 // A job route's response streams from a helper through the JobSink callbacks: the head, then

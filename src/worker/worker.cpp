@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "log/logging.hpp"
+#include "util/channel.hpp"
 #include "util/syscall.hpp"
 
 namespace shoal {
@@ -54,10 +55,13 @@ constexpr timeval kAcceptRetry{0, 100'000};  // after EMFILE/ENFILE: try again i
 
 }  // namespace
 
-Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int index, pid_t master)
+Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int index,
+               int generation, pid_t master, UniqueFd channel)
     : site_(site),
       index_(index),
+      generation_(generation),
       master_(master),
+      channel_(std::move(channel)),
       base_(event_base_new()),
       access_log_(open_access_log(site.config.log.access), site.config.log.access.format) {
   if (!base_) throw StartupError("event_base_new() failed");
@@ -93,6 +97,13 @@ Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int i
   }
   resume_accept_.reset(evtimer_new(base_.get(), on_resume_accept, this));
   drain_deadline_.reset(evtimer_new(base_.get(), on_drain_deadline, this));
+  if (channel_) {
+    channel_event_.reset(
+        event_new(base_.get(), channel_.get(), EV_READ | EV_PERSIST, on_channel, this));
+    if (!channel_event_ || event_add(channel_event_.get(), nullptr) != 0) {
+      throw StartupError("event_add() failed for the master channel");
+    }
+  }
 }
 
 Worker::~Worker() {
@@ -103,6 +114,7 @@ Worker::~Worker() {
   signals_.clear();
   resume_accept_.reset();
   drain_deadline_.reset();
+  channel_event_.reset();
 }
 
 int Worker::run() {
@@ -111,7 +123,12 @@ int Worker::run() {
   if (getppid() != master_) return 1;
   // Helpers are forked before the first client, and only when a route needs them.
   if (needs_helpers(site_.config)) helpers_->start();
-  spdlog::debug("worker {} serving", index_);
+  // Set-up is over: the master may now let this generation replace the previous one.
+  if (channel_ && !channel_send(channel_.get(), "ready")) {
+    spdlog::error("worker {}: cannot report ready to the master", index_);
+    return 1;
+  }
+  spdlog::debug("worker {} of generation {} serving", index_, generation_);
   if (event_base_dispatch(base_.get()) < 0) {
     spdlog::error("worker {}: event_base_dispatch() failed", index_);
     return 1;
@@ -195,6 +212,43 @@ void Worker::on_signal(evutil_socket_t sig, short /*what*/, void* arg) noexcept 
     default:
       // SIGHUP, SIGUSR1, SIGUSR2 are the master's to act on; a worker ignores them.
       break;
+  }
+}
+
+void Worker::on_channel(evutil_socket_t fd, short /*what*/, void* arg) noexcept {
+  auto* self = static_cast<Worker*>(arg);
+  while (true) {
+    auto r = channel_receive(fd);
+    switch (r.kind) {
+      case ChannelRead::Kind::kEmpty:
+        return;
+      case ChannelRead::Kind::kClosed:
+        // The master is gone (it would have told us to drain): nobody supervises us now.
+        spdlog::warn("worker {}: the master closed its channel; stopping", self->index_);
+        event_del(self->channel_event_.get());
+        event_base_loopbreak(self->base_.get());
+        return;
+      case ChannelRead::Kind::kMessage:
+        if (r.message == "drain") {
+          self->start_drain();
+        } else if (r.message == "reopen") {
+          self->reopen_logs();
+          channel_send(fd, "reopened");
+        } else {
+          spdlog::warn("worker {}: unknown message \"{}\" from the master", self->index_,
+                       r.message);
+        }
+        break;
+    }
+  }
+}
+
+void Worker::reopen_logs() {
+  try {
+    setup_error_log(site_.config.log.error);
+    access_log_.reopen(open_access_log(site_.config.log.access));
+  } catch (const std::exception& e) {
+    spdlog::error("worker {}: reopening logs failed: {}", index_, e.what());
   }
 }
 

@@ -1,5 +1,6 @@
 // Worker: one process's event loop. Accepts on the inherited listen sockets, owns its
-// connections, and turns signals into a fast stop (TERM, INT) or a drain (QUIT).
+// connections, and obeys its master: over the channel ("drain", "reopen"; it answers
+// "ready" and "reopened") and by signal (TERM, INT: fast stop; QUIT: drain).
 #pragma once
 
 #include <event2/event.h>
@@ -21,16 +22,14 @@ struct ListenSocket {
   std::string address;  // ListenAddress::text, the key into Site::hosts_by_address
 };
 
-struct EventBaseDeleter {
-  void operator()(event_base* base) const { event_base_free(base); }
-};
 struct ListenerDeleter {
   void operator()(evconnlistener* l) const { evconnlistener_free(l); }
 };
 
 class Worker {
  public:
-  Worker(const Site& site, const std::vector<ListenSocket>& sockets, int index, pid_t master);
+  Worker(const Site& site, const std::vector<ListenSocket>& sockets, int index, int generation,
+         pid_t master, UniqueFd channel);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
   ~Worker();
@@ -50,14 +49,19 @@ class Worker {
   static void on_signal(evutil_socket_t sig, short what, void* arg) noexcept;
   static void on_resume_accept(evutil_socket_t fd, short what, void* arg) noexcept;
   static void on_drain_deadline(evutil_socket_t fd, short what, void* arg) noexcept;
+  static void on_channel(evutil_socket_t fd, short what, void* arg) noexcept;
 
   void start_drain();
+  void reopen_logs();
   void connection_closed(Connection* connection);
   void set_accepting(bool on);
 
   const Site& site_;
   int index_;
+  int generation_;
   pid_t master_;
+  UniqueFd channel_;  // the worker's end; see util/channel.hpp
+  std::unique_ptr<event, EventDeleter> channel_event_;
   std::unique_ptr<event_base, EventBaseDeleter> base_;
   std::vector<Listening> listening_;
   std::vector<std::unique_ptr<event, EventDeleter>> signals_;

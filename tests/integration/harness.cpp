@@ -87,18 +87,10 @@ bool iequals(const std::string& a, const std::string& b) {
 
 }  // namespace
 
-ShoalServer::ShoalServer(const std::string& config_body, bool wait_ready) {
+ShoalServer::ShoalServer(const std::string& config_body, bool wait_ready,
+                         const std::string& binary) {
   port_ = free_port();
-  std::string config =
-      "pid_file: shoal.pid\n"
-      "mime_types: " SHOAL_SOURCE_DIR
-      "/conf/mime.types\n"
-      "log:\n"
-      "  error: { path: error.log, level: debug }\n"
-      "  access: { path: access.log }\n";
-  config +=
-      replace_all(replace_all(config_body, "@PORT@", std::to_string(port_)), "@DIR@", dir_.path());
-  write_file(dir_ / "shoal.yaml", config);
+  rewrite_config(config_body);
 
   pid_ = fork();
   if (pid_ == 0) {
@@ -106,7 +98,7 @@ ShoalServer::ShoalServer(const std::string& config_body, bool wait_ready) {
     dup2(out, 1);
     dup2(out, 2);
     std::string conf = dir_ / "shoal.yaml";
-    execl(SHOAL_BINARY, SHOAL_BINARY, "-c", conf.c_str(), static_cast<char*>(nullptr));
+    execl(binary.c_str(), binary.c_str(), "-c", conf.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   if (!wait_ready) return;
@@ -137,6 +129,45 @@ ShoalServer::~ShoalServer() {
   auto log = error_log() + read_file(dir_ / "stderr.log");
   EXPECT_EQ(log.find("[critical]"), std::string::npos) << log;
   EXPECT_EQ(log.find("Sanitizer"), std::string::npos) << log;
+}
+
+void ShoalServer::rewrite_config(const std::string& config_body) {
+  std::string config =
+      "pid_file: shoal.pid\n"
+      "mime_types: " SHOAL_SOURCE_DIR
+      "/conf/mime.types\n"
+      "log:\n"
+      "  error: { path: error.log, level: debug }\n"
+      "  access: { path: access.log }\n";
+  config +=
+      replace_all(replace_all(config_body, "@PORT@", std::to_string(port_)), "@DIR@", dir_.path());
+  write_file(dir_ / "shoal.yaml.tmp", config);
+  std::rename((dir_ / "shoal.yaml.tmp").c_str(), (dir_ / "shoal.yaml").c_str());
+}
+
+CommandResult run_shoal(const std::vector<std::string>& args, const TempDir& dir) {
+  std::string out_path = dir / "cmd.out";
+  pid_t pid = fork();
+  if (pid == 0) {
+    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(out, 1);
+    dup2(out, 2);
+    std::vector<char*> argv{const_cast<char*>(SHOAL_BINARY)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(SHOAL_BINARY, argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(out_path)};
+}
+
+bool alive(pid_t pid) {
+  auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  if (stat.empty()) return false;
+  auto close = stat.rfind(')');
+  return close != std::string::npos && stat[close + 2] != 'Z';
 }
 
 std::string ShoalServer::error_log() const { return read_file(dir_ / "error.log"); }
@@ -194,10 +225,12 @@ std::vector<TcpSocketRow> loopback_sockets_on(int port) {
   std::vector<TcpSocketRow> rows;
   while (std::getline(table, line)) {
     std::istringstream fields(line);
-    std::string slot, address, remote, state, queues;
-    fields >> slot >> address >> remote >> state >> queues;
+    std::string slot, address, remote, state, queues, timer, retransmits, uid, timeout, inode;
+    fields >> slot >> address >> remote >> state >> queues >> timer >> retransmits >> uid >>
+        timeout >> inode;
     if (address != local) continue;
-    rows.push_back({state, std::strtol(queues.substr(0, queues.find(':')).c_str(), nullptr, 16)});
+    rows.push_back({state, std::strtol(queues.substr(0, queues.find(':')).c_str(), nullptr, 16),
+                    inode});
   }
   return rows;
 }

@@ -46,6 +46,7 @@ int policy_of(pid_t pid);
 struct TcpSocketRow {
   std::string state;  // "0A" listening, "01" established
   long tx_queue = 0;  // bytes queued for sending
+  std::string inode;  // the socket's identity: the same inode is the same socket
 };
 std::vector<TcpSocketRow> loopback_sockets_on(int port);
 
@@ -57,7 +58,9 @@ class ShoalServer {
  public:
   // `config_body` is YAML placed after a generated header that sets the error log, the pid
   // file and mime_types; "@PORT@" and "@DIR@" in it are replaced by the port and temp dir.
-  explicit ShoalServer(const std::string& config_body, bool wait_ready = true);
+  // `binary` is the executable to run (a copy, for the upgrade tests).
+  explicit ShoalServer(const std::string& config_body, bool wait_ready = true,
+                       const std::string& binary = SHOAL_BINARY);
   ~ShoalServer();
   ShoalServer(const ShoalServer&) = delete;
   ShoalServer& operator=(const ShoalServer&) = delete;
@@ -66,6 +69,9 @@ class ShoalServer {
   pid_t pid() const { return pid_; }
   const TempDir& dir() const { return dir_; }
   std::string error_log() const;
+  std::string config_path() const { return dir_ / "shoal.yaml"; }
+  // Writes a new config (same generated header, same port) for a reload to pick up.
+  void rewrite_config(const std::string& config_body);
 
   // Sends `sig` to the master and waits for it to exit; returns its wait status.
   std::optional<int> signal_and_wait(int sig, std::chrono::milliseconds timeout = 10s);
@@ -116,6 +122,16 @@ class HttpClient {
   int fd_ = -1;
   std::string buffer_;
 };
+
+struct CommandResult {
+  int status = -1;      // exit status, -1 when killed
+  std::string output;   // stdout and stderr together
+};
+// Runs build/shoal with `args` to completion (e.g. `-s reload -c FILE`).
+CommandResult run_shoal(const std::vector<std::string>& args, const TempDir& dir);
+
+// True while `pid` exists and is not a zombie.
+bool alive(pid_t pid);
 
 // One request on a new connection: "GET path HTTP/1.1" with Host and Connection: close.
 std::optional<Response> get(int port, const std::string& path,

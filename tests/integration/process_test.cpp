@@ -24,36 +24,6 @@ const char* kTwoWorkers =
     "      - match: /\n"
     "        return: { status: 200, body: \"ok\" }\n";
 
-bool alive(pid_t pid) {
-  auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-  if (stat.empty()) return false;
-  auto close = stat.rfind(')');
-  return close != std::string::npos && stat[close + 2] != 'Z';
-}
-
-struct CommandResult {
-  int status = -1;
-  std::string output;
-};
-
-CommandResult run_shoal(const std::vector<std::string>& args, const TempDir& dir) {
-  std::string out_path = dir / "cmd.out";
-  pid_t pid = fork();
-  if (pid == 0) {
-    FILE* out = freopen(out_path.c_str(), "w", stdout);
-    (void)out;
-    dup2(1, 2);
-    std::vector<char*> argv{const_cast<char*>(SHOAL_BINARY)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(SHOAL_BINARY, argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(out_path)};
-}
-
 TEST(ProcessTest, TwoWorkersRunUnderTheMaster) {
   ShoalServer server(kTwoWorkers);
   EXPECT_TRUE(wait_until([&] { return server.children().size() == 2; }));

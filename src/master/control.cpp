@@ -1,0 +1,164 @@
+// The control socket's server side: accept, check the peer's uid, read one command line
+// with a deadline, hand it to the master. Everything non-blocking on the master's loop.
+#include "master/control.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "util/syscall.hpp"
+
+namespace shoal {
+
+namespace {
+
+constexpr size_t kMaxCommand = 64;
+constexpr timeval kRequestTimeout{5, 0};
+
+void send_all(int fd, std::string_view text) {
+  while (!text.empty()) {
+    ssize_t n = ::send(fd, text.data(), text.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // the client went away or stopped reading: it loses the rest
+    text.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+bool allowed_peer(int fd) {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return false;
+  return cred.uid == 0 || cred.uid == geteuid();
+}
+
+}  // namespace
+
+std::string control_socket_path(const std::string& pid_file) {
+  constexpr std::string_view kSuffix = ".pid";
+  if (pid_file.size() > kSuffix.size() && pid_file.ends_with(kSuffix)) {
+    return pid_file.substr(0, pid_file.size() - kSuffix.size()) + ".sock";
+  }
+  return pid_file + ".sock";
+}
+
+void ControlReply::line(std::string_view text) {
+  if (!fd_) return;
+  std::string out(text);
+  out += '\n';
+  send_all(fd_.get(), out);
+}
+
+void ControlReply::finish(bool ok, std::string_view summary) {
+  line(std::string(ok ? "ok " : "error ") + std::string(summary));
+  fd_.reset();
+}
+
+ControlServer::ControlServer(event_base* base, std::string path, Handler handler)
+    : path_(std::move(path)), owner_(getpid()), handler_(std::move(handler)) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path_.size() >= sizeof addr.sun_path) {
+    throw StartupError("control socket path " + path_ + " is longer than " +
+                       std::to_string(sizeof addr.sun_path - 1) + " bytes");
+  }
+  std::memcpy(addr.sun_path, path_.c_str(), path_.size() + 1);
+  fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd_) check_syscall(-1, "socket() for the control socket");
+  ::unlink(path_.c_str());  // a socket file left by a master that did not exit cleanly
+  // Owner-only from the start: bind() creates the file with the umask's mode.
+  mode_t old_mask = umask(0177);
+  int rc = ::bind(fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  int err = errno;
+  umask(old_mask);
+  errno = err;
+  check_syscall(rc, "bind() of control socket " + path_);
+  check_syscall(::listen(fd_.get(), 16), "listen() on control socket " + path_);
+  start(base);
+}
+
+ControlServer::ControlServer(event_base* base, std::string path, UniqueFd fd, Handler handler)
+    : path_(std::move(path)), owner_(getpid()), fd_(std::move(fd)), handler_(std::move(handler)) {
+  start(base);
+}
+
+void ControlServer::start(event_base* base) {
+  base_ = base;
+  accept_event_.reset(event_new(base, fd_.get(), EV_READ | EV_PERSIST, on_accept, this));
+  if (!accept_event_ || event_add(accept_event_.get(), nullptr) != 0) {
+    throw StartupError("event_add() failed for the control socket");
+  }
+}
+
+ControlServer::~ControlServer() {
+  pending_.clear();
+  accept_event_.reset();
+  if (getpid() == owner_ && !path_.empty()) ::unlink(path_.c_str());
+}
+
+void ControlServer::on_accept(evutil_socket_t fd, short /*what*/, void* arg) noexcept {
+  auto* self = static_cast<ControlServer*>(arg);
+  while (true) {
+    UniqueFd client(::accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+    if (!client) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        spdlog::error("accept4() on the control socket failed ({})", std::strerror(errno));
+      }
+      return;
+    }
+    if (!allowed_peer(client.get())) {
+      spdlog::warn("control socket: refused a client of another user");
+      send_all(client.get(), "error permission denied\n");
+      continue;
+    }
+    auto& p = self->pending_.emplace_back();
+    p.server = self;
+    p.fd = std::move(client);
+    p.ev.reset(event_new(self->base_, p.fd.get(), EV_READ | EV_PERSIST, on_request, &p));
+    if (!p.ev || event_add(p.ev.get(), &kRequestTimeout) != 0) {
+      self->pending_.pop_back();
+      continue;
+    }
+  }
+}
+
+void ControlServer::on_request(evutil_socket_t fd, short what, void* arg) noexcept {
+  auto* p = static_cast<Pending*>(arg);
+  if (what & EV_TIMEOUT) {
+    p->server->finish_pending(p);
+    return;
+  }
+  char buf[kMaxCommand];
+  ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  if (n <= 0) {
+    p->server->finish_pending(p);  // closed before a whole command: nothing to do
+    return;
+  }
+  p->input.append(buf, static_cast<size_t>(n));
+  size_t eol = p->input.find('\n');
+  if (eol == std::string::npos) {
+    if (p->input.size() > kMaxCommand) {
+      send_all(fd, "error command too long\n");
+      p->server->finish_pending(p);
+    }
+    return;
+  }
+  std::string command = p->input.substr(0, eol);
+  if (!command.empty() && command.back() == '\r') command.pop_back();
+  ControlServer* server = p->server;
+  ControlReply reply(std::move(p->fd));
+  server->finish_pending(p);
+  server->handler_(command, std::move(reply));
+}
+
+void ControlServer::finish_pending(Pending* pending) {
+  pending_.remove_if([pending](const Pending& p) { return &p == pending; });
+}
+
+}  // namespace shoal

@@ -1,0 +1,133 @@
+// The client end of the control socket (server: control.cpp). Blocking I/O is fine here:
+// this is a short-lived CLI process, not an event loop.
+#include "master/control_client.hpp"
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <map>
+
+#include "config/loader.hpp"
+#include "master/control.hpp"
+#include "util/unique_fd.hpp"
+
+namespace shoal {
+
+namespace {
+
+const std::map<std::string, int>& command_signals() {
+  static const std::map<std::string, int> signals{{"reload", SIGHUP},  {"reopen", SIGUSR1},
+                                                  {"quit", SIGQUIT},   {"stop", SIGTERM},
+                                                  {"upgrade", SIGUSR2}};
+  return signals;
+}
+
+// Without a control socket (a master started by hand without one, or one that is starting):
+// the signal does the same, but the outcome is only in the error log.
+int signal_master(const std::string& name, const std::string& pid_file) {
+  std::ifstream in(pid_file);
+  long pid = 0;
+  if (!in) {
+    std::cerr << "shoal: no running master: cannot read pid file " << pid_file << " ("
+              << std::strerror(errno) << ")\n";
+    return 1;
+  }
+  if (!(in >> pid) || pid <= 1) {
+    std::cerr << "shoal: pid file " << pid_file << " does not hold a pid\n";
+    return 1;
+  }
+  const int sig = command_signals().at(name);
+  if (kill(static_cast<pid_t>(pid), sig) != 0) {
+    if (errno == ESRCH) {
+      std::cerr << "shoal: no running master: pid file " << pid_file << " names pid " << pid
+                << ", which is not running\n";
+    } else {
+      std::cerr << "shoal: kill(" << pid << ", " << strsignal(sig) << ") failed ("
+                << std::strerror(errno) << ")\n";
+    }
+    return 1;
+  }
+  std::cout << "shoal: sent SIG" << sigabbrev_np(sig) << " to the master (pid " << pid
+            << "); it has no control socket, so the outcome is only in its error log\n";
+  return 0;
+}
+
+}  // namespace
+
+bool is_control_command(const std::string& name) { return command_signals().count(name) > 0; }
+
+int run_control_command(const std::string& name, const std::string& config_path) {
+  std::string pid_file;
+  try {
+    pid_file = find_pid_file(config_path);
+  } catch (const ConfigErrors& e) {
+    for (const auto& error : e.errors()) std::cerr << "shoal: " << error.to_string() << "\n";
+    std::cerr << "shoal: cannot find the master without the pid_file of " << config_path << "\n";
+    return 1;
+  }
+  if (pid_file.empty()) {
+    std::cerr << "shoal: " << config_path
+              << " sets no pid_file, so the running master cannot be found\n";
+    return 1;
+  }
+  const std::string path = control_socket_path(pid_file);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) {
+    std::cerr << "shoal: control socket path " << path << " is too long\n";
+    return 1;
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    if (errno == ENOENT || errno == ECONNREFUSED) return signal_master(name, pid_file);
+    std::cerr << "shoal: cannot connect to " << path << " (" << std::strerror(errno) << ")\n";
+    return 1;
+  }
+  const std::string request = name + "\n";
+  if (::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(request.size())) {
+    std::cerr << "shoal: cannot send to " << path << " (" << std::strerror(errno) << ")\n";
+    return 1;
+  }
+  const bool stopping = name == "quit" || name == "stop";
+  std::string buffer;
+  bool saw_stopping = false;
+  char chunk[4096];
+  while (true) {
+    ssize_t n = ::recv(fd.get(), chunk, sizeof chunk, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    buffer.append(chunk, static_cast<size_t>(n));
+    size_t eol;
+    while ((eol = buffer.find('\n')) != std::string::npos) {
+      std::string line = buffer.substr(0, eol);
+      buffer.erase(0, eol + 1);
+      if (line.starts_with("ok ")) {
+        std::cout << "shoal: " << line.substr(3) << "\n";
+        return 0;
+      }
+      if (line.starts_with("error ")) {
+        std::cerr << "shoal: " << name << " failed: " << line.substr(6) << "\n";
+        return 1;
+      }
+      if (stopping && line.starts_with("stopping")) saw_stopping = true;
+      std::cerr << "shoal: " << line << "\n";
+    }
+  }
+  if (stopping && saw_stopping) {
+    // The master closes the connection by exiting.
+    std::cout << "shoal: stopped\n";
+    return 0;
+  }
+  std::cerr << "shoal: the master closed the control connection without an answer\n";
+  return 1;
+}
+
+}  // namespace shoal

@@ -1,0 +1,65 @@
+// Generation bookkeeping: which worker is whose, who is ready, which sockets a slot serves.
+#include "master/generation.hpp"
+
+namespace shoal {
+
+Generation::Generation(int number, std::shared_ptr<const Site> site,
+                       std::vector<std::shared_ptr<Listener>> listeners, size_t workers)
+    : number_(number), site_(std::move(site)), listeners_(std::move(listeners)) {
+  for (size_t i = 0; i < workers; ++i) {
+    auto slot = std::make_unique<WorkerSlot>();
+    slot->generation = this;
+    slot->index = static_cast<int>(i);
+    slots_.push_back(std::move(slot));
+  }
+}
+
+WorkerSlot& Generation::add_slot(int index) {
+  auto slot = std::make_unique<WorkerSlot>();
+  slot->generation = this;
+  slot->index = index;
+  slots_.push_back(std::move(slot));
+  return *slots_.back();
+}
+
+size_t Generation::running() const {
+  size_t n = 0;
+  for (const auto& slot : slots_) n += slot->pid > 0 ? 1 : 0;
+  return n;
+}
+
+bool Generation::all_ready() const {
+  for (const auto& slot : slots_) {
+    if (slot->pid <= 0 || !slot->ready) return false;
+  }
+  return true;
+}
+
+WorkerSlot* Generation::find(pid_t pid) {
+  for (auto& slot : slots_) {
+    if (slot->pid == pid) return slot.get();
+  }
+  return nullptr;
+}
+
+std::vector<std::pair<int, std::string>> Generation::sockets_for(int slot) const {
+  std::vector<std::pair<int, std::string>> out;
+  const size_t workers = slots_.size();
+  for (const auto& l : listeners_) {
+    if (l->fds.size() <= 1) {
+      out.emplace_back(l->fds.at(0).get(), l->address.text);
+      continue;
+    }
+    for (size_t j = 0; j < l->fds.size(); ++j) {
+      if (j % workers == static_cast<size_t>(slot)) out.emplace_back(l->fds[j].get(), l->address.text);
+    }
+  }
+  return out;
+}
+
+std::string Generation::describe() const {
+  return "generation " + std::to_string(number_) + " (" + std::to_string(slots_.size()) +
+         (slots_.size() == 1 ? " worker)" : " workers)");
+}
+
+}  // namespace shoal

@@ -1,0 +1,73 @@
+// Generation: the workers started from one configuration, and the listen sockets they use.
+// The master keeps at most two: the active one and one that is starting (a reload) or
+// draining (the one a reload replaced). See src/DESIGN.md, Supervision.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "master/listeners.hpp"
+#include "util/event_ptr.hpp"
+#include "util/unique_fd.hpp"
+#include "worker/site.hpp"
+
+namespace shoal {
+
+class Generation;
+class Master;
+
+struct WorkerSlot {
+  Generation* generation = nullptr;
+  int index = 0;
+  pid_t pid = 0;                  // 0: not running
+  UniqueFd channel;               // the master's end of this worker's channel
+  EventPtr channel_event;         // reads "ready" and "reopened"
+  EventPtr restart_timer;         // armed while a restart waits out its backoff
+  bool ready = false;             // said "ready" since it was started
+  int failures = 0;               // consecutive short lives (restart backoff)
+  std::chrono::steady_clock::time_point started;
+};
+
+class Generation {
+ public:
+  enum class State { kStarting, kActive, kDraining };
+
+  Generation(int number, std::shared_ptr<const Site> site,
+             std::vector<std::shared_ptr<Listener>> listeners, size_t workers);
+  Generation(const Generation&) = delete;
+  Generation& operator=(const Generation&) = delete;
+
+  int number() const { return number_; }
+  // Null when adopted across an upgrade whose config could not be loaded: such workers
+  // serve on but are not restarted.
+  const std::shared_ptr<const Site>& site() const { return site_; }
+  const std::vector<std::shared_ptr<Listener>>& listeners() const { return listeners_; }
+  std::vector<std::unique_ptr<WorkerSlot>>& slots() { return slots_; }
+  const std::vector<std::unique_ptr<WorkerSlot>>& slots() const { return slots_; }
+  State state = State::kStarting;
+  Master* master = nullptr;  // for the slots' event callbacks
+  EventPtr deadline;  // starting: every worker must be ready by then; draining: SIGKILL then
+
+  // For workers adopted across an upgrade, whose slot numbers need not be 0..n-1.
+  WorkerSlot& add_slot(int index);
+  size_t running() const;
+  bool all_ready() const;
+  WorkerSlot* find(pid_t pid);
+  // The sockets worker `slot` accepts on: with one socket per address, that one; with
+  // SO_REUSEPORT groups, every socket j with j % workers == slot, so none is left unserved.
+  std::vector<std::pair<int, std::string>> sockets_for(int slot) const;
+  // "generation 3 (2 workers)".
+  std::string describe() const;
+
+ private:
+  int number_;
+  std::shared_ptr<const Site> site_;
+  std::vector<std::shared_ptr<Listener>> listeners_;
+  std::vector<std::unique_ptr<WorkerSlot>> slots_;
+};
+
+}  // namespace shoal

@@ -1,0 +1,345 @@
+// Supervision against the real binary: reload (signal and `-s`), refused and abandoned
+// reloads, no request lost across reloads and upgrades, reopen, restart backoff, upgrade.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <regex>
+#include <thread>
+
+#include "harness.hpp"
+
+namespace shoal::test {
+namespace {
+
+std::string config_with_body(const std::string& body, const std::string& extra = "") {
+  return "workers: 2\n"
+         "shutdown_timeout: 10s\n" +
+         extra +
+         "servers:\n"
+         "  - listen: 127.0.0.1:@PORT@\n"
+         "    routes:\n"
+         "      - match: /\n"
+         "        return: { status: 200, body: \"" +
+         body + "\" }\n";
+}
+
+std::string body_of(int port) {
+  auto r = get(port, "/");
+  return r ? r->body : "(no response)";
+}
+
+// Points the access log of the server's config file at `path` (for the next reload).
+void set_access_log(const ShoalServer& server, const std::string& path) {
+  std::string config = read_file(server.config_path());
+  const std::string line = "access: { path: access.log }";
+  config.replace(config.find(line), line.size(), "access: { path: " + path + " }");
+  write_file(server.config_path(), config);
+}
+
+CommandResult control(const ShoalServer& server, const std::string& command) {
+  return run_shoal({"-c", server.config_path(), "-s", command}, server.dir());
+}
+
+// Clients that keep requests going on keep-alive connections while a test reloads or
+// upgrades; every request sent must get a 200. A connection the server closes after a
+// response that said `Connection: close` is replaced by a new one (that is allowed); a
+// request that gets no response at all is a failure.
+class KeepAliveLoad {
+ public:
+  KeepAliveLoad(int port, int clients) {
+    for (int i = 0; i < clients; ++i) {
+      threads_.emplace_back([this, port, i] { loop(port, i); });
+    }
+  }
+  ~KeepAliveLoad() { stop(); }
+
+  void stop() {
+    running_ = false;
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+  int ok() const { return ok_; }
+  int failed() const { return failed_; }
+  int reconnects() const { return reconnects_; }
+
+ private:
+  void loop(int port, int index) {
+    std::unique_ptr<HttpClient> client;
+    int n = 0;
+    while (running_) {
+      if (!client) client = std::make_unique<HttpClient>(port);
+      client->send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+      auto r = client->read_response();
+      if (!r || r->status != 200) {
+        ++failed_;
+        client.reset();
+        continue;
+      }
+      ++ok_;
+      if (!r->keep_alive) {
+        ++reconnects_;
+        client.reset();
+      }
+      // Odd clients pause now and then, so some connections are idle when a drain starts.
+      if (index % 2 == 1 && ++n % 20 == 0) std::this_thread::sleep_for(30ms);
+    }
+  }
+
+  std::atomic<bool> running_{true};
+  std::atomic<int> ok_{0};
+  std::atomic<int> failed_{0};
+  std::atomic<int> reconnects_{0};
+  std::vector<std::thread> threads_;
+};
+
+TEST(LifecycleTest, SighupAppliesAChangedRoute) {
+  ShoalServer server(config_with_body("one"));
+  EXPECT_EQ(body_of(server.port()), "one");
+  server.rewrite_config(config_with_body("two"));
+  kill(server.pid(), SIGHUP);
+  EXPECT_TRUE(wait_until([&] { return body_of(server.port()) == "two"; }));
+  EXPECT_TRUE(wait_until([&] {
+    return server.error_log().find("generation 1 has exited") != std::string::npos;
+  }));
+}
+
+TEST(LifecycleTest, ReloadCommandWaitsAndReportsTheNewGeneration) {
+  ShoalServer server(config_with_body("one"));
+  const auto listening_before = loopback_sockets_on(server.port());
+  server.rewrite_config(config_with_body("two") + "      - match: /new\n"
+                                                  "        return: { status: 204 }\n");
+  auto result = control(server, "reload");
+  EXPECT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("generation 2 (2 workers) is serving"), std::string::npos)
+      << result.output;
+  // The command returns once the new generation serves: no waiting needed here.
+  EXPECT_EQ(body_of(server.port()), "two");
+  EXPECT_EQ(get(server.port(), "/new")->status, 204);
+  // The listening socket is the very same one (never closed or rebound).
+  const auto listening_after = loopback_sockets_on(server.port());
+  ASSERT_FALSE(listening_before.empty());
+  auto listen_inode = [](const std::vector<TcpSocketRow>& rows) {
+    for (const auto& r : rows) {
+      if (r.state == "0A") return r.inode;
+    }
+    return std::string();
+  };
+  EXPECT_EQ(listen_inode(listening_before), listen_inode(listening_after));
+}
+
+TEST(LifecycleTest, AnInvalidReloadIsRefusedWithEveryErrorAndKeepsServing) {
+  ShoalServer server(config_with_body("one"));
+  auto workers = server.children();
+  server.rewrite_config(config_with_body("two", "helpers: { count: -1 }\nbogus_key: 1\n"));
+  auto result = control(server, "reload");
+  EXPECT_EQ(result.status, 1) << result.output;
+  const std::string config = server.config_path();
+  EXPECT_NE(result.output.find(config + ":8:19:"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find(config + ":9:1: unknown key"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("generation 1 (2 workers) keeps serving"), std::string::npos)
+      << result.output;
+  EXPECT_EQ(body_of(server.port()), "one");
+  EXPECT_EQ(server.children(), workers);
+  // A bare SIGHUP logs the same errors.
+  kill(server.pid(), SIGHUP);
+  EXPECT_TRUE(wait_until(
+      [&] { return server.error_log().find("reload refused: configuration") != std::string::npos; }));
+  EXPECT_EQ(body_of(server.port()), "one");
+}
+
+TEST(LifecycleTest, AReloadWhoseWorkersCannotStartKeepsTheOldGeneration) {
+  ShoalServer server(config_with_body("one"));
+  auto workers = server.children();
+  // Valid for the parser, but no worker can open this access log (it is a directory): they
+  // fail at start-up.
+  std::filesystem::create_directory(server.dir() / "a-directory");
+  set_access_log(server, server.dir() / "a-directory");
+  auto result = control(server, "reload");
+  EXPECT_EQ(result.status, 1) << result.output;
+  EXPECT_NE(result.output.find("during start-up"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("generation 1 (2 workers) keeps serving"), std::string::npos);
+  EXPECT_EQ(body_of(server.port()), "one");
+  for (pid_t pid : workers) EXPECT_TRUE(alive(pid));
+}
+
+TEST(LifecycleTest, ReloadsUnderKeepAliveLoadLoseNoRequest) {
+  ShoalServer server(config_with_body("one"));
+  KeepAliveLoad load(server.port(), 8);
+  ASSERT_TRUE(wait_until([&] { return load.ok() > 100; }));
+  for (int i = 0; i < 6; ++i) {
+    server.rewrite_config(config_with_body(i % 2 ? "one" : "two"));
+    auto result = control(server, "reload");
+    ASSERT_EQ(result.status, 0) << result.output;
+  }
+  const int before = load.ok();
+  ASSERT_TRUE(wait_until([&] { return load.ok() > before + 100; }));
+  load.stop();
+  EXPECT_EQ(load.failed(), 0) << load.ok() << " answered";
+  // Draining workers closed keep-alive connections the safe way: after Connection: close.
+  EXPECT_GT(load.reconnects(), 0);
+}
+
+TEST(LifecycleTest, ReopenReturnsAfterEveryProcessReopenedItsLogs) {
+  ShoalServer server(config_with_body("one"));
+  ASSERT_EQ(body_of(server.port()), "one");
+  std::filesystem::rename(server.dir() / "access.log", server.dir() / "access.log.1");
+  std::filesystem::rename(server.dir() / "error.log", server.dir() / "error.log.1");
+  auto result = control(server, "reopen");
+  EXPECT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("reopened the logs of the master and 2 workers"),
+            std::string::npos)
+      << result.output;
+  // No waiting: when -s reopen returns, every process writes to the new files.
+  EXPECT_TRUE(std::filesystem::exists(server.dir() / "access.log"));
+  EXPECT_TRUE(std::filesystem::exists(server.dir() / "error.log"));
+  ASSERT_EQ(body_of(server.port()), "one");
+  EXPECT_TRUE(wait_until(
+      [&] { return read_file(server.dir() / "access.log").find("GET / ") != std::string::npos; }));
+  const auto old_lines = read_file(server.dir() / "access.log.1");
+  EXPECT_NE(old_lines.find("GET / "), std::string::npos);
+  // SIGUSR1 does the same without an answer.
+  std::filesystem::rename(server.dir() / "access.log", server.dir() / "access.log.2");
+  kill(server.pid(), SIGUSR1);
+  EXPECT_TRUE(wait_until([&] { return std::filesystem::exists(server.dir() / "access.log"); }));
+}
+
+TEST(LifecycleTest, AWorkerThatKeepsFailingIsRestartedWithGrowingDelays) {
+  ShoalServer server(config_with_body("one"));
+  // Workers open their access log at start: put a directory where the file was, then kill a
+  // worker; its replacements fail until the directory is gone.
+  const std::string access_log = server.dir() / "access.log";
+  std::filesystem::remove(access_log);
+  std::filesystem::create_directory(access_log);
+  auto workers = server.children();
+  ASSERT_EQ(workers.size(), 2u);
+  kill(workers[0], SIGKILL);
+  const std::regex delay_line("restarting worker \\d+ in (\\d+) ms");
+  std::vector<long> delays;
+  ASSERT_TRUE(wait_until([&] {
+    delays.clear();
+    const auto log = server.error_log();
+    for (std::sregex_iterator it(log.begin(), log.end(), delay_line), end; it != end; ++it) {
+      delays.push_back(std::stol((*it)[1]));
+    }
+    return delays.size() >= 4;
+  }));
+  for (size_t i = 1; i < delays.size(); ++i) EXPECT_GT(delays[i], delays[i - 1]) << i;
+  EXPECT_NE(server.error_log().find("during start-up"), std::string::npos);
+  EXPECT_NE(server.error_log().find("degraded"), std::string::npos);
+  EXPECT_EQ(body_of(server.port()), "one");  // the other worker serves meanwhile
+  std::filesystem::remove(access_log);
+  EXPECT_TRUE(wait_until(
+      [&] { return server.error_log().find("are serving again") != std::string::npos; }, 30s));
+  EXPECT_EQ(server.children().size(), 2u);
+}
+
+TEST(LifecycleTest, UpgradeKeepsThePidRunsTheNewImageAndLosesNoRequest) {
+  TempDir bin;
+  const std::string binary = bin / "shoal";
+  std::filesystem::copy_file(SHOAL_BINARY, binary);
+  std::filesystem::permissions(binary, std::filesystem::perms::owner_all);
+  ShoalServer server(config_with_body("one"), true, binary);
+  const auto exe = "/proc/" + std::to_string(server.pid()) + "/exe";
+  // Install a "new" binary the way package managers do: a new file renamed over the old.
+  std::filesystem::copy_file(SHOAL_BINARY, binary + ".new");
+  std::filesystem::rename(binary + ".new", binary);
+  ASSERT_EQ(std::filesystem::read_symlink(exe).string(), binary + " (deleted)");
+  auto old_workers = server.children();
+
+  KeepAliveLoad load(server.port(), 6);
+  ASSERT_TRUE(wait_until([&] { return load.ok() > 100; }));
+  auto result = control(server, "upgrade");
+  EXPECT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("generation 2 (2 workers) is serving"), std::string::npos)
+      << result.output;
+  const int before = load.ok();
+  ASSERT_TRUE(wait_until([&] { return load.ok() > before + 100; }));
+  load.stop();
+  EXPECT_EQ(load.failed(), 0);
+
+  EXPECT_EQ(std::filesystem::read_symlink(exe).string(), binary);  // the new image
+  EXPECT_EQ(read_file(server.dir() / "shoal.pid"), std::to_string(server.pid()) + "\n");
+  for (pid_t pid : old_workers) EXPECT_TRUE(wait_until([&] { return !alive(pid); })) << pid;
+  EXPECT_EQ(server.children().size(), 2u);
+  // The new image is fully in charge: it reloads and stops as the old one did.
+  EXPECT_EQ(control(server, "reload").status, 0);
+  auto stop = control(server, "quit");
+  EXPECT_EQ(stop.status, 0) << stop.output;
+  EXPECT_NE(stop.output.find("stopped"), std::string::npos);
+}
+
+TEST(LifecycleTest, AnUpgradeToABinaryThatFailsItsCheckIsRefused) {
+  TempDir bin;
+  const std::string binary = bin / "shoal";
+  std::filesystem::copy_file(SHOAL_BINARY, binary);
+  ShoalServer server(config_with_body("one"), true, binary);
+  write_file(binary + ".new", "#!/bin/sh\necho 'this binary is broken' >&2\nexit 3\n");
+  std::filesystem::permissions(binary + ".new", std::filesystem::perms::owner_all);
+  std::filesystem::rename(binary + ".new", binary);
+  auto workers = server.children();
+  auto result = control(server, "upgrade");
+  EXPECT_EQ(result.status, 1) << result.output;
+  EXPECT_NE(result.output.find("this binary is broken"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("keeps serving"), std::string::npos) << result.output;
+  const auto exe = "/proc/" + std::to_string(server.pid()) + "/exe";
+  EXPECT_EQ(std::filesystem::read_symlink(exe).string(), binary + " (deleted)");
+  EXPECT_EQ(server.children(), workers);
+  EXPECT_EQ(body_of(server.port()), "one");
+}
+
+TEST(LifecycleTest, QuitLetsAJobInFlightFinish) {
+  ShoalServer server(
+      "workers: 1\n"
+      "helpers: { count: 1 }\n"
+      "servers:\n"
+      "  - listen: 127.0.0.1:@PORT@\n"
+      "    routes:\n"
+      "      - match: /nap\n"
+      "        job: { builtin: sleep, ms: 1500 }\n");
+  HttpClient client(server.port());
+  client.send("GET /nap HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(wait_until(
+      [&] { return server.error_log().find("takes a job") != std::string::npos; }));
+  auto result = control(server, "quit");
+  EXPECT_EQ(result.status, 0) << result.output;
+  auto r = client.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("slept 1500 ms"), std::string::npos);
+  EXPECT_FALSE(r->keep_alive);
+  auto status = server.signal_and_wait(0, 5s);  // already gone: reaps it
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), 0);
+}
+
+TEST(LifecycleTest, TheControlSocketIsOwnerOnly) {
+  ShoalServer server(config_with_body("one"));
+  struct stat st {};
+  ASSERT_EQ(stat((server.dir() / "shoal.sock").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST(LifecycleTest, SignalCommandsSayWhenNoMasterRuns) {
+  TempDir dir;
+  write_file(dir / "shoal.yaml", "pid_file: shoal.pid\n");
+  auto result = run_shoal({"-c", dir / "shoal.yaml", "-s", "reload"}, dir);
+  EXPECT_EQ(result.status, 1);
+  EXPECT_NE(result.output.find("no running master"), std::string::npos) << result.output;
+  write_file(dir / "none.yaml", "workers: 1\n");
+  result = run_shoal({"-c", dir / "none.yaml", "-s", "quit"}, dir);
+  EXPECT_EQ(result.status, 1);
+  EXPECT_NE(result.output.find("sets no pid_file"), std::string::npos) << result.output;
+  result = run_shoal({"-c", dir / "shoal.yaml", "-s", "restart"}, dir);
+  EXPECT_NE(result.status, 0);
+  EXPECT_NE(result.output.find("restart"), std::string::npos) << result.output;
+}
+
+}  // namespace
+}  // namespace shoal::test

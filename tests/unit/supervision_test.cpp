@@ -1,0 +1,72 @@
+// The master's pure pieces: restart backoff, the upgrade state's text form, the control
+// socket's path.
+#include <gtest/gtest.h>
+
+#include "master/backoff.hpp"
+#include "master/control.hpp"
+#include "master/upgrade_state.hpp"
+
+namespace shoal {
+namespace {
+
+using std::chrono::milliseconds;
+
+TEST(BackoffTest, AWorkerThatServedAWhileIsRestartedAtOnce) {
+  EXPECT_EQ(restart_delay(RestartPolicy{}, 0, 1.0), milliseconds(0));
+}
+
+TEST(BackoffTest, DelaysDoubleThenStopAtTheCap) {
+  RestartPolicy policy;
+  EXPECT_EQ(restart_delay(policy, 1, 0.0), milliseconds(100));
+  EXPECT_EQ(restart_delay(policy, 2, 0.0), milliseconds(200));
+  EXPECT_EQ(restart_delay(policy, 5, 0.0), milliseconds(1600));
+  EXPECT_EQ(restart_delay(policy, 20, 0.0), milliseconds(30'000));
+  EXPECT_EQ(restart_delay(policy, 1'000'000, 1.0), milliseconds(30'000));
+}
+
+TEST(BackoffTest, JitterMovesAQuarterAtMostAndKeepsGrowth) {
+  RestartPolicy policy;
+  EXPECT_EQ(restart_delay(policy, 3, -1.0), milliseconds(300));
+  EXPECT_EQ(restart_delay(policy, 3, 1.0), milliseconds(500));
+  EXPECT_EQ(restart_delay(policy, 3, 7.0), milliseconds(500));  // clamped
+  // Even the worst jitter keeps each step above the previous one.
+  for (int f = 1; f < 8; ++f) {
+    EXPECT_GT(restart_delay(policy, f + 1, -1.0), restart_delay(policy, f, 1.0)) << f;
+  }
+}
+
+TEST(UpgradeStateTest, RoundTrips) {
+  UpgradeState state;
+  state.generation = 7;
+  state.active = 6;
+  state.listeners = {{"127.0.0.1:8080", {3}}, {"[::1]:8443", {4, 5, 6}}};
+  state.control_fd = 7;
+  state.reply_fds = {9, 10};
+  state.workers = {{6, 0, 1234, 11}, {5, 1, 1240, 12}};
+  std::string error;
+  auto back = decode_upgrade_state(encode_upgrade_state(state), error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(*back, state);
+  EXPECT_EQ(upgrade_state_fds(state), (std::vector<int>{3, 4, 5, 6, 7, 9, 10, 11, 12}));
+}
+
+TEST(UpgradeStateTest, RejectsWhatItDidNotWrite) {
+  std::string error;
+  EXPECT_FALSE(decode_upgrade_state("", error));
+  EXPECT_EQ(error, "no generation line");
+  EXPECT_FALSE(decode_upgrade_state("generation 1\nworker 1 0 -5 4\n", error));
+  EXPECT_EQ(error, "line 2: cannot read \"worker 1 0 -5 4\"");
+  EXPECT_FALSE(decode_upgrade_state("generation 1\nlisten 127.0.0.1:80\n", error));
+  EXPECT_FALSE(decode_upgrade_state("generation x\n", error));
+  EXPECT_FALSE(decode_upgrade_state("generation 1\ncontrol 3x\n", error));
+  EXPECT_FALSE(decode_upgrade_state("generation 1\nsomething 3\n", error));
+}
+
+TEST(ControlSocketTest, LivesBesideThePidFile) {
+  EXPECT_EQ(control_socket_path("/run/shoal/shoal.pid"), "/run/shoal/shoal.sock");
+  EXPECT_EQ(control_socket_path("/run/shoal/pid"), "/run/shoal/pid.sock");
+  EXPECT_EQ(control_socket_path(".pid"), ".pid.sock");
+}
+
+}  // namespace
+}  // namespace shoal
