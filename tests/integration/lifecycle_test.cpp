@@ -132,6 +132,65 @@ TEST(LifecycleTest, ReloadCommandWaitsAndReportsTheNewGeneration) {
   EXPECT_EQ(listen_inode(listening_before), listen_inode(listening_after));
 }
 
+TEST(LifecycleTest, ReloadChangesTheWorkerCountAndTheListenAddresses) {
+  ShoalServer server(config_with_body("one"));
+  const int second = free_port();
+  auto config = [&](int workers, const std::string& listen) {
+    return "workers: " + std::to_string(workers) +
+           "\n"
+           "servers:\n"
+           "  - listen: [" +
+           listen +
+           "]\n"
+           "    routes:\n"
+           "      - match: /\n"
+           "        return: { status: 200, body: \"two\" }\n";
+  };
+  const std::string first = "127.0.0.1:" + std::to_string(server.port());
+  server.rewrite_config(config(3, first + ", 127.0.0.1:" + std::to_string(second)));
+  auto result = control(server, "reload");
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_EQ(body_of(server.port()), "two");
+  EXPECT_EQ(body_of(second), "two");
+  EXPECT_TRUE(wait_until([&] { return server.children().size() == 3; }));
+
+  server.rewrite_config(config(1, "127.0.0.1:" + std::to_string(second)));
+  result = control(server, "reload");
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_EQ(body_of(second), "two");
+  EXPECT_TRUE(wait_until([&] { return server.children().size() == 1; }));
+  // The removed address is closed once the generation that used it has exited.
+  EXPECT_TRUE(wait_until([&] {
+    for (const auto& row : loopback_sockets_on(server.port())) {
+      if (row.state == "0A") return false;
+    }
+    return true;
+  }));
+}
+
+TEST(LifecycleTest, ReuseportGroupsGrowAndShrinkWithoutAnUnservedSocket) {
+  ShoalServer server("reuse_port: true\n" + config_with_body("one"));
+  auto listening = [&] {
+    size_t n = 0;
+    for (const auto& row : loopback_sockets_on(server.port())) n += row.state == "0A" ? 1 : 0;
+    return n;
+  };
+  EXPECT_EQ(listening(), 2u);
+  server.rewrite_config("reuse_port: true\n" +
+                        std::regex_replace(config_with_body("two"), std::regex("workers: 2"),
+                                           "workers: 3"));
+  ASSERT_EQ(control(server, "reload").status, 0);
+  EXPECT_TRUE(wait_until([&] { return listening() == 3u; }));
+  server.rewrite_config("reuse_port: true\n" +
+                        std::regex_replace(config_with_body("three"), std::regex("workers: 2"),
+                                           "workers: 1"));
+  ASSERT_EQ(control(server, "reload").status, 0);
+  EXPECT_TRUE(wait_until([&] { return server.children().size() == 1; }));
+  // The kernel spreads new connections over all three sockets; the one worker accepts on
+  // each, so every connection is answered.
+  for (int i = 0; i < 30; ++i) ASSERT_EQ(body_of(server.port()), "three") << i;
+}
+
 TEST(LifecycleTest, AnInvalidReloadIsRefusedWithEveryErrorAndKeepsServing) {
   ShoalServer server(config_with_body("one"));
   auto workers = server.children();
