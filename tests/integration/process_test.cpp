@@ -182,5 +182,21 @@ TEST(ProcessTest, AnAddressInUseIsAStartupError) {
       << r.output;
 }
 
+TEST(ProcessTest, WorkersThatCannotStartAreAStartupError) {
+  TempDir dir;
+  std::filesystem::create_directory(dir / "a-directory");
+  write_file(dir / "broken.yaml",
+             "workers: 2\n"
+             "log: { error: { path: stderr }, access: { path: a-directory } }\n"
+             "servers:\n  - listen: 127.0.0.1:" +
+                 std::to_string(free_port()) +
+                 "\n    routes:\n      - match: /\n        return: { status: 204 }\n");
+  auto r = run_shoal({"-c", dir / "broken.yaml"}, dir);
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("failed to start: cannot open log file"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("shoal could not start"), std::string::npos) << r.output;
+}
+
 }  // namespace
 }  // namespace shoal::test
