@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <sys/types.h>
 #include <string>
 #include <variant>
 #include <vector>
@@ -110,6 +111,10 @@ struct Config {
   bool workers_auto = true;
   std::optional<std::string> user;
   std::optional<std::string> group;
+  // Resolved at load time (an unknown user or group is a config error). Without `group`,
+  // the user's primary group.
+  std::optional<uid_t> uid;
+  std::optional<gid_t> gid;
   std::string pid_file;     // empty = none
   bool reuse_port = false;  // one SO_REUSEPORT listening socket per worker instead of one shared
   Millis shutdown_timeout{30'000};

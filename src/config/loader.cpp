@@ -2,6 +2,8 @@
 // DESIGN.md, converts units and paths, and records each problem with its line and column.
 #include "config/loader.hpp"
 
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
@@ -216,8 +218,27 @@ class Loader {
                "mime_types", "default_type", "log", "limits", "helpers", "servers"});
     if (auto n = root["workers"]) workers(n, config);
     if (config.workers_auto) config.workers = available_cpus();
-    if (auto n = root["user"]) config.user = scalar(n, "user");
-    if (auto n = root["group"]) config.group = scalar(n, "group");
+    if (auto n = root["user"]) {
+      config.user = scalar(n, "user");
+      if (config.user) {
+        if (const passwd* pw = getpwnam(config.user->c_str())) {
+          config.uid = pw->pw_uid;
+          config.gid = pw->pw_gid;
+        } else {
+          error(n, "user: no such user \"" + *config.user + "\"");
+        }
+      }
+    }
+    if (auto n = root["group"]) {
+      config.group = scalar(n, "group");
+      if (config.group) {
+        if (const group* gr = getgrnam(config.group->c_str())) {
+          config.gid = gr->gr_gid;
+        } else {
+          error(n, "group: no such group \"" + *config.group + "\"");
+        }
+      }
+    }
     if (auto n = root["pid_file"]) {
       if (auto s = scalar(n, "pid_file")) config.pid_file = resolve(*s);
     }

@@ -4,7 +4,11 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "util/syscall.hpp"
+#include "util/unique_fd.hpp"
 
 namespace shoal {
 
@@ -57,6 +61,20 @@ std::shared_ptr<spdlog::logger> open_access_log(const AccessLogConfig& config) {
   logger->set_level(spdlog::level::info);
   logger->flush_on(spdlog::level::info);
   return logger;
+}
+
+std::string prepare_log_files_for(const LogConfig& config, std::optional<uid_t> uid,
+                                  std::optional<gid_t> gid) {
+  if (geteuid() != 0 || !uid) return "";
+  std::string errors;
+  for (const std::string& path : {config.error.path, config.access.path}) {
+    if (path == "off" || path == "stderr" || path == "stdout") continue;
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
+    if (!fd || fchown(fd.get(), *uid, gid ? *gid : static_cast<gid_t>(-1)) != 0) {
+      errors += (errors.empty() ? "" : "; ") + errno_text("preparing log file " + path, errno);
+    }
+  }
+  return errors;
 }
 
 }  // namespace shoal

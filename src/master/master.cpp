@@ -512,6 +512,13 @@ void Master::request_reopen(ControlReply reply) {
     }
   }
   spdlog::info("reopened the error log");
+  for (const auto& g : generations_) {
+    if (!g->site()) continue;
+    const auto& config = g->site()->config;
+    if (auto errors = prepare_log_files_for(config.log, config.uid, config.gid); !errors.empty()) {
+      spdlog::error("reopen: {}", errors);
+    }
+  }
   reopen_waiters_.add(std::move(reply));
   for (const auto& g : generations_) {
     for (const auto& slot : g->slots()) {

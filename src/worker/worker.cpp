@@ -15,6 +15,7 @@
 #include "log/logging.hpp"
 #include "util/channel.hpp"
 #include "util/syscall.hpp"
+#include "worker/privileges.hpp"
 
 namespace shoal {
 
@@ -118,6 +119,9 @@ Worker::~Worker() {
 }
 
 int Worker::run() {
+  // Logs and listeners are open: root is no longer needed. Before PDEATHSIG, because a change
+  // of credentials clears it.
+  drop_privileges(site_.config);
   // Die with the master (no orphans), and catch the case where it died before prctl.
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (getppid() != master_) return 1;
