@@ -414,12 +414,15 @@ void Master::log_status() {
               std::to_string(g->slots().size()) + " workers";
   }
   if (degraded_) status += "; degraded";
+  if (status == status_) return;
   status_ = status;
   spdlog::info("status: {}", status_);
+  notifier_.status(status_);
 }
 
 void Master::stop(int worker_signal, std::chrono::milliseconds deadline) {
   if (stopping_ && (fast_stop_ || worker_signal == SIGQUIT)) return;
+  if (!stopping_) notifier_.stopping();
   stopping_ = true;
   fast_stop_ = worker_signal == SIGTERM;
   reload_waiters_.finish(false, "the server is stopping");

@@ -20,6 +20,7 @@
 #include "master/generation.hpp"
 #include "master/listeners.hpp"
 #include "master/pid_file.hpp"
+#include "master/service_notify.hpp"
 #include "master/upgrade_state.hpp"
 #include "util/event_ptr.hpp"
 #include "worker/site.hpp"
@@ -113,6 +114,7 @@ class Master {
   std::list<std::unique_ptr<Generation>> generations_;
   int last_generation_ = 0;
   RestartPolicy restart_policy_;
+  ServiceNotifier notifier_;
   bool stopping_ = false;
   bool fast_stop_ = false;
   bool degraded_ = false;

@@ -55,6 +55,8 @@ void Master::after_generation_change() {
 }
 
 void Master::start_reload() {
+  // Every path below ends in READY=1: commit_reload, abort_reload or a refusal here.
+  notifier_.reloading();
   const Generation* current = active();
   const std::string keeps = current ? "; " + current->describe() + " keeps serving" : "";
   std::shared_ptr<const Site> site;
@@ -67,10 +69,12 @@ void Master::start_reload() {
     }
     spdlog::error("reload refused: configuration {} is invalid{}", options_.config_path, keeps);
     reload_waiters_.finish(false, "configuration " + options_.config_path + " is invalid" + keeps);
+    notifier_.ready(status_ + "; last reload refused: invalid configuration");
     return;
   } catch (const std::exception& e) {
     spdlog::error("reload refused: {}: {}{}", options_.config_path, e.what(), keeps);
     reload_waiters_.finish(false, options_.config_path + ": " + e.what() + keeps);
+    notifier_.ready(status_ + "; last reload refused");
     return;
   }
   if (site_) {
@@ -81,6 +85,7 @@ void Master::start_reload() {
       const std::string why = restart_only + " cannot change on reload; restart shoal to change it";
       spdlog::error("reload refused: {}{}", why, keeps);
       reload_waiters_.finish(false, why + keeps);
+      notifier_.ready(status_ + "; last reload refused");
       return;
     }
   }
@@ -90,6 +95,7 @@ void Master::start_reload() {
   } catch (const std::exception& e) {
     spdlog::error("reload refused: {}{}", e.what(), keeps);
     reload_waiters_.finish(false, std::string(e.what()) + keeps);
+    notifier_.ready(status_ + "; last reload refused");
     return;
   }
   auto& fresh = add_generation(std::make_unique<Generation>(
@@ -168,6 +174,7 @@ void Master::commit_reload(Generation& fresh) {
   }
   reload_waiters_.finish(true, fresh.describe() + " is serving");
   log_status();
+  notifier_.ready(status_);
   if (old && old->running() == 0) {
     generation_gone(old);  // calls after_generation_change
     return;
@@ -187,6 +194,7 @@ void Master::abort_reload(Generation& fresh, const std::string& why) {
   const std::string keeps = current ? "; " + current->describe() + " keeps serving" : "";
   spdlog::error("reload abandoned: new {}: {}{}", fresh.describe(), why, keeps);
   reload_waiters_.finish(false, "new " + fresh.describe() + ": " + why + keeps);
+  notifier_.ready(status_ + "; last reload abandoned");
   // Workers of the new generation that did start may hold connections: let them finish.
   send_drain(fresh);
   if (fresh.running() == 0) {
