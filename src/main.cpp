@@ -13,8 +13,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
+#include "config/dump.hpp"
 #include "config/loader.hpp"
 #include "log/logging.hpp"
 #include "master/control_client.hpp"
@@ -60,8 +62,7 @@ void close_other_fds(const shoal::UpgradeState& state) {
 }
 
 // The master's new image after SIGUSR2: adopt the running workers, then start a generation.
-int run_upgraded(const std::string& config_path, std::vector<std::string> args,
-                 const char* state_text) {
+int run_upgraded(const std::string& config_path, const char* state_text) {
   std::string error;
   auto state = shoal::decode_upgrade_state(state_text, error);
   unsetenv(shoal::kUpgradeStateVariable);
@@ -78,7 +79,7 @@ int run_upgraded(const std::string& config_path, std::vector<std::string> args,
   } catch (const std::exception&) {
   }
   try {
-    shoal::Master master({config_path, std::move(args)}, nullptr);
+    shoal::Master master({config_path, false}, nullptr);
     return master.run(std::move(state));
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
@@ -93,12 +94,18 @@ int main(int argc, char** argv) {
   std::string config_path = kDefaultConfig;
   bool test_only = false;
   bool version = false;
+  bool dump = false;
+  bool daemon = false;
   std::string signal_name;
   app.add_option("-c,--config", config_path, "configuration file")->default_str(kDefaultConfig);
   app.add_option("-s,--signal", signal_name,
                  "ask the running master: reload, reopen, quit, stop or upgrade")
       ->check(CLI::IsMember({"reload", "reopen", "quit", "stop", "upgrade"}));
   app.add_flag("-t,--test", test_only, "test the configuration and exit");
+  app.add_flag("-T,--test-dump", dump,
+               "test the configuration and print it with every default filled in (YAML)");
+  app.add_flag("-d,--daemon", daemon,
+               "run in the background (double fork) once the sockets are bound");
   app.add_flag("-V,--version", version, "print the version and the libraries' versions");
   try {
     app.parse(argc, argv);
@@ -110,9 +117,10 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
   if (!signal_name.empty()) return shoal::run_control_command(signal_name, config_path);
-  std::vector<std::string> args(argv, argv + argc);
-  if (const char* state = getenv(shoal::kUpgradeStateVariable); state && !test_only) {
-    return run_upgraded(config_path, std::move(args), state);
+  // Reload and upgrade read the file again, after -d changed to "/".
+  config_path = std::filesystem::absolute(config_path).lexically_normal().string();
+  if (const char* state = getenv(shoal::kUpgradeStateVariable); state && !test_only && !dump) {
+    return run_upgraded(config_path, state);
   }
 
   std::unique_ptr<shoal::Site> site;
@@ -126,6 +134,10 @@ int main(int argc, char** argv) {
     std::cerr << "shoal: " << config_path << ": " << e.what() << "\n";
     return kExitConfig;
   }
+  if (dump) {
+    std::cout << shoal::dump_config(site->config);
+    return kExitOk;
+  }
   if (test_only) {
     std::cout << "configuration " << config_path << " is ok\n";
     return kExitOk;
@@ -133,7 +145,7 @@ int main(int argc, char** argv) {
 
   try {
     shoal::setup_error_log(site->config.log.error);
-    shoal::Master master({config_path, std::move(args)}, std::move(site));
+    shoal::Master master({config_path, daemon}, std::move(site));
     return master.run();
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());

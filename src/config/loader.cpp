@@ -15,8 +15,10 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <span>
 #include <sstream>
 
+#include "config/schema.hpp"
 #include "config/units.hpp"
 
 namespace shoal {
@@ -37,7 +39,7 @@ std::string join_errors(const std::vector<ConfigError>& errors) {
   return out;
 }
 
-std::string join(std::initializer_list<std::string_view> words) {
+std::string join(std::span<const std::string_view> words) {
   std::string out;
   for (auto w : words) {
     if (!out.empty()) out += ", ";
@@ -103,7 +105,7 @@ class Loader {
 
   // Reports unknown and duplicate keys; returns false if `node` is not a mapping.
   bool check_map(const YAML::Node& node, std::string_view where,
-                 std::initializer_list<std::string_view> allowed) {
+                 std::span<const std::string_view> allowed) {
     if (!node.IsMap()) {
       error(node, std::string(where) + ": expected a mapping, got " + type_name(node));
       return false;
@@ -213,9 +215,7 @@ class Loader {
   }
 
   void top_level(const YAML::Node& root, Config& config) {
-    check_map(root, "the top level",
-              {"workers", "user", "group", "pid_file", "shutdown_timeout", "reuse_port",
-               "mime_types", "default_type", "log", "limits", "helpers", "servers"});
+    check_map(root, "the top level", schema::kTopLevel);
     if (auto n = root["workers"]) workers(n, config);
     if (config.workers_auto) config.workers = available_cpus();
     if (auto n = root["user"]) {
@@ -286,8 +286,8 @@ class Loader {
   }
 
   void log(const YAML::Node& node, LogConfig& log) {
-    if (!check_map(node, "log", {"error", "access"})) return;
-    if (auto e = node["error"]; e && check_map(e, "log.error", {"path", "level"})) {
+    if (!check_map(node, "log", schema::kLog)) return;
+    if (auto e = node["error"]; e && check_map(e, "log.error", schema::kErrorLog)) {
       if (auto p = e["path"]) {
         if (auto s = scalar(p, "log.error.path")) log.error.path = s == "stderr" ? *s : resolve(*s);
       }
@@ -311,7 +311,7 @@ class Loader {
         }
       }
     }
-    if (auto a = node["access"]; a && check_map(a, "log.access", {"path", "format"})) {
+    if (auto a = node["access"]; a && check_map(a, "log.access", schema::kAccessLog)) {
       if (auto p = a["path"]) {
         if (auto s = scalar(p, "log.access.path")) {
           log.access.path = (*s == "off" || *s == "stdout" || *s == "stderr") ? *s : resolve(*s);
@@ -332,9 +332,7 @@ class Loader {
   }
 
   void limits(const YAML::Node& node, Limits& limits) {
-    if (!check_map(node, "limits",
-                   {"max_connections", "header_timeout", "keepalive_timeout", "send_timeout",
-                    "max_header_bytes", "max_body_bytes"})) {
+    if (!check_map(node, "limits", schema::kLimits)) {
       return;
     }
     if (auto n = node["max_connections"]) {
@@ -366,7 +364,7 @@ class Loader {
   }
 
   void helpers(const YAML::Node& node, HelpersConfig& helpers) {
-    if (!check_map(node, "helpers", {"count", "queue", "timeout", "nice", "sched_idle"})) return;
+    if (!check_map(node, "helpers", schema::kHelpers)) return;
     if (auto n = node["count"]) {
       if (auto v = integer(n, "helpers.count", 0, 256)) helpers.count = static_cast<int>(*v);
     }
@@ -394,7 +392,7 @@ class Loader {
     for (const auto& item : node) {
       ServerConfig server;
       server.mark = mark_of(item);
-      if (!check_map(item, "a server", {"listen", "server_names", "routes"})) continue;
+      if (!check_map(item, "a server", schema::kServer)) continue;
       if (auto n = item["listen"]) {
         for (const auto& text : string_list(n, "listen")) {
           std::string why;
@@ -441,7 +439,7 @@ class Loader {
       return;
     }
     for (const auto& item : node) {
-      if (!check_map(item, "a route", {"match", "return", "static", "job", "cgi"})) continue;
+      if (!check_map(item, "a route", schema::kRoute)) continue;
       Route route;
       route.mark = mark_of(item);
       if (auto n = item["match"]) {
@@ -489,7 +487,7 @@ class Loader {
 
   ReturnAction return_action(const YAML::Node& node) {
     ReturnAction action;
-    if (!check_map(node, "return", {"status", "body", "location", "content_type"})) return action;
+    if (!check_map(node, "return", schema::kReturn)) return action;
     if (auto n = node["status"]) {
       if (auto v = integer(n, "return.status", 100, 599)) action.status = static_cast<int>(*v);
     }
@@ -511,7 +509,7 @@ class Loader {
 
   StaticAction static_action(const YAML::Node& node) {
     StaticAction action;
-    if (!check_map(node, "static", {"root", "index"})) return action;
+    if (!check_map(node, "static", schema::kStatic)) return action;
     if (auto n = node["root"]) {
       if (auto dir = directory(n, "static.root")) action.root = *dir;
     } else {
@@ -530,7 +528,7 @@ class Loader {
 
   JobAction job_action(const YAML::Node& node) {
     JobAction action;
-    if (!check_map(node, "job", {"builtin", "ms"})) return action;
+    if (!check_map(node, "job", schema::kJob)) return action;
     if (auto n = node["builtin"]) {
       if (auto s = scalar(n, "job.builtin")) {
         if (*s == "burn") {
@@ -552,7 +550,7 @@ class Loader {
 
   CgiAction cgi_action(const YAML::Node& node) {
     CgiAction action;
-    if (!check_map(node, "cgi", {"root"})) return action;
+    if (!check_map(node, "cgi", schema::kCgi)) return action;
     if (auto n = node["root"]) {
       if (auto dir = directory(n, "cgi.root")) action.root = *dir;
     } else {

@@ -8,10 +8,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <random>
 
 #include "log/logging.hpp"
+#include "master/daemon.hpp"
 #include "util/channel.hpp"
 #include "util/syscall.hpp"
 #include "worker/worker.hpp"
@@ -62,6 +64,9 @@ Master::Master(MasterOptions options, std::shared_ptr<const Site> site)
     : options_(std::move(options)), site_(std::move(site)) {}
 
 Master::~Master() {
+  // `shoal -s quit` waits for its connection to close: let that happen when this process
+  // exits, after everything else here is cleaned up (the pid file removed).
+  for (auto& waiter : stop_waiters_) (void)waiter.release();
   // Events belong to base_: free them before it.
   generations_.clear();
   control_.reset();
@@ -87,6 +92,24 @@ void Master::setup_loop() {
 }
 
 int Master::run(std::optional<UpgradeState> adopted) {
+  std::vector<std::shared_ptr<Listener>> listeners;
+  if (!adopted) {
+    // Everything that can fail with a message for the terminal happens before -d detaches.
+    const auto& config = site_->config;
+    for (auto& l : bind_listeners(distinct_listen_addresses(config),
+                                  config.reuse_port ? config.workers : 1)) {
+      listeners.push_back(std::make_shared<Listener>(std::move(l)));
+    }
+    if (!config.pid_file.empty()) pid_file_ = std::make_unique<PidFile>(config.pid_file);
+    if (options_.daemon) {
+      if (config.log.error.path == "stderr") {
+        std::fprintf(stderr,
+                     "shoal: warning: log.error.path is stderr, which -d sends to /dev/null\n");
+      }
+      daemon_ready_ = daemonize();
+      if (pid_file_) pid_file_ = std::make_unique<PidFile>(config.pid_file);  // the new pid
+    }
+  }
   setup_loop();
   auto handler = [this](const std::string& command, ControlReply reply) {
     on_command(command, std::move(reply));
@@ -102,17 +125,12 @@ int Master::run(std::optional<UpgradeState> adopted) {
     after_generation_change();
   } else {
     const auto& config = site_->config;
-    auto listeners = bind_listeners(distinct_listen_addresses(config),
-                                    config.reuse_port ? config.workers : 1);
-    std::vector<std::shared_ptr<Listener>> shared;
-    for (auto& l : listeners) shared.push_back(std::make_shared<Listener>(std::move(l)));
     if (!config.pid_file.empty()) {
-      pid_file_ = std::make_unique<PidFile>(config.pid_file);
       control_ = std::make_unique<ControlServer>(base_.get(),
                                                  control_socket_path(config.pid_file), handler);
     }
     auto& first = add_generation(std::make_unique<Generation>(
-        ++last_generation_, site_, std::move(shared), static_cast<size_t>(config.workers)));
+        ++last_generation_, site_, std::move(listeners), static_cast<size_t>(config.workers)));
     for (auto& slot : first.slots()) spawn(*slot);
   }
 
@@ -221,6 +239,7 @@ void Master::run_worker(WorkerSlot& slot, UniqueFd channel) {
   upgrade_waiters_.replies.clear();
   check_output_event_.reset();
   check_output_fd_.reset();
+  daemon_ready_.reset();
   signals_.clear();
   kill_timer_.reset();
   reopen_timer_.reset();

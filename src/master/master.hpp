@@ -28,8 +28,8 @@
 namespace shoal {
 
 struct MasterOptions {
-  std::string config_path;
-  std::vector<std::string> argv;  // how this binary was run, to re-exec it on upgrade
+  std::string config_path;  // absolute: reload and upgrade read it after a chdir
+  bool daemon = false;      // -d: detach once the sockets are bound (see daemon.hpp)
 };
 
 // How long a new generation's workers have to say "ready" before a reload is abandoned.
@@ -121,6 +121,7 @@ class Master {
   int exit_status_ = 0;
   std::string status_;  // one line: generations, workers running, degraded
   std::vector<ControlReply> stop_waiters_;  // closed when the master exits
+  UniqueFd daemon_ready_;  // -d: told the master's pid once the first generation serves
 
   // A reload in progress (a generation starting) and reloads waiting behind it.
   Waiters reload_waiters_;

@@ -8,6 +8,7 @@
 
 #include "config/loader.hpp"
 #include "log/logging.hpp"
+#include "master/daemon.hpp"
 #include "master/master.hpp"
 #include "util/syscall.hpp"
 
@@ -168,6 +169,7 @@ void Master::commit_reload(Generation& fresh) {
       addresses += (addresses.empty() ? "" : ", ") + l->address.text;
     }
     spdlog::info("shoal started: {} workers, listening on {}", fresh.slots().size(), addresses);
+    report_daemon_ready(daemon_ready_);
   } else {
     spdlog::info("reload: {} is serving; generation {} drains", fresh.describe(), old->number());
     send_drain(*old);

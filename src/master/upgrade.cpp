@@ -178,8 +178,10 @@ void Master::exec_upgrade() {
   const auto fds = upgrade_state_fds(state);
   for (int fd : fds) set_cloexec(fd, false);
   setenv(kUpgradeStateVariable, encode_upgrade_state(state).c_str(), 1);
+  // The new image runs in the foreground of this very process: -d is not repeated.
+  std::vector<std::string> args{check_binary_, "-c", options_.config_path};
   std::vector<char*> argv;
-  for (auto& a : options_.argv) argv.push_back(a.data());
+  for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   spdlog::info("upgrade: executing {} (pid {} stays)", check_binary_, getpid());
   spdlog::default_logger()->flush();

@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <regex>
 #include <sstream>
 
 #include "harness.hpp"
@@ -196,6 +197,81 @@ TEST(ProcessTest, WorkersThatCannotStartAreAStartupError) {
   EXPECT_NE(r.output.find("failed to start: cannot open log file"), std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("shoal could not start"), std::string::npos) << r.output;
+}
+
+TEST(ProcessTest, TheManualDocumentsEveryCommandLineOption) {
+  TempDir dir;
+  auto help = run_shoal({"-h"}, dir);
+  ASSERT_EQ(help.status, 0) << help.output;
+  const std::string page = read_file(SHOAL_SOURCE_DIR "/man/shoal.8");
+  const std::regex option("(^|[\\s,])(--?[A-Za-z][A-Za-z-]*)");
+  int checked = 0;
+  for (std::sregex_iterator it(help.output.begin(), help.output.end(), option), end; it != end;
+       ++it) {
+    std::string flag = (*it)[2];
+    // In roff every "-" of an option is written "\-".
+    std::string roff;
+    for (char c : flag) roff += c == '-' ? std::string("\\-") : std::string(1, c);
+    EXPECT_NE(page.find(roff), std::string::npos) << "shoal(8) does not mention " << flag;
+    ++checked;
+  }
+  EXPECT_GE(checked, 14);  // -c -t -T -s -d -V -h and their long forms
+}
+
+TEST(ProcessTest, DumpFlagPrintsTheEffectiveConfig) {
+  TempDir dir;
+  write_file(dir / "shoal.yaml",
+             "servers:\n  - listen: 127.0.0.1:8080\n    routes:\n      - match: /\n"
+             "        return: { status: 204 }\n");
+  auto r = run_shoal({"-T", "-c", dir / "shoal.yaml"}, dir);
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("keepalive_timeout: 75s"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("listen: [127.0.0.1:8080]"), std::string::npos) << r.output;
+  write_file(dir / "bad.yaml", "workers: many\n");
+  r = run_shoal({"-T", "-c", dir / "bad.yaml"}, dir);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("bad.yaml:1:10:"), std::string::npos) << r.output;
+}
+
+TEST(ProcessTest, DaemonModeDetachesAndReportsThePid) {
+  TempDir dir;
+  const int port = free_port();
+  write_file(dir / "shoal.yaml",
+             "workers: 1\n"
+             "pid_file: shoal.pid\n"
+             "log: { error: { path: error.log } }\n"
+             "servers:\n  - listen: 127.0.0.1:" +
+                 std::to_string(port) +
+                 "\n    routes:\n      - match: /\n        return: { status: 200, body: d }\n");
+  auto r = run_shoal({"-d", "-c", dir / "shoal.yaml"}, dir);
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.output, m, std::regex("master pid (\\d+)"))) << r.output;
+  const pid_t pid = std::stoi(m[1]);
+  // Returned only once serving: no waiting needed.
+  EXPECT_EQ(get(port, "/")->body, "d");
+  EXPECT_EQ(read_file(dir / "shoal.pid"), std::to_string(pid) + "\n");
+  EXPECT_TRUE(alive(pid));
+  EXPECT_NE(getsid(pid), getsid(0));  // a session of its own, away from our terminal
+  auto stop = run_shoal({"-s", "quit", "-c", dir / "shoal.yaml"}, dir);
+  EXPECT_EQ(stop.status, 0) << stop.output;
+  // The answer is the connection closing as the master exits; the zombie is init's to reap.
+  EXPECT_TRUE(wait_until([&] { return !alive(pid); }));
+  EXPECT_FALSE(std::filesystem::exists(dir / "shoal.pid"));
+}
+
+TEST(ProcessTest, DaemonModeReportsAFailedStart) {
+  TempDir dir;
+  std::filesystem::create_directory(dir / "a-directory");
+  write_file(dir / "shoal.yaml",
+             "log: { error: { path: error.log }, access: { path: a-directory } }\n"
+             "servers:\n  - listen: 127.0.0.1:" +
+                 std::to_string(free_port()) +
+                 "\n    routes:\n      - match: /\n        return: { status: 204 }\n");
+  auto r = run_shoal({"-d", "-c", dir / "shoal.yaml"}, dir);
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("failed to start"), std::string::npos) << r.output;
+  EXPECT_NE(read_file(dir / "error.log").find("cannot open log file"), std::string::npos);
 }
 
 }  // namespace

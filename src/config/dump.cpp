@@ -1,0 +1,127 @@
+// dump_config with yaml-cpp's emitter, key order as in shoal.yaml(5).
+#include "config/dump.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+namespace shoal {
+
+namespace {
+
+std::string duration(Millis ms) {
+  const auto n = ms.count();
+  if (n != 0 && n % 1000 == 0) return std::to_string(n / 1000) + "s";
+  return std::to_string(n) + "ms";
+}
+
+const char* level_name(LogLevel level) {
+  switch (level) {
+    case LogLevel::kTrace:
+      return "trace";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
+    case LogLevel::kCritical:
+      return "critical";
+    case LogLevel::kOff:
+      return "off";
+  }
+  return "info";
+}
+
+void emit_route(YAML::Emitter& out, const Route& route) {
+  out << YAML::BeginMap << YAML::Key << "match" << YAML::Value << route.match;
+  if (const auto* r = std::get_if<ReturnAction>(&route.action)) {
+    out << YAML::Key << "return" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "status" << YAML::Value << r->status;
+    out << YAML::Key << "body" << YAML::Value << YAML::DoubleQuoted << r->body;
+    if (!r->location.empty()) out << YAML::Key << "location" << YAML::Value << r->location;
+    out << YAML::Key << "content_type" << YAML::Value << r->content_type << YAML::EndMap;
+  } else if (const auto* s = std::get_if<StaticAction>(&route.action)) {
+    out << YAML::Key << "static" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "root" << YAML::Value << s->root;
+    out << YAML::Key << "index" << YAML::Value << YAML::Flow << s->index << YAML::EndMap;
+  } else if (const auto* j = std::get_if<JobAction>(&route.action)) {
+    out << YAML::Key << "job" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "builtin" << YAML::Value
+        << (j->builtin == JobKind::kBurn ? "burn" : "sleep");
+    out << YAML::Key << "ms" << YAML::Value << j->duration.count() << YAML::EndMap;
+  } else if (const auto* c = std::get_if<CgiAction>(&route.action)) {
+    out << YAML::Key << "cgi" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "root" << YAML::Value << c->root << YAML::EndMap;
+  }
+  out << YAML::EndMap;
+}
+
+}  // namespace
+
+std::string dump_config(const Config& config) {
+  YAML::Emitter out;
+  out << YAML::Comment("effective configuration of " + config.path);
+  out << YAML::BeginMap;
+  if (config.workers_auto) {
+    // Kept as auto, so the dump means the same on another machine.
+    out << YAML::Key << "workers" << YAML::Value << "auto"
+        << YAML::Comment(std::to_string(config.workers) + " on this machine");
+  } else {
+    out << YAML::Key << "workers" << YAML::Value << config.workers;
+  }
+  if (config.user) out << YAML::Key << "user" << YAML::Value << *config.user;
+  if (config.group) out << YAML::Key << "group" << YAML::Value << *config.group;
+  if (!config.pid_file.empty()) out << YAML::Key << "pid_file" << YAML::Value << config.pid_file;
+  out << YAML::Key << "shutdown_timeout" << YAML::Value << duration(config.shutdown_timeout);
+  out << YAML::Key << "reuse_port" << YAML::Value << config.reuse_port;
+  if (!config.mime_types.empty()) {
+    out << YAML::Key << "mime_types" << YAML::Value << config.mime_types;
+  }
+  out << YAML::Key << "default_type" << YAML::Value << config.default_type;
+
+  out << YAML::Key << "log" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "error" << YAML::Value << YAML::Flow << YAML::BeginMap;
+  out << YAML::Key << "path" << YAML::Value << config.log.error.path;
+  out << YAML::Key << "level" << YAML::Value << level_name(config.log.error.level) << YAML::EndMap;
+  out << YAML::Key << "access" << YAML::Value << YAML::Flow << YAML::BeginMap;
+  out << YAML::Key << "path" << YAML::Value << config.log.access.path;
+  out << YAML::Key << "format" << YAML::Value
+      << (config.log.access.format == AccessLogFormat::kCommon ? "common" : "combined");
+  out << YAML::EndMap << YAML::EndMap;
+
+  const auto& l = config.limits;
+  out << YAML::Key << "limits" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "max_connections" << YAML::Value << l.max_connections;
+  out << YAML::Key << "header_timeout" << YAML::Value << duration(l.header_timeout);
+  out << YAML::Key << "keepalive_timeout" << YAML::Value << duration(l.keepalive_timeout);
+  out << YAML::Key << "send_timeout" << YAML::Value << duration(l.send_timeout);
+  out << YAML::Key << "max_header_bytes" << YAML::Value << l.max_header_bytes;
+  out << YAML::Key << "max_body_bytes" << YAML::Value << l.max_body_bytes;
+  out << YAML::EndMap;
+
+  const auto& h = config.helpers;
+  out << YAML::Key << "helpers" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "count" << YAML::Value << h.count;
+  out << YAML::Key << "queue" << YAML::Value << h.queue;
+  out << YAML::Key << "timeout" << YAML::Value << duration(h.timeout);
+  out << YAML::Key << "nice" << YAML::Value << h.nice;
+  out << YAML::Key << "sched_idle" << YAML::Value << h.sched_idle;
+  out << YAML::EndMap;
+
+  out << YAML::Key << "servers" << YAML::Value << YAML::BeginSeq;
+  for (const auto& server : config.servers) {
+    out << YAML::BeginMap;
+    std::vector<std::string> listen;
+    for (const auto& a : server.listen) listen.push_back(a.text);
+    out << YAML::Key << "listen" << YAML::Value << YAML::Flow << listen;
+    out << YAML::Key << "server_names" << YAML::Value << YAML::Flow << server.server_names;
+    out << YAML::Key << "routes" << YAML::Value << YAML::BeginSeq;
+    for (const auto& route : server.routes) emit_route(out, route);
+    out << YAML::EndSeq << YAML::EndMap;
+  }
+  out << YAML::EndSeq << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace shoal

@@ -1,0 +1,39 @@
+// The keys shoal.yaml accepts, section by section: the loader rejects any other key with these
+// lists, and a test checks that shoal.yaml(5) documents every one, so the two cannot drift.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+namespace shoal::schema {
+
+inline constexpr std::string_view kTopLevel[] = {
+    "workers",  "user",         "group", "pid_file", "shutdown_timeout", "reuse_port",
+    "mime_types", "default_type", "log",   "limits",   "helpers",          "servers"};
+inline constexpr std::string_view kLog[] = {"error", "access"};
+inline constexpr std::string_view kErrorLog[] = {"path", "level"};
+inline constexpr std::string_view kAccessLog[] = {"path", "format"};
+inline constexpr std::string_view kLimits[] = {"max_connections",  "header_timeout",
+                                               "keepalive_timeout", "send_timeout",
+                                               "max_header_bytes", "max_body_bytes"};
+inline constexpr std::string_view kHelpers[] = {"count", "queue", "timeout", "nice",
+                                                "sched_idle"};
+inline constexpr std::string_view kServer[] = {"listen", "server_names", "routes"};
+inline constexpr std::string_view kRoute[] = {"match", "return", "static", "job", "cgi"};
+inline constexpr std::string_view kReturn[] = {"status", "body", "location", "content_type"};
+inline constexpr std::string_view kStatic[] = {"root", "index"};
+inline constexpr std::string_view kJob[] = {"builtin", "ms"};
+inline constexpr std::string_view kCgi[] = {"root"};
+
+struct Section {
+  std::string_view where;  // as the loader names it in errors
+  std::span<const std::string_view> keys;
+};
+
+inline constexpr Section kSections[] = {
+    {"the top level", kTopLevel}, {"log", kLog},         {"log.error", kErrorLog},
+    {"log.access", kAccessLog},   {"limits", kLimits},   {"helpers", kHelpers},
+    {"a server", kServer},        {"a route", kRoute},   {"return", kReturn},
+    {"static", kStatic},          {"job", kJob},         {"cgi", kCgi}};
+
+}  // namespace shoal::schema

@@ -1,0 +1,104 @@
+// The configuration schema against its documentation and its dump: every key the loader
+// accepts is described in shoal.yaml(5), and `shoal -T` output loads back to itself.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "config/dump.hpp"
+#include "config/loader.hpp"
+#include "config/schema.hpp"
+
+namespace shoal {
+namespace {
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+TEST(SchemaTest, TheManualDescribesEveryKeyTheLoaderAccepts) {
+  std::istringstream page(read_all(SHOAL_SOURCE_DIR "/man/shoal.yaml.5"));
+  std::vector<std::string> terms;  // the .B, .BR and .BI lines: where keys are introduced
+  for (std::string line; std::getline(page, line);) {
+    if (line.rfind(".B ", 0) == 0 || line.rfind(".BR ", 0) == 0 || line.rfind(".BI ", 0) == 0) {
+      terms.push_back(line);
+    }
+  }
+  ASSERT_FALSE(terms.empty());
+  for (const auto& section : schema::kSections) {
+    for (auto key : section.keys) {
+      // The key as a whole word, e.g. ".BR max_body_bytes (size" or
+      // ".B return: { status, body, location, content_type }".
+      const std::regex word("(^|[^a-z_])" + std::string(key) + "([^a-z_]|$)");
+      const bool described = std::any_of(terms.begin(), terms.end(), [&](const std::string& t) {
+        return std::regex_search(t.substr(t.find(' ')), word);
+      });
+      EXPECT_TRUE(described) << "shoal.yaml(5) does not describe \"" << key << "\" of "
+                             << section.where;
+    }
+  }
+}
+
+TEST(SchemaTest, EveryTopLevelKeyIsAcceptedByTheLoader) {
+  // The schema is what the loader checks against: a document using every top-level key once
+  // produces no "unknown key" error (other errors, e.g. missing servers, are fine here).
+  std::string yaml;
+  for (auto key : schema::kTopLevel) yaml += std::string(key) + ": ~\n";
+  try {
+    load_config_from_string(yaml, "/tmp/x.yaml");
+  } catch (const ConfigErrors& e) {
+    for (const auto& error : e.errors()) {
+      EXPECT_EQ(error.message.find("unknown key"), std::string::npos) << error.to_string();
+    }
+  }
+}
+
+TEST(DumpTest, TheEffectiveConfigLoadsBackToItself) {
+  const std::string path = SHOAL_SOURCE_DIR "/conf/shoal.yaml";
+  const Config config = load_config(path);
+  const std::string dumped = dump_config(config);
+  EXPECT_NE(dumped.find("max_body_bytes: 1048576"), std::string::npos) << dumped;
+  EXPECT_NE(dumped.find("send_timeout: 60s"), std::string::npos) << dumped;  // a default
+  EXPECT_NE(dumped.find("workers: auto  # "), std::string::npos) << dumped;
+  EXPECT_NE(dumped.find("root: " SHOAL_SOURCE_DIR "/conf/www"), std::string::npos) << dumped;
+  const Config again = load_config_from_string(dumped, path);
+  EXPECT_EQ(dump_config(again), dumped);
+}
+
+TEST(DumpTest, EveryKindOfValueRoundTrips) {
+  const std::string yaml =
+      "workers: 3\n"
+      "user: root\n"
+      "group: root\n"
+      "pid_file: /run/x.pid\n"
+      "shutdown_timeout: 1500ms\n"
+      "reuse_port: true\n"
+      "default_type: text/plain\n"
+      "log: { error: { path: /var/log/e.log, level: debug }, access: { path: stdout, format: "
+      "common } }\n"
+      "helpers: { count: 0, sched_idle: true }\n"
+      "servers:\n"
+      "  - listen: ['[::1]:8080', 9090]\n"
+      "    server_names: ['*.example.com', Example.org]\n"
+      "    routes:\n"
+      "      - match: /r\n"
+      "        return: { status: 302, location: /x, body: \"a \\\"quoted\\\"\\n\", content_type: "
+      "text/html }\n"
+      "      - match: /\n"
+      "        static: { root: /tmp, index: [a.html, b.html] }\n";
+  const Config config = load_config_from_string(yaml, "/tmp/round.yaml");
+  const std::string dumped = dump_config(config);
+  EXPECT_NE(dumped.find("workers: 3"), std::string::npos) << dumped;
+  EXPECT_EQ(dumped.find("auto"), std::string::npos) << dumped;
+  EXPECT_NE(dumped.find("0.0.0.0:9090"), std::string::npos) << dumped;
+  EXPECT_NE(dumped.find("example.org"), std::string::npos) << dumped;
+  EXPECT_EQ(dump_config(load_config_from_string(dumped, "/tmp/round.yaml")), dumped);
+}
+
+}  // namespace
+}  // namespace shoal
