@@ -5,7 +5,17 @@ BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 CONF ?= conf/shoal.yaml
 
-.PHONY: all deps build run test test-asan bench fuzz clean
+.PHONY: all deps build run test test-asan bench fuzz clean install uninstall
+
+# `make install`: PREFIX for the binary, man pages and unit; SYSCONFDIR for the config;
+# DESTDIR (empty by default) is prepended to every path, for packaging. SHOAL_BIN is the
+# binary to install (`make build` makes it).
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SHOAL_BIN ?= $(BUILD_DIR)/shoal
 
 all: build
 
@@ -54,3 +64,30 @@ bench: deps
 
 clean:
 	rm -rf $(BUILD_DIR) build-asan build-fuzz
+
+# Configuration files are installed only where none exists: an operator's edits survive.
+install:
+	@test -x $(SHOAL_BIN) || { echo "install: no $(SHOAL_BIN); run make build first" >&2; exit 1; }
+	install -D -m 0755 $(SHOAL_BIN) $(DESTDIR)$(SBINDIR)/shoal
+	install -D -m 0644 man/shoal.8 $(DESTDIR)$(MANDIR)/man8/shoal.8
+	install -D -m 0644 man/shoal.yaml.5 $(DESTDIR)$(MANDIR)/man5/shoal.yaml.5
+	install -d $(DESTDIR)$(SYSCONFDIR)/shoal/www $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	test -e $(DESTDIR)$(SYSCONFDIR)/shoal/shoal.yaml || \
+	  install -m 0644 conf/system/shoal.yaml $(DESTDIR)$(SYSCONFDIR)/shoal/shoal.yaml
+	test -e $(DESTDIR)$(SYSCONFDIR)/shoal/mime.types || \
+	  install -m 0644 conf/mime.types $(DESTDIR)$(SYSCONFDIR)/shoal/mime.types
+	test -e $(DESTDIR)$(SYSCONFDIR)/shoal/www/index.html || \
+	  install -m 0644 conf/system/www/index.html $(DESTDIR)$(SYSCONFDIR)/shoal/www/index.html
+	test -e $(DESTDIR)$(SYSCONFDIR)/logrotate.d/shoal || \
+	  sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' -e 's|/etc/shoal/|$(SYSCONFDIR)/shoal/|g' \
+	    conf/logrotate/shoal > $(DESTDIR)$(SYSCONFDIR)/logrotate.d/shoal
+	install -d $(DESTDIR)$(UNITDIR)
+	sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' -e 's|/etc/shoal/|$(SYSCONFDIR)/shoal/|g' \
+	  systemd/shoal.service > $(DESTDIR)$(UNITDIR)/shoal.service
+	@echo "installed; then: systemctl daemon-reload && systemctl enable --now shoal"
+
+# Leaves $(SYSCONFDIR)/shoal and the logs, as removing a Debian package does.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/shoal $(DESTDIR)$(MANDIR)/man8/shoal.8 \
+	  $(DESTDIR)$(MANDIR)/man5/shoal.yaml.5 $(DESTDIR)$(UNITDIR)/shoal.service
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/shoal and $(DESTDIR)$(SYSCONFDIR)/logrotate.d/shoal"
