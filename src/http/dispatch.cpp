@@ -33,6 +33,10 @@ bool RoutedRequest::needs_helper() const {
 
 RoutedRequest route_request(const VirtualHosts& hosts, const Request& request) {
   RoutedRequest routed;
+  if (request.target == "*") {
+    routed.asterisk = true;  // about the server as a whole: no route, answered in respond()
+    return routed;
+  }
   routed.target = parse_target(request.target);
   if (!routed.target) return routed;
   const std::string* host = request.header("Host");
@@ -45,7 +49,24 @@ RoutedRequest route_request(const VirtualHosts& hosts, const Request& request) {
 
 Reply respond(const RoutedRequest& routed, const Request& request, const MimeTypes& mime,
               FileCache& files) {
-  if (!routed.target) return error_reply(400);
+  if (routed.asterisk) {
+    // Only OPTIONS may use asterisk-form (RFC 9110 section 9.3.7); it asks about the server
+    // in general, which has nothing to add: 200 with an empty body.
+    if (request.method != "OPTIONS") {
+      Reply bad = error_reply(400);
+      bad.close = true;
+      return bad;
+    }
+    Reply reply;
+    reply.status = 200;
+    reply.content_length = 0;
+    return reply;
+  }
+  if (!routed.target) {
+    Reply bad = error_reply(400);
+    bad.close = true;
+    return bad;
+  }
   Reply reply;
   if (!routed.route) {
     reply = error_reply(404);
@@ -57,6 +78,7 @@ Reply respond(const RoutedRequest& routed, const Request& request, const MimeTyp
     reply = error_reply(500);  // a helper route reached here: a bug in the caller
   }
   if (request.method == "HEAD") reply.send_body = false;
+  if (reply.status == 400) reply.close = true;  // what follows a bad request is not trusted
   return reply;
 }
 

@@ -17,6 +17,7 @@ struct RoutedRequest {
   std::optional<Target> target;  // nullopt: the target is malformed (400)
   const ServerConfig* server = nullptr;
   const Route* route = nullptr;  // nullptr: no route matches (404)
+  bool asterisk = false;         // the target is "*" (asterisk-form, RFC 9112 section 3.2.4)
 
   // True for job and cgi routes, which a helper process answers.
   bool needs_helper() const;

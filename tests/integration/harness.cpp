@@ -229,8 +229,9 @@ std::vector<TcpSocketRow> loopback_sockets_on(int port) {
     fields >> slot >> address >> remote >> state >> queues >> timer >> retransmits >> uid >>
         timeout >> inode;
     if (address != local) continue;
-    rows.push_back({state, std::strtol(queues.substr(0, queues.find(':')).c_str(), nullptr, 16),
-                    inode});
+    const auto colon = queues.find(':');
+    rows.push_back({state, std::strtol(queues.substr(0, colon).c_str(), nullptr, 16),
+                    std::strtol(queues.substr(colon + 1).c_str(), nullptr, 16), inode});
   }
   return rows;
 }

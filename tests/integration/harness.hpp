@@ -46,6 +46,8 @@ int policy_of(pid_t pid);
 struct TcpSocketRow {
   std::string state;  // "0A" listening, "01" established
   long tx_queue = 0;  // bytes queued for sending
+  long rx_queue = 0;  // bytes received and unread; for a listening socket, connections
+                      // waiting to be accepted
   std::string inode;  // the socket's identity: the same inode is the same socket
 };
 std::vector<TcpSocketRow> loopback_sockets_on(int port);
