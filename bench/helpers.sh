@@ -10,23 +10,17 @@
 # Needs wrk, node and npm (Express is installed from npm into a temporary folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 K=${1:-2}
 SECONDS_PER_RUN=${2:-8}
 SHOAL_PORT=18090
 EXPRESS_PORT=18091
 
-command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y -q wrk >/dev/null; }
+need_tools wrk
 command -v node >/dev/null || { echo "bench: node is needed for the Express comparison" >&2; exit 1; }
 make -s build >/dev/null
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+start_work_dir
 
 cat > "$work/shoal.yaml" <<YAML
 workers: 2

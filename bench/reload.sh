@@ -6,28 +6,16 @@
 #   bench/reload.sh [RELOADS=8] [SECONDS=10] [CONNECTIONS=100]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 RELOADS=${1:-8}
 DURATION=${2:-10}
 CONNECTIONS=${3:-100}
 declare -A PORT=([shoal]=18110 [nginx]=18111)
 
-missing=()
-for tool in wrk nginx; do command -v "$tool" >/dev/null || missing+=("$tool"); done
-if [ ${#missing[@]} -gt 0 ]; then
-  pkgs=("${missing[@]/nginx/nginx-light}")
-  echo "bench: installing ${pkgs[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${pkgs[@]}" >/dev/null
-fi
+need_tools wrk nginx
 make -s build >/dev/null
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+start_work_dir
 mkdir -p "$work/www"
 head -c 1024 /dev/urandom >"$work/www/1k.bin"
 

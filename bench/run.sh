@@ -8,30 +8,18 @@
 #   bench/run.sh [ROUNDS=3] [SECONDS=5]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 ROUNDS=${1:-3}
 DURATION=${2:-5}
 IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-10000}
 declare -A PORT=([shoal]=18100 [nginx]=18101 [h2o]=18102)
 SERVERS=(shoal nginx h2o)
 
-missing=()
-for tool in wrk nginx h2o python3; do command -v "$tool" >/dev/null || missing+=("$tool"); done
-if [ ${#missing[@]} -gt 0 ]; then
-  pkgs=("${missing[@]/nginx/nginx-light}")
-  echo "bench: installing ${pkgs[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${pkgs[@]}" >/dev/null
-fi
+need_tools wrk nginx h2o python3
 make -s build >/dev/null
 ulimit -n 20000 2>/dev/null || true
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+start_work_dir
 mkdir -p "$work/www"
 head -c 1024 /dev/urandom >"$work/www/1k.bin"
 head -c 65536 /dev/urandom >"$work/www/64k.bin"

@@ -395,7 +395,11 @@ void Master::schedule_restart(WorkerSlot& slot, bool startup_failure) {
     slot.failures = 0;
   }
   degraded_ = true;
-  const auto delay = restart_delay(restart_policy_, slot.failures, random_jitter());
+  // A worker that crashed while serving is replaced at once the first time; only one that
+  // keeps dying, or cannot start at all, waits out a growing delay.
+  const auto delay = !startup_failure && slot.failures <= 1
+                         ? std::chrono::milliseconds(0)
+                         : restart_delay(restart_policy_, slot.failures, random_jitter());
   if (delay.count() == 0) {
     spawn(slot);
     log_status();

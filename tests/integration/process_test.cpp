@@ -92,6 +92,9 @@ TEST(ProcessTest, AKilledWorkerIsReplaced) {
   }));
   EXPECT_EQ(get(server.port(), "/")->body, "ok");
   EXPECT_NE(server.error_log().find("was killed by signal 9"), std::string::npos);
+  EXPECT_NE(server.error_log().find("while serving"), std::string::npos);
+  // A first crash is replaced at once, not after a backoff delay.
+  EXPECT_EQ(server.error_log().find("restarting worker"), std::string::npos) << server.error_log();
 }
 
 TEST(ProcessTest, WorkersExitWhenTheMasterDies) {
