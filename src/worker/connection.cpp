@@ -26,16 +26,18 @@ namespace {
 
 constexpr std::uint64_t kOutputHighWater = 64 * 1024;
 constexpr size_t kInputLimit = 64 * 1024;  // unparsed bytes kept while a reply is pending
-constexpr Millis kLingerTimeout{2000};
-// How long a draining worker keeps an idle keep-alive connection open (see drain()).
-constexpr Millis kDrainGrace{1000};
-
-timeval to_timeval(Millis ms) {
-  return {static_cast<time_t>(ms.count() / 1000),
-          static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
-}
 
 }  // namespace
+
+std::array<Millis, kTimerKinds> connection_timeouts(const Limits& limits) {
+  std::array<Millis, kTimerKinds> t{};
+  t[static_cast<size_t>(TimerKind::kHeader)] = limits.header_timeout;
+  t[static_cast<size_t>(TimerKind::kKeepAlive)] = limits.keepalive_timeout;
+  t[static_cast<size_t>(TimerKind::kSend)] = limits.send_timeout;
+  t[static_cast<size_t>(TimerKind::kDrainGrace)] = kDrainGrace;
+  t[static_cast<size_t>(TimerKind::kLinger)] = kLingerTimeout;
+  return t;
+}
 
 Connection::Connection(ConnectionContext& context, const http::VirtualHosts& hosts,
                        evutil_socket_t fd, std::string remote_addr, int remote_port)
@@ -44,20 +46,17 @@ Connection::Connection(ConnectionContext& context, const http::VirtualHosts& hos
       fd_(fd),
       remote_addr_(std::move(remote_addr)),
       remote_port_(remote_port),
-      read_event_(event_new(context.base, fd, EV_READ | EV_PERSIST, on_readable, this)),
-      timer_(evtimer_new(context.base, on_timeout, this)) {
-  if (!read_event_ || !timer_) {
-    // Only an allocation failure gets here; nothing sensible can go on.
-    spdlog::critical("out of memory creating a connection");
-    std::abort();
-  }
-  event_add(read_event_.get(), nullptr);
-  arm_timer(context_.limits->header_timeout);
+      read_event_{} {
+  event_assign(&read_event_, context.base, fd, EV_READ | EV_PERSIST, on_readable, this);
+  event_add(&read_event_, nullptr);
+  arm_timer(TimerKind::kHeader);
 }
 
 Connection::~Connection() {
   // A client that leaves mid-job must not keep a helper busy: the pool kills and replaces it.
   if (job_) context_.helpers->cancel(job_);
+  event_del(&read_event_);
+  context_.timers->unlink(*this);
 }
 
 Connection::Exchange& Connection::exchange() {
@@ -66,11 +65,6 @@ Connection::Exchange& Connection::exchange() {
     ex_->parser.set_body_sink(on_body_bytes, this);
   }
   return *ex_;
-}
-
-void Connection::arm_timer(Millis timeout) {
-  auto tv = to_timeval(timeout);
-  evtimer_add(timer_.get(), &tv);
 }
 
 bool Connection::idle() const {
@@ -90,16 +84,16 @@ void Connection::drain() {
   // Closing an idle keep-alive connection now would fail the request the client may be
   // sending at this very moment. Give it a short grace: a request arriving meanwhile is
   // answered with Connection: close; silence means it is safe to close.
-  if (idle()) arm_timer(kDrainGrace);
+  if (idle()) arm_timer(TimerKind::kDrainGrace);
 }
 
 void Connection::set_reading(bool on) {
   if (on == reading_) return;
   reading_ = on;
   if (on) {
-    event_add(read_event_.get(), nullptr);
+    event_add(&read_event_, nullptr);
   } else {
-    event_del(read_event_.get());
+    event_del(&read_event_);
   }
 }
 
@@ -165,7 +159,7 @@ void Connection::read_client() {
 
 void Connection::on_writable(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
   auto* self = static_cast<Connection*>(arg);
-  self->arm_timer(self->context_.limits->send_timeout);  // progress resets the send timeout
+  self->arm_timer(TimerKind::kSend);  // progress resets the send timeout
   self->pump();
 }
 
@@ -203,7 +197,7 @@ bool Connection::pump() {
         close_requested_ = true;
         break;
       case OutputQueue::Flush::kBlocked:
-        if (!write_waiting_) arm_timer(context_.limits->send_timeout);
+        if (!write_waiting_) arm_timer(TimerKind::kSend);
         set_write_wait(true);
         break;
       case OutputQueue::Flush::kDone:
@@ -212,9 +206,9 @@ bool Connection::pump() {
           // (the idle check below arms keepalive_timeout; a job has its own deadline).
           set_write_wait(false);
           if (ex.parser.in_message()) {
-            arm_timer(context_.limits->header_timeout);
+            arm_timer(TimerKind::kHeader);
           } else {
-            evtimer_del(timer_.get());
+            arm_timer(TimerKind::kNone);
           }
         }
         if (close_after_write_ && !job_) {
@@ -246,7 +240,7 @@ bool Connection::pump() {
               ex.output.pending() <= kOutputHighWater && ex.buffered.size() <= kInputLimit);
   if (idle()) {
     ex_.reset();  // an idle keep-alive connection holds no parser and no buffers
-    arm_timer(context_.draining ? kDrainGrace : context_.limits->keepalive_timeout);
+    arm_timer(context_.draining ? TimerKind::kDrainGrace : TimerKind::kKeepAlive);
   }
   return true;
 }
@@ -272,13 +266,13 @@ bool Connection::process_input() {
       case http::ParseEvent::kNeedMore:
         // A new request began (its head must arrive in time), or its body is progressing.
         if (parser.in_message() && (!was_in_message || head_done_)) {
-          arm_timer(context_.limits->header_timeout);
+          arm_timer(TimerKind::kHeader);
         }
         break;
       case http::ParseEvent::kHeadComplete: {
         head_done_ = true;
         just_had_head = true;
-        arm_timer(context_.limits->header_timeout);
+        arm_timer(TimerKind::kHeader);
         const auto& request = parser.request();
         const auto* expect = request.header("Expect");
         if (expect && request.http_minor >= 1) {
@@ -295,7 +289,7 @@ bool Connection::process_input() {
       }
       case http::ParseEvent::kMessageComplete:
         head_done_ = false;
-        evtimer_del(timer_.get());
+        arm_timer(TimerKind::kNone);
         if (job_) {
           context_.helpers->end_body(job_);
           awaiting_job_ = true;
@@ -359,11 +353,11 @@ void Connection::start_lingering_close() {
   input_ = {};
   ex_.reset();
   set_reading(true);
-  arm_timer(kLingerTimeout);
+  arm_timer(TimerKind::kLinger);
 }
 
-void Connection::on_timeout(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
-  auto* self = static_cast<Connection*>(arg);
+void Connection::on_timeout() {
+  auto* self = this;
   if (self->write_waiting_) {
     spdlog::info("client {} timed out reading the response", self->remote_addr_);
     self->close();

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <event2/event.h>
+#include <event2/event_struct.h>  // struct event embedded in Connection: no allocation
 
 #include <functional>
 #include <memory>
@@ -26,11 +27,20 @@
 #include "util/event_ptr.hpp"
 #include "util/unique_fd.hpp"
 #include "worker/access_log.hpp"
+#include "worker/connection_timers.hpp"
 #include "worker/output_queue.hpp"
 
 namespace shoal {
 
 class Connection;
+
+// How long a closing connection keeps reading (and discarding) what the client still sends.
+inline constexpr Millis kLingerTimeout{2000};
+// How long a draining worker keeps an idle keep-alive connection open (see drain()).
+inline constexpr Millis kDrainGrace{1000};
+
+// The deadline of each timer kind, for the worker's ConnectionTimers.
+std::array<Millis, kTimerKinds> connection_timeouts(const Limits& limits);
 
 // What a connection needs from its worker; owned by the worker, outlives every connection.
 struct ConnectionContext {
@@ -42,13 +52,15 @@ struct ConnectionContext {
   AccessLog* access_log = nullptr;
   helpers::HelperPool* helpers = nullptr;
   std::string* scratch = nullptr;  // the worker's read buffer, shared by its connections
+  ConnectionTimers* timers = nullptr;  // every connection's deadline, and the registry
   bool draining = false;           // finish the request in flight, then close
   std::function<void(Connection*)> on_closed;  // the worker destroys the connection
 };
 
 // A job route's response streams from a helper through the JobSink callbacks: the head, then
 // the body re-framed as chunked (HTTP/1.1) or delimited by close (HTTP/1.0).
-class Connection : private helpers::JobSink {
+// As a DeadlineNode it is on one of the worker's deadline lists for as long as it lives.
+class Connection : public DeadlineNode, private helpers::JobSink {
  public:
   Connection(ConnectionContext& context, const http::VirtualHosts& hosts, evutil_socket_t fd,
              std::string remote_addr, int remote_port);
@@ -58,11 +70,12 @@ class Connection : private helpers::JobSink {
 
   // Closes at once if idle; otherwise after the response in flight. May destroy `this`.
   void drain();
+  // Its deadline passed (ConnectionTimers calls this). May destroy `this`.
+  void on_timeout();
 
  private:
   static void on_readable(evutil_socket_t fd, short what, void* arg) noexcept;
   static void on_writable(evutil_socket_t fd, short what, void* arg) noexcept;
-  static void on_timeout(evutil_socket_t fd, short what, void* arg) noexcept;
 
   // JobSink: the helper's answer to this connection's job.
   void on_job_head(int status, helpers::HeaderList headers) override;
@@ -85,7 +98,7 @@ class Connection : private helpers::JobSink {
   void set_write_wait(bool on);
   void keep_leftover_input();
 
-  void arm_timer(Millis timeout);
+  void arm_timer(TimerKind timer) { context_.timers->arm(*this, timer); }
   bool idle() const;
   void close();  // destroys `this`
   void start_lingering_close();
@@ -95,9 +108,8 @@ class Connection : private helpers::JobSink {
   UniqueFd fd_;
   std::string remote_addr_;
   int remote_port_ = 0;
-  std::unique_ptr<event, EventDeleter> read_event_;
+  event read_event_;                                  // persistent, added while reading_
   std::unique_ptr<event, EventDeleter> write_event_;  // created when the socket first fills
-  std::unique_ptr<event, EventDeleter> timer_;
   // Everything a request in progress needs; allocated when bytes arrive and freed when the
   // connection goes idle, so an idle keep-alive connection stays small.
   struct Exchange {

@@ -77,6 +77,10 @@ Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int i
   helpers_ = std::make_unique<helpers::HelperPool>(base_.get(), site_.config.helpers);
   context_.helpers = helpers_.get();
   context_.on_closed = [this](Connection* c) { connection_closed(c); };
+  timers_ = std::make_unique<ConnectionTimers>(
+      base_.get(), connection_timeouts(site_.config.limits),
+      [](DeadlineNode* node) { static_cast<Connection*>(node)->on_timeout(); });
+  context_.timers = timers_.get();
 
   for (const auto& socket : sockets) {
     auto hosts = site_.hosts_by_address.find(socket.address);
@@ -109,7 +113,8 @@ Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int i
 
 Worker::~Worker() {
   // Connections hold events of base_ and jobs of the helper pool: free them first.
-  connections_.clear();
+  for (Connection* c : all_connections()) std::unique_ptr<Connection> doomed(c);
+  timers_.reset();
   helpers_.reset();
   listening_.clear();
   signals_.clear();
@@ -151,11 +156,11 @@ void Worker::on_accept(evconnlistener* listener, evutil_socket_t fd, sockaddr* a
     evutil_closesocket(fd);
     return;
   }
-  auto connection = std::make_unique<Connection>(self->context_, *from->hosts, fd,
-                                                 format_peer(addr), peer_port(addr));
-  auto* key = connection.get();
-  self->connections_.emplace(key, std::move(connection));
-  if (static_cast<int>(self->connections_.size()) >= self->site_.config.limits.max_connections) {
+  // Owned by the deadline lists from here on (see worker.hpp).
+  (void)std::make_unique<Connection>(self->context_, *from->hosts, fd, format_peer(addr),
+                                     peer_port(addr))
+      .release();
+  if (static_cast<int>(self->connection_count()) >= self->site_.config.limits.max_connections) {
     self->set_accepting(false);  // resumed when a connection closes
   }
 }
@@ -188,13 +193,21 @@ void Worker::set_accepting(bool on) {
   }
 }
 
+std::vector<Connection*> Worker::all_connections() const {
+  std::vector<Connection*> all;
+  all.reserve(connection_count());
+  timers_->lists().for_each([&](DeadlineNode* n) { all.push_back(static_cast<Connection*>(n)); });
+  return all;
+}
+
 void Worker::connection_closed(Connection* connection) {
-  connections_.erase(connection);
+  std::unique_ptr<Connection> doomed(connection);  // unlinks it from the deadline lists
+  doomed.reset();
   if (context_.draining) {
-    if (connections_.empty()) event_base_loopexit(base_.get(), nullptr);
+    if (connection_count() == 0) event_base_loopexit(base_.get(), nullptr);
     return;
   }
-  if (!accepting_ && static_cast<int>(connections_.size()) < site_.config.limits.max_connections &&
+  if (!accepting_ && static_cast<int>(connection_count()) < site_.config.limits.max_connections &&
       !evtimer_pending(resume_accept_.get(), nullptr)) {
     set_accepting(true);
   }
@@ -264,18 +277,15 @@ void Worker::start_drain() {
   timeval tv{static_cast<time_t>(deadline.count() / 1000),
              static_cast<suseconds_t>((deadline.count() % 1000) * 1000)};
   evtimer_add(drain_deadline_.get(), &tv);
-  // Close what is idle now; busy connections close after their reply (Connection: close).
-  std::vector<Connection*> all;
-  all.reserve(connections_.size());
-  for (auto& [key, connection] : connections_) all.push_back(key);
-  for (auto* c : all) c->drain();
-  if (connections_.empty()) event_base_loopexit(base_.get(), nullptr);
+  // Idle connections get a short grace; busy ones close after their reply (Connection: close).
+  for (Connection* c : all_connections()) c->drain();
+  if (connection_count() == 0) event_base_loopexit(base_.get(), nullptr);
 }
 
 void Worker::on_drain_deadline(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
   auto* self = static_cast<Worker*>(arg);
   spdlog::warn("worker {}: shutdown_timeout passed with {} connections open; closing them",
-               self->index_, self->connections_.size());
+               self->index_, self->connection_count());
   event_base_loopbreak(self->base_.get());
 }
 

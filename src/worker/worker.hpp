@@ -54,6 +54,8 @@ class Worker {
   void start_drain();
   void reopen_logs();
   void connection_closed(Connection* connection);
+  std::vector<Connection*> all_connections() const;
+  size_t connection_count() const { return timers_->lists().size(); }
   void set_accepting(bool on);
 
   const Site& site_;
@@ -73,7 +75,9 @@ class Worker {
   AccessLog access_log_;
   std::unique_ptr<helpers::HelperPool> helpers_;
   ConnectionContext context_;
-  std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
+  // Connections are owned through the deadline lists (each is on exactly one): created with
+  // make_unique and released there, destroyed by destroy_connection().
+  std::unique_ptr<ConnectionTimers> timers_;
   bool accepting_ = true;
 };
 
