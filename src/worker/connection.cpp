@@ -59,9 +59,27 @@ Connection::~Connection() {
   context_.timers->unlink(*this);
 }
 
-Connection::Exchange& Connection::exchange() {
+std::unique_ptr<Exchange> ExchangePool::take() {
+  if (spares_.empty()) return std::make_unique<Exchange>(limits_);
+  auto exchange = std::move(spares_.back());
+  spares_.pop_back();
+  return exchange;
+}
+
+void ExchangePool::give(std::unique_ptr<Exchange> exchange) {
+  constexpr size_t kLargeBuffer = 16 * 1024;
+  if (spares_.size() >= max_ || exchange->parser.in_message() || !exchange->output.empty() ||
+      exchange->buffered.capacity() > kLargeBuffer || exchange->head.capacity() > kLargeBuffer) {
+    return;  // freed
+  }
+  exchange->parser.set_body_sink(nullptr, nullptr);
+  exchange->routed = {};
+  spares_.push_back(std::move(exchange));
+}
+
+Exchange& Connection::exchange() {
   if (!ex_) {
-    ex_ = std::make_unique<Exchange>(*context_.limits);
+    ex_ = context_.exchanges->take();
     ex_->parser.set_body_sink(on_body_bytes, this);
   }
   return *ex_;
@@ -239,7 +257,9 @@ bool Connection::pump() {
   set_reading(!eof_ && !body_paused_ && !close_after_write_ &&
               ex.output.pending() <= kOutputHighWater && ex.buffered.size() <= kInputLimit);
   if (idle()) {
-    ex_.reset();  // an idle keep-alive connection holds no parser and no buffers
+    // An idle keep-alive connection holds no parser and no buffers; the next request (on any
+    // connection of this worker) reuses them.
+    context_.exchanges->give(std::move(ex_));
     arm_timer(context_.draining ? TimerKind::kDrainGrace : TimerKind::kKeepAlive);
   }
   return true;

@@ -39,6 +39,32 @@ inline constexpr Millis kLingerTimeout{2000};
 // How long a draining worker keeps an idle keep-alive connection open (see drain()).
 inline constexpr Millis kDrainGrace{1000};
 
+// Everything a request in progress needs: taken from the worker's ExchangePool when bytes
+// arrive and given back when the connection goes idle, so an idle keep-alive connection stays
+// small and a busy worker reuses parsers and buffers instead of allocating them per request.
+struct Exchange {
+  explicit Exchange(const Limits& limits) : parser(limits) {}
+  http::RequestParser parser;
+  std::string buffered;  // input not yet parsed (owned copy of a partial request)
+  OutputQueue output;
+  std::string head;            // reused to build a response head
+  http::RoutedRequest routed;  // the current request's server and route
+};
+
+// Spare Exchanges of one worker, at most `max_spares`. Only an Exchange at a message boundary
+// (its connection went idle) comes back; one that grew large buffers is freed instead.
+class ExchangePool {
+ public:
+  ExchangePool(const Limits& limits, size_t max_spares) : limits_(limits), max_(max_spares) {}
+  std::unique_ptr<Exchange> take();
+  void give(std::unique_ptr<Exchange> exchange);
+
+ private:
+  const Limits& limits_;
+  size_t max_;
+  std::vector<std::unique_ptr<Exchange>> spares_;
+};
+
 // The deadline of each timer kind, for the worker's ConnectionTimers.
 std::array<Millis, kTimerKinds> connection_timeouts(const Limits& limits);
 
@@ -53,6 +79,7 @@ struct ConnectionContext {
   helpers::HelperPool* helpers = nullptr;
   std::string* scratch = nullptr;  // the worker's read buffer, shared by its connections
   ConnectionTimers* timers = nullptr;  // every connection's deadline, and the registry
+  ExchangePool* exchanges = nullptr;
   bool draining = false;           // finish the request in flight, then close
   std::function<void(Connection*)> on_closed;  // the worker destroys the connection
 };
@@ -110,16 +137,6 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   int remote_port_ = 0;
   event read_event_;                                  // persistent, added while reading_
   std::unique_ptr<event, EventDeleter> write_event_;  // created when the socket first fills
-  // Everything a request in progress needs; allocated when bytes arrive and freed when the
-  // connection goes idle, so an idle keep-alive connection stays small.
-  struct Exchange {
-    explicit Exchange(const Limits& limits) : parser(limits) {}
-    http::RequestParser parser;
-    std::string buffered;  // input not yet parsed (owned copy of a partial request)
-    OutputQueue output;
-    std::string head;            // reused to build a response head
-    http::RoutedRequest routed;  // the current request's server and route
-  };
   Exchange& exchange();  // creates it if needed
   std::unique_ptr<Exchange> ex_;
   std::string_view input_;  // what process_input parses: the scratch buffer or ex_->buffered

@@ -41,6 +41,7 @@ class OutputQueue {
     std::uint64_t length = 0;
   };
   std::vector<Piece> pieces_;
+  std::string spare_;  // the last response's bytes buffer, emptied, for the next one
   size_t head_ = 0;
   std::uint64_t pending_ = 0;
   bool corked_ = false;

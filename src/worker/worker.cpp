@@ -81,6 +81,10 @@ Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int i
       base_.get(), connection_timeouts(site_.config.limits),
       [](DeadlineNode* node) { static_cast<Connection*>(node)->on_timeout(); });
   context_.timers = timers_.get();
+  // A connection gives its Exchange back when it goes idle and the next busy one takes it:
+  // a few dozen spares cover a busy loop and cost an idle worker only some kilobytes.
+  exchanges_ = std::make_unique<ExchangePool>(site_.config.limits, 32);
+  context_.exchanges = exchanges_.get();
 
   for (const auto& socket : sockets) {
     auto hosts = site_.hosts_by_address.find(socket.address);

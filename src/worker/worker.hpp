@@ -78,6 +78,7 @@ class Worker {
   // Connections are owned through the deadline lists (each is on exactly one): created with
   // make_unique and released there, destroyed by destroy_connection().
   std::unique_ptr<ConnectionTimers> timers_;
+  std::unique_ptr<ExchangePool> exchanges_;
   bool accepting_ = true;
 };
 
