@@ -86,16 +86,19 @@ Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int i
   exchanges_ = std::make_unique<ExchangePool>(site_.config.limits, 32);
   context_.exchanges = exchanges_.get();
 
+  const bool shared = !site_.config.reuse_port && site_.config.workers > 1;
+  accept_batch_ = shared ? 1 : 64;
   for (const auto& socket : sockets) {
     auto hosts = site_.hosts_by_address.find(socket.address);
     if (hosts == site_.hosts_by_address.end()) continue;  // no server of this config uses it
-    Listening l;
-    l.hosts = &hosts->second;
-    // The fd stays the master's (its Listener owns it); freeing the listener leaves it open.
-    l.listener.reset(
-        evconnlistener_new(base_.get(), on_accept, this, LEV_OPT_CLOSE_ON_EXEC, -1, socket.fd));
-    if (!l.listener) throw StartupError("evconnlistener_new() failed for " + socket.address);
-    evconnlistener_set_error_cb(l.listener.get(), on_accept_error);
+    auto l = std::make_unique<Listening>();
+    l->worker = this;
+    l->fd = socket.fd;
+    l->hosts = &hosts->second;
+    l->ready.reset(event_new(base_.get(), socket.fd, EV_READ | EV_PERSIST, on_acceptable, l.get()));
+    if (!l->ready || event_add(l->ready.get(), nullptr) != 0) {
+      throw StartupError("event_add() failed for listening socket " + socket.address);
+    }
     listening_.push_back(std::move(l));
   }
   for (int sig : {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD}) {
@@ -149,34 +152,36 @@ int Worker::run() {
   return 0;
 }
 
-void Worker::on_accept(evconnlistener* listener, evutil_socket_t fd, sockaddr* addr, int /*len*/,
-                       void* arg) noexcept {
-  auto* self = static_cast<Worker*>(arg);
-  const Listening* from = nullptr;
-  for (const auto& l : self->listening_) {
-    if (l.listener.get() == listener) from = &l;
-  }
-  if (!from || self->context_.draining) {
-    evutil_closesocket(fd);
-    return;
-  }
-  // Owned by the deadline lists from here on (see worker.hpp).
-  (void)std::make_unique<Connection>(self->context_, *from->hosts, fd, format_peer(addr),
-                                     peer_port(addr))
-      .release();
-  if (static_cast<int>(self->connection_count()) >= self->site_.config.limits.max_connections) {
-    self->set_accepting(false);  // resumed when a connection closes
+void Worker::on_acceptable(evutil_socket_t fd, short /*what*/, void* arg) noexcept {
+  auto* from = static_cast<Listening*>(arg);
+  Worker* self = from->worker;
+  for (int i = 0; i < self->accept_batch_ && self->accepting_; ++i) {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    int client = ::accept4(fd, reinterpret_cast<sockaddr*>(&addr), &len,
+                           SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (client < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) self->accept_error(errno);
+      return;  // EAGAIN: another worker took it, or the queue is empty
+    }
+    const auto* peer = reinterpret_cast<const sockaddr*>(&addr);
+    // Owned by the deadline lists from here on (see worker.hpp).
+    (void)std::make_unique<Connection>(self->context_, *from->hosts, client, format_peer(peer),
+                                       peer_port(peer))
+        .release();
+    if (static_cast<int>(self->connection_count()) >= self->site_.config.limits.max_connections) {
+      self->set_accepting(false);  // resumed when a connection closes
+    }
   }
 }
 
-void Worker::on_accept_error(evconnlistener* /*listener*/, void* arg) noexcept {
-  auto* self = static_cast<Worker*>(arg);
-  int err = EVUTIL_SOCKET_ERROR();
+void Worker::accept_error(int err) {
   spdlog::error("accept4() failed ({})", std::strerror(err));
   if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
     // Out of descriptors: stop polling the listeners for a moment instead of spinning.
-    self->set_accepting(false);
-    evtimer_add(self->resume_accept_.get(), &kAcceptRetry);
+    set_accepting(false);
+    evtimer_add(resume_accept_.get(), &kAcceptRetry);
   }
 }
 
@@ -190,9 +195,9 @@ void Worker::set_accepting(bool on) {
   accepting_ = on;
   for (auto& l : listening_) {
     if (on) {
-      evconnlistener_enable(l.listener.get());
+      event_add(l->ready.get(), nullptr);
     } else {
-      evconnlistener_disable(l.listener.get());
+      event_del(l->ready.get());
     }
   }
 }

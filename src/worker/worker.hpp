@@ -4,7 +4,6 @@
 #pragma once
 
 #include <event2/event.h>
-#include <event2/listener.h>
 
 #include <memory>
 #include <string>
@@ -22,9 +21,6 @@ struct ListenSocket {
   std::string address;  // ListenAddress::text, the key into Site::hosts_by_address
 };
 
-struct ListenerDeleter {
-  void operator()(evconnlistener* l) const { evconnlistener_free(l); }
-};
 
 class Worker {
  public:
@@ -39,13 +35,14 @@ class Worker {
 
  private:
   struct Listening {
-    std::unique_ptr<evconnlistener, ListenerDeleter> listener;
+    Worker* worker = nullptr;
+    int fd = -1;  // the master's socket (this process's copy); never closed by the worker
+    std::unique_ptr<event, EventDeleter> ready;
     const http::VirtualHosts* hosts = nullptr;
   };
 
-  static void on_accept(evconnlistener* listener, evutil_socket_t fd, sockaddr* addr, int len,
-                        void* arg) noexcept;
-  static void on_accept_error(evconnlistener* listener, void* arg) noexcept;
+  static void on_acceptable(evutil_socket_t fd, short what, void* arg) noexcept;
+  void accept_error(int err);
   static void on_signal(evutil_socket_t sig, short what, void* arg) noexcept;
   static void on_resume_accept(evutil_socket_t fd, short what, void* arg) noexcept;
   static void on_drain_deadline(evutil_socket_t fd, short what, void* arg) noexcept;
@@ -65,7 +62,11 @@ class Worker {
   UniqueFd channel_;  // the worker's end; see util/channel.hpp
   std::unique_ptr<event, EventDeleter> channel_event_;
   std::unique_ptr<event_base, EventBaseDeleter> base_;
-  std::vector<Listening> listening_;
+  std::vector<std::unique_ptr<Listening>> listening_;
+  // Connections accepted per readiness of a listening socket. When every worker shares one
+  // socket, 1: each wake-up takes one connection, so a burst spreads over the workers
+  // instead of the fastest one taking it all (nginx's multi_accept off).
+  int accept_batch_ = 1;
   std::vector<std::unique_ptr<event, EventDeleter>> signals_;
   std::unique_ptr<event, EventDeleter> resume_accept_;
   std::unique_ptr<event, EventDeleter> drain_deadline_;
