@@ -40,12 +40,11 @@ std::array<Millis, kTimerKinds> connection_timeouts(const Limits& limits) {
 }
 
 Connection::Connection(ConnectionContext& context, const http::VirtualHosts& hosts,
-                       evutil_socket_t fd, std::string remote_addr, int remote_port)
+                       evutil_socket_t fd, PeerAddress peer)
     : context_(context),
       hosts_(hosts),
       fd_(fd),
-      remote_addr_(std::move(remote_addr)),
-      remote_port_(remote_port),
+      peer_(peer),
       read_event_{} {
   event_assign(&read_event_, context.base, fd, EV_READ | EV_PERSIST, on_readable, this);
   event_add(&read_event_, nullptr);
@@ -54,7 +53,7 @@ Connection::Connection(ConnectionContext& context, const http::VirtualHosts& hos
 
 Connection::~Connection() {
   // A client that leaves mid-job must not keep a helper busy: the pool kills and replaces it.
-  if (job_) context_.helpers->cancel(job_);
+  if (ex_ && ex_->job) context_.helpers->cancel(ex_->job);
   event_del(&read_event_);
   context_.timers->unlink(*this);
 }
@@ -68,12 +67,18 @@ std::unique_ptr<Exchange> ExchangePool::take() {
 
 void ExchangePool::give(std::unique_ptr<Exchange> exchange) {
   constexpr size_t kLargeBuffer = 16 * 1024;
-  if (spares_.size() >= max_ || exchange->parser.in_message() || !exchange->output.empty() ||
+  if (spares_.size() >= max_ || exchange->job || exchange->parser.in_message() ||
+      !exchange->output.empty() ||
       exchange->buffered.capacity() > kLargeBuffer || exchange->head.capacity() > kLargeBuffer) {
     return;  // freed
   }
   exchange->parser.set_body_sink(nullptr, nullptr);
   exchange->routed = {};
+  exchange->job_bytes = 0;
+  exchange->job_status = 0;
+  exchange->awaiting_job = exchange->job_head_sent = exchange->job_chunked = false;
+  exchange->job_discard_body = exchange->job_keep_alive = false;
+  exchange->body_paused = exchange->output_paused = false;
   spares_.push_back(std::move(exchange));
 }
 
@@ -86,7 +91,7 @@ Exchange& Connection::exchange() {
 }
 
 bool Connection::idle() const {
-  if (head_done_ || lingering_ || job_ || !input_.empty()) return false;
+  if (head_done_ || lingering_ || (ex_ && ex_->job) || !input_.empty()) return false;
   return !ex_ || (!ex_->parser.in_message() && ex_->output.empty() && ex_->buffered.empty());
 }
 
@@ -155,7 +160,7 @@ void Connection::read_client() {
   if (n == 0) {
     eof_ = true;
     set_reading(false);
-    if (job_ || !ex_ || ex_->output.empty() || ex_->parser.in_message()) {
+    if (!ex_ || ex_->job || ex_->output.empty() || ex_->parser.in_message()) {
       close();  // the client is gone; a job it was waiting for is cancelled
       return;
     }
@@ -229,7 +234,7 @@ bool Connection::pump() {
             arm_timer(TimerKind::kNone);
           }
         }
-        if (close_after_write_ && !job_) {
+        if (close_after_write_ && !ex_->job) {
           if (linger_on_close_ && !eof_) {
             if (!lingering_) start_lingering_close();
           } else {
@@ -237,11 +242,11 @@ bool Connection::pump() {
           }
           break;
         }
-        if (job_ && output_paused_) {
-          output_paused_ = false;
-          context_.helpers->resume_output(job_);  // may deliver frames: loop to write them
+        if (ex_->job && ex_->output_paused) {
+          ex_->output_paused = false;
+          context_.helpers->resume_output(ex_->job);  // may deliver frames: loop to write them
           pump_again_ = true;
-        } else if (!input_.empty() && !awaiting_job_ && !close_after_write_) {
+        } else if (!input_.empty() && !ex_->awaiting_job && !close_after_write_) {
           pump_again_ = true;  // pipelined requests waited for the output to drain
         }
         break;
@@ -254,7 +259,7 @@ bool Connection::pump() {
   }
   if (lingering_) return true;
   keep_leftover_input();
-  set_reading(!eof_ && !body_paused_ && !close_after_write_ &&
+  set_reading(!eof_ && !ex_->body_paused && !close_after_write_ &&
               ex.output.pending() <= kOutputHighWater && ex.buffered.size() <= kInputLimit);
   if (idle()) {
     // An idle keep-alive connection holds no parser and no buffers; the next request (on any
@@ -270,9 +275,9 @@ bool Connection::process_input() {
   auto& parser = ex.parser;
   bool just_had_head = false;
   while (!close_after_write_ && !close_requested_) {
-    if (awaiting_job_) return true;  // the next pipelined request waits for the job's answer
-    if (job_ && context_.helpers->body_backlogged(job_)) {
-      body_paused_ = true;  // on_job_writable resumes
+    if (ex_->awaiting_job) return true;  // the next pipelined request waits for the job's answer
+    if (ex_->job && context_.helpers->body_backlogged(ex_->job)) {
+      ex_->body_paused = true;  // on_job_writable resumes
       return true;
     }
     if (ex.output.pending() > kOutputHighWater) return true;
@@ -310,16 +315,16 @@ bool Connection::process_input() {
       case http::ParseEvent::kMessageComplete:
         head_done_ = false;
         arm_timer(TimerKind::kNone);
-        if (job_) {
-          context_.helpers->end_body(job_);
-          awaiting_job_ = true;
+        if (ex_->job) {
+          context_.helpers->end_body(ex_->job);
+          ex_->awaiting_job = true;
           return true;
         }
         if (close_after_write_) return true;  // the job was refused or failed early
         respond(http::respond(ex.routed, parser.request(), *context_.mime, *context_.files));
         break;
       case http::ParseEvent::kError: {
-        spdlog::info("client {} sent a bad request: {} ({})", remote_addr_, parser.error_reason(),
+        spdlog::info("client {} sent a bad request: {} ({})", peer_.text(), parser.error_reason(),
                      parser.error_status());
         auto reply = http::error_reply(parser.error_status());
         reply.close = true;
@@ -355,7 +360,7 @@ bool Connection::respond(http::Reply reply) {
     body_bytes = reply.content_length;
   }
   if (context_.access_log->enabled()) {
-    context_.access_log->write({remote_addr_, &request, reply.status, body_bytes});
+    context_.access_log->write({peer_.text(), &request, reply.status, body_bytes});
   }
   if (!keep_alive) {
     close_after_write_ = true;
@@ -379,7 +384,7 @@ void Connection::start_lingering_close() {
 void Connection::on_timeout() {
   auto* self = this;
   if (self->write_waiting_) {
-    spdlog::info("client {} timed out reading the response", self->remote_addr_);
+    spdlog::info("client {} timed out reading the response", self->peer_.text());
     self->close();
     return;
   }
@@ -388,7 +393,7 @@ void Connection::on_timeout() {
     self->close();  // idle past keepalive_timeout, or done lingering
     return;
   }
-  spdlog::info("client {} timed out sending its request", self->remote_addr_);
+  spdlog::info("client {} timed out sending its request", self->peer_.text());
   auto reply = http::error_reply(408);
   reply.close = true;
   self->respond(std::move(reply));
@@ -398,7 +403,7 @@ void Connection::on_timeout() {
 
 void Connection::on_body_bytes(void* self, std::string_view bytes) {
   auto* c = static_cast<Connection*>(self);
-  if (c->job_) c->context_.helpers->send_body(c->job_, bytes);
+  if (c->ex_->job) c->context_.helpers->send_body(c->ex_->job, bytes);
 }
 
 helpers::JobSpec Connection::job_spec() const {
@@ -434,16 +439,16 @@ helpers::JobSpec Connection::job_spec() const {
   headers.reserve(request.headers.size());
   for (const auto& h : request.headers) headers.emplace_back(h.name, h.value);
   spec.env = helpers::cgi_environment({request.method, request.target, ex_->routed.target->query,
-                                       request.http_minor, server_name, local_port, remote_addr_,
-                                       remote_port_, &headers});
+                                       request.http_minor, server_name, local_port, peer_.text(),
+                                       peer_.port(), &headers});
   return spec;
 }
 
 bool Connection::start_job() {
-  job_ = context_.helpers->submit(job_spec(), this);
-  job_head_sent_ = false;
-  job_bytes_ = 0;
-  if (job_) return true;
+  ex_->job = context_.helpers->submit(job_spec(), this);
+  ex_->job_head_sent = false;
+  ex_->job_bytes = 0;
+  if (ex_->job) return true;
   auto reply = http::error_reply(503);  // every helper busy and the queue full
   reply.headers.emplace_back("Retry-After", "1");
   reply.close = true;
@@ -452,33 +457,33 @@ bool Connection::start_job() {
 
 void Connection::on_job_head(int status, helpers::HeaderList headers) {
   const auto& request = ex_->parser.request();
-  job_head_sent_ = true;
-  job_status_ = status;
-  job_keep_alive_ = request.keep_alive && !context_.draining;
-  job_discard_body_ = request.method == "HEAD" || http::status_forbids_body(status);
-  job_chunked_ = false;
+  ex_->job_head_sent = true;
+  ex_->job_status = status;
+  ex_->job_keep_alive = request.keep_alive && !context_.draining;
+  ex_->job_discard_body = request.method == "HEAD" || http::status_forbids_body(status);
+  ex_->job_chunked = false;
   http::Reply reply;
   reply.status = status;
   reply.headers = std::move(headers);
   reply.length_known = false;
   if (!http::status_forbids_body(status)) {
     if (request.http_minor >= 1) {
-      job_chunked_ = true;
+      ex_->job_chunked = true;
       reply.headers.emplace_back("Transfer-Encoding", "chunked");
     } else {
-      job_keep_alive_ = false;  // an HTTP/1.0 client learns the end of the body from the close
+      ex_->job_keep_alive = false;  // an HTTP/1.0 client learns the end of the body from the close
     }
   }
   auto& ex = exchange();
   ex.head.clear();
-  http::append_head(ex.head, reply, {job_keep_alive_, context_.dates->now()});
+  http::append_head(ex.head, reply, {ex_->job_keep_alive, context_.dates->now()});
   ex.output.append(ex.head);
   pump();
 }
 
 void Connection::on_job_data(std::string_view data) {
-  if (job_discard_body_ || data.empty()) return;
-  if (job_chunked_) {
+  if (ex_->job_discard_body || data.empty()) return;
+  if (ex_->job_chunked) {
     char size_line[24];
     int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
     ex_->output.append(std::string_view(size_line, static_cast<size_t>(n)));
@@ -487,23 +492,24 @@ void Connection::on_job_data(std::string_view data) {
   } else {
     ex_->output.append(data);
   }
-  job_bytes_ += data.size();
-  if (ex_->output.pending() > kOutputHighWater && !output_paused_) {
-    output_paused_ = true;  // pump resumes the helper's output once the client caught up
-    context_.helpers->pause_output(job_);
+  ex_->job_bytes += data.size();
+  if (ex_->output.pending() > kOutputHighWater && !ex_->output_paused) {
+    ex_->output_paused = true;  // pump resumes the helper's output once the client caught up
+    context_.helpers->pause_output(ex_->job);
   }
   pump();
 }
 
 void Connection::on_job_end() {
-  job_ = nullptr;
-  awaiting_job_ = false;
-  output_paused_ = false;
-  if (job_chunked_ && !job_discard_body_) ex_->output.append("0\r\n\r\n");
+  ex_->job = nullptr;
+  ex_->awaiting_job = false;
+  ex_->output_paused = false;
+  if (ex_->job_chunked && !ex_->job_discard_body) ex_->output.append("0\r\n\r\n");
   if (context_.access_log->enabled()) {
-    context_.access_log->write({remote_addr_, &ex_->parser.request(), job_status_, job_bytes_});
+    context_.access_log->write(
+        {peer_.text(), &ex_->parser.request(), ex_->job_status, ex_->job_bytes});
   }
-  if (!job_keep_alive_) {
+  if (!ex_->job_keep_alive) {
     close_after_write_ = true;
     linger_on_close_ = false;
   }
@@ -511,12 +517,12 @@ void Connection::on_job_end() {
 }
 
 void Connection::on_job_failed(int status) {
-  job_ = nullptr;
-  awaiting_job_ = false;
-  output_paused_ = false;
-  if (job_head_sent_) {
+  ex_->job = nullptr;
+  ex_->awaiting_job = false;
+  ex_->output_paused = false;
+  if (ex_->job_head_sent) {
     // Part of the answer is out; the client can only learn of the failure by a cut-off body.
-    spdlog::info("client {}: response cut off after a job failure ({})", remote_addr_, status);
+    spdlog::info("client {}: response cut off after a job failure ({})", peer_.text(), status);
     close();
     return;
   }
@@ -530,8 +536,8 @@ void Connection::on_job_failed(int status) {
 }
 
 void Connection::on_job_writable() {
-  if (!body_paused_) return;
-  body_paused_ = false;
+  if (!ex_->body_paused) return;
+  ex_->body_paused = false;
   pump();
 }
 

@@ -29,6 +29,7 @@
 #include "worker/access_log.hpp"
 #include "worker/connection_timers.hpp"
 #include "worker/output_queue.hpp"
+#include "worker/peer_address.hpp"
 
 namespace shoal {
 
@@ -49,6 +50,17 @@ struct Exchange {
   OutputQueue output;
   std::string head;            // reused to build a response head
   http::RoutedRequest routed;  // the current request's server and route
+  // The helper job answering the current request, if its route needs one.
+  helpers::HelperPool::Job* job = nullptr;
+  std::uint64_t job_bytes = 0;
+  int job_status = 0;
+  bool awaiting_job = false;  // the request is complete; the job's answer is pending
+  bool job_head_sent = false;
+  bool job_chunked = false;       // re-frame the job's output as chunked
+  bool job_discard_body = false;  // HEAD, 204, 304: send the head only
+  bool job_keep_alive = false;
+  bool body_paused = false;    // client reads stopped until the helper takes more body
+  bool output_paused = false;  // helper reads stopped until the client takes more output
 };
 
 // Spare Exchanges of one worker, at most `max_spares`. Only an Exchange at a message boundary
@@ -90,7 +102,7 @@ struct ConnectionContext {
 class Connection : public DeadlineNode, private helpers::JobSink {
  public:
   Connection(ConnectionContext& context, const http::VirtualHosts& hosts, evutil_socket_t fd,
-             std::string remote_addr, int remote_port);
+             PeerAddress peer);
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
   ~Connection() override;
@@ -133,35 +145,23 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   ConnectionContext& context_;
   const http::VirtualHosts& hosts_;
   UniqueFd fd_;
-  std::string remote_addr_;
-  int remote_port_ = 0;
+  PeerAddress peer_;
   event read_event_;                                  // persistent, added while reading_
   std::unique_ptr<event, EventDeleter> write_event_;  // created when the socket first fills
   Exchange& exchange();  // creates it if needed
   std::unique_ptr<Exchange> ex_;
   std::string_view input_;  // what process_input parses: the scratch buffer or ex_->buffered
-  bool in_pump_ = false;    // pump() is running: close() and pump() are deferred
-  bool pump_again_ = false;
-  bool close_requested_ = false;
-  bool reading_ = true;             // read_event_ is added
-  bool nodelay_ = false;            // TCP_NODELAY is set
-  bool write_waiting_ = false;      // write_event_ is added
-  bool eof_ = false;                // the client shut its sending side
-  bool head_done_ = false;          // the current request's head has been handled
-  bool close_after_write_ = false;  // the last reply said Connection: close
-  bool linger_on_close_ = false;    // the client may still be sending when we close
-  bool lingering_ = false;          // write side shut; discarding input until EOF
-  // The helper job answering the current request, if its route needs one.
-  helpers::HelperPool::Job* job_ = nullptr;
-  bool awaiting_job_ = false;  // the request is complete; the job's answer is pending
-  bool job_head_sent_ = false;
-  bool job_chunked_ = false;       // re-frame the job's output as chunked
-  bool job_discard_body_ = false;  // HEAD, 204, 304: send the head only
-  bool job_keep_alive_ = false;
-  int job_status_ = 0;
-  std::uint64_t job_bytes_ = 0;
-  bool body_paused_ = false;    // client reads stopped until the helper takes more body
-  bool output_paused_ = false;  // helper reads stopped until the client takes more output
+  bool in_pump_ : 1 = false;    // pump() is running: close() and pump() are deferred
+  bool pump_again_ : 1 = false;
+  bool close_requested_ : 1 = false;
+  bool reading_ : 1 = true;             // read_event_ is added
+  bool nodelay_ : 1 = false;            // TCP_NODELAY is set
+  bool write_waiting_ : 1 = false;      // write_event_ is added
+  bool eof_ : 1 = false;                // the client shut its sending side
+  bool head_done_ : 1 = false;          // the current request's head has been handled
+  bool close_after_write_ : 1 = false;  // the last reply said Connection: close
+  bool linger_on_close_ : 1 = false;    // the client may still be sending when we close
+  bool lingering_ : 1 = false;          // write side shut; discarding input until EOF
 };
 
 }  // namespace shoal

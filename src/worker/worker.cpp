@@ -21,14 +21,6 @@ namespace shoal {
 
 namespace {
 
-int peer_port(const sockaddr* addr) {
-  if (addr->sa_family == AF_INET)
-    return ntohs(reinterpret_cast<const sockaddr_in*>(addr)->sin_port);
-  if (addr->sa_family == AF_INET6) {
-    return ntohs(reinterpret_cast<const sockaddr_in6*>(addr)->sin6_port);
-  }
-  return 0;
-}
 
 bool needs_helpers(const Config& config) {
   for (const auto& server : config.servers) {
@@ -42,15 +34,6 @@ bool needs_helpers(const Config& config) {
   return false;
 }
 
-std::string format_peer(const sockaddr* addr) {
-  char buf[INET6_ADDRSTRLEN] = "-";
-  if (addr->sa_family == AF_INET) {
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(addr)->sin_addr, buf, sizeof buf);
-  } else if (addr->sa_family == AF_INET6) {
-    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr, buf, sizeof buf);
-  }
-  return buf;
-}
 
 constexpr timeval kAcceptRetry{0, 100'000};  // after EMFILE/ENFILE: try again in 100 ms
 
@@ -165,10 +148,9 @@ void Worker::on_acceptable(evutil_socket_t fd, short /*what*/, void* arg) noexce
       if (errno != EAGAIN && errno != EWOULDBLOCK) self->accept_error(errno);
       return;  // EAGAIN: another worker took it, or the queue is empty
     }
-    const auto* peer = reinterpret_cast<const sockaddr*>(&addr);
     // Owned by the deadline lists from here on (see worker.hpp).
-    (void)std::make_unique<Connection>(self->context_, *from->hosts, client, format_peer(peer),
-                                       peer_port(peer))
+    (void)std::make_unique<Connection>(self->context_, *from->hosts, client,
+                                       PeerAddress(reinterpret_cast<const sockaddr*>(&addr)))
         .release();
     if (static_cast<int>(self->connection_count()) >= self->site_.config.limits.max_connections) {
       self->set_accepting(false);  // resumed when a connection closes
