@@ -2,6 +2,8 @@
 // accepts is described in shoal.yaml(5), and `shoal -T` output loads back to itself.
 #include <gtest/gtest.h>
 
+#include <pwd.h>
+
 #include <algorithm>
 #include <fstream>
 #include <regex>
@@ -56,6 +58,34 @@ TEST(SchemaTest, EveryTopLevelKeyIsAcceptedByTheLoader) {
       EXPECT_EQ(error.message.find("unknown key"), std::string::npos) << error.to_string();
     }
   }
+}
+
+TEST(SchemaTest, TheManualsExampleIsAValidConfiguration) {
+  if (!getpwnam("www-data")) GTEST_SKIP() << "the example runs workers as www-data";
+  const std::string page = read_all(SHOAL_SOURCE_DIR "/man/shoal.yaml.5");
+  const auto section = page.find(".SH EXAMPLE");
+  ASSERT_NE(section, std::string::npos);
+  const auto begin = page.find(".nf\n", section) + 4;
+  const auto end = page.find(".fi\n", begin);
+  std::string yaml = page.substr(begin, end - begin);
+  // Undo roff escapes, and point the example's directories at ones that exist here.
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"\\-", "-"},
+           {"\\en", "\\n"},
+           {"/srv/www", SHOAL_SOURCE_DIR "/conf/www"},
+           {"/srv/cgi-bin", SHOAL_SOURCE_DIR "/conf/cgi-bin"}}) {
+    for (size_t at = yaml.find(from); at != std::string::npos; at = yaml.find(from, at + to.size())) {
+      yaml.replace(at, from.size(), to);
+    }
+  }
+  EXPECT_NO_THROW({
+    try {
+      load_config_from_string(yaml, SHOAL_SOURCE_DIR "/conf/example.yaml");
+    } catch (const ConfigErrors& e) {
+      for (const auto& error : e.errors()) ADD_FAILURE() << error.to_string() << "\n" << yaml;
+      throw;
+    }
+  });
 }
 
 TEST(DumpTest, TheEffectiveConfigLoadsBackToItself) {
