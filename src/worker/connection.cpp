@@ -73,6 +73,7 @@ void ExchangePool::give(std::unique_ptr<Exchange> exchange) {
     return;  // freed
   }
   exchange->parser.set_body_sink(nullptr, nullptr);
+  exchange->input = {};
   exchange->routed = {};
   exchange->job_bytes = 0;
   exchange->job_status = 0;
@@ -91,7 +92,7 @@ Exchange& Connection::exchange() {
 }
 
 bool Connection::idle() const {
-  if (head_done_ || lingering_ || (ex_ && ex_->job) || !input_.empty()) return false;
+  if (head_done_ || lingering_ || (ex_ && (ex_->job || !ex_->input.empty()))) return false;
   return !ex_ || (!ex_->parser.in_message() && ex_->output.empty() && ex_->buffered.empty());
 }
 
@@ -172,10 +173,10 @@ void Connection::read_client() {
   }
   auto& ex = exchange();
   if (ex.buffered.empty()) {
-    input_ = std::string_view(scratch.data(), static_cast<size_t>(n));  // parse in place
+    ex_->input = std::string_view(scratch.data(), static_cast<size_t>(n));  // parse in place
   } else {
     ex.buffered.append(scratch.data(), static_cast<size_t>(n));
-    input_ = ex.buffered;
+    ex_->input = ex.buffered;
   }
   pump();
 }
@@ -187,21 +188,21 @@ void Connection::on_writable(evutil_socket_t /*fd*/, short /*what*/, void* arg) 
 }
 
 void Connection::keep_leftover_input() {
-  // input_ may point into the worker's scratch buffer, which the next connection reuses.
+  // The input may point into the worker's scratch buffer, which the next connection reuses.
   auto& buffered = exchange().buffered;
-  if (input_.empty()) {
+  if (ex_->input.empty()) {
     if (buffered.capacity() > 0) std::string().swap(buffered);
-    input_ = {};
+    ex_->input = {};
     return;
   }
-  const bool owned =
-      input_.data() >= buffered.data() && input_.data() < buffered.data() + buffered.size();
+  const char* at = ex_->input.data();
+  const bool owned = at >= buffered.data() && at < buffered.data() + buffered.size();
   if (owned) {
-    buffered.erase(0, static_cast<size_t>(input_.data() - buffered.data()));
+    buffered.erase(0, static_cast<size_t>(ex_->input.data() - buffered.data()));
   } else {
-    buffered.assign(input_);
+    buffered.assign(ex_->input);
   }
-  input_ = buffered;
+  ex_->input = buffered;
 }
 
 bool Connection::pump() {
@@ -246,7 +247,7 @@ bool Connection::pump() {
           ex_->output_paused = false;
           context_.helpers->resume_output(ex_->job);  // may deliver frames: loop to write them
           pump_again_ = true;
-        } else if (!input_.empty() && !ex_->awaiting_job && !close_after_write_) {
+        } else if (!ex_->input.empty() && !ex_->awaiting_job && !close_after_write_) {
           pump_again_ = true;  // pipelined requests waited for the output to drain
         }
         break;
@@ -282,11 +283,11 @@ bool Connection::process_input() {
     }
     if (ex.output.pending() > kOutputHighWater) return true;
     // Right after a head, feed even with no input: a body-less request completes then.
-    if (input_.empty() && !just_had_head) return true;
+    if (ex_->input.empty() && !just_had_head) return true;
     just_had_head = false;
     const bool was_in_message = parser.in_message();
-    auto result = parser.feed(input_);
-    input_.remove_prefix(result.consumed);
+    auto result = parser.feed(ex_->input);
+    ex_->input.remove_prefix(result.consumed);
     switch (result.event) {
       case http::ParseEvent::kNeedMore:
         // A new request began (its head must arrive in time), or its body is progressing.
@@ -366,7 +367,7 @@ bool Connection::respond(http::Reply reply) {
     close_after_write_ = true;
     // After an error mid-request the client may still be sending: read and discard until it
     // is done, so that our close does not reset the connection before it read the reply.
-    linger_on_close_ = ex.parser.in_message() || !input_.empty();
+    linger_on_close_ = ex.parser.in_message() || !ex_->input.empty();
   }
   return true;
 }
@@ -375,7 +376,6 @@ void Connection::start_lingering_close() {
   lingering_ = true;
   ::shutdown(fd_.get(), SHUT_WR);
   set_write_wait(false);
-  input_ = {};
   ex_.reset();
   set_reading(true);
   arm_timer(TimerKind::kLinger);

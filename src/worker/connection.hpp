@@ -46,7 +46,8 @@ inline constexpr Millis kDrainGrace{1000};
 struct Exchange {
   explicit Exchange(const Limits& limits) : parser(limits) {}
   http::RequestParser parser;
-  std::string buffered;  // input not yet parsed (owned copy of a partial request)
+  std::string buffered;    // input not yet parsed (owned copy of a partial request)
+  std::string_view input;  // what process_input parses: the worker's scratch buffer or buffered
   OutputQueue output;
   std::string head;            // reused to build a response head
   http::RoutedRequest routed;  // the current request's server and route
@@ -127,7 +128,7 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   // Parses and answers what input allows, writes, and decides what waits next. Returns false
   // when the connection was closed (and `this` destroyed).
   bool pump();
-  // Parses and answers requests from input_ while allowed.
+  // Parses and answers requests from the Exchange's input while allowed.
   bool process_input();
   bool respond(http::Reply reply);
   bool start_job();
@@ -150,7 +151,6 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   std::unique_ptr<event, EventDeleter> write_event_;  // created when the socket first fills
   Exchange& exchange();  // creates it if needed
   std::unique_ptr<Exchange> ex_;
-  std::string_view input_;  // what process_input parses: the scratch buffer or ex_->buffered
   bool in_pump_ : 1 = false;    // pump() is running: close() and pump() are deferred
   bool pump_again_ : 1 = false;
   bool close_requested_ : 1 = false;
