@@ -252,7 +252,7 @@ bool Connection::pump() {
         }
         break;
     }
-  } while (pump_again_ && !close_requested_);
+  } while (pump_again_ && !close_requested_ && !lingering_);  // lingering freed the Exchange
   in_pump_ = false;
   if (close_requested_) {
     context_.on_closed(this);

@@ -192,8 +192,8 @@ std::vector<Connection*> Worker::all_connections() const {
 }
 
 void Worker::connection_closed(Connection* connection) {
-  std::unique_ptr<Connection> doomed(connection);  // unlinks it from the deadline lists
-  doomed.reset();
+  // Owned through the deadline lists (see worker.hpp); destroying it unlinks it there.
+  std::unique_ptr<Connection>{connection}.reset();
   if (context_.draining) {
     if (connection_count() == 0) event_base_loopexit(base_.get(), nullptr);
     return;
