@@ -84,10 +84,12 @@ install:
 	install -d $(DESTDIR)$(UNITDIR)
 	sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' -e 's|/etc/shoal/|$(SYSCONFDIR)/shoal/|g' \
 	  systemd/shoal.service > $(DESTDIR)$(UNITDIR)/shoal.service
+	install -m 0644 systemd/shoal.socket $(DESTDIR)$(UNITDIR)/shoal.socket
 	@echo "installed; then: systemctl daemon-reload && systemctl enable --now shoal"
 
 # Leaves $(SYSCONFDIR)/shoal and the logs, as removing a Debian package does.
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/shoal $(DESTDIR)$(MANDIR)/man8/shoal.8 \
-	  $(DESTDIR)$(MANDIR)/man5/shoal.yaml.5 $(DESTDIR)$(UNITDIR)/shoal.service
+	  $(DESTDIR)$(MANDIR)/man5/shoal.yaml.5 $(DESTDIR)$(UNITDIR)/shoal.service \
+	  $(DESTDIR)$(UNITDIR)/shoal.socket
 	@echo "kept $(DESTDIR)$(SYSCONFDIR)/shoal and $(DESTDIR)$(SYSCONFDIR)/logrotate.d/shoal"

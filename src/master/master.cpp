@@ -14,6 +14,7 @@
 
 #include "log/logging.hpp"
 #include "master/daemon.hpp"
+#include "master/socket_activation.hpp"
 #include "util/channel.hpp"
 #include "util/syscall.hpp"
 #include "worker/worker.hpp"
@@ -96,9 +97,23 @@ int Master::run(std::optional<UpgradeState> adopted) {
   if (!adopted) {
     // Everything that can fail with a message for the terminal happens before -d detaches.
     const auto& config = site_->config;
-    for (auto& l : bind_listeners(distinct_listen_addresses(config),
-                                  config.reuse_port ? config.workers : 1)) {
-      listeners.push_back(std::make_shared<Listener>(std::move(l)));
+    auto activated = take_activated_sockets();
+    for (const auto& address : distinct_listen_addresses(config)) {
+      if (auto passed = activated.find(address.text); passed != activated.end()) {
+        spdlog::info("listening on {} through the socket systemd passed", address.text);
+        auto l = std::make_shared<Listener>();
+        l->address = address;
+        l->fds.push_back(std::move(passed->second));  // one socket, shared by every worker
+        activated.erase(passed);
+        listeners.push_back(std::move(l));
+        continue;
+      }
+      auto bound = bind_listeners({address}, config.reuse_port ? config.workers : 1);
+      listeners.push_back(std::make_shared<Listener>(std::move(bound.at(0))));
+    }
+    for (const auto& [text, fd] : activated) {
+      spdlog::warn("systemd passed a socket for {}, which no server listens on; closing it",
+                   text);
     }
     if (!config.pid_file.empty()) pid_file_ = std::make_unique<PidFile>(config.pid_file);
     if (options_.daemon) {

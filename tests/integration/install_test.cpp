@@ -38,6 +38,7 @@ TEST(InstallTest, InstallsIntoDestdirAndTheInstalledBinaryAcceptsTheInstalledCon
   for (const char* file :
        {"/usr/local/sbin/shoal", "/usr/local/share/man/man8/shoal.8",
         "/usr/local/share/man/man5/shoal.yaml.5", "/usr/local/lib/systemd/system/shoal.service",
+        "/usr/local/lib/systemd/system/shoal.socket",
         "/etc/shoal/shoal.yaml", "/etc/shoal/mime.types", "/etc/shoal/www/index.html",
         "/etc/logrotate.d/shoal"}) {
     EXPECT_TRUE(std::filesystem::exists(dest.path() + file)) << file;
@@ -71,8 +72,9 @@ TEST(InstallTest, TheInstalledUnitPassesSystemdAnalyzeVerify) {
   auto r = sh(make_install("install PREFIX=" + root.path() + "/usr SYSCONFDIR=" + root.path() +
                            "/etc"));
   ASSERT_EQ(r.status, 0) << r.output;
-  r = sh("MANPATH=" + root.path() + "/usr/share/man systemd-analyze verify " + root.path() +
-         "/usr/lib/systemd/system/shoal.service");
+  const std::string units = root.path() + "/usr/lib/systemd/system/";
+  r = sh("MANPATH=" + root.path() + "/usr/share/man systemd-analyze verify " + units +
+         "shoal.service " + units + "shoal.socket");
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(r.output, "") << r.output;
 }

@@ -1,7 +1,11 @@
 // The service-manager side against the real binary: sd_notify messages on a NOTIFY_SOCKET
 // the test listens on, as systemd would for Type=notify.
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -92,6 +96,46 @@ TEST(ServiceTest, NotifiesReadyReloadingAndStopping) {
   notify.clear();
   ASSERT_TRUE(server.signal_and_wait(SIGQUIT));
   EXPECT_NE(notify.receive().find("STOPPING=1"), std::string::npos) << notify.receive();
+}
+
+TEST(ServiceTest, UsesTheListeningSocketSystemdPasses) {
+  // What systemd does for shoal.socket: bind and listen, then start the service with the
+  // socket as fd 3 and LISTEN_FDS=1, LISTEN_PID=<the service's pid>.
+  TempDir dir;
+  const int port = free_port();
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 16), 0);
+  write_file(dir / "shoal.yaml",
+             "workers: 2\n"
+             "log: { error: { path: " + dir / "error.log" + ", level: info } }\n"
+             "servers:\n  - listen: 127.0.0.1:" + std::to_string(port) +
+                 "\n    routes:\n      - match: /\n        return: { status: 200, body: passed }\n");
+  const std::string config = dir / "shoal.yaml";
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(listener, 3);
+    setenv("LISTEN_FDS", "1", 1);
+    setenv("LISTEN_PID", std::to_string(getpid()).c_str(), 1);
+    execl(SHOAL_BINARY, SHOAL_BINARY, "-c", config.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  ::close(listener);  // only shoal holds it now
+  // shoal cannot bind this port itself (the passed socket holds it): serving proves it used it.
+  EXPECT_TRUE(wait_until([&] {
+    auto r = get(port, "/");
+    return r && r->body == "passed";
+  }));
+  EXPECT_NE(read_file(dir / "error.log").find("through the socket systemd passed"),
+            std::string::npos);
+  kill(pid, SIGQUIT);
+  int status = 0;
+  ASSERT_TRUE(wait_until([&] { return waitpid(pid, &status, WNOHANG) == pid; }));
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(dir / "error.log");
 }
 
 }  // namespace
