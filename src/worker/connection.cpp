@@ -47,8 +47,14 @@ Connection::Connection(ConnectionContext& context, const http::VirtualHosts& hos
       peer_(peer),
       read_event_{} {
   event_assign(&read_event_, context.base, fd, EV_READ | EV_PERSIST, on_readable, this);
-  event_add(&read_event_, nullptr);
   arm_timer(TimerKind::kHeader);
+}
+
+void Connection::start() {
+  if (!read_client()) return;  // answered and closed already
+  // Nothing yet (EAGAIN), or the exchange wants more: pump() set reading as needed; a socket
+  // with nothing read yet is polled from now on.
+  if (!ex_ && !eof_) set_reading(true);
 }
 
 Connection::~Connection() {
@@ -140,36 +146,35 @@ void Connection::on_readable(evutil_socket_t /*fd*/, short /*what*/, void* arg) 
   static_cast<Connection*>(arg)->read_client();
 }
 
-void Connection::read_client() {
+bool Connection::read_client() {
   std::string& scratch = *context_.scratch;
   if (lingering_) {
     while (true) {
       ssize_t n = ::read(fd_.get(), scratch.data(), scratch.size());
       if (n > 0) continue;
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && errno == EAGAIN) return;
+      if (n < 0 && errno == EAGAIN) return true;
       close();  // the client finished (EOF) or reset: lingering is over
-      return;
+      return false;
     }
   }
   ssize_t n = ::read(fd_.get(), scratch.data(), scratch.size());
   if (n < 0) {
-    if (errno == EAGAIN || errno == EINTR) return;
+    if (errno == EAGAIN || errno == EINTR) return true;
     close();  // reset by peer or another error: nothing more to do
-    return;
+    return false;
   }
   if (n == 0) {
     eof_ = true;
     set_reading(false);
     if (!ex_ || ex_->job || ex_->output.empty() || ex_->parser.in_message()) {
       close();  // the client is gone; a job it was waiting for is cancelled
-      return;
+      return false;
     }
     // The client shut its side after sending: finish the reply, then close.
     close_after_write_ = true;
     linger_on_close_ = false;
-    pump();
-    return;
+    return pump();
   }
   auto& ex = exchange();
   if (ex.buffered.empty()) {
@@ -178,7 +183,7 @@ void Connection::read_client() {
     ex.buffered.append(scratch.data(), static_cast<size_t>(n));
     ex_->input = ex.buffered;
   }
-  pump();
+  return pump();
 }
 
 void Connection::on_writable(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {

@@ -108,6 +108,11 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   Connection& operator=(const Connection&) = delete;
   ~Connection() override;
 
+  // Right after accept: reads at once, since the request usually arrived with the handshake,
+  // and polls the socket only if more is needed. A connection-per-request client is then
+  // answered and closed without ever entering epoll (no epoll_ctl ADD and DEL). May destroy
+  // `this`.
+  void start();
   // Closes at once if idle; otherwise after the response in flight. May destroy `this`.
   void drain();
   // Its deadline passed (ConnectionTimers calls this). May destroy `this`.
@@ -133,7 +138,9 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   bool respond(http::Reply reply);
   bool start_job();
   helpers::JobSpec job_spec() const;
-  void read_client();
+  // Reads what the socket has and answers it. Returns false when the connection was closed
+  // (and `this` destroyed).
+  bool read_client();
   void set_reading(bool on);
   void set_write_wait(bool on);
   void keep_leftover_input();
@@ -154,7 +161,7 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   bool in_pump_ : 1 = false;    // pump() is running: close() and pump() are deferred
   bool pump_again_ : 1 = false;
   bool close_requested_ : 1 = false;
-  bool reading_ : 1 = true;             // read_event_ is added
+  bool reading_ : 1 = false;            // read_event_ is added
   bool nodelay_ : 1 = false;            // TCP_NODELAY is set
   bool write_waiting_ : 1 = false;      // write_event_ is added
   bool eof_ : 1 = false;                // the client shut its sending side

@@ -149,12 +149,14 @@ void Worker::on_acceptable(evutil_socket_t fd, short /*what*/, void* arg) noexce
       return;  // EAGAIN: another worker took it, or the queue is empty
     }
     // Owned by the deadline lists from here on (see worker.hpp).
-    (void)std::make_unique<Connection>(self->context_, *from->hosts, client,
-                                       PeerAddress(reinterpret_cast<const sockaddr*>(&addr)))
-        .release();
+    Connection* connection =
+        std::make_unique<Connection>(self->context_, *from->hosts, client,
+                                     PeerAddress(reinterpret_cast<const sockaddr*>(&addr)))
+            .release();
     if (static_cast<int>(self->connection_count()) >= self->site_.config.limits.max_connections) {
       self->set_accepting(false);  // resumed when a connection closes
     }
+    connection->start();  // may answer and close it at once
   }
 }
 
