@@ -57,7 +57,8 @@ http {
   default_type application/octet-stream;
   keepalive_requests 1000000;
   server {
-    listen 127.0.0.1:${PORT[nginx]};
+    # deferred: TCP_DEFER_ACCEPT, which shoal (defer_accept) and h2o use by default.
+    listen 127.0.0.1:${PORT[nginx]} deferred;
     root $work/www;
     location = /tiny { return 200 "ok"; }
   }

@@ -75,6 +75,7 @@ std::string dump_config(const Config& config) {
   if (!config.pid_file.empty()) out << YAML::Key << "pid_file" << YAML::Value << config.pid_file;
   out << YAML::Key << "shutdown_timeout" << YAML::Value << duration(config.shutdown_timeout);
   out << YAML::Key << "reuse_port" << YAML::Value << config.reuse_port;
+  out << YAML::Key << "defer_accept" << YAML::Value << config.defer_accept;
   if (!config.mime_types.empty()) {
     out << YAML::Key << "mime_types" << YAML::Value << config.mime_types;
   }

@@ -245,6 +245,9 @@ class Loader {
     if (auto n = root["reuse_port"]) {
       if (auto b = boolean(n, "reuse_port")) config.reuse_port = *b;
     }
+    if (auto n = root["defer_accept"]) {
+      if (auto b = boolean(n, "defer_accept")) config.defer_accept = *b;
+    }
     if (auto n = root["shutdown_timeout"]) {
       if (auto d = duration(n, "shutdown_timeout")) config.shutdown_timeout = *d;
     }

@@ -3,6 +3,7 @@
 #include "master/listeners.hpp"
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include "util/syscall.hpp"
@@ -35,6 +36,18 @@ UniqueFd bind_listen_socket(const ListenAddress& address, bool reuse_port) {
       "bind() to " + address.text);
   check_syscall(::listen(fd.get(), kBacklog), "listen() on " + address.text);
   return fd;
+}
+
+bool set_defer_accept(const Listener& listener, bool on) {
+  // The value is the seconds a silent client may wait before it is accepted anyway (the
+  // kernel rounds it to SYN-ACK retransmissions); header_timeout counts from then.
+  const int seconds = on ? 1 : 0;
+  for (const auto& fd : listener.fds) {
+    if (setsockopt(fd.get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &seconds, sizeof seconds) != 0) {
+      return false;
+    }
+  }
+  return true;
 }
 
 std::vector<Listener> bind_listeners(const std::vector<ListenAddress>& addresses,

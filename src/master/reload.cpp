@@ -6,9 +6,13 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include "config/loader.hpp"
 #include "log/logging.hpp"
 #include "master/daemon.hpp"
+#include "master/listeners.hpp"
 #include "master/master.hpp"
 #include "util/syscall.hpp"
 
@@ -151,6 +155,13 @@ void Master::commit_reload(Generation& fresh) {
   fresh.state = Generation::State::kActive;
   fresh.deadline.reset();
   site_ = fresh.site();
+  for (const auto& l : fresh.listeners()) {
+    // Applied when a configuration takes over, so an abandoned reload changes nothing.
+    if (!set_defer_accept(*l, site_->config.defer_accept)) {
+      spdlog::error("cannot set TCP_DEFER_ACCEPT on {}: {}", l->address.text,
+                    std::strerror(errno));
+    }
+  }
   try {
     setup_error_log(site_->config.log.error);
   } catch (const std::exception& e) {

@@ -39,6 +39,7 @@ TEST(Config, LoadsEveryKeyOfTheSchema) {
   auto config = load_config_from_string(
       "workers: 3\n"
       "reuse_port: true\n"
+      "defer_accept: false\n"
       "user: www-data\n"
       "group: www-data\n"
       "pid_file: run/shoal.pid\n"
@@ -67,6 +68,7 @@ TEST(Config, LoadsEveryKeyOfTheSchema) {
   EXPECT_EQ(config.workers, 3);
   EXPECT_FALSE(config.workers_auto);
   EXPECT_TRUE(config.reuse_port);
+  EXPECT_FALSE(config.defer_accept);
   EXPECT_EQ(config.user, "www-data");
   EXPECT_EQ(config.pid_file, "/etc/shoal/run/shoal.pid");
   EXPECT_EQ(config.shutdown_timeout, Millis(5000));
@@ -104,6 +106,7 @@ TEST(Config, LoadsEveryKeyOfTheSchema) {
 TEST(Config, DefaultsAndAutoWorkers) {
   auto config = load_config_from_string(kMinimalServer, kFile);
   EXPECT_FALSE(config.reuse_port);
+  EXPECT_TRUE(config.defer_accept);
   EXPECT_TRUE(config.workers_auto);
   EXPECT_GE(config.workers, 1);
   EXPECT_EQ(config.shutdown_timeout, Millis(30'000));
@@ -131,9 +134,8 @@ TEST(Config, RelativeRootsResolveAgainstTheConfigDirectory) {
 TEST(Config, UnknownKeyNamesItsPosition) {
   EXPECT_EQ(error_of("wrokers: 2\n" + kMinimalServer),
             "1:1: unknown key \"wrokers\" in the top level; expected one of: workers, user, "
-            "group, pid_file, shutdown_timeout, reuse_port, mime_types, default_type, log, limits, "
-            "helpers, "
-            "servers");
+            "group, pid_file, shutdown_timeout, reuse_port, defer_accept, mime_types, default_type, "
+            "log, limits, helpers, servers");
   EXPECT_EQ(error_of("limits: { max_conections: 3 }\n" + kMinimalServer).substr(0, 40),
             "1:11: unknown key \"max_conections\" in li");
 }
@@ -150,6 +152,8 @@ TEST(Config, WrongTypeNamesItsPosition) {
 TEST(Config, BadBoolean) {
   EXPECT_EQ(error_of("helpers: { sched_idle: maybe }\n" + kMinimalServer),
             "1:24: helpers.sched_idle: expected true or false, got \"maybe\"");
+  EXPECT_EQ(error_of("defer_accept: 1s\n" + kMinimalServer),
+            "1:15: defer_accept: expected true or false, got \"1s\"");
 }
 
 TEST(Config, BadDurationAndSize) {
