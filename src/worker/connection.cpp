@@ -221,7 +221,9 @@ bool Connection::pump() {
     pump_again_ = false;
     process_input();
     if (close_requested_) break;
-    switch (ex.output.flush(fd_.get())) {
+    // Once this reply is out the connection closes (a job still streaming is not done).
+    const bool closing = close_after_write_ && !ex_->job;
+    switch (ex.output.flush(fd_.get(), closing)) {
       case OutputQueue::Flush::kError:
         close_requested_ = true;
         break;

@@ -52,7 +52,7 @@ void OutputQueue::append_file(std::shared_ptr<const http::CachedFile> file, std:
   pieces_.push_back(std::move(piece));
 }
 
-OutputQueue::Flush OutputQueue::flush(int fd) {
+OutputQueue::Flush OutputQueue::flush(int fd, bool closing) {
   if (!corked_ && has_file_) {
     // Hold partial segments back while a file goes out, so the head and the file share full
     // packets (nginx's tcp_nopush); uncorked when the queue empties.
@@ -83,7 +83,10 @@ OutputQueue::Flush OutputQueue::flush(int fd) {
       iov[count].iov_len = pieces_[i].bytes.size() - pieces_[i].sent;
       ++count;
     }
-    ssize_t n = ::writev(fd, iov, count);
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = static_cast<size_t>(count);
+    ssize_t n = ::sendmsg(fd, &msg, closing ? MSG_MORE : 0);
     if (n < 0) {
       if (errno == EINTR) continue;
       return errno == EAGAIN ? Flush::kBlocked : Flush::kError;
@@ -110,7 +113,7 @@ OutputQueue::Flush OutputQueue::flush(int fd) {
   pieces_.clear();
   head_ = 0;
   has_file_ = false;
-  if (corked_) {
+  if (corked_ && !closing) {  // when closing, close() sends what the cork holds
     int zero = 0;
     setsockopt(fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof zero);
     corked_ = false;

@@ -27,8 +27,11 @@ class OutputQueue {
   bool empty() const { return head_ == pieces_.size(); }
   std::uint64_t pending() const { return pending_; }
 
-  // Writes until done, EAGAIN (kBlocked) or an error such as EPIPE (kError).
-  Flush flush(int fd);
+  // Writes until done, EAGAIN (kBlocked) or an error such as EPIPE (kError). `closing` says
+  // the connection is shut once this is out: the last partial segment is then held back
+  // (MSG_MORE, or the cork is left on) so that close() or shutdown() sends it with the FIN,
+  // one packet instead of two.
+  Flush flush(int fd, bool closing = false);
   // Gives back the memory of an empty queue (an idle connection keeps nothing).
   void release();
 

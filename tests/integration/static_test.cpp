@@ -73,6 +73,30 @@ TEST_F(StaticTest, PipelinedLargeFilesArriveWholeAndInOrder) {
   }
 }
 
+TEST_F(StaticTest, ALastResponseArrivesWholeBeforeTheClose) {
+  // The last segment of a reply before the close is held back to travel with the FIN: it
+  // must still arrive, for small replies from memory, files sent with sendfile and errors.
+  const std::pair<std::string, std::string> cases[] = {
+      {"GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "Hello, shoal!\n"},
+      {"GET /big.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+       read_file(*www_ / "www/big.bin")},
+      {"GET /big.bin HTTP/1.0\r\n\r\n", read_file(*www_ / "www/big.bin")},
+      {"GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", ""},
+  };
+  for (const auto& [request, body] : cases) {
+    HttpClient client(server_->port());
+    client.send(request);
+    auto r = client.read_response();
+    ASSERT_TRUE(r) << request;
+    if (body.empty()) {
+      EXPECT_EQ(r->status, 404) << request;
+    } else {
+      EXPECT_EQ(r->body, body) << request;
+    }
+    EXPECT_TRUE(client.closed_by_peer()) << request;
+  }
+}
+
 TEST_F(StaticTest, AClientThatLeavesMidTransferHarmsNobody) {
   for (int i = 0; i < 5; ++i) {
     HttpClient quitter(server_->port());
