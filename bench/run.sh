@@ -156,6 +156,10 @@ sleep 1
 read -r fast_rps fast_p99 fast_err <<<"$(wrk_run -t1 -c4 -d"${DURATION}s" "http://127.0.0.1:${PORT[shoal]}/fast")"
 wait $load || true
 
+# A first request in two writes from a client with Nagle on (see bench/split_request.py).
+declare -A SPLIT
+for s in "${SERVERS[@]}"; do SPLIT[$s]=$(python3 bench/split_request.py "${PORT[$s]}" 20); done
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "") printf "%.2fx", a / b; else printf "n/a" }'; }
 table() {
   echo "| scenario | shoal req/s | nginx req/s | h2o req/s | shoal/nginx | shoal/h2o | p99 ms shoal / nginx / h2o | errors shoal / nginx / h2o |"
@@ -182,6 +186,8 @@ table() {
   echo "| bytes of PSS per connection | ${IDLE[shoal]} | ${IDLE[nginx]} | ${IDLE[h2o]} |"
   echo
   echo "/fast while 2 clients loop on /slow (shoal, helpers): ${fast_rps} req/s, p99 ${fast_p99} ms, ${fast_err} errors"
+  echo
+  echo "First request in two writes, Nagle on (bench/split_request.py): shoal ${SPLIT[shoal]}; nginx ${SPLIT[nginx]}; h2o ${SPLIT[h2o]}"
 }
 
 header="## $(date -u +%Y-%m-%d) run: ${ROUNDS} rounds x ${DURATION}s, medians

@@ -38,12 +38,14 @@ UniqueFd bind_listen_socket(const ListenAddress& address, bool reuse_port) {
   return fd;
 }
 
-bool set_defer_accept(const Listener& listener, bool on) {
+bool set_accept_options(const Listener& listener, bool defer_accept) {
   // The value is the seconds a silent client may wait before it is accepted anyway (the
   // kernel rounds it to SYN-ACK retransmissions); header_timeout counts from then.
-  const int seconds = on ? 1 : 0;
+  const int seconds = defer_accept ? 1 : 0;
+  const int quick_ack = 0;
   for (const auto& fd : listener.fds) {
-    if (setsockopt(fd.get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &seconds, sizeof seconds) != 0) {
+    if (setsockopt(fd.get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &seconds, sizeof seconds) != 0 ||
+        setsockopt(fd.get(), IPPROTO_TCP, TCP_QUICKACK, &quick_ack, sizeof quick_ack) != 0) {
       return false;
     }
   }

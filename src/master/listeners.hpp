@@ -19,11 +19,13 @@ struct Listener {
 // One listening socket on `address` (with SO_REUSEPORT when asked). Throws StartupError.
 UniqueFd bind_listen_socket(const ListenAddress& address, bool reuse_port);
 
-// TCP_DEFER_ACCEPT on (or off) for every socket of `listener`: the kernel completes a
+// For every socket of `listener`: TCP_DEFER_ACCEPT on (or off), so the kernel completes a
 // connection only once the client's first bytes arrived (or, for a silent client, after about
-// three seconds), so a worker is woken once per connection and its first read finds the
-// request. Returns false with errno set when the kernel refuses.
-bool set_defer_accept(const Listener& listener, bool on);
+// three seconds) and a worker is woken once per connection with the request there to read;
+// and TCP_QUICKACK off, which new connections inherit, so the first request is not ACKed
+// on its own but by its reply (the worker asks for the ACK when no reply is ready at once).
+// Returns false with errno set when the kernel refuses.
+bool set_accept_options(const Listener& listener, bool defer_accept);
 
 // Binds and listens on each address, `sockets_per_address` times with SO_REUSEPORT when it is
 // more than one. Throws StartupError naming the address and errno.

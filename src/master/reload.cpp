@@ -157,8 +157,8 @@ void Master::commit_reload(Generation& fresh) {
   site_ = fresh.site();
   for (const auto& l : fresh.listeners()) {
     // Applied when a configuration takes over, so an abandoned reload changes nothing.
-    if (!set_defer_accept(*l, site_->config.defer_accept)) {
-      spdlog::error("cannot set TCP_DEFER_ACCEPT on {}: {}", l->address.text,
+    if (!set_accept_options(*l, site_->config.defer_accept)) {
+      spdlog::error("cannot set TCP_DEFER_ACCEPT or TCP_QUICKACK on {}: {}", l->address.text,
                     std::strerror(errno));
     }
   }

@@ -52,6 +52,13 @@ Connection::Connection(ConnectionContext& context, const http::VirtualHosts& hos
 
 void Connection::start() {
   if (!read_client()) return;  // answered and closed already
+  if (!nodelay_ && !close_after_write_ && !eof_) {
+    // No reply went out (the request is incomplete, or waits for a helper): the listener
+    // left this connection in delayed-ACK mode, so ACK what came now, or a client holding its
+    // next segment back for that ACK (Nagle) would wait for the delayed-ACK timer.
+    int one = 1;
+    setsockopt(fd_.get(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+  }
   // Nothing yet (EAGAIN), or the exchange wants more: pump() set reading as needed; a socket
   // with nothing read yet is polled from now on.
   if (!ex_ && !eof_) set_reading(true);
