@@ -5,12 +5,12 @@
 # every scenario for every server in alternation ROUNDS times, and prints medians and the
 # ratios shoal/nginx and shoal/h2o. Appends the table to bench/RESULTS.md with RECORD=1.
 #
-#   bench/run.sh [ROUNDS=3] [SECONDS=5]
+#   bench/run.sh [ROUNDS=5] [SECONDS=4]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
-ROUNDS=${1:-3}
-DURATION=${2:-5}
+ROUNDS=${1:-5}
+DURATION=${2:-4}
 IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-10000}
 declare -A PORT=([shoal]=18100 [nginx]=18101 [h2o]=18102)
 SERVERS=(shoal nginx h2o)
