@@ -17,6 +17,7 @@ SERVERS=(shoal nginx h2o)
 
 need_tools wrk nginx h2o python3
 make -s build >/dev/null
+cmake --build build --target openloop >/dev/null
 ulimit -n 20000 2>/dev/null || true
 
 start_work_dir
@@ -124,6 +125,25 @@ scenario "1 MiB file, -c50" /1m.bin "$all" -t1 -c50 -d"${DURATION}s"
 scenario "1 KiB file, -c1000" /1k.bin "$all" -t2 -c1000 -d"${DURATION}s"
 scenario "new connection per request" /1k.bin "$all" -t1 -c50 -d"${DURATION}s" -H "Connection: close"
 
+# Tails at the same offered load (bench/openloop.cpp): wrk's closed loop gives a faster server
+# more load and so a longer tail; here every server gets the same requests per second, at
+# 50% and 90% of nginx's 1 KiB median above, over 50 connections. Latency counts from when a
+# request was due. "p50 p99 p99.9" in microseconds, medians over the rounds.
+nginx_1k=$(echo "${RPS[1 KiB file, -c50,nginx]}" | tr ' ' '\n' | grep . | median)
+declare -A OPEN
+OPEN_RATES=()
+for percent in 50 90; do
+  rate=$(awk -v r="$nginx_1k" -v p="$percent" 'BEGIN { printf "%d", r * p / 100 }')
+  OPEN_RATES+=("$rate")
+  for round in $(seq "$ROUNDS"); do
+    for s in $all; do
+      read -r _ _ p50 p99 p999 _ errors <<<"$(./build/openloop "${PORT[$s]}" /1k.bin "$rate" 50 $((DURATION + 1)))"
+      OPEN[$rate,$s,p50]+="$p50 "; OPEN[$rate,$s,p99]+="$p99 "; OPEN[$rate,$s,p999]+="$p999 "
+      ERR[open,$s]=$(( ${ERR[open,$s]:-0} + errors ))
+    done
+  done
+done
+
 # Scenario 6: memory per idle keep-alive connection (PSS of every process of the server).
 pss_kb() {  # total Pss of a pid and its descendants
   local total=0 p
@@ -180,6 +200,19 @@ table() {
       "${r[0]}" "${r[1]}" "${r[2]:--}" "$(ratio "${r[0]}" "${r[1]}")" "$(ratio "${r[0]}" "${r[2]}")" \
       "${p[0]}" "${p[1]}" "${p[2]}" "${e[0]}" "${e[1]}" "${e[2]}"
   done
+  echo
+  echo "| 1 KiB at a fixed rate, 50 connections: p50 / p99 / p99.9 us | shoal | nginx | h2o |"
+  echo "|---|---|---|---|"
+  for rate in "${OPEN_RATES[@]}"; do
+    local cells=()
+    for s in "${SERVERS[@]}"; do
+      local q=()
+      for k in p50 p99 p999; do q+=("$(echo "${OPEN[$rate,$s,$k]}" | tr ' ' '\n' | grep . | median)"); done
+      cells+=("${q[0]} / ${q[1]} / ${q[2]}")
+    done
+    printf "| %s req/s | %s | %s | %s |\n" "$rate" "${cells[0]}" "${cells[1]}" "${cells[2]}"
+  done
+  echo "(errors: shoal ${ERR[open,shoal]:-0}, nginx ${ERR[open,nginx]:-0}, h2o ${ERR[open,h2o]:-0})"
   echo
   echo "| idle keep-alive connections ($IDLE_CONNECTIONS) | shoal | nginx | h2o |"
   echo "|---|---|---|---|"
