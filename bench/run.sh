@@ -125,10 +125,26 @@ scenario "1 MiB file, -c50" /1m.bin "$all" -t1 -c50 -d"${DURATION}s"
 scenario "1 KiB file, -c1000" /1k.bin "$all" -t2 -c1000 -d"${DURATION}s"
 scenario "new connection per request" /1k.bin "$all" -t1 -c50 -d"${DURATION}s" -H "Connection: close"
 
-# Tails at the same offered load (bench/openloop.cpp): wrk's closed loop gives a faster server
-# more load and so a longer tail; here every server gets the same requests per second, at
-# 50% and 90% of nginx's 1 KiB median above, over 50 connections. Latency counts from when a
-# request was due. "p50 p99 p99.9" in microseconds, medians over the rounds.
+# Tails and CPU cost at the same offered load (bench/openloop.cpp): wrk's closed loop gives a
+# faster server more load and so a longer tail, and on two CPUs it is wrk that saturates;
+# here every server gets the same requests per second, at 50% and 90% of nginx's 1 KiB median
+# above, over 50 connections. Latency counts from when a request was due ("p50 p99 p99.9" in
+# microseconds); CPU is the server's user + system time (all its processes and threads) per
+# request. Medians over the rounds.
+server_pid() {  # the pid started for server $1
+  local i
+  for i in "${!SERVERS[@]}"; do
+    if [ "${SERVERS[$i]}" = "$1" ]; then echo "${pids[$i]}"; fi
+  done
+}
+cpu_ticks() {  # utime + stime of a pid and its children, in clock ticks
+  local total=0 p
+  for p in $1 $(pgrep -P "$1" || true); do
+    total=$(( total + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0) ))
+  done
+  echo "$total"
+}
+hz=$(getconf CLK_TCK)
 nginx_1k=$(echo "${RPS[1 KiB file, -c50,nginx]}" | tr ' ' '\n' | grep . | median)
 declare -A OPEN
 OPEN_RATES=()
@@ -137,8 +153,11 @@ for percent in 50 90; do
   OPEN_RATES+=("$rate")
   for round in $(seq "$ROUNDS"); do
     for s in $all; do
-      read -r _ _ p50 p99 p999 _ errors <<<"$(./build/openloop "${PORT[$s]}" /1k.bin "$rate" 50 $((DURATION + 1)))"
+      before=$(cpu_ticks "$(server_pid "$s")")
+      read -r sent _ p50 p99 p999 _ errors <<<"$(./build/openloop "${PORT[$s]}" /1k.bin "$rate" 50 $((DURATION + 1)))"
+      after=$(cpu_ticks "$(server_pid "$s")")
       OPEN[$rate,$s,p50]+="$p50 "; OPEN[$rate,$s,p99]+="$p99 "; OPEN[$rate,$s,p999]+="$p999 "
+      OPEN[$rate,$s,cpu]+="$(awk -v t=$((after - before)) -v hz="$hz" -v n="$sent" 'BEGIN { printf "%.2f", t * 1e6 / hz / n }') "
       ERR[open,$s]=$(( ${ERR[open,$s]:-0} + errors ))
     done
   done
@@ -154,7 +173,7 @@ pss_kb() {  # total Pss of a pid and its descendants
 }
 declare -A IDLE
 for s in "${SERVERS[@]}"; do
-  pid=${pids[$(( $(printf '%s\n' "${SERVERS[@]}" | grep -n "^$s$" | cut -d: -f1) - 1 ))]}
+  pid=$(server_pid "$s")
   before=$(pss_kb "$pid")
   coproc HOLD { python3 bench/idle_connections.py 127.0.0.1 "${PORT[$s]}" "$IDLE_CONNECTIONS" /1k.bin; }
   read -r ready n <&"${HOLD[0]}" || true
@@ -201,16 +220,19 @@ table() {
       "${p[0]}" "${p[1]}" "${p[2]}" "${e[0]}" "${e[1]}" "${e[2]}"
   done
   echo
-  echo "| 1 KiB at a fixed rate, 50 connections: p50 / p99 / p99.9 us | shoal | nginx | h2o |"
-  echo "|---|---|---|---|"
+  echo "| 1 KiB at a fixed rate, 50 connections | p50 / p99 / p99.9 us shoal | nginx | h2o | CPU us per request shoal / nginx / h2o | CPU shoal/nginx | CPU shoal/h2o |"
+  echo "|---|---|---|---|---|---|---|"
   for rate in "${OPEN_RATES[@]}"; do
-    local cells=()
+    local cells=() cpu=()
     for s in "${SERVERS[@]}"; do
       local q=()
       for k in p50 p99 p999; do q+=("$(echo "${OPEN[$rate,$s,$k]}" | tr ' ' '\n' | grep . | median)"); done
       cells+=("${q[0]} / ${q[1]} / ${q[2]}")
+      cpu+=("$(echo "${OPEN[$rate,$s,cpu]}" | tr ' ' '\n' | grep . | median)")
     done
-    printf "| %s req/s | %s | %s | %s |\n" "$rate" "${cells[0]}" "${cells[1]}" "${cells[2]}"
+    printf "| %s req/s | %s | %s | %s | %s / %s / %s | %s | %s |\n" "$rate" "${cells[0]}" "${cells[1]}" \
+      "${cells[2]}" "${cpu[0]}" "${cpu[1]}" "${cpu[2]}" "$(ratio "${cpu[0]}" "${cpu[1]}")" \
+      "$(ratio "${cpu[0]}" "${cpu[2]}")"
   done
   echo "(errors: shoal ${ERR[open,shoal]:-0}, nginx ${ERR[open,nginx]:-0}, h2o ${ERR[open,h2o]:-0})"
   echo
