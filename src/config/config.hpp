@@ -115,9 +115,9 @@ struct Config {
   // the user's primary group.
   std::optional<uid_t> uid;
   std::optional<gid_t> gid;
-  std::string pid_file;     // empty = none
-  bool reuse_port = false;  // one SO_REUSEPORT listening socket per worker instead of one shared
-  bool defer_accept = true;  // TCP_DEFER_ACCEPT: a connection is accepted once its request arrives
+  std::string pid_file;      // empty = none
+  bool reuse_port = false;   // one SO_REUSEPORT listening socket per worker instead of one shared
+  bool defer_accept = true;  // TCP_DEFER_ACCEPT: accepted once the request arrived
   Millis shutdown_timeout{30'000};
   std::string mime_types;  // absolute path; empty = built-in default type only
   std::string default_type = "application/octet-stream";

@@ -8,8 +8,9 @@
 namespace shoal::schema {
 
 inline constexpr std::string_view kTopLevel[] = {
-    "workers",    "user",         "group", "pid_file", "shutdown_timeout", "reuse_port",
-    "defer_accept", "mime_types", "default_type", "log", "limits", "helpers", "servers"};
+    "workers",    "user",         "group",      "pid_file",     "shutdown_timeout",
+    "reuse_port", "defer_accept", "mime_types", "default_type", "log",
+    "limits",     "helpers",      "servers"};
 inline constexpr std::string_view kLog[] = {"error", "access"};
 inline constexpr std::string_view kErrorLog[] = {"path", "level"};
 inline constexpr std::string_view kAccessLog[] = {"path", "format"};
