@@ -6,6 +6,7 @@
 # ratios shoal/nginx and shoal/h2o. Appends the table to bench/RESULTS.md with RECORD=1.
 #
 #   bench/run.sh [ROUNDS=5] [SECONDS=4]
+#   SERVE=1 bench/run.sh     only start the three servers (same files and setup) and wait
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
@@ -89,10 +90,15 @@ h2o -c "$work/h2o.conf" >"$work/h2o.out" 2>&1 & pids+=($!)
 for s in "${SERVERS[@]}"; do
   for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:${PORT[$s]}/1k.bin" && break; sleep 0.1; done
 done
+if [ "${SERVE:-0}" = 1 ]; then  # keep the three up for measuring by hand; Ctrl-C stops them
+  echo "serving $work/www: shoal :${PORT[shoal]}, nginx :${PORT[nginx]}, h2o :${PORT[h2o]} (pids ${pids[*]})"
+  wait
+fi
 
 # "req_per_s p99_ms errors" from one wrk run
+WRK=(wrk)  # the isolated-CPU runs below pin it
 wrk_run() {
-  wrk --latency "$@" 2>&1 | awk '
+  "${WRK[@]}" --latency "$@" 2>&1 | awk '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
     $1 == "99%" { p99 = ms($2) }
     $1 == "Requests/sec:" { rps = $2 }
@@ -162,6 +168,66 @@ for percent in 50 90; do
     done
   done
 done
+
+# Isolated CPUs: the servers on the last CPU, wrk and openloop on CPU 0. Above, the load
+# generator and the two workers share two CPUs, so a closed-loop number mostly says how the
+# scheduler placed them (one worker beside wrk: ~10% less for every server; see src/DESIGN.md).
+# Here nothing competes with the load generator, and the whole of the last CPU's busy time
+# (user, system, irq and softirq: the TCP work a process's own times leave out) is the
+# server's. Closed loop gives req/s with that CPU's idle share (0% = the server is the limit,
+# more = wrk is); fixed load gives that CPU's microseconds per request, whose inverse ratio is
+# the capacity ratio. Servers keep 2 workers or threads, both on the one CPU.
+last_cpu=$(( $(nproc) - 1 ))
+descendants() { local c; for c in $(pgrep -P "$1" || true); do echo "$c"; descendants "$c"; done; }
+pin_server() {  # pin_server NAME CPU-LIST: every process and thread of the server
+  local p
+  for p in $(server_pid "$1") $(descendants "$(server_pid "$1")"); do
+    taskset -a -p -c "$2" "$p" >/dev/null 2>&1 || true
+  done
+}
+cpu_busy() {  # busy clock ticks of CPU $1: user nice system irq softirq
+  awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 }' /proc/stat
+}
+cpu_idle() { awk -v c="cpu$1" '$1 == c { print $5 }' /proc/stat; }
+declare -A ISO_RPS ISO_P99 ISO_IDLE ISO_CPU ISO_OP99
+ISO_SCENARIOS=("1 KiB file" "tiny response" "1 MiB file")
+declare -A ISO_PATH=([1 KiB file]=/1k.bin [tiny response]=/tiny [1 MiB file]=/1m.bin)
+declare -A ISO_SERVERS=([1 KiB file]="$all" [tiny response]="shoal nginx" [1 MiB file]="$all")
+if [ "$last_cpu" -ge 1 ]; then
+  for s in "${SERVERS[@]}"; do pin_server "$s" "$last_cpu"; done
+  WRK=(taskset -c 0 wrk)
+  for name in "${ISO_SCENARIOS[@]}"; do
+    for round in $(seq "$ROUNDS"); do
+      for s in ${ISO_SERVERS[$name]}; do
+        b=$(cpu_busy "$last_cpu"); i=$(cpu_idle "$last_cpu")
+        read -r rps p99 errors <<<"$(wrk_run -t1 -c50 -d"${DURATION}s" "http://127.0.0.1:${PORT[$s]}${ISO_PATH[$name]}")"
+        b2=$(cpu_busy "$last_cpu"); i2=$(cpu_idle "$last_cpu")
+        ISO_RPS[$name,$s]+="$rps "; ISO_P99[$name,$s]+="$p99 "
+        ISO_IDLE[$name,$s]+="$(awk -v i=$((i2 - i)) -v b=$((b2 - b)) 'BEGIN { printf "%.0f", (i + b > 0) ? 100 * i / (i + b) : 0 }') "
+        ERR[iso,$s]=$(( ${ERR[iso,$s]:-0} + errors ))
+      done
+    done
+  done
+  iso_nginx_1k=$(echo "${ISO_RPS[1 KiB file,nginx]}" | tr ' ' '\n' | grep . | median)
+  ISO_RATE=$(awk -v r="$iso_nginx_1k" 'BEGIN { printf "%d", r * 0.6 }')
+  for name in "1 KiB file" "tiny response"; do
+    for round in $(seq "$ROUNDS"); do
+      for s in ${ISO_SERVERS[$name]}; do
+        taskset -c 0 ./build/openloop "${PORT[$s]}" "${ISO_PATH[$name]}" "$ISO_RATE" 50 $((DURATION + 1)) >"$work/openloop.out" &
+        sleep 1  # the warm-up second, which openloop does not count either
+        b=$(cpu_busy "$last_cpu")
+        wait $!
+        b2=$(cpu_busy "$last_cpu")
+        read -r sent _ _ p99 _ _ errors <"$work/openloop.out"
+        ISO_CPU[$name,$s]+="$(awk -v t=$((b2 - b)) -v hz="$hz" -v n="$sent" 'BEGIN { printf "%.2f", t * 1e6 / hz / n }') "
+        ISO_OP99[$name,$s]+="$p99 "
+        ERR[iso,$s]=$(( ${ERR[iso,$s]:-0} + errors ))
+      done
+    done
+  done
+  for s in "${SERVERS[@]}"; do pin_server "$s" "0-$last_cpu"; done
+  WRK=(wrk)
+fi
 
 # Scenario 6: memory per idle keep-alive connection (PSS of every process of the server).
 pss_kb() {  # total Pss of a pid and its descendants
@@ -236,6 +302,41 @@ table() {
   done
   echo "(errors: shoal ${ERR[open,shoal]:-0}, nginx ${ERR[open,nginx]:-0}, h2o ${ERR[open,h2o]:-0})"
   echo
+  if [ -n "${ISO_RATE:-}" ]; then
+    med() { echo "$1" | tr ' ' '\n' | grep . | median; }
+    echo "| isolated CPUs: servers on CPU $last_cpu, wrk on CPU 0 | shoal req/s | nginx req/s | h2o req/s | shoal/nginx | shoal/h2o | p99 ms shoal / nginx / h2o | server CPU idle % shoal / nginx / h2o |"
+    echo "|---|---|---|---|---|---|---|---|"
+    for name in "${ISO_SCENARIOS[@]}"; do
+      local r=() p=() i=()
+      for s in "${SERVERS[@]}"; do
+        if [ -n "${ISO_RPS[$name,$s]:-}" ]; then
+          r+=("$(med "${ISO_RPS[$name,$s]}")"); p+=("$(med "${ISO_P99[$name,$s]}")"); i+=("$(med "${ISO_IDLE[$name,$s]}")")
+        else
+          r+=(""); p+=("-"); i+=("-")
+        fi
+      done
+      printf "| %s, -c50 | %s | %s | %s | %s | %s | %s / %s / %s | %s / %s / %s |\n" "$name" \
+        "${r[0]}" "${r[1]}" "${r[2]:--}" "$(ratio "${r[0]}" "${r[1]}")" "$(ratio "${r[0]}" "${r[2]}")" \
+        "${p[0]}" "${p[1]}" "${p[2]}" "${i[0]}" "${i[1]}" "${i[2]}"
+    done
+    echo
+    echo "| isolated CPUs, fixed load $ISO_RATE req/s, 50 connections | CPU us per request shoal / nginx / h2o | capacity shoal/nginx | capacity shoal/h2o | p99 us shoal / nginx / h2o |"
+    echo "|---|---|---|---|---|"
+    for name in "1 KiB file" "tiny response"; do
+      local c=() q=()
+      for s in "${SERVERS[@]}"; do
+        if [ -n "${ISO_CPU[$name,$s]:-}" ]; then
+          c+=("$(med "${ISO_CPU[$name,$s]}")"); q+=("$(med "${ISO_OP99[$name,$s]}")")
+        else
+          c+=(""); q+=("-")
+        fi
+      done
+      printf "| %s | %s / %s / %s | %s | %s | %s / %s / %s |\n" "$name" "${c[0]}" "${c[1]}" "${c[2]:--}" \
+        "$(ratio "${c[1]}" "${c[0]}")" "$(ratio "${c[2]}" "${c[0]}")" "${q[0]}" "${q[1]}" "${q[2]}"
+    done
+    echo "(errors: shoal ${ERR[iso,shoal]:-0}, nginx ${ERR[iso,nginx]:-0}, h2o ${ERR[iso,h2o]:-0}; capacity = the inverse ratio of CPU per request)"
+    echo
+  fi
   echo "| idle keep-alive connections ($IDLE_CONNECTIONS) | shoal | nginx | h2o |"
   echo "|---|---|---|---|"
   echo "| bytes of PSS per connection | ${IDLE[shoal]} | ${IDLE[nginx]} | ${IDLE[h2o]} |"
