@@ -39,10 +39,14 @@ RoutedRequest route_request(const VirtualHosts& hosts, const Request& request) {
   }
   routed.target = parse_target(request.target);
   if (!routed.target) return routed;
-  const std::string* host = request.header("Host");
-  routed.server = &hosts.select(normalize_host(!routed.target->host.empty() ? routed.target->host
-                                               : host                       ? *host
-                                                                            : ""));
+  if (const ServerConfig* only = hosts.only()) {
+    routed.server = only;  // one server on this address: the Host cannot change the choice
+  } else {
+    const std::string* host = request.header("Host");
+    routed.server = &hosts.select(normalize_host(!routed.target->host.empty() ? routed.target->host
+                                                 : host                       ? *host
+                                                                              : ""));
+  }
   routed.route = select_route(routed.server->routes, routed.target->path);
   return routed;
 }

@@ -1,5 +1,8 @@
 // Reply head serialisation: one string, written with the body in a single send.
+#include <cassert>
 #include <charconv>
+#include <cstring>
+#include <string_view>
 
 #include "http/reply.hpp"
 #include "http/status.hpp"
@@ -19,29 +22,54 @@ std::string serialize_head(const Reply& reply, const WireOptions& options) {
 }
 
 void append_head(std::string& out, const Reply& reply, const WireOptions& options) {
-  char number[24];
-  out += "HTTP/1.1 ";
-  auto [status_end, status_ec] = std::to_chars(number, number + sizeof number, reply.status);
-  out.append(number, status_end);
-  out += ' ';
-  out += reason_phrase(reply.status);
-  out += "\r\nServer: shoal\r\nDate: ";
-  out += options.date;
-  out += "\r\n";
-  for (const auto& [name, value] : reply.headers) {
-    out += name;
-    out += ": ";
-    out += value;
-    out += "\r\n";
-  }
-  out += reply.file_headers;
+  using namespace std::string_view_literals;
+  char status[16];
+  const auto status_end = std::to_chars(status, status + sizeof status, reply.status).ptr;
+  char length[24];
+  char* length_end = length;
   if (reply.length_known && !status_forbids_body(reply.status)) {
-    out += "Content-Length: ";
-    auto [end, ec] = std::to_chars(number, number + sizeof number, reply.content_length);
-    out.append(number, end);
-    out += "\r\n";
+    length_end = std::to_chars(length, length + sizeof length, reply.content_length).ptr;
   }
-  out += options.keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
+  const std::string_view reason = reason_phrase(reply.status);
+  const std::string_view connection =
+      options.keep_alive ? "Connection: keep-alive\r\n\r\n"sv : "Connection: close\r\n\r\n"sv;
+  constexpr auto kServerDate = "\r\nServer: shoal\r\nDate: "sv;
+  constexpr auto kLength = "Content-Length: "sv;
+
+  // Sized once, then copied in with a cursor: this runs once per response.
+  size_t size = 9 + static_cast<size_t>(status_end - status) + 1 + reason.size() +
+                kServerDate.size() + options.date.size() + 2 + reply.file_headers.size() +
+                connection.size();
+  for (const auto& [name, value] : reply.headers) size += name.size() + value.size() + 4;
+  if (length_end != length) size += kLength.size() + static_cast<size_t>(length_end - length) + 2;
+  const size_t start = out.size();
+  out.resize(start + size);
+  char* at = out.data() + start;
+  auto put = [&at](std::string_view piece) {
+    std::memcpy(at, piece.data(), piece.size());
+    at += piece.size();
+  };
+  put("HTTP/1.1 "sv);
+  put({status, status_end});
+  *at++ = ' ';
+  put(reason);
+  put(kServerDate);
+  put(options.date);
+  put("\r\n"sv);
+  for (const auto& [name, value] : reply.headers) {
+    put(name);
+    put(": "sv);
+    put(value);
+    put("\r\n"sv);
+  }
+  put(reply.file_headers);
+  if (length_end != length) {
+    put(kLength);
+    put({length, length_end});
+    put("\r\n"sv);
+  }
+  put(connection);
+  assert(at == out.data() + out.size());
 }
 
 }  // namespace shoal::http

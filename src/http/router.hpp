@@ -30,6 +30,8 @@ class VirtualHosts {
 
   // An exact name beats a wildcard; no match gives the default server.
   const ServerConfig& select(std::string_view normalized_host) const;
+  // The server every request gets when this address has only one (no Host to look at).
+  const ServerConfig* only() const { return servers_.size() == 1 ? servers_.front() : nullptr; }
 
  private:
   std::vector<const ServerConfig*> servers_;

@@ -82,7 +82,7 @@ void ExchangePool::give(std::unique_ptr<Exchange> exchange) {
   constexpr size_t kLargeBuffer = 16 * 1024;
   if (spares_.size() >= max_ || exchange->job || exchange->parser.in_message() ||
       !exchange->output.empty() ||
-      exchange->buffered.capacity() > kLargeBuffer || exchange->head.capacity() > kLargeBuffer) {
+      exchange->buffered.capacity() > kLargeBuffer) {
     return;  // freed
   }
   exchange->parser.set_body_sink(nullptr, nullptr);
@@ -360,9 +360,8 @@ bool Connection::respond(http::Reply reply) {
     setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     nodelay_ = true;
   }
-  ex.head.clear();
-  http::append_head(ex.head, reply, {keep_alive, context_.dates->now()});
-  ex.output.append(ex.head);
+  const http::WireOptions wire{keep_alive, context_.dates->now()};
+  ex.output.append_with([&](std::string& out) { http::append_head(out, reply, wire); });
   std::uint64_t body_bytes = 0;
   if (reply.send_body && !http::status_forbids_body(reply.status)) {
     if (reply.file) {
@@ -489,9 +488,8 @@ void Connection::on_job_head(int status, helpers::HeaderList headers) {
     }
   }
   auto& ex = exchange();
-  ex.head.clear();
-  http::append_head(ex.head, reply, {ex_->job_keep_alive, context_.dates->now()});
-  ex.output.append(ex.head);
+  const http::WireOptions wire{ex_->job_keep_alive, context_.dates->now()};
+  ex.output.append_with([&](std::string& out) { http::append_head(out, reply, wire); });
   pump();
 }
 

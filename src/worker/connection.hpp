@@ -49,7 +49,6 @@ struct Exchange {
   std::string buffered;    // input not yet parsed (owned copy of a partial request)
   std::string_view input;  // what process_input parses: the worker's scratch buffer or buffered
   OutputQueue output;
-  std::string head;            // reused to build a response head
   http::RoutedRequest routed;  // the current request's server and route
   // The helper job answering the current request, if its route needs one.
   helpers::HelperPool::Job* job = nullptr;

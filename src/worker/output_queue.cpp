@@ -23,17 +23,19 @@ constexpr std::uint64_t kSendfileSlice = 2 * 1024 * 1024;
 
 }  // namespace
 
+std::string& OutputQueue::last_bytes() {
+  if (!empty() && !pieces_.back().file) return pieces_.back().bytes;
+  Piece piece;
+  piece.bytes = std::move(spare_);  // no allocation when the last response's buffer fits
+  piece.bytes.clear();
+  pieces_.push_back(std::move(piece));
+  return pieces_.back().bytes;
+}
+
 void OutputQueue::append(std::string_view bytes) {
   if (bytes.empty()) return;
   pending_ += bytes.size();
-  if (!empty() && !pieces_.back().file) {
-    pieces_.back().bytes.append(bytes);
-    return;
-  }
-  Piece piece;
-  piece.bytes = std::move(spare_);  // no allocation when the last response's buffer fits
-  piece.bytes.assign(bytes);
-  pieces_.push_back(std::move(piece));
+  last_bytes().append(bytes);
 }
 
 void OutputQueue::append_file(std::shared_ptr<const http::CachedFile> file, std::uint64_t offset,

@@ -21,6 +21,15 @@ class OutputQueue {
 
   // Appends to the last bytes piece when there is one (so a head and its body go together).
   void append(std::string_view bytes);
+  // Lets `write(std::string&)` append to the queue's last bytes piece in place (a response
+  // head is written straight into the buffer that goes to sendmsg, with no temporary).
+  template <typename Write>
+  void append_with(Write&& write) {
+    std::string& bytes = last_bytes();
+    const size_t before = bytes.size();
+    write(bytes);
+    pending_ += bytes.size() - before;
+  }
   // `file`'s bytes [offset, offset+length): from memory if cached there, else by sendfile.
   void append_file(std::shared_ptr<const http::CachedFile> file, std::uint64_t offset,
                    std::uint64_t length);
@@ -43,6 +52,8 @@ class OutputQueue {
     std::uint64_t offset = 0;
     std::uint64_t length = 0;
   };
+  std::string& last_bytes();  // the last piece when it holds bytes, else a new bytes piece
+
   std::vector<Piece> pieces_;
   std::string spare_;  // the last response's bytes buffer, emptied, for the next one
   size_t head_ = 0;

@@ -33,6 +33,24 @@ TEST(Path, RemovesDotSegmentsAndRepeatedSlashes) {
   EXPECT_EQ(norm("/..."), "/...");
 }
 
+TEST(Path, OnlyPlainPathsSkipNormalisation) {
+  // Each byte pattern that needs work ('%', NUL, "//", "/.") at the start, middle and end.
+  EXPECT_EQ(norm("//a"), "/a");
+  EXPECT_EQ(norm("/a//b"), "/a/b");
+  EXPECT_EQ(norm("/a//"), "/a/");
+  EXPECT_EQ(norm("/./a"), "/a");
+  EXPECT_EQ(norm("/a/./b"), "/a/b");
+  EXPECT_EQ(norm("/a/.."), "/");
+  EXPECT_EQ(norm("/%61"), "/a");
+  EXPECT_EQ(norm("/a%2Fb"), "/a/b");
+  EXPECT_EQ(norm("/a%2F"), "/a/");
+  EXPECT_FALSE(normalize_path(std::string_view("\0/a", 3)));
+  EXPECT_FALSE(normalize_path(std::string_view("/a\0", 3)));
+  // Dots and slashes that need nothing stay as they are.
+  EXPECT_EQ(norm("/a.b/c."), "/a.b/c.");
+  EXPECT_EQ(norm("/a/b.c/"), "/a/b.c/");
+}
+
 TEST(Path, NeverClimbsAboveTheRoot) {
   for (const char* p :
        {"/..", "/../etc/passwd", "/a/../../etc/passwd", "/%2e%2e/etc/passwd",

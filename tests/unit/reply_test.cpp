@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "http/status.hpp"
+
 #include "worker/access_log.hpp"
 
 namespace shoal::http {
@@ -22,6 +24,28 @@ TEST(Reply, NoContentLengthWhereTheStatusForbidsABody) {
   auto head = serialize_head(reply, {false, "d"});
   EXPECT_EQ(head.find("Content-Length"), std::string::npos);
   EXPECT_NE(head.find("Connection: close\r\n\r\n"), std::string::npos);
+}
+
+TEST(Reply, HeadIsAppendedAfterWhatTheBufferHolds) {
+  // The worker writes a head straight into its output queue, after a pipelined reply or a
+  // 100 Continue still waiting there.
+  Reply reply;
+  reply.status = 201;
+  reply.headers = {{"Location", "/x"}, {"X-Empty", ""}};
+  reply.file_headers = "ETag: \"e\"\r\n";
+  reply.content_length = 12345;
+  std::string out = "HTTP/1.1 100 Continue\r\n\r\n";
+  append_head(out, reply, {false, "D"});
+  EXPECT_EQ(out,
+            "HTTP/1.1 100 Continue\r\n\r\n"
+            "HTTP/1.1 201 Created\r\nServer: shoal\r\nDate: D\r\nLocation: /x\r\nX-Empty: \r\n"
+            "ETag: \"e\"\r\nContent-Length: 12345\r\nConnection: close\r\n\r\n");
+  Reply streamed;
+  streamed.status = 599;  // no reason phrase of its own
+  streamed.length_known = false;
+  EXPECT_EQ(serialize_head(streamed, {true, "D"}),
+            "HTTP/1.1 599 " + std::string(reason_phrase(599)) +
+                "\r\nServer: shoal\r\nDate: D\r\nConnection: keep-alive\r\n\r\n");
 }
 
 TEST(Reply, ErrorPagesAreHtml) {

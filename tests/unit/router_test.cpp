@@ -72,6 +72,16 @@ TEST(Router, VirtualHostsPreferExactNamesThenWildcardsThenTheDefault) {
   EXPECT_EQ(&hosts.select("first.test"), &first);
   EXPECT_EQ(&hosts.select("unknown.test"), &first);
   EXPECT_EQ(&hosts.select(""), &first);
+  EXPECT_EQ(hosts.only(), nullptr);  // several servers: the Host decides
+}
+
+TEST(Router, ASingleServerIsChosenWithoutAHost) {
+  ServerConfig alone;
+  alone.server_names = {"alone.test"};
+  VirtualHosts hosts;
+  hosts.add(&alone);
+  EXPECT_EQ(hosts.only(), &alone);
+  EXPECT_EQ(&hosts.select("other.test"), &alone);  // what select would have said anyway
 }
 
 }  // namespace
