@@ -96,9 +96,8 @@ if [ "${SERVE:-0}" = 1 ]; then  # keep the three up for measuring by hand; Ctrl-
 fi
 
 # "req_per_s p99_ms errors" from one wrk run
-WRK=(wrk)  # the isolated-CPU runs below pin it
 wrk_run() {
-  "${WRK[@]}" --latency "$@" 2>&1 | awk '
+  wrk --latency "$@" 2>&1 | awk '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
     $1 == "99%" { p99 = ms($2) }
     $1 == "Requests/sec:" { rps = $2 }
@@ -135,22 +134,48 @@ scenario "new connection per request" /1k.bin "$all" -t1 -c50 -d"${DURATION}s" -
 # faster server more load and so a longer tail, and on two CPUs it is wrk that saturates;
 # here every server gets the same requests per second, at 50% and 90% of nginx's 1 KiB median
 # above, over 50 connections. Latency counts from when a request was due ("p50 p99 p99.9" in
-# microseconds); CPU is the server's user + system time (all its processes and threads) per
-# request. Medians over the rounds.
+# microseconds); CPU is the time all the server's processes and threads ran, to the
+# nanosecond (/proc/PID/task/*/schedstat; utime and stime are sampled at clock ticks, too
+# coarse to tell a few percent), per request. Medians over the rounds.
 server_pid() {  # the pid started for server $1
   local i
   for i in "${!SERVERS[@]}"; do
     if [ "${SERVERS[$i]}" = "$1" ]; then echo "${pids[$i]}"; fi
   done
 }
-cpu_ticks() {  # utime + stime of a pid and its children, in clock ticks
-  local total=0 p
-  for p in $1 $(pgrep -P "$1" || true); do
-    total=$(( total + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0) ))
-  done
-  echo "$total"
+descendants() { local c; for c in $(pgrep -P "$1" || true); do echo "$c"; descendants "$c"; done; }
+task_stats() {  # the schedstat files of every thread of pid $1 and its descendants
+  local p
+  for p in $1 $(descendants "$1"); do echo /proc/"$p"/task/*/schedstat; done
+}
+cpu_ns() {  # total run time, in nanoseconds, of the threads whose schedstat files are given
+  awk '{ total += $1 } END { printf "%.0f\n", total }' "$@" 2>/dev/null  # %d stops at 2^31 in mawk
+}
+cpu_busy() {  # busy clock ticks of CPU $1 (user nice system irq softirq), from /proc/stat
+  awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 }' /proc/stat
 }
 hz=$(getconf CLK_TCK)
+# open_measure SERVER PATH RATE [CPU]: openloop against SERVER, printing
+# "sent p50 p99 p99.9 errors server-us-per-request [CPU-busy-us-per-request]", both CPU
+# figures over the requests counted (openloop's first second is a warm-up it does not count).
+open_measure() {
+  local s=$1 path=$2 rate=$3 cpu=${4:-} stats ns0 ns1 busy0=0 busy1=0
+  # Listed before the load starts: sampling in the measured window costs one awk, no pgrep.
+  read -r -a stats <<<"$(task_stats "$(server_pid "$s")" | tr '\n' ' ')"
+  ./build/openloop "${PORT[$s]}" "$path" "$rate" 50 $((DURATION + 1)) >"$work/openloop.out" &
+  local loader=$!
+  sleep 1
+  ns0=$(cpu_ns "${stats[@]}"); [ -n "$cpu" ] && busy0=$(cpu_busy "$cpu")
+  wait "$loader"
+  ns1=$(cpu_ns "${stats[@]}"); [ -n "$cpu" ] && busy1=$(cpu_busy "$cpu")
+  local sent p50 p99 p999 errors
+  read -r sent _ p50 p99 p999 _ errors <"$work/openloop.out"
+  awk -v n="$sent" -v a="$p50" -v b="$p99" -v c="$p999" -v e="$errors" -v ns=$((ns1 - ns0)) \
+      -v busy=$((busy1 - busy0)) -v hz="$hz" -v cpu="$cpu" 'BEGIN {
+    printf "%d %s %s %s %d %.2f", n, a, b, c, e, (n > 0 ? ns / 1000 / n : 0)
+    if (cpu != "") printf " %.2f", (n > 0 ? busy * 1e6 / hz / n : 0)
+    printf "\n" }'
+}
 nginx_1k=$(echo "${RPS[1 KiB file, -c50,nginx]}" | tr ' ' '\n' | grep . | median)
 declare -A OPEN
 OPEN_RATES=()
@@ -159,11 +184,9 @@ for percent in 50 90; do
   OPEN_RATES+=("$rate")
   for round in $(seq "$ROUNDS"); do
     for s in $all; do
-      before=$(cpu_ticks "$(server_pid "$s")")
-      read -r sent _ p50 p99 p999 _ errors <<<"$(./build/openloop "${PORT[$s]}" /1k.bin "$rate" 50 $((DURATION + 1)))"
-      after=$(cpu_ticks "$(server_pid "$s")")
+      read -r sent p50 p99 p999 errors cpu <<<"$(open_measure "$s" /1k.bin "$rate")"
       OPEN[$rate,$s,p50]+="$p50 "; OPEN[$rate,$s,p99]+="$p99 "; OPEN[$rate,$s,p999]+="$p999 "
-      OPEN[$rate,$s,cpu]+="$(awk -v t=$((after - before)) -v hz="$hz" -v n="$sent" 'BEGIN { printf "%.2f", t * 1e6 / hz / n }') "
+      OPEN[$rate,$s,cpu]+="$cpu "
       ERR[open,$s]=$(( ${ERR[open,$s]:-0} + errors ))
     done
   done
@@ -172,30 +195,28 @@ done
 # Isolated CPUs: the servers on the last CPU, wrk and openloop on CPU 0. Above, the load
 # generator and the two workers share two CPUs, so a closed-loop number mostly says how the
 # scheduler placed them (one worker beside wrk: ~10% less for every server; see src/DESIGN.md).
-# Here nothing competes with the load generator, and the whole of the last CPU's busy time
-# (user, system, irq and softirq: the TCP work a process's own times leave out) is the
-# server's. Closed loop gives req/s with that CPU's idle share (0% = the server is the limit,
-# more = wrk is); fixed load gives that CPU's microseconds per request, whose inverse ratio is
-# the capacity ratio. Servers keep 2 workers or threads, both on the one CPU.
+# Here nothing competes with the load generator. Closed loop gives req/s with the server
+# CPU's idle share (0% = the server is the limit, more = wrk is). Fixed load gives the
+# server's run time per request (schedstat, precise; the inverse ratio is the capacity ratio)
+# and the server CPU's whole busy time per request from /proc/stat (adds the irq and softirq
+# time, the TCP work done on the server's CPU that a thread's run time leaves out, but is
+# sampled at clock ticks: +-5% in a 4 s round). Servers keep 2 workers or threads, both on
+# the one CPU.
 last_cpu=$(( $(nproc) - 1 ))
-descendants() { local c; for c in $(pgrep -P "$1" || true); do echo "$c"; descendants "$c"; done; }
 pin_server() {  # pin_server NAME CPU-LIST: every process and thread of the server
   local p
   for p in $(server_pid "$1") $(descendants "$(server_pid "$1")"); do
     taskset -a -p -c "$2" "$p" >/dev/null 2>&1 || true
   done
 }
-cpu_busy() {  # busy clock ticks of CPU $1: user nice system irq softirq
-  awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 }' /proc/stat
-}
 cpu_idle() { awk -v c="cpu$1" '$1 == c { print $5 }' /proc/stat; }
-declare -A ISO_RPS ISO_P99 ISO_IDLE ISO_CPU ISO_OP99
+declare -A ISO_RPS ISO_P99 ISO_IDLE ISO_CPU ISO_BUSY ISO_OP99
 ISO_SCENARIOS=("1 KiB file" "tiny response" "1 MiB file")
 declare -A ISO_PATH=([1 KiB file]=/1k.bin [tiny response]=/tiny [1 MiB file]=/1m.bin)
 declare -A ISO_SERVERS=([1 KiB file]="$all" [tiny response]="shoal nginx" [1 MiB file]="$all")
 if [ "$last_cpu" -ge 1 ]; then
   for s in "${SERVERS[@]}"; do pin_server "$s" "$last_cpu"; done
-  WRK=(taskset -c 0 wrk)
+  taskset -p -c 0 $$ >/dev/null  # this shell, so wrk, openloop and every sampling tool
   for name in "${ISO_SCENARIOS[@]}"; do
     for round in $(seq "$ROUNDS"); do
       for s in ${ISO_SERVERS[$name]}; do
@@ -213,20 +234,15 @@ if [ "$last_cpu" -ge 1 ]; then
   for name in "1 KiB file" "tiny response"; do
     for round in $(seq "$ROUNDS"); do
       for s in ${ISO_SERVERS[$name]}; do
-        taskset -c 0 ./build/openloop "${PORT[$s]}" "${ISO_PATH[$name]}" "$ISO_RATE" 50 $((DURATION + 1)) >"$work/openloop.out" &
-        sleep 1  # the warm-up second, which openloop does not count either
-        b=$(cpu_busy "$last_cpu")
-        wait $!
-        b2=$(cpu_busy "$last_cpu")
-        read -r sent _ _ p99 _ _ errors <"$work/openloop.out"
-        ISO_CPU[$name,$s]+="$(awk -v t=$((b2 - b)) -v hz="$hz" -v n="$sent" 'BEGIN { printf "%.2f", t * 1e6 / hz / n }') "
+        read -r _ _ p99 _ errors cpu busy <<<"$(open_measure "$s" "${ISO_PATH[$name]}" "$ISO_RATE" "$last_cpu")"
+        ISO_CPU[$name,$s]+="$cpu "; ISO_BUSY[$name,$s]+="$busy "
         ISO_OP99[$name,$s]+="$p99 "
         ERR[iso,$s]=$(( ${ERR[iso,$s]:-0} + errors ))
       done
     done
   done
   for s in "${SERVERS[@]}"; do pin_server "$s" "0-$last_cpu"; done
-  WRK=(wrk)
+  taskset -p -c "0-$last_cpu" $$ >/dev/null
 fi
 
 # Scenario 6: memory per idle keep-alive connection (PSS of every process of the server).
@@ -286,7 +302,7 @@ table() {
       "${p[0]}" "${p[1]}" "${p[2]}" "${e[0]}" "${e[1]}" "${e[2]}"
   done
   echo
-  echo "| 1 KiB at a fixed rate, 50 connections | p50 / p99 / p99.9 us shoal | nginx | h2o | CPU us per request shoal / nginx / h2o | CPU shoal/nginx | CPU shoal/h2o |"
+  echo "| 1 KiB at a fixed rate, 50 connections | p50 / p99 / p99.9 us shoal | nginx | h2o | server CPU us per request shoal / nginx / h2o | CPU shoal/nginx | CPU shoal/h2o |"
   echo "|---|---|---|---|---|---|---|"
   for rate in "${OPEN_RATES[@]}"; do
     local cells=() cpu=()
@@ -320,21 +336,23 @@ table() {
         "${p[0]}" "${p[1]}" "${p[2]}" "${i[0]}" "${i[1]}" "${i[2]}"
     done
     echo
-    echo "| isolated CPUs, fixed load $ISO_RATE req/s, 50 connections | CPU us per request shoal / nginx / h2o | capacity shoal/nginx | capacity shoal/h2o | p99 us shoal / nginx / h2o |"
-    echo "|---|---|---|---|---|"
+    echo "| isolated CPUs, fixed load $ISO_RATE req/s, 50 connections | server us per request shoal / nginx / h2o | capacity shoal/nginx | capacity shoal/h2o | CPU busy us per request shoal / nginx / h2o | p99 us shoal / nginx / h2o |"
+    echo "|---|---|---|---|---|---|"
     for name in "1 KiB file" "tiny response"; do
-      local c=() q=()
+      local c=() b=() q=()
       for s in "${SERVERS[@]}"; do
         if [ -n "${ISO_CPU[$name,$s]:-}" ]; then
-          c+=("$(med "${ISO_CPU[$name,$s]}")"); q+=("$(med "${ISO_OP99[$name,$s]}")")
+          c+=("$(med "${ISO_CPU[$name,$s]}")"); b+=("$(med "${ISO_BUSY[$name,$s]}")")
+          q+=("$(med "${ISO_OP99[$name,$s]}")")
         else
-          c+=(""); q+=("-")
+          c+=(""); b+=("-"); q+=("-")
         fi
       done
-      printf "| %s | %s / %s / %s | %s | %s | %s / %s / %s |\n" "$name" "${c[0]}" "${c[1]}" "${c[2]:--}" \
-        "$(ratio "${c[1]}" "${c[0]}")" "$(ratio "${c[2]}" "${c[0]}")" "${q[0]}" "${q[1]}" "${q[2]}"
+      printf "| %s | %s / %s / %s | %s | %s | %s / %s / %s | %s / %s / %s |\n" "$name" "${c[0]}" "${c[1]}" \
+        "${c[2]:--}" "$(ratio "${c[1]}" "${c[0]}")" "$(ratio "${c[2]}" "${c[0]}")" "${b[0]}" "${b[1]}" "${b[2]}" \
+        "${q[0]}" "${q[1]}" "${q[2]}"
     done
-    echo "(errors: shoal ${ERR[iso,shoal]:-0}, nginx ${ERR[iso,nginx]:-0}, h2o ${ERR[iso,h2o]:-0}; capacity = the inverse ratio of CPU per request)"
+    echo "(errors: shoal ${ERR[iso,shoal]:-0}, nginx ${ERR[iso,nginx]:-0}, h2o ${ERR[iso,h2o]:-0}; capacity = the inverse ratio of the server's time per request)"
     echo
   fi
   echo "| idle keep-alive connections ($IDLE_CONNECTIONS) | shoal | nginx | h2o |"
