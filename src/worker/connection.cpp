@@ -81,8 +81,7 @@ std::unique_ptr<Exchange> ExchangePool::take() {
 void ExchangePool::give(std::unique_ptr<Exchange> exchange) {
   constexpr size_t kLargeBuffer = 16 * 1024;
   if (spares_.size() >= max_ || exchange->job || exchange->parser.in_message() ||
-      !exchange->output.empty() ||
-      exchange->buffered.capacity() > kLargeBuffer) {
+      !exchange->output.empty() || exchange->buffered.capacity() > kLargeBuffer) {
     return;  // freed
   }
   exchange->parser.set_body_sink(nullptr, nullptr);

@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include "http/status.hpp"
-
 #include "worker/access_log.hpp"
 
 namespace shoal::http {
