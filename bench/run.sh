@@ -107,6 +107,7 @@ wrk_run() {
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+med() { echo "$1" | tr ' ' '\n' | grep . | median; }  # the median of a space-separated list
 
 declare -A RPS P99 ERR
 scenario() {  # name path servers wrk-args...
@@ -176,7 +177,7 @@ open_measure() {
     if (cpu != "") printf " %.2f", (n > 0 ? busy * 1e6 / hz / n : 0)
     printf "\n" }'
 }
-nginx_1k=$(echo "${RPS[1 KiB file, -c50,nginx]}" | tr ' ' '\n' | grep . | median)
+nginx_1k=$(med "${RPS[1 KiB file, -c50,nginx]}")
 declare -A OPEN
 OPEN_RATES=()
 for percent in 50 90; do
@@ -234,7 +235,7 @@ if [ "$last_cpu" -ge 1 ]; then
   # MiB/s its own round-robin sets the tail: 57 ms p99 for shoal and nginx alike at 2,000/s).
   declare -A ISO_LOAD
   load_at() {  # load_at SCENARIO FRACTION: that fraction of nginx's median rate above
-    echo "${ISO_RPS[$1,nginx]}" | tr ' ' '\n' | grep . | median |
+    med "${ISO_RPS[$1,nginx]}" |
       awk -v f="$2" '{ printf "%d", $1 * f }'
   }
   ISO_LOAD[1 KiB file]=$(load_at "1 KiB file" 0.6)
@@ -299,8 +300,8 @@ table() {
     local r=() p=() e=()
     for s in "${SERVERS[@]}"; do
       if [ -n "${RPS[$name,$s]:-}" ]; then
-        r+=("$(echo "${RPS[$name,$s]}" | tr ' ' '\n' | grep . | median)")
-        p+=("$(echo "${P99[$name,$s]}" | tr ' ' '\n' | grep . | median)")
+        r+=("$(med "${RPS[$name,$s]}")")
+        p+=("$(med "${P99[$name,$s]}")")
         e+=("${ERR[$name,$s]}")
       else
         r+=(""); p+=("-"); e+=("-")
@@ -317,9 +318,9 @@ table() {
     local cells=() cpu=()
     for s in "${SERVERS[@]}"; do
       local q=()
-      for k in p50 p99 p999; do q+=("$(echo "${OPEN[$rate,$s,$k]}" | tr ' ' '\n' | grep . | median)"); done
+      for k in p50 p99 p999; do q+=("$(med "${OPEN[$rate,$s,$k]}")"); done
       cells+=("${q[0]} / ${q[1]} / ${q[2]}")
-      cpu+=("$(echo "${OPEN[$rate,$s,cpu]}" | tr ' ' '\n' | grep . | median)")
+      cpu+=("$(med "${OPEN[$rate,$s,cpu]}")")
     done
     printf "| %s req/s | %s | %s | %s | %s / %s / %s | %s | %s |\n" "$rate" "${cells[0]}" "${cells[1]}" \
       "${cells[2]}" "${cpu[0]}" "${cpu[1]}" "${cpu[2]}" "$(ratio "${cpu[0]}" "${cpu[1]}")" \
@@ -328,7 +329,6 @@ table() {
   echo "(errors: shoal ${ERR[open,shoal]:-0}, nginx ${ERR[open,nginx]:-0}, h2o ${ERR[open,h2o]:-0})"
   echo
   if [ -n "${ISO_LOAD[1 KiB file]:-}" ]; then
-    med() { echo "$1" | tr ' ' '\n' | grep . | median; }
     echo "| isolated CPUs: servers on CPU $last_cpu, wrk on CPU 0 | shoal req/s | nginx req/s | h2o req/s | shoal/nginx | shoal/h2o | p99 ms shoal / nginx / h2o | server CPU idle % shoal / nginx / h2o |"
     echo "|---|---|---|---|---|---|---|---|"
     for name in "${ISO_SCENARIOS[@]}"; do
