@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "http/request_rules.hpp"
 #include "util/text.hpp"
 
 namespace shoal::http {
@@ -90,7 +91,8 @@ std::optional<Target> parse_target(std::string_view raw) {
     auto after_scheme = raw.substr(raw.find("://") + 3);
     auto end = after_scheme.find_first_of("/?");
     auto authority = after_scheme.substr(0, end);
-    if (authority.empty() || authority.find('@') != std::string_view::npos) return std::nullopt;
+    // It is held to Host's rules: no userinfo (RFC 9110 section 4.2.4), one valid authority.
+    if (!valid_host(authority)) return std::nullopt;
     target.host = std::string(authority);
     raw = end == std::string_view::npos ? std::string_view("/") : after_scheme.substr(end);
     if (raw.front() == '?') {

@@ -42,15 +42,23 @@ RequestParser::RequestParser(const Limits& limits) : limits_(limits) {
     llhttp_settings_t s;
     llhttp_settings_init(&s);
     s.on_message_begin = on_message_begin;
+    s.on_method = on_method;
     s.on_url = on_url;
+    s.on_version = on_version;
+    s.on_version_complete = on_version_complete;
     s.on_header_field = on_header_field;
+    s.on_header_field_complete = on_header_field_complete;
     s.on_header_value = on_header_value;
+    s.on_header_value_complete = on_header_value_complete;
     s.on_headers_complete = on_headers_complete;
     s.on_body = on_body;
     s.on_message_complete = on_message_complete;
     return s;
   }();
   llhttp_init(&parser_, HTTP_REQUEST, const_cast<llhttp_settings_t*>(&settings));
+  // llhttp knows only 0.9, 1.0, 1.1 and 2.0 and calls anything else malformed; check_version
+  // decides instead: 1.2 is served as 1.1 (RFC 9110 section 2.5), 3.0 is 505, "1" is 400.
+  parser_.lenient_flags |= LENIENT_VERSION;
   parser_.data = this;
 }
 
@@ -70,42 +78,98 @@ int RequestParser::on_message_begin(llhttp_t* p) {
   auto& s = self(p);
   s.request_.clear();
   s.in_message_ = true;
-  s.in_value_ = false;
+  s.field_open_ = false;
+  s.value_started_ = false;
   s.head_bytes_ = 0;
+  s.version_len_ = 0;
+  return 0;
+}
+
+int RequestParser::on_method(llhttp_t* p, const char* at, size_t len) {
+  auto& s = self(p);
+  s.method_end_ = s.stream_offset(at) + len;
   return 0;
 }
 
 int RequestParser::on_url(llhttp_t* p, const char* at, size_t len) {
   auto& s = self(p);
   if (!s.add_head_bytes(len)) return s.fail(414, "request target too long");
+  // RFC 9112 section 3: one SP between method and target (llhttp skips any number).
+  if (s.request_.target.empty() && s.stream_offset(at) != s.method_end_ + 1) {
+    return s.fail(400, "more than one space in the request line");
+  }
   s.request_.target.append(at, len);
+  s.target_end_ = s.stream_offset(at) + len;
+  return 0;
+}
+
+int RequestParser::on_version(llhttp_t* p, const char* at, size_t len) {
+  auto& s = self(p);
+  // The digits come right after " HTTP/": one SP after the target.
+  if (s.version_len_ == 0 && s.stream_offset(at) != s.target_end_ + 6) {
+    return s.fail(400, "more than one space in the request line");
+  }
+  if (s.version_len_ + len > 3) return s.fail(400, "malformed HTTP version");
+  std::memcpy(s.version_ + s.version_len_, at, len);
+  s.version_len_ = static_cast<std::uint8_t>(s.version_len_ + len);
+  return 0;
+}
+
+int RequestParser::on_version_complete(llhttp_t* p) {
+  auto& s = self(p);
+  if (auto verdict = check_version({s.version_, s.version_len_})) return s.fail(verdict);
   return 0;
 }
 
 int RequestParser::on_header_field(llhttp_t* p, const char* at, size_t len) {
   auto& s = self(p);
   if (!s.add_head_bytes(len)) return s.fail(431, "request header fields too large");
-  if (s.in_value_ || s.request_.headers.empty()) {
+  if (!s.field_open_) {
     if (s.request_.headers.size() >= kMaxHeaders) return s.fail(431, "too many header fields");
     s.request_.headers.emplace_back();
-    s.in_value_ = false;
+    s.field_open_ = true;
+    s.value_started_ = false;
   }
   s.request_.headers.back().name.append(at, len);
+  return 0;
+}
+
+int RequestParser::on_header_field_complete(llhttp_t* p) {
+  auto& s = self(p);
+  // RFC 9110 section 5.1: a field name is a token, so never empty (llhttp checks the bytes).
+  if (!s.field_open_ || s.request_.headers.back().name.empty()) {
+    return s.fail(400, "empty header field name");
+  }
   return 0;
 }
 
 int RequestParser::on_header_value(llhttp_t* p, const char* at, size_t len) {
   auto& s = self(p);
   if (!s.add_head_bytes(len)) return s.fail(431, "request header fields too large");
-  // llhttp hands an obs-fold continuation over as " more" (the fold becomes a space, which
-  // RFC 9112 section 5.2 allows); should a CR or LF ever arrive here, refuse it: it must never
-  // reach a CGI variable or a log line.
-  // (Two memchr scans: find_first_of would call memchr once per byte of the value.)
-  if (std::memchr(at, '\r', len) != nullptr || std::memchr(at, '\n', len) != nullptr) {
+  // A value continues where its last piece ended; a gap is a line break and whitespace
+  // between them: obs-fold, refused (RFC 9112 section 5.2). Trailer fields get here too.
+  const auto offset = s.stream_offset(at);
+  if (s.value_started_ && offset != s.value_end_) {
     return s.fail(400, "obsolete line folding in a header field");
   }
-  s.in_value_ = true;
+  // Should a CR or LF ever arrive here, refuse it: it must never reach a CGI variable or a log
+  // line. (Two memchr scans: find_first_of would call memchr once per byte of the value.)
+  if (std::memchr(at, '\r', len) != nullptr || std::memchr(at, '\n', len) != nullptr) {
+    return s.fail(400, "line break in a header field value");
+  }
+  s.value_started_ = true;
+  s.value_end_ = offset + len;
   s.request_.headers.back().value.append(at, len);
+  return 0;
+}
+
+int RequestParser::on_header_value_complete(llhttp_t* p) {
+  auto& s = self(p);
+  // RFC 9110 section 5.5: the whitespace around a value is not part of it (llhttp drops the
+  // leading part only).
+  auto& value = s.request_.headers.back().value;
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.pop_back();
+  s.field_open_ = false;
   return 0;
 }
 
@@ -120,25 +184,15 @@ int RequestParser::on_headers_complete(llhttp_t* p) {
   r.has_body = (p->flags & F_CHUNKED) != 0 || ((p->flags & F_CONTENT_LENGTH) && p->content_length);
   // on_headers_complete reports failure with -1 (not HPE_USER); feed() reads failed_.
   if (r.http_major != 1) return s.fail(505, "unsupported HTTP version"), -1;
-  // RFC 9112 section 6.1: a transfer coding we do not implement is 501; llhttp has already
-  // made sure chunked, if present, is last.
-  for (const auto& h : r.headers) {
-    if (!iequals(h.name, "Transfer-Encoding")) continue;
-    std::string_view codings = h.value;
-    while (!codings.empty()) {
-      auto comma = codings.find(',');
-      auto coding = trim_ows(codings.substr(0, comma));
-      codings = comma == std::string_view::npos ? std::string_view() : codings.substr(comma + 1);
-      if (!coding.empty() && !iequals(coding, "chunked")) {
-        return s.fail(501, "transfer coding not implemented"), -1;
-      }
-    }
-  }
-  // RFC 9112 section 3.2: a 1.1 request without Host, or with several, is 400.
+  if (auto verdict = check_target_form(r.method, r.target)) return s.fail(verdict), -1;
+  if (auto verdict = check_framing(r)) return s.fail(verdict), -1;
+  // RFC 9112 section 3.2: a 1.1 request without Host, or with several, or with one that is not
+  // a valid authority, is 400.
   auto hosts = r.header_count("Host");
   if (hosts > 1 || (hosts == 0 && r.http_minor >= 1)) {
     return s.fail(400, "missing or repeated Host"), -1;
   }
+  if (hosts == 1 && !valid_host(*r.header("Host"))) return s.fail(400, "invalid Host"), -1;
   if ((p->flags & F_CONTENT_LENGTH) && p->content_length > s.limits_.max_body_bytes) {
     return s.fail(413, "request body too large"), -1;
   }
@@ -169,26 +223,24 @@ ParseResult RequestParser::feed(std::string_view data) {
   static constexpr char kNothing[1] = {0};
   if (data.empty()) data = std::string_view(kNothing, 0);
   if (llhttp_get_errno(&parser_) == HPE_PAUSED) llhttp_resume(&parser_);
+  piece_ = data.data();
   auto err = llhttp_execute(&parser_, data.data(), data.size());
   if (failed_) return {ParseEvent::kError, data.size()};
+  ParseResult result;
   switch (err) {
     case HPE_OK:
-      return {ParseEvent::kNeedMore, data.size()};
-    case HPE_PAUSED: {
-      auto consumed = static_cast<size_t>(llhttp_get_error_pos(&parser_) - data.data());
-      return {paused_at_, consumed};
-    }
+      result = {ParseEvent::kNeedMore, data.size()};
+      break;
+    case HPE_PAUSED:
+      result = {paused_at_, static_cast<size_t>(llhttp_get_error_pos(&parser_) - data.data())};
+      break;
     case HPE_PAUSED_UPGRADE:
       // An Upgrade or CONNECT request: we speak only HTTP/1.1, so answer it and close.
       request_.keep_alive = false;
-      return {ParseEvent::kMessageComplete, data.size()};
-    case HPE_INVALID_VERSION:
-      error_status_ = 505;
-      error_reason_ = "unsupported HTTP version";
-      return {ParseEvent::kError, data.size()};
+      result = {ParseEvent::kMessageComplete, data.size()};
+      break;
     case HPE_INVALID_TRANSFER_ENCODING: {
-      // "gzip" alone (no chunked at all) is a coding we lack: 501; "chunked, gzip" is a
-      // malformed request: 400.
+      // check_framing decides first; this is llhttp's own verdict should it come earlier.
       const auto* te = request_.header("Transfer-Encoding");
       const bool has_chunked =
           te && std::string_view(*te).find("chunked") != std::string_view::npos;
@@ -197,10 +249,27 @@ ParseResult RequestParser::feed(std::string_view data) {
       return {ParseEvent::kError, data.size()};
     }
     default:
+      // HPE_INVALID_VERSION included: a well-formed version that is not 1.x failed in
+      // on_version_complete with 505; what llhttp refuses there is malformed.
       error_status_ = 400;
       error_reason_ = llhttp_get_error_reason(&parser_);
       return {ParseEvent::kError, data.size()};
   }
+  if (in_head_) {
+    // The bytes just parsed belong to a head up to its end (the pause at kHeadComplete).
+    if (auto verdict = head_scanner_.scan(data.substr(0, result.consumed))) {
+      fail(verdict);
+      return {ParseEvent::kError, data.size()};
+    }
+  }
+  if (result.event == ParseEvent::kHeadComplete) {
+    in_head_ = false;
+    head_scanner_.reset();
+  } else if (result.event == ParseEvent::kMessageComplete) {
+    in_head_ = true;
+  }
+  fed_before_ += result.consumed;
+  return result;
 }
 
 }  // namespace shoal::http

@@ -10,6 +10,7 @@
 
 #include "config/config.hpp"
 #include "http/request.hpp"
+#include "http/request_rules.hpp"
 
 namespace shoal::http {
 
@@ -50,23 +51,46 @@ class RequestParser {
 
  private:
   static int on_message_begin(llhttp_t* p);
+  static int on_method(llhttp_t* p, const char* at, size_t len);
   static int on_url(llhttp_t* p, const char* at, size_t len);
+  static int on_version(llhttp_t* p, const char* at, size_t len);
+  static int on_version_complete(llhttp_t* p);
   static int on_header_field(llhttp_t* p, const char* at, size_t len);
+  static int on_header_field_complete(llhttp_t* p);
   static int on_header_value(llhttp_t* p, const char* at, size_t len);
+  static int on_header_value_complete(llhttp_t* p);
   static int on_headers_complete(llhttp_t* p);
   static int on_body(llhttp_t* p, const char* at, size_t len);
   static int on_message_complete(llhttp_t* p);
   static RequestParser& self(llhttp_t* p) { return *static_cast<RequestParser*>(p->data); }
 
   int fail(int status, const char* reason);
+  int fail(Verdict verdict) { return fail(verdict.status, verdict.reason); }
   bool add_head_bytes(size_t len);
+  // Where `at` lies in the whole stream of bytes this parser was fed: spans of one request
+  // line or field line may arrive in different pieces, and their gaps are what we check.
+  std::uint64_t stream_offset(const char* at) const {
+    return fed_before_ + static_cast<std::uint64_t>(at - piece_);
+  }
 
   const Limits& limits_;
   llhttp_t parser_{};
   Request request_;
   bool in_message_ = false;
-  bool in_value_ = false;  // the last header callback was for a value
+  bool in_head_ = true;      // the bytes being fed belong to a request head
+  bool field_open_ = false;  // a field line's name or value is being received
+  bool value_started_ = false;
   std::uint64_t head_bytes_ = 0;
+  // Stream offsets: the piece being fed starts at fed_before_; the request line's spans and
+  // the current field value end where these say (a gap is whitespace or a line break).
+  const char* piece_ = nullptr;
+  std::uint64_t fed_before_ = 0;
+  std::uint64_t method_end_ = 0;
+  std::uint64_t target_end_ = 0;
+  std::uint64_t value_end_ = 0;
+  char version_[4] = {};  // the digits after "HTTP/", at most 3 kept
+  std::uint8_t version_len_ = 0;
+  HeadScanner head_scanner_;
   ParseEvent paused_at_ = ParseEvent::kNeedMore;
   BodySink body_sink_ = nullptr;
   void* body_context_ = nullptr;

@@ -85,7 +85,8 @@ TEST_F(HostileTest, AsteriskFormIsForOptionsOnly) {
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->header("Content-Length"), "0");
   EXPECT_TRUE(r->keep_alive);
-  for (const char* line : {"GET * HTTP/1.1", "CONNECT * HTTP/1.1", "CONNECT example.com:443 HTTP/1.1"}) {
+  for (const char* line :
+       {"GET * HTTP/1.1", "CONNECT * HTTP/1.1", "CONNECT example.com:443 HTTP/1.1"}) {
     HttpClient bad(server_.port());
     bad.send(std::string(line) + "\r\nHost: x\r\n\r\nGET /admin HTTP/1.1\r\nHost: x\r\n\r\n");
     auto answer = bad.read_response();
@@ -93,6 +94,54 @@ TEST_F(HostileTest, AsteriskFormIsForOptionsOnly) {
     EXPECT_EQ(answer->status, 400) << line;
     EXPECT_TRUE(bad.closed_by_peer()) << line;  // nothing behind it is served
   }
+}
+
+// The shapes outside conformance and smuggling suites found (issue 13), each followed on the
+// same connection by a request for /admin: one 400 (or 505), Connection: close, the connection
+// closed, and /admin never answered.
+TEST_F(HostileTest, ConformanceSuiteShapesAreRefusedAndNothingBehindThemIsServed) {
+  const std::string smuggled = "GET /admin HTTP/1.1\r\nHost: x\r\n\r\n";
+  const struct {
+    std::string wire;
+    int status;
+  } cases[] = {
+      {"GET / HTTP/1.1\r\nHost: x\r\n\rX" + smuggled, 400},  // a bare CR ends no head
+      {"GET / HTTP/1.1\r\nHost: example.com\r\n\rSome-Header: Test\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nHost: x\r\nX-Test : value\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nHost: x\r\n: empty-name\r\n\r\n", 400},
+      {"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer Encoding: chunked\r\n\r\n"
+       "0\r\n\r\n",
+       400},
+      {"GET / HTTP/1.1\rHost: x\r\n\r\n", 400},
+      {"GET / HTTP/1\r\nHost: x\r\n\r\n", 400},
+      {"GET / HTTP/01.01\r\nHost: x\r\n\r\n", 400},
+      {"GET / HTTP/ 1.1\r\nHost: x\r\n\r\n", 400},
+      {"GET / HTTP/3.0\r\nHost: x\r\n\r\n", 505},
+      {"GET / HTTP/1.1\r\nHost:\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nHost: example.com/path\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nHost: a, b\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nHost: user@example.com\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nHost: x\r\nX-Test: value\r\n continued\r\n\r\n", 400},
+      {"GET /caf\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+      {"GET /\xc0\xaf HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+      {"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\nContent-Length: 4\r\n\r\n"
+       "0\r\n\r\n",
+       400},
+      {"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
+      {"GET / HTTP/1.1\nHost: x\n\n", 400},
+      {"GET  / HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+  };
+  for (const auto& c : cases) {
+    HttpClient client(server_.port());
+    client.send(c.wire + smuggled);
+    auto r = client.read_response();
+    ASSERT_TRUE(r) << c.wire;
+    EXPECT_EQ(r->status, c.status) << c.wire;
+    EXPECT_EQ(r->header("Connection"), "close") << c.wire;
+    EXPECT_TRUE(client.closed_by_peer()) << c.wire;
+    EXPECT_FALSE(client.read_response(false, 100ms)) << c.wire;  // no second response
+  }
+  EXPECT_EQ(get(server_.port(), "/")->body, "public");
 }
 
 // Limits and timeouts with short values, on a server of their own.
@@ -122,8 +171,8 @@ class LimitsTest : public ::testing::Test {
 
 TEST_F(LimitsTest, AHeadTrickledByteByByteIsCutAtHeaderTimeout) {
   HttpClient client(server_.port());
-  const std::string head = "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " + std::string(400, 'a') +
-                           "\r\n\r\n";
+  const std::string head =
+      "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " + std::string(400, 'a') + "\r\n\r\n";
   size_t sent = 0;
   bool answered = false;
   // A byte every 20 ms keeps every gap far below header_timeout; only a deadline for the
