@@ -1,12 +1,11 @@
-// shoal's command line: test a configuration (-t), print versions (-V), ask the running
+// shoal's command line: test a configuration (-t), print versions (-v, -V), ask the running
 // master (-s), or run the master (also as the new image of a binary upgrade).
 // Start-up errors are caught here, once, and printed as one line each on stderr.
+#include <dirent.h>
 #include <event2/event.h>
 #include <llhttp.h>
 #include <spdlog/spdlog.h>
 #include <spdlog/version.h>
-
-#include <dirent.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -37,8 +36,10 @@ constexpr int kExitOk = 0;
 constexpr int kExitConfig = 1;   // the configuration is invalid
 constexpr int kExitStartup = 2;  // valid, but the server could not start (bind, pid file, ...)
 
-void print_versions() {
+// -v: the version, as nginx -v; -V adds the libraries it was built with.
+void print_versions(bool with_libraries) {
   std::printf("shoal %s\n", SHOAL_VERSION);
+  if (!with_libraries) return;
   std::printf("built with libevent %s, yaml-cpp %s, spdlog %d.%d.%d, llhttp %d.%d.%d\n",
               event_get_version(), SHOAL_YAMLCPP_VERSION, SPDLOG_VER_MAJOR, SPDLOG_VER_MINOR,
               SPDLOG_VER_PATCH, LLHTTP_VERSION_MAJOR, LLHTTP_VERSION_MINOR, LLHTTP_VERSION_PATCH);
@@ -94,6 +95,7 @@ int main(int argc, char** argv) {
   std::string config_path = kDefaultConfig;
   bool test_only = false;
   bool version = false;
+  bool versions = false;
   bool dump = false;
   bool daemon = false;
   std::string signal_name;
@@ -106,14 +108,15 @@ int main(int argc, char** argv) {
                "test the configuration and print it with every default filled in (YAML)");
   app.add_flag("-d,--daemon", daemon,
                "run in the background (double fork) once the sockets are bound");
-  app.add_flag("-V,--version", version, "print the version and the libraries' versions");
+  app.add_flag("-v", version, "print the version");
+  app.add_flag("-V,--version", versions, "print the version and the libraries' versions");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  if (version) {
-    print_versions();
+  if (version || versions) {
+    print_versions(versions);
     return kExitOk;
   }
   if (!signal_name.empty()) return shoal::run_control_command(signal_name, config_path);
@@ -128,7 +131,7 @@ int main(int argc, char** argv) {
     site = shoal::load_site(config_path);
   } catch (const shoal::ConfigErrors& e) {
     for (const auto& error : e.errors()) std::cerr << "shoal: " << error.to_string() << "\n";
-    std::cerr << "shoal: configuration " << config_path << " test failed\n";
+    if (test_only || dump) std::cerr << "shoal: configuration " << config_path << " test failed\n";
     return kExitConfig;
   } catch (const std::exception& e) {
     std::cerr << "shoal: " << config_path << ": " << e.what() << "\n";
@@ -143,13 +146,18 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
 
+  // Each start-up error is printed once: to the error log once it is open, and as
+  // "shoal: ..." on stderr unless the error log is stderr already.
+  const std::string error_log_path = site->config.log.error.path;
+  bool error_log_open = false;
   try {
     shoal::setup_error_log(site->config.log.error);
+    error_log_open = true;
     shoal::Master master({config_path, daemon}, std::move(site));
     return master.run();
   } catch (const std::exception& e) {
-    spdlog::critical("{}", e.what());
-    std::cerr << "shoal: " << e.what() << "\n";
+    if (error_log_open) spdlog::critical("{}", e.what());
+    if (!error_log_open || error_log_path != "stderr") std::cerr << "shoal: " << e.what() << "\n";
     return kExitStartup;
   }
 }

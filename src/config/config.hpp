@@ -2,11 +2,12 @@
 // afterwards; the master, workers and HTTP layer all take what they need from it.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <sys/types.h>
 #include <string>
 #include <variant>
 #include <vector>
@@ -111,6 +112,9 @@ struct Config {
   bool workers_auto = true;
   std::optional<std::string> user;
   std::optional<std::string> group;
+  // No `user` key and loaded as root: workers run as "nobody" (and its group unless `group`
+  // says otherwise), as nginx does; `user: root` is the explicit opt-out.
+  bool user_is_default = false;
   // Resolved at load time (an unknown user or group is a config error). Without `group`,
   // the user's primary group.
   std::optional<uid_t> uid;
@@ -119,7 +123,7 @@ struct Config {
   bool reuse_port = false;   // one SO_REUSEPORT listening socket per worker instead of one shared
   bool defer_accept = true;  // TCP_DEFER_ACCEPT: accepted once the request arrived
   Millis shutdown_timeout{30'000};
-  std::string mime_types;  // absolute path; empty = built-in default type only
+  std::string mime_types;  // absolute path; empty = the built-in table (MimeTypes::builtin)
   std::string default_type = "application/octet-stream";
   LogConfig log;
   Limits limits;

@@ -3,6 +3,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "config/loader.hpp"
+
 namespace shoal {
 
 namespace {
@@ -71,6 +73,10 @@ std::string dump_config(const Config& config) {
     out << YAML::Key << "workers" << YAML::Value << config.workers;
   }
   if (config.user) out << YAML::Key << "user" << YAML::Value << *config.user;
+  if (config.user_is_default) {
+    // A comment, not a key: the dump then loads back to itself, as root or not.
+    out << YAML::Comment(std::string("user: ") + kDefaultUser + " (not set; the default as root)");
+  }
   if (config.group) out << YAML::Key << "group" << YAML::Value << *config.group;
   if (!config.pid_file.empty()) out << YAML::Key << "pid_file" << YAML::Value << config.pid_file;
   out << YAML::Key << "shutdown_timeout" << YAML::Value << duration(config.shutdown_timeout);
@@ -78,6 +84,9 @@ std::string dump_config(const Config& config) {
   out << YAML::Key << "defer_accept" << YAML::Value << config.defer_accept;
   if (!config.mime_types.empty()) {
     out << YAML::Key << "mime_types" << YAML::Value << config.mime_types;
+  } else {
+    out << YAML::Comment("mime_types: the built-in table (no mime.types beside the config, no " +
+                         std::string(kSystemMimeTypes) + ")");
   }
   out << YAML::Key << "default_type" << YAML::Value << config.default_type;
 

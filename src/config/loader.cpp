@@ -239,6 +239,16 @@ class Loader {
         }
       }
     }
+    if (!root["user"] && ::geteuid() == 0) {
+      if (const passwd* pw = getpwnam(kDefaultUser)) {
+        config.uid = pw->pw_uid;
+        if (!root["group"]) config.gid = pw->pw_gid;
+        config.user_is_default = true;
+      } else {
+        error(root, std::string("user: not set, and there is no user \"") + kDefaultUser +
+                        "\" to run workers as; set user (user: root runs them as root)");
+      }
+    }
     if (auto n = root["pid_file"]) {
       if (auto s = scalar(n, "pid_file")) config.pid_file = resolve(*s);
     }
@@ -258,8 +268,8 @@ class Loader {
           error(n, "mime_types: cannot read " + config.mime_types + ": " + std::strerror(errno));
         }
       }
-    } else if (auto beside = resolve("mime.types"); ::access(beside.c_str(), R_OK) == 0) {
-      config.mime_types = beside;
+    } else {
+      config.mime_types = default_mime_types(resolve("mime.types"), kSystemMimeTypes);
     }
     if (auto n = root["default_type"]) {
       if (auto s = scalar(n, "default_type")) config.default_type = *s;
@@ -596,6 +606,12 @@ std::string find_pid_file(const std::string& path) {
     p = std::filesystem::absolute(std::filesystem::path(path)).parent_path() / p;
   }
   return p.lexically_normal().string();
+}
+
+std::string default_mime_types(const std::string& beside, const std::string& system) {
+  if (::access(beside.c_str(), R_OK) == 0) return beside;
+  if (::access(system.c_str(), R_OK) == 0) return system;
+  return {};
 }
 
 Config load_config(const std::string& path) {

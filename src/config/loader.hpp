@@ -32,6 +32,13 @@ class ConfigErrors : public StartupError {
 // Reads and validates the file at `path`. Throws ConfigErrors.
 Config load_config(const std::string& path);
 
+// The MIME table a config without `mime_types` uses: `beside` (mime.types next to the config
+// file) if readable, else `system` if readable, else "" (the built-in table).
+inline constexpr const char* kSystemMimeTypes = "/etc/mime.types";
+// Whom workers run as when the master is root and the config names no user (nginx's default).
+inline constexpr const char* kDefaultUser = "nobody";
+std::string default_mime_types(const std::string& beside, const std::string& system);
+
 // Same, from text already in memory; `path` names it in errors and anchors relative paths.
 Config load_config_from_string(std::string_view yaml, const std::string& path);
 

@@ -46,6 +46,7 @@ FileCache::Lookup FileCache::open(const std::string& path, const MimeTypes& mime
   auto file = std::make_shared<CachedFile>();
   if (::fstat(fd.get(), &file->st) != 0) {
     result.err = errno;
+    result.call = "fstat()";
     return result;
   }
   if (S_ISDIR(file->st.st_mode)) {

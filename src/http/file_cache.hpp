@@ -38,6 +38,7 @@ class FileCache {
   struct Lookup {
     std::shared_ptr<const CachedFile> file;  // set for a regular file
     int err = 0;                             // errno of open/stat when not found
+    const char* call = "open()";             // the call that failed with `err`
     bool directory = false;
     bool other = false;  // exists but is neither a regular file nor a directory
   };

@@ -50,12 +50,6 @@ MimeTypes MimeTypes::parse(std::string_view text, const std::string& path,
            "expected a media type such as text/html, got \"" + std::string(type) + "\""});
       continue;
     }
-    if (words.size() == 1) {
-      errors.push_back(
-          {path, line_no, type_col + static_cast<int>(type.size()),
-           "expected one or more file extensions after \"" + std::string(type) + "\""});
-      continue;
-    }
     for (size_t w = 1; w < words.size(); ++w) {
       auto ext = words[w].first;
       if (ext.starts_with(".")) ext.remove_prefix(1);
@@ -63,6 +57,24 @@ MimeTypes MimeTypes::parse(std::string_view text, const std::string& path,
     }
   }
   if (!errors.empty()) throw ConfigErrors(std::move(errors));
+  return table;
+}
+
+MimeTypes MimeTypes::builtin(std::string default_type) {
+  // What a static site needs so that browsers show, not download (nginx ships a similar
+  // mime.types; this one is ours, for machines without /etc/mime.types).
+  static constexpr std::pair<const char*, const char*> kTypes[] = {
+      {"html", "text/html"},      {"htm", "text/html"},         {"css", "text/css"},
+      {"js", "text/javascript"},  {"mjs", "text/javascript"},   {"json", "application/json"},
+      {"svg", "image/svg+xml"},   {"png", "image/png"},         {"jpg", "image/jpeg"},
+      {"jpeg", "image/jpeg"},     {"gif", "image/gif"},         {"webp", "image/webp"},
+      {"avif", "image/avif"},     {"ico", "image/x-icon"},      {"woff", "font/woff"},
+      {"woff2", "font/woff2"},    {"txt", "text/plain"},        {"xml", "text/xml"},
+      {"pdf", "application/pdf"}, {"wasm", "application/wasm"}, {"mp4", "video/mp4"},
+      {"webm", "video/webm"},     {"mp3", "audio/mpeg"},
+  };
+  MimeTypes table(std::move(default_type));
+  for (const auto& [extension, type] : kTypes) table.by_extension_[extension] = type;
   return table;
 }
 

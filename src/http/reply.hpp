@@ -26,6 +26,12 @@ struct Reply {
   bool send_body = true;             // false for HEAD: the head describes content not sent
   bool close = false;                // close the connection after this reply
   bool length_known = true;          // false: no Content-Length (chunked or until close)
+  // Why a handler failed, for the error log in nginx's words ("open() \"/srv/x\" failed
+  // (13: Permission denied)"); the connection adds the client and the request line.
+  struct Failure {
+    std::string what;        // empty: nothing to log
+    bool not_found = false;  // a missing file: logged at info, which an operator turns off
+  } failure;
 
   void set_body(std::string text, std::string content_type);
 };

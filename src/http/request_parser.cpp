@@ -2,6 +2,7 @@
 // (414 request line, 431 head, 413 body, 505 version, 400 anything malformed).
 #include "http/request_parser.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace shoal::http {
@@ -217,7 +218,26 @@ int RequestParser::on_message_complete(llhttp_t* p) {
   return HPE_PAUSED;
 }
 
+void RequestParser::capture_request_line(std::string_view data) {
+  if (request_line_.empty()) {
+    // Empty lines before a request are skipped (RFC 9112 section 2.2).
+    const auto start = data.find_first_not_of("\r\n");
+    if (start == std::string_view::npos) return;
+    data.remove_prefix(start);
+  }
+  const auto end = data.find_first_of("\r\n");
+  line_captured_ = end != std::string_view::npos;
+  const auto room = kMaxLoggedLine - std::min(kMaxLoggedLine, request_line_.size());
+  request_line_.append(data.substr(0, std::min(room, line_captured_ ? end : data.size())));
+}
+
 ParseResult RequestParser::feed(std::string_view data) {
+  if (message_done_) {
+    message_done_ = false;
+    request_line_.clear();
+    line_captured_ = false;
+  }
+  if (!line_captured_) capture_request_line(data);
   // After the head, llhttp finishes a body-less message only when called again, even with no
   // bytes: give it a valid pointer so that the consumed count below stays meaningful.
   static constexpr char kNothing[1] = {0};
@@ -267,6 +287,7 @@ ParseResult RequestParser::feed(std::string_view data) {
     head_scanner_.reset();
   } else if (result.event == ParseEvent::kMessageComplete) {
     in_head_ = true;
+    message_done_ = true;
   }
   fed_before_ += result.consumed;
   return result;

@@ -6,6 +6,7 @@
 #include <llhttp.h>
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "config/config.hpp"
@@ -46,6 +47,10 @@ class RequestParser {
   const Request& request() const { return request_; }
   // True from the first byte of a request until its message completes.
   bool in_message() const { return in_message_; }
+  // The request line as received (without its line end, at most kMaxLoggedLine bytes), for
+  // the logs: also what a bad request sent. Valid until the next message begins.
+  std::string_view request_line() const { return request_line_; }
+  static constexpr size_t kMaxLoggedLine = 8192;
   int error_status() const { return error_status_; }
   std::string_view error_reason() const { return error_reason_; }
 
@@ -67,6 +72,7 @@ class RequestParser {
   int fail(int status, const char* reason);
   int fail(Verdict verdict) { return fail(verdict.status, verdict.reason); }
   bool add_head_bytes(size_t len);
+  void capture_request_line(std::string_view data);
   // Where `at` lies in the whole stream of bytes this parser was fed: spans of one request
   // line or field line may arrive in different pieces, and their gaps are what we check.
   std::uint64_t stream_offset(const char* at) const {
@@ -91,6 +97,9 @@ class RequestParser {
   char version_[4] = {};  // the digits after "HTTP/", at most 3 kept
   std::uint8_t version_len_ = 0;
   HeadScanner head_scanner_;
+  std::string request_line_;
+  bool line_captured_ = false;  // the request line's end was seen
+  bool message_done_ = false;   // the next feed begins a new message
   ParseEvent paused_at_ = ParseEvent::kNeedMore;
   BodySink body_sink_ = nullptr;
   void* body_context_ = nullptr;

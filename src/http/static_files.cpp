@@ -7,6 +7,8 @@
 
 #include "http/conditional.hpp"
 #include "http/range.hpp"
+#include "util/syscall.hpp"
+#include "util/text.hpp"
 
 namespace shoal::http {
 
@@ -82,6 +84,19 @@ Reply file_reply(std::shared_ptr<const CachedFile> file, const Request& request)
   return reply;
 }
 
+// An error reply that says why in the error log, as nginx words it.
+Reply failed(int status, std::string what) {
+  Reply reply = error_reply(status);
+  reply.failure.not_found = status == 404;
+  reply.failure.what = std::move(what);
+  return reply;
+}
+
+Reply failed_call(const char* call, const std::string& path, int err) {
+  return failed(status_for_errno(err),
+                errno_text(std::string(call) + " \"" + escape_log_field(path) + "\"", err));
+}
+
 Reply redirect_to_directory(const Target& target) {
   Reply reply = error_reply(301);
   auto location = percent_encode_path(target.path) + "/";
@@ -110,19 +125,25 @@ Reply serve_static(const StaticAction& action, const Request& request, const Tar
       path += index;
       auto found = cache.open(path, mime, now);
       if (found.file) return file_reply(std::move(found.file), request);
+      // An index that exists but cannot be opened is that failure, not a missing index.
+      if (found.err != 0 && found.err != ENOENT && found.err != ENOTDIR) {
+        return failed_call(found.call, path, found.err);
+      }
     }
     path.resize(dir_length);
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return error_reply(status_for_errno(errno));
+    if (::stat(path.c_str(), &st) != 0) return failed_call("stat()", path, errno);
     // A directory without an index: no listing is offered, so it is forbidden, as in nginx.
-    return error_reply(S_ISDIR(st.st_mode) ? 403 : 404);
+    if (S_ISDIR(st.st_mode))
+      return failed(403, "directory index of \"" + escape_log_field(path) + "\" is forbidden");
+    return failed(404, "\"" + escape_log_field(path) + "\" is not a directory");
   }
 
   auto found = cache.open(path, mime, now);
   if (found.file) return file_reply(std::move(found.file), request);
   if (found.directory) return redirect_to_directory(target);
-  if (found.other) return error_reply(403);
-  return error_reply(status_for_errno(found.err));
+  if (found.other) return failed(403, "\"" + escape_log_field(path) + "\" is not a regular file");
+  return failed_call(found.call, path, found.err);
 }
 
 }  // namespace shoal::http

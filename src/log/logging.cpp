@@ -1,10 +1,10 @@
 // Logging setup with spdlog: nginx-like error lines ("2026/11/23 08:00:00 [error] 42: ...").
 #include "log/logging.hpp"
 
+#include <fcntl.h>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
-
-#include <fcntl.h>
 #include <unistd.h>
 
 #include "util/syscall.hpp"
@@ -37,6 +37,11 @@ spdlog::level::level_enum to_spdlog(LogLevel level) {
 spdlog::sink_ptr open_sink(const std::string& path) {
   if (path == "stderr") return std::make_shared<spdlog::sinks::stderr_sink_st>();
   if (path == "stdout") return std::make_shared<spdlog::sinks::stdout_sink_st>();
+  // Opened here first, for nginx's wording of the failure (spdlog's would be a third format)
+  // and because spdlog would create missing parent directories, which nginx does not.
+  if (UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)); !fd) {
+    throw StartupError(errno_text("open() \"" + path + "\"", errno));
+  }
   try {
     return std::make_shared<spdlog::sinks::basic_file_sink_st>(path);
   } catch (const spdlog::spdlog_ex& e) {
@@ -44,11 +49,32 @@ spdlog::sink_ptr open_sink(const std::string& path) {
   }
 }
 
+// %* in the pattern: the level as the config spells it ("warn", where spdlog says "warning"),
+// so an operator greps for the word they configured.
+class ConfigLevelName final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm& /*time*/,
+              spdlog::memory_buf_t& dest) override {
+    if (msg.level == spdlog::level::warn) {
+      constexpr std::string_view kWarn = "warn";
+      dest.append(kWarn.data(), kWarn.data() + kWarn.size());
+      return;
+    }
+    const auto name = spdlog::level::to_string_view(msg.level);
+    dest.append(name.data(), name.data() + name.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<ConfigLevelName>();
+  }
+};
+
 }  // namespace
 
 void setup_error_log(const ErrorLogConfig& config) {
   auto logger = std::make_shared<spdlog::logger>("error", open_sink(config.path));
-  logger->set_pattern("%Y/%m/%d %H:%M:%S [%l] %P: %v");
+  auto formatter = std::make_unique<spdlog::pattern_formatter>();
+  formatter->add_flag<ConfigLevelName>('*').set_pattern("%Y/%m/%d %H:%M:%S [%*] %P: %v");
+  logger->set_formatter(std::move(formatter));
   logger->set_level(to_spdlog(config.level));
   logger->flush_on(spdlog::level::trace);  // an error log line must survive a crash
   spdlog::set_default_logger(std::move(logger));

@@ -174,6 +174,10 @@ void Master::commit_reload(Generation& fresh) {
       spdlog::error("{}", e.what());
     }
   }
+  if (geteuid() == 0 && site_->config.uid == 0u) {
+    // Said at every commit, since a reload may be what set it.
+    spdlog::warn("workers, helpers and CGI programs run as root (user: root)");
+  }
   if (!old) {
     std::string addresses;
     for (const auto& l : fresh.listeners()) {

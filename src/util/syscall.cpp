@@ -3,12 +3,15 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 
 namespace shoal {
 
 std::string errno_text(std::string_view what, int err) {
   std::string text(what);
   text += " failed (";
+  text += std::to_string(err);
+  text += ": ";
   text += std::strerror(err);
   text += ")";
   return text;

@@ -14,7 +14,7 @@ class StartupError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// "what failed (strerror)" for the current errno.
+// "what failed (errno: strerror)", as nginx words it.
 std::string errno_text(std::string_view what, int err);
 
 // Throws StartupError("what failed (strerror)") when ret < 0; returns ret otherwise.

@@ -1,7 +1,8 @@
 // Small text helpers for protocol fields: ASCII case-insensitive comparison and trimming of
-// optional whitespace (RFC 9110 section 5.6.3), shared by the HTTP and helper code.
+// optional whitespace (RFC 9110 section 5.6.3), log-safe copies, shared by every module.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace shoal {
@@ -29,5 +30,8 @@ constexpr std::string_view trim_ows(std::string_view s) {
     s.remove_suffix(1);
   return s;
 }
+
+// Quotes-safe copy of client-supplied text: '"', '\\', control and non-ASCII bytes as \xHH.
+std::string escape_log_field(std::string_view text);
 
 }  // namespace shoal

@@ -4,6 +4,7 @@
 #include <spdlog/logger.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,7 @@ namespace shoal {
 struct AccessEntry {
   std::string_view remote_addr;
   const http::Request* request = nullptr;  // nullptr when no complete request line arrived
+  std::string_view request_line;           // as received, even for a bad request; "" if none
   int status = 0;
   std::uint64_t body_bytes = 0;
 };
@@ -35,7 +37,8 @@ class AccessLog {
   std::string time_local_;  // "[23/Nov/2026:08:00:00 +0000]", formatted once a second
 };
 
-// Quotes-safe copy of client-supplied text: '"', '\\', control and non-ASCII bytes as \xHH.
-std::string escape_log_field(std::string_view text);
+// $remote_user: the user name of "Authorization: Basic <base64 of user:password>", or
+// nullopt when the header is not well-formed Basic credentials (logged "-"), as nginx does.
+std::optional<std::string> basic_auth_user(std::string_view authorization);
 
 }  // namespace shoal

@@ -338,8 +338,9 @@ bool Connection::process_input() {
         respond(http::respond(ex.routed, parser.request(), *context_.mime, *context_.files));
         break;
       case http::ParseEvent::kError: {
-        spdlog::info("client {} sent a bad request: {} ({})", peer_.text(), parser.error_reason(),
-                     parser.error_status());
+        spdlog::info("client {} sent a bad request: {} ({}), request: \"{}\"", peer_.text(),
+                     parser.error_reason(), parser.error_status(),
+                     escape_log_field(parser.request_line()));
         auto reply = http::error_reply(parser.error_status());
         reply.close = true;
         return respond(std::move(reply));
@@ -347,6 +348,14 @@ bool Connection::process_input() {
     }
   }
   return true;
+}
+
+// nginx's shape: what failed, then who asked and for what.
+void Connection::log_failure(const http::Reply::Failure& failure) {
+  const auto level = failure.not_found ? spdlog::level::info : spdlog::level::err;
+  if (!spdlog::should_log(level)) return;
+  spdlog::log(level, "{}, client: {}, request: \"{}\"", failure.what, peer_.text(),
+              escape_log_field(exchange().parser.request_line()));
 }
 
 bool Connection::respond(http::Reply reply) {
@@ -372,8 +381,10 @@ bool Connection::respond(http::Reply reply) {
     }
     body_bytes = reply.content_length;
   }
+  if (!reply.failure.what.empty()) log_failure(reply.failure);
   if (context_.access_log->enabled()) {
-    context_.access_log->write({peer_.text(), &request, reply.status, body_bytes});
+    context_.access_log->write(
+        {peer_.text(), &request, ex.parser.request_line(), reply.status, body_bytes});
   }
   if (!keep_alive) {
     close_after_write_ = true;
@@ -517,8 +528,8 @@ void Connection::on_job_end() {
   ex_->output_paused = false;
   if (ex_->job_chunked && !ex_->job_discard_body) ex_->output.append("0\r\n\r\n");
   if (context_.access_log->enabled()) {
-    context_.access_log->write(
-        {peer_.text(), &ex_->parser.request(), ex_->job_status, ex_->job_bytes});
+    context_.access_log->write({peer_.text(), &ex_->parser.request(), ex_->parser.request_line(),
+                                ex_->job_status, ex_->job_bytes});
   }
   if (!ex_->job_keep_alive) {
     close_after_write_ = true;

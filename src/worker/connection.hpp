@@ -89,10 +89,10 @@ struct ConnectionContext {
   http::FileCache* files = nullptr;
   AccessLog* access_log = nullptr;
   helpers::HelperPool* helpers = nullptr;
-  std::string* scratch = nullptr;  // the worker's read buffer, shared by its connections
+  std::string* scratch = nullptr;      // the worker's read buffer, shared by its connections
   ConnectionTimers* timers = nullptr;  // every connection's deadline, and the registry
   ExchangePool* exchanges = nullptr;
-  bool draining = false;           // finish the request in flight, then close
+  bool draining = false;                       // finish the request in flight, then close
   std::function<void(Connection*)> on_closed;  // the worker destroys the connection
 };
 
@@ -135,6 +135,7 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   // Parses and answers requests from the Exchange's input while allowed.
   bool process_input();
   bool respond(http::Reply reply);
+  void log_failure(const http::Reply::Failure& failure);
   bool start_job();
   helpers::JobSpec job_spec() const;
   // Reads what the socket has and answers it. Returns false when the connection was closed
@@ -155,9 +156,9 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   PeerAddress peer_;
   event read_event_;                                  // persistent, added while reading_
   std::unique_ptr<event, EventDeleter> write_event_;  // created when the socket first fills
-  Exchange& exchange();  // creates it if needed
+  Exchange& exchange();                               // creates it if needed
   std::unique_ptr<Exchange> ex_;
-  bool in_pump_ : 1 = false;    // pump() is running: close() and pump() are deferred
+  bool in_pump_ : 1 = false;  // pump() is running: close() and pump() are deferred
   bool pump_again_ : 1 = false;
   bool close_requested_ : 1 = false;
   bool reading_ : 1 = false;            // read_event_ is added

@@ -10,7 +10,7 @@ std::unique_ptr<Site> load_site(const std::string& config_path) {
   site->config = load_config(config_path);
   const auto& config = site->config;
   site->mime = config.mime_types.empty()
-                   ? http::MimeTypes(config.default_type)
+                   ? http::MimeTypes::builtin(config.default_type)
                    : http::MimeTypes::load(config.mime_types, config.default_type);
   // Pointers into site->config.servers: the Site is never moved or copied after this.
   for (const auto& server : site->config.servers) {

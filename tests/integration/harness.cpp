@@ -40,6 +40,12 @@ TempDir::TempDir() {
   std::string pattern = (std::filesystem::temp_directory_path() / "shoal-test-XXXXXX").string();
   if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
   path_ = pattern;
+  // Workers started by root run as nobody (the default user): they must be able to read
+  // what a test puts here, as they would a document root.
+  std::filesystem::permissions(
+      path_, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                 std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                 std::filesystem::perms::others_exec);
 }
 
 TempDir::~TempDir() {
@@ -132,10 +138,11 @@ ShoalServer::~ShoalServer() {
 }
 
 void ShoalServer::rewrite_config(const std::string& config_body) {
-  std::string config =
-      "pid_file: shoal.pid\n"
-      "mime_types: " SHOAL_SOURCE_DIR
-      "/conf/mime.types\n"
+  std::string config = "pid_file: shoal.pid\n";
+  if (config_body.find("mime_types") == std::string::npos) {
+    config += "mime_types: " SHOAL_SOURCE_DIR "/conf/mime.types\n";
+  }
+  config +=
       "log:\n"
       "  error: { path: error.log, level: debug }\n"
       "  access: { path: access.log }\n";
@@ -143,6 +150,15 @@ void ShoalServer::rewrite_config(const std::string& config_body) {
       replace_all(replace_all(config_body, "@PORT@", std::to_string(port_)), "@DIR@", dir_.path());
   write_file(dir_ / "shoal.yaml.tmp", config);
   std::rename((dir_ / "shoal.yaml.tmp").c_str(), (dir_ / "shoal.yaml").c_str());
+}
+
+size_t count(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos;
+       at = text.find(needle, at + needle.size())) {
+    ++n;
+  }
+  return n;
 }
 
 CommandResult run_shoal(const std::vector<std::string>& args, const TempDir& dir) {

@@ -17,6 +17,8 @@ using namespace std::chrono_literals;
 
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& content);
+// How many times `needle` occurs in `text` (non-overlapping).
+size_t count(const std::string& text, const std::string& needle);
 
 // A temporary directory removed (recursively) on destruction.
 class TempDir {
@@ -59,7 +61,8 @@ bool wait_until(F condition, std::chrono::milliseconds timeout = 10s);
 class ShoalServer {
  public:
   // `config_body` is YAML placed after a generated header that sets the error log, the pid
-  // file and mime_types; "@PORT@" and "@DIR@" in it are replaced by the port and temp dir.
+  // file and mime_types (left out when the body mentions mime_types, even in a comment);
+  // "@PORT@" and "@DIR@" in it are replaced by the port and temp dir.
   // `binary` is the executable to run (a copy, for the upgrade tests).
   explicit ShoalServer(const std::string& config_body, bool wait_ready = true,
                        const std::string& binary = SHOAL_BINARY);
@@ -126,8 +129,8 @@ class HttpClient {
 };
 
 struct CommandResult {
-  int status = -1;      // exit status, -1 when killed
-  std::string output;   // stdout and stderr together
+  int status = -1;     // exit status, -1 when killed
+  std::string output;  // stdout and stderr together
 };
 // Runs build/shoal with `args` to completion (e.g. `-s reload -c FILE`).
 CommandResult run_shoal(const std::vector<std::string>& args, const TempDir& dir);

@@ -212,5 +212,19 @@ TEST_F(HttpTest, AccessLogHasCombinedLines) {
   }));
 }
 
+TEST_F(HttpTest, AccessLogNamesTheBasicUserAndTheRawLineOfABadRequest) {
+  ASSERT_EQ(get(server_.port(), "/a", {{"Authorization", "Basic YWxpY2U6c2VjcmV0"}})->status, 200);
+  HttpClient client(server_.port());
+  client.send("GET /x HTTP/1\r\nHost: x\r\n\r\n");  // malformed version: 400
+  EXPECT_EQ(client.read_response()->status, 400);
+  std::string log;
+  EXPECT_TRUE(wait_until([&] {
+    log = read_file(server_.dir() / "access.log");
+    return log.find("\" 400 ") != std::string::npos;
+  }));
+  EXPECT_NE(log.find("127.0.0.1 - alice ["), std::string::npos) << log;
+  EXPECT_NE(log.find("\"GET /x HTTP/1\" 400 "), std::string::npos) << log;
+}
+
 }  // namespace
 }  // namespace shoal::test

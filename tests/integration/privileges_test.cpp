@@ -80,6 +80,59 @@ TEST(PrivilegesTest, WorkersAndHelpersRunAsTheConfiguredUser) {
   for (pid_t worker : server.children()) EXPECT_EQ(status_line(worker, "Uid:"), ids);
 }
 
+// nginx's default: a master started as root with no `user` runs its workers, helpers and CGI
+// programs as nobody (and nobody's group); -T says so.
+TEST(PrivilegesTest, WithoutAUserKeyRootRunsWorkersAsNobody) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  const passwd* nobody = getpwnam("nobody");
+  if (!nobody) GTEST_SKIP() << "no user nobody";
+  ShoalServer server(
+      "workers: 1\n"
+      "helpers: { count: 1 }\n"
+      "servers:\n"
+      "  - listen: 127.0.0.1:@PORT@\n"
+      "    routes:\n"
+      "      - match: /nap\n"
+      "        job: { builtin: sleep, ms: 1 }\n");
+  const std::string uid = std::to_string(nobody->pw_uid);
+  const std::string gid = std::to_string(nobody->pw_gid);
+  auto workers = server.children();
+  ASSERT_EQ(workers.size(), 1u);
+  EXPECT_EQ(status_line(workers[0], "Uid:"), uid + "\t" + uid + "\t" + uid + "\t" + uid);
+  EXPECT_EQ(status_line(workers[0], "Gid:"), gid + "\t" + gid + "\t" + gid + "\t" + gid);
+  auto helpers = children_of(workers[0]);  // CGI programs are the helpers' children
+  ASSERT_EQ(helpers.size(), 1u);
+  EXPECT_EQ(status_line(helpers[0], "Uid:"), uid + "\t" + uid + "\t" + uid + "\t" + uid);
+  EXPECT_EQ(get(server.port(), "/nap")->status, 200);
+  EXPECT_EQ(server.error_log().find("run as root"), std::string::npos);
+  auto dump = run_shoal({"-T", "-c", server.config_path()}, server.dir());
+  EXPECT_NE(dump.output.find("# user: nobody (not set; the default as root)"), std::string::npos)
+      << dump.output;
+}
+
+// `user: root` is the explicit way to keep root, and it is said in the error log.
+TEST(PrivilegesTest, UserRootIsAnOptOutThatWarns) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  ShoalServer server(
+      "workers: 1\n"
+      "user: root\n"
+      "servers:\n"
+      "  - listen: 127.0.0.1:@PORT@\n"
+      "    routes:\n"
+      "      - match: /\n"
+      "        return: { status: 204 }\n");
+  auto workers = server.children();
+  ASSERT_EQ(workers.size(), 1u);
+  EXPECT_EQ(status_line(workers[0], "Uid:"), "0\t0\t0\t0");
+  const std::string log = server.error_log();
+  const auto line = log.find("workers, helpers and CGI programs run as root (user: root)");
+  ASSERT_NE(line, std::string::npos) << log;
+  const auto start = log.rfind('\n', line);
+  const std::string prefix = log.substr(start == std::string::npos ? 0 : start + 1,
+                                        line - (start == std::string::npos ? 0 : start + 1));
+  EXPECT_NE(prefix.find("[warn] "), std::string::npos) << prefix;
+}
+
 TEST(PrivilegesTest, AnUnknownUserIsAConfigError) {
   TempDir dir;
   write_file(dir / "shoal.yaml",

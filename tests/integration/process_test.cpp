@@ -180,10 +180,38 @@ TEST(ProcessTest, AnAddressInUseIsAStartupError) {
                  "\n    routes:\n      - match: /\n        return: { status: 204 }\n");
   auto r = run_shoal({"-c", dir / "clash.yaml"}, dir);
   EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.output.find("bind() to 127.0.0.1:" + std::to_string(first.port()) +
-                          " failed (Address already in use)"),
-            std::string::npos)
-      << r.output;
+  // Once, although the error log is stderr too: the log line, not a second copy.
+  const std::string message = "bind() to 127.0.0.1:" + std::to_string(first.port()) +
+                              " failed (98: Address already in use)";
+  EXPECT_EQ(count(r.output, message), 1u) << r.output;
+  EXPECT_NE(r.output.find("[critical]"), std::string::npos) << r.output;
+}
+
+// An error log that cannot be opened: one line in shoal's own format, not spdlog's.
+TEST(ProcessTest, AnUnopenableErrorLogIsOneStartupLine) {
+  TempDir dir;
+  write_file(dir / "plain", "");
+  write_file(dir / "log.yaml",
+             "log: { error: { path: plain/error.log } }\n"
+             "servers:\n  - listen: 127.0.0.1:0\n"
+             "    routes:\n      - match: /\n        return: { status: 204 }\n");
+  auto r = run_shoal({"-c", dir / "log.yaml"}, dir);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.output,
+            "shoal: open() \"" + (dir / "plain/error.log") + "\" failed (20: Not a directory)\n");
+}
+
+// A normal start with a bad config names the errors; "test failed" is for -t.
+TEST(ProcessTest, ABadConfigAtStartIsNotCalledATest) {
+  TempDir dir;
+  write_file(dir / "bad.yaml", "workers: many\n");
+  auto started = run_shoal({"-c", dir / "bad.yaml"}, dir);
+  EXPECT_EQ(started.status, 1);
+  EXPECT_NE(started.output.find("bad.yaml:1:10: workers"), std::string::npos) << started.output;
+  EXPECT_EQ(started.output.find("test failed"), std::string::npos) << started.output;
+  auto tested = run_shoal({"-t", "-c", dir / "bad.yaml"}, dir);
+  EXPECT_EQ(tested.status, 1);
+  EXPECT_NE(tested.output.find("test failed"), std::string::npos) << tested.output;
 }
 
 TEST(ProcessTest, WorkersThatCannotStartAreAStartupError) {
@@ -197,9 +225,24 @@ TEST(ProcessTest, WorkersThatCannotStartAreAStartupError) {
                  "\n    routes:\n      - match: /\n        return: { status: 204 }\n");
   auto r = run_shoal({"-c", dir / "broken.yaml"}, dir);
   EXPECT_EQ(r.status, 2) << r.output;
-  EXPECT_NE(r.output.find("failed to start: cannot open log file"), std::string::npos)
+  EXPECT_NE(r.output.find("failed to start: open() \"" + (dir / "a-directory") +
+                          "\" failed (21: Is a directory)"),
+            std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("shoal could not start"), std::string::npos) << r.output;
+}
+
+// nginx users type -v; -V adds the libraries.
+TEST(ProcessTest, VersionFlags) {
+  TempDir dir;
+  auto short_form = run_shoal({"-v"}, dir);
+  EXPECT_EQ(short_form.status, 0);
+  EXPECT_TRUE(std::regex_match(short_form.output, std::regex("shoal [^\\s]+\n")))
+      << short_form.output;
+  auto long_form = run_shoal({"-V"}, dir);
+  EXPECT_EQ(long_form.status, 0);
+  EXPECT_EQ(long_form.output.rfind(short_form.output, 0), 0u) << long_form.output;
+  EXPECT_NE(long_form.output.find("built with libevent"), std::string::npos) << long_form.output;
 }
 
 TEST(ProcessTest, TheManualDocumentsEveryCommandLineOption) {
@@ -218,7 +261,7 @@ TEST(ProcessTest, TheManualDocumentsEveryCommandLineOption) {
     EXPECT_NE(page.find(roff), std::string::npos) << "shoal(8) does not mention " << flag;
     ++checked;
   }
-  EXPECT_GE(checked, 14);  // -c -t -T -s -d -V -h and their long forms
+  EXPECT_GE(checked, 15);  // -c -t -T -s -d -v -V -h and their long forms
 }
 
 TEST(ProcessTest, DumpFlagPrintsTheEffectiveConfig) {
@@ -274,7 +317,7 @@ TEST(ProcessTest, DaemonModeReportsAFailedStart) {
   auto r = run_shoal({"-d", "-c", dir / "shoal.yaml"}, dir);
   EXPECT_EQ(r.status, 2) << r.output;
   EXPECT_NE(r.output.find("failed to start"), std::string::npos) << r.output;
-  EXPECT_NE(read_file(dir / "error.log").find("cannot open log file"), std::string::npos);
+  EXPECT_NE(read_file(dir / "error.log").find("(21: Is a directory)"), std::string::npos);
 }
 
 }  // namespace

@@ -116,6 +116,60 @@ TEST_F(StaticTest, ContentTypeComesFromTheMimeTable) {
             "application/octet-stream");
 }
 
+// A new user's first config names no mime_types and has no mime.types beside it: pages must
+// still render as pages (the system table or the built-in one), not download as octet-stream.
+TEST_F(StaticTest, WithoutMimeTypesTheWebTypesAreStillKnown) {
+  ShoalServer server(
+      "# mime_types: not set, the defaults apply\n"
+      "workers: 1\n"
+      "servers:\n"
+      "  - listen: 127.0.0.1:@PORT@\n"
+      "    routes:\n"
+      "      - match: /\n"
+      "        static: { root: " +
+      (*www_ / "www") + " }\n");
+  EXPECT_EQ(get(server.port(), "/")->header("Content-Type"), "text/html");
+  EXPECT_EQ(get(server.port(), "/style.css")->header("Content-Type"), "text/css");
+  EXPECT_EQ(get(server.port(), "/hello.txt")->header("Content-Type"), "text/plain");
+  EXPECT_EQ(get(server.port(), "/app.wasm")->header("Content-Type"), "application/wasm");
+  EXPECT_EQ(get(server.port(), "/file.unknownext")->header("Content-Type"),
+            "application/octet-stream");
+}
+
+// nginx's error-log lines for static failures: the call, the path, errno, client, request.
+TEST_F(StaticTest, FailuresAreExplainedInTheErrorLog) {
+  write_file(*www_ / "www/locked.txt", "no\n");
+  ::chmod((*www_ / "www/locked.txt").c_str(), 0);  // workers never run as root here
+  EXPECT_EQ(get(server_->port(), "/locked.txt")->status, 403);
+  EXPECT_EQ(get(server_->port(), "/missing.txt")->status, 404);
+  EXPECT_EQ(get(server_->port(), "/noindex/")->status, 403);
+  const std::string root = *www_ / "www";
+  const auto line_with = [&](const std::string& text) {
+    std::string found;
+    wait_until([&] {
+      const auto log = server_->error_log();
+      const auto at = log.find(text);
+      if (at == std::string::npos) return false;
+      const auto start = log.rfind('\n', at) + 1;  // npos + 1 == 0
+      found = log.substr(start, log.find('\n', at) - start);
+      return true;
+    });
+    return found;
+  };
+  const auto denied =
+      line_with("open() \"" + root + "/locked.txt\" failed (13: Permission denied)");
+  EXPECT_NE(denied.find("[error] "), std::string::npos) << denied;
+  EXPECT_NE(denied.find(", client: 127.0.0.1, request: \"GET /locked.txt HTTP/1.1\""),
+            std::string::npos)
+      << denied;
+  // A 404 is routine: info, which `level: warn` leaves out.
+  const auto missing =
+      line_with("open() \"" + root + "/missing.txt\" failed (2: No such file or directory)");
+  EXPECT_NE(missing.find("[info] "), std::string::npos) << missing;
+  const auto forbidden = line_with("directory index of \"" + root + "/noindex/\" is forbidden");
+  EXPECT_NE(forbidden.find("[error] "), std::string::npos) << forbidden;
+}
+
 TEST_F(StaticTest, LastModifiedAndEtagDescribeTheFile) {
   struct stat st {};
   ASSERT_EQ(stat((*www_ / "www/hello.txt").c_str(), &st), 0);

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "config/loader.hpp"
 #include "config/units.hpp"
@@ -128,6 +129,21 @@ TEST(Config, RelativeRootsResolveAgainstTheConfigDirectory) {
       (dir / "shoal.yaml").string());
   EXPECT_EQ(std::get<StaticAction>(config.servers[0].routes[0].action).root,
             (dir / "www").string());
+  std::filesystem::remove_all(dir);
+}
+
+// No mime_types key: mime.types beside the config, else the system table, else built-in ("").
+TEST(Config, MimeTypesFallBackToTheSystemTableThenTheBuiltinOne) {
+  auto dir = std::filesystem::temp_directory_path() / "shoal-mime-default-test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const auto beside = (dir / "mime.types").string();
+  const auto system = (dir / "system.types").string();
+  EXPECT_EQ(default_mime_types(beside, system), "");
+  { std::ofstream(system) << "text/html html\n"; }
+  EXPECT_EQ(default_mime_types(beside, system), system);
+  { std::ofstream(beside) << "text/html html\n"; }
+  EXPECT_EQ(default_mime_types(beside, system), beside);
   std::filesystem::remove_all(dir);
 }
 

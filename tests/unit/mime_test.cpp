@@ -2,6 +2,7 @@
 #include "http/mime.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "config/loader.hpp"
 
@@ -22,15 +23,51 @@ TEST(Mime, ParsesAndLooksUpByExtension) {
 
 TEST(Mime, ErrorsNameTheLine) {
   try {
-    MimeTypes::parse("text/html html\nnonsense\ntext/css\n", "mime.types", "x/y");
+    MimeTypes::parse("text/html html\nnonsense\ntext/css\n  also-bad x\n", "mime.types", "x/y");
     FAIL() << "expected errors";
   } catch (const ConfigErrors& e) {
     ASSERT_EQ(e.errors().size(), 2u);
     EXPECT_EQ(e.errors()[0].to_string(),
               "mime.types:2:1: expected a media type such as text/html, got \"nonsense\"");
     EXPECT_EQ(e.errors()[1].to_string(),
-              "mime.types:3:9: expected one or more file extensions after \"text/css\"");
+              "mime.types:4:3: expected a media type such as text/html, got \"also-bad\"");
   }
+}
+
+// Debian's /etc/mime.types lists many types with no extension; they are valid and map nothing.
+TEST(Mime, TypesWithoutExtensionsAreValid) {
+  auto table = MimeTypes::parse(
+      "application/1d-interleaved-parityfec\napplication/json\t\t\t\tjson\n"
+      "text/html\t\t\t\t\thtml htm shtml\n",
+      "mime.types", "x/y");
+  EXPECT_EQ(table.size(), 4u);
+  EXPECT_EQ(table.type_for_path("/a.json"), "application/json");
+  EXPECT_EQ(table.type_for_path("/a.shtml"), "text/html");
+}
+
+TEST(Mime, TheSystemTableLoadsWhenPresent) {
+  if (::access(kSystemMimeTypes, R_OK) != 0) GTEST_SKIP() << "no " << kSystemMimeTypes;
+  auto table = MimeTypes::load(kSystemMimeTypes, "application/octet-stream");
+  EXPECT_GT(table.size(), 100u);
+  EXPECT_EQ(table.type_for_path("/index.html"), "text/html");
+  EXPECT_EQ(table.type_for_path("/site.css"), "text/css");
+}
+
+TEST(Mime, TheBuiltinTableCoversTheWebTypes) {
+  auto table = MimeTypes::builtin("application/octet-stream");
+  const std::pair<const char*, const char*> expected[] = {
+      {"a.html", "text/html"},        {"a.css", "text/css"},
+      {"a.js", "text/javascript"},    {"a.mjs", "text/javascript"},
+      {"a.json", "application/json"}, {"a.svg", "image/svg+xml"},
+      {"a.png", "image/png"},         {"a.JPG", "image/jpeg"},
+      {"a.gif", "image/gif"},         {"a.webp", "image/webp"},
+      {"a.avif", "image/avif"},       {"a.ico", "image/x-icon"},
+      {"a.woff", "font/woff"},        {"a.woff2", "font/woff2"},
+      {"a.txt", "text/plain"},        {"a.xml", "text/xml"},
+      {"a.pdf", "application/pdf"},   {"a.wasm", "application/wasm"},
+      {"a.mp4", "video/mp4"},         {"a.webm", "video/webm"},
+      {"a.mp3", "audio/mpeg"},        {"a.bin", "application/octet-stream"}};
+  for (const auto& [path, type] : expected) EXPECT_EQ(table.type_for_path(path), type) << path;
 }
 
 TEST(Mime, TheShippedTableCoversTheCommonTypes) {

@@ -59,5 +59,21 @@ TEST(AccessLog, EscapesClientText) {
   EXPECT_EQ(shoal::escape_log_field("GET /a\"b\\c\x01\xff"), "GET /a\\x22b\\x5Cc\\x01\\xFF");
 }
 
+TEST(AccessLog, RemoteUserComesFromBasicCredentials) {
+  using shoal::basic_auth_user;
+  EXPECT_EQ(basic_auth_user("Basic YWxpY2U6c2VjcmV0"), "alice");        // alice:secret
+  EXPECT_EQ(basic_auth_user("basic  YWxpY2U6c2VjcmV0 "), "alice");      // scheme is caseless
+  EXPECT_EQ(basic_auth_user("Basic Ym9iOg=="), "bob");                  // bob: (two pads)
+  EXPECT_EQ(basic_auth_user("Basic ZXZlOng="), "eve");                  // eve:x (one pad)
+  EXPECT_EQ(basic_auth_user("Basic Y2Fyb2w6eDp5"), "carol");            // carol:x:y
+  EXPECT_EQ(basic_auth_user("Basic OnB3"), "");                         // :pw, no name
+  EXPECT_EQ(basic_auth_user("Basic ZGF2ZTp4eQ=="), "dave");             // dave:xy
+  EXPECT_EQ(basic_auth_user("Basic bm9jb2xvbg=="), std::nullopt);       // "nocolon"
+  EXPECT_EQ(basic_auth_user("Basic YWxpY2U6c2VjcmV0="), std::nullopt);  // bad length
+  EXPECT_EQ(basic_auth_user("Basic YWxp*2U6c2VjcmV0"), std::nullopt);   // not base64
+  EXPECT_EQ(basic_auth_user("Bearer YWxpY2U6c2VjcmV0"), std::nullopt);
+  EXPECT_EQ(basic_auth_user("Basic"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace shoal::http

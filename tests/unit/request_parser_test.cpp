@@ -17,6 +17,7 @@ Limits small_limits() {
 struct Run {
   std::vector<ParseEvent> events;
   std::vector<Request> requests;
+  std::vector<std::string> lines;  // request_line() at each message's end or at the error
   int error = 0;
 };
 
@@ -28,8 +29,12 @@ Run run(RequestParser& parser, std::string_view data) {
     data.remove_prefix(r.consumed);
     again = r.event == ParseEvent::kHeadComplete;
     if (r.event != ParseEvent::kNeedMore) out.events.push_back(r.event);
-    if (r.event == ParseEvent::kMessageComplete) out.requests.push_back(parser.request());
+    if (r.event == ParseEvent::kMessageComplete) {
+      out.requests.push_back(parser.request());
+      out.lines.emplace_back(parser.request_line());
+    }
     if (r.event == ParseEvent::kError) {
+      out.lines.emplace_back(parser.request_line());
       out.error = parser.error_status();
       break;
     }
@@ -68,6 +73,49 @@ TEST(RequestParser, StopsAfterEachPipelinedMessage) {
   EXPECT_TRUE(r.requests[1].has_body);
   EXPECT_EQ(r.requests[2].target, "/3");
   EXPECT_FALSE(r.requests[2].keep_alive);
+}
+
+// The access log's $request and the error log's request: the line as it arrived.
+TEST(RequestParser, KeepsTheRequestLineAsReceived) {
+  Limits limits = small_limits();
+  {
+    RequestParser parser(limits);
+    auto r = run(parser,
+                 "\r\nGET /1 HTTP/1.1\r\nHost: x\r\n\r\n"
+                 "POST /2 HTTP/1.2\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
+    EXPECT_EQ(r.lines, (std::vector<std::string>{"GET /1 HTTP/1.1", "POST /2 HTTP/1.2"}));
+  }
+  {
+    RequestParser parser(limits);  // a bad request line: what was sent, up to its line end
+    auto r = run(parser, "GET /x HTTP/1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(r.error, 400);
+    EXPECT_EQ(r.lines, (std::vector<std::string>{"GET /x HTTP/1"}));
+  }
+  {
+    RequestParser parser(limits);  // a bad header after a good line
+    auto r = run(parser, "GET /y HTTP/1.1\r\nBad Name: 1\r\n\r\n");
+    EXPECT_EQ(r.error, 400);
+    EXPECT_EQ(r.lines, (std::vector<std::string>{"GET /y HTTP/1.1"}));
+  }
+  {
+    RequestParser parser(limits);  // a bare CR ends the captured line, as it ends nothing else
+    auto r = run(parser, "GET / HTTP/1.1\rHost: x\r\n\r\n");
+    EXPECT_EQ(r.lines, (std::vector<std::string>{"GET / HTTP/1.1"}));
+  }
+  {
+    RequestParser parser(limits);  // byte by byte
+    const std::string wire = "GET /split HTTP/1.1\r\nHost: x\r\n\r\n";
+    for (char c : wire) parser.feed(std::string_view(&c, 1));
+    EXPECT_EQ(parser.request_line(), "GET /split HTTP/1.1");
+  }
+  {
+    Limits big = small_limits();  // a line too long for the log is cut, not kept whole
+    big.max_header_bytes = 64 * 1024;
+    RequestParser parser(big);
+    const std::string target(RequestParser::kMaxLoggedLine * 2, 'a');
+    run(parser, "GET /" + target + " HTTP/1.1\r\n\r\n");
+    EXPECT_EQ(parser.request_line().size(), RequestParser::kMaxLoggedLine);
+  }
 }
 
 TEST(RequestParser, BytesMaySplitAnywhere) {
