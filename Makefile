@@ -22,10 +22,12 @@ all: build
 deps:
 	@bash .ci/deps
 
-$(BUILD_DIR)/CMakeCache.txt:
+# Makefile, not CMakeCache.txt: a configure that failed (a package missing) leaves a cache
+# behind, and the next `make build` must configure again rather than call a missing Makefile.
+$(BUILD_DIR)/Makefile:
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
 
-build: $(BUILD_DIR)/CMakeCache.txt
+build: $(BUILD_DIR)/Makefile
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 run: deps build
