@@ -15,6 +15,7 @@ bool known_type(std::uint8_t t) {
     case FrameType::kEnd:
     case FrameType::kError:
     case FrameType::kLog:
+    case FrameType::kProgram:
       return true;
   }
   return false;

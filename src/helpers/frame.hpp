@@ -3,7 +3,9 @@
 //   frame   = type:u8 length:u32 (big-endian) payload[length]     (length <= kMaxFramePayload)
 //
 // worker -> helper:  JOB_START (fields, see job.hpp)  BODY (bytes)*  BODY_END
-// helper -> worker:  LOG*  then either  HEAD (fields) DATA (bytes)* END   or   ERROR (fields)
+// helper -> worker:  LOG* PROGRAM?  then either  HEAD (fields) DATA (bytes)* END   or   ERROR
+//                    (fields). PROGRAM (field: the pid) names the process group of a CGI
+//                    program, which the worker kills with the helper at a timeout or cancel.
 //
 // Field payloads are NUL-terminated strings ("name\0value\0..."), so text needs no escaping.
 // A helper runs one job at a time; the worker never sends JOB_START to a busy helper.
@@ -26,6 +28,7 @@ enum class FrameType : std::uint8_t {
   kEnd = 18,
   kError = 19,
   kLog = 20,
+  kProgram = 21,
 };
 
 constexpr size_t kFrameHeaderSize = 5;

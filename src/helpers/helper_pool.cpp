@@ -1,5 +1,6 @@
 // HelperPool: helper processes as seen from the worker's loop. Everything here is
 // non-blocking except fork() when a helper is (re)started, which is rare and short.
+#include "util/timeval.hpp"
 #include "helpers/helper_pool.hpp"
 
 #include <event2/buffer.h>
@@ -18,6 +19,7 @@
 
 #include "helpers/frame.hpp"
 #include "helpers/helper_process.hpp"
+#include "util/spawn.hpp"
 #include "util/syscall.hpp"
 
 namespace shoal::helpers {
@@ -28,15 +30,6 @@ constexpr size_t kBodyBacklog = 64 * 1024;       // body bytes buffered before t
 constexpr size_t kOutputReadLimit = 256 * 1024;  // helper output read ahead of the client
 constexpr auto kQuickDeath = std::chrono::seconds(1);
 constexpr auto kMaxBackoff = std::chrono::milliseconds(30'000);
-
-// Signals the worker handles; a helper ignores the ones aimed at its process group (a
-// terminal's Ctrl-C) and leaves when its worker closes the pipe or dies (PDEATHSIG).
-constexpr int kWorkerSignals[] = {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD};
-
-timeval to_timeval(std::chrono::milliseconds ms) {
-  return {static_cast<time_t>(ms.count() / 1000),
-          static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
-}
 
 struct BuffereventDeleter {
   void operator()(bufferevent* bev) const { bufferevent_free(bev); }
@@ -80,7 +73,10 @@ struct HelperPool::Helper {
   enum class State { kStarting, kIdle, kBusy, kDead };
   HelperPool* pool = nullptr;
   int index = 0;
-  pid_t pid = 0;
+  ChildPid pid;  // forgotten once reaped (see dying_)
+  // The process group of the CGI program its job runs (PROGRAM frame), killed with the
+  // helper: the program's own children would outlive it otherwise.
+  pid_t program_group = 0;
   State state = State::kStarting;
   std::unique_ptr<bufferevent, BuffereventDeleter> to;    // worker -> helper (write end)
   std::unique_ptr<bufferevent, BuffereventDeleter> from;  // helper -> worker (read end)
@@ -103,11 +99,9 @@ HelperPool::~HelperPool() {
     h->to.reset();
     h->from.reset();
     h->respawn.reset();
-    if (h->pid > 0) {
-      kill(h->pid, SIGKILL);
-      waitpid(h->pid, nullptr, 0);
-    }
+    h->pid.kill_and_wait();
   }
+  dying_.clear();  // each one killed (already) and waited for
 }
 
 void HelperPool::start() {
@@ -134,18 +128,12 @@ bool HelperPool::spawn(Helper& h) {
     ::close(down[1]);
     return false;
   }
-  sigset_t all;
-  sigset_t previous;
-  sigfillset(&all);
-  sigprocmask(SIG_BLOCK, &all, &previous);
   const pid_t worker = getpid();
-  pid_t pid = fork();
-  if (pid == 0) {
-    for (int sig : kWorkerSignals)
-      signal(sig, sig == SIGTERM || sig == SIGCHLD ? SIG_DFL : SIG_IGN);
+  const pid_t pid = fork_child([&] {
+    // Ignore what a terminal aims at the process group; leave when the worker goes.
+    for (int sig : {SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGPIPE}) signal(sig, SIG_IGN);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != worker) _exit(0);
-    sigprocmask(SIG_SETMASK, &previous, nullptr);
     keep_only_pipes(down[0], up[1]);
     // Below the loops' priority (helpers.nice); if refused, the helper still works.
     [[maybe_unused]] int niceness = nice(config_.nice);
@@ -154,9 +142,8 @@ bool HelperPool::spawn(Helper& h) {
       sched_setscheduler(0, SCHED_IDLE, &param);
     }
     helper_main(3, 4);
-  }
+  });
   const int fork_errno = errno;
-  sigprocmask(SIG_SETMASK, &previous, nullptr);
   ::close(down[0]);
   ::close(up[1]);
   if (pid < 0) {
@@ -167,7 +154,7 @@ bool HelperPool::spawn(Helper& h) {
   }
   evutil_make_socket_nonblocking(down[1]);
   evutil_make_socket_nonblocking(up[0]);
-  h.pid = pid;
+  h.pid = ChildPid(pid);
   h.started = std::chrono::steady_clock::now();
   h.killed_on_purpose = false;
   h.to.reset(bufferevent_socket_new(base_, down[1], BEV_OPT_CLOSE_ON_FREE));
@@ -216,7 +203,7 @@ void HelperPool::dispatch(Job* job, Helper& h) {
   h.state = Helper::State::kBusy;
   h.job = job;
   job->helper = &h;
-  spdlog::debug("helper {} (pid {}) takes a job", h.index, h.pid);
+  spdlog::debug("helper {} (pid {}) takes a job", h.index, h.pid.get());
   auto* out = bufferevent_get_output(h.to.get());
   evbuffer_add(out, job->start_frame.data(), job->start_frame.size());
   if (!job->pending.empty()) {
@@ -299,10 +286,10 @@ void HelperPool::cancel(Job* job) {
   queue_.erase(std::remove(queue_.begin(), queue_.end(), job), queue_.end());
   if (Helper* h = job->helper) {
     // The helper may be deep in a blocking job; killing it is the only way to free it now.
-    spdlog::info("client left during a job; killing helper {} (pid {})", h->index, h->pid);
+    spdlog::info("client left during a job; killing helper {} (pid {})", h->index, h->pid.get());
     h->job = nullptr;
     h->killed_on_purpose = true;
-    kill(h->pid, SIGKILL);
+    h->pid.signal(SIGKILL);
     helper_died(*h, "was killed: its client went away");
   }
 }
@@ -331,7 +318,7 @@ void HelperPool::process_output(Helper& h) {
     }
     auto header = parse_frame_header(header_bytes);
     if (!header) {
-      kill(h.pid, SIGKILL);
+      h.pid.signal(SIGKILL);
       helper_died(h, "broke the frame protocol");
       return;
     }
@@ -347,21 +334,32 @@ void HelperPool::process_output(Helper& h) {
         auto lvl = level == "error"  ? spdlog::level::err
                    : level == "warn" ? spdlog::level::warn
                                      : spdlog::level::info;
-        spdlog::log(lvl, "helper {} (pid {}): {}", h.index, h.pid, (*fields)[1]);
+        spdlog::log(lvl, "helper {} (pid {}): {}", h.index, h.pid.get(), (*fields)[1]);
       }
       continue;
     }
     Job* job = h.job;
     if (!job) {
-      kill(h.pid, SIGKILL);
+      h.pid.signal(SIGKILL);
       helper_died(h, "answered without a job");
       return;
+    }
+    if (header->type == FrameType::kProgram) {
+      auto fields = decode_fields(payload);
+      const int group = fields && fields->size() == 1 ? std::atoi((*fields)[0].c_str()) : 0;
+      if (group <= 1) {
+        h.pid.signal(SIGKILL);
+        helper_died(h, "sent a malformed program frame");
+        return;
+      }
+      h.program_group = group;
+      continue;
     }
     switch (header->type) {
       case FrameType::kHead: {
         auto fields = decode_fields(payload);
         if (!fields || fields->empty() || fields->size() % 2 != 1) {
-          kill(h.pid, SIGKILL);
+          h.pid.signal(SIGKILL);
           helper_died(h, "sent a malformed head");
           return;
         }
@@ -382,13 +380,13 @@ void HelperPool::process_output(Helper& h) {
         auto fields = decode_fields(payload);
         int status = fields && !fields->empty() ? std::atoi((*fields)[0].c_str()) : 502;
         if (fields && fields->size() > 1 && status >= 500) {
-          spdlog::warn("helper {} (pid {}): job failed: {}", h.index, h.pid, (*fields)[1]);
+          spdlog::warn("helper {} (pid {}): job failed: {}", h.index, h.pid.get(), (*fields)[1]);
         }
         finish(h, status < 400 || status > 599 ? 502 : status);
         break;
       }
       default:
-        kill(h.pid, SIGKILL);
+        h.pid.signal(SIGKILL);
         helper_died(h, "sent a frame meant for helpers");
         return;
     }
@@ -398,6 +396,7 @@ void HelperPool::process_output(Helper& h) {
 void HelperPool::finish(Helper& h, int failure_status) {
   Job* job = h.job;
   h.job = nullptr;
+  h.program_group = 0;  // the helper has reaped its program
   if (h.state == Helper::State::kBusy) h.state = Helper::State::kIdle;
   auto owned = take(job);
   if (owned && owned->sink) {
@@ -420,7 +419,7 @@ void HelperPool::on_helper_drained(bufferevent* /*bev*/, void* arg) noexcept {
 void HelperPool::on_helper_event(bufferevent* /*bev*/, short what, void* arg) noexcept {
   auto* h = static_cast<Helper*>(arg);
   if (h->state == Helper::State::kDead) return;
-  kill(h->pid, SIGKILL);  // whatever happened, this helper is done
+  h->pid.signal(SIGKILL);  // whatever happened, this helper is done
   h->pool->helper_died(*h, (what & BEV_EVENT_EOF) ? "closed its pipe" : "pipe error");
 }
 
@@ -428,9 +427,9 @@ void HelperPool::on_deadline(evutil_socket_t /*fd*/, short /*what*/, void* arg) 
   auto* h = static_cast<Helper*>(arg);
   auto& pool = *h->pool;
   spdlog::warn("helper {} (pid {}): job passed helpers.timeout ({} ms); killing it", h->index,
-               h->pid, pool.config_.timeout.count());
+               h->pid.get(), pool.config_.timeout.count());
   h->killed_on_purpose = true;
-  kill(h->pid, SIGKILL);
+  h->pid.signal(SIGKILL);
   pool.helper_died(*h, "was killed at the job deadline");
 }
 
@@ -438,14 +437,19 @@ void HelperPool::helper_died(Helper& h, const std::string& why) {
   if (h.state == Helper::State::kDead) return;
   const bool on_purpose = h.killed_on_purpose;
   if (on_purpose) {
-    spdlog::info("helper {} (pid {}) {}", h.index, h.pid, why);
+    spdlog::info("helper {} (pid {}) {}", h.index, h.pid.get(), why);
   } else {
-    spdlog::error("helper {} (pid {}) {}", h.index, h.pid, why);
+    spdlog::error("helper {} (pid {}) {}", h.index, h.pid.get(), why);
   }
   Job* job = h.job;
   h.job = nullptr;
   h.state = Helper::State::kDead;
-  // The pipes go now; the process is reaped on SIGCHLD.
+  if (h.program_group > 0) {
+    ::kill(-h.program_group, SIGKILL);  // the program and whatever it started
+    h.program_group = 0;
+  }
+  // The process is reaped on SIGCHLD (and its status logged then); the pipes go now.
+  if (h.pid) dying_.push_back({h.index, on_purpose, std::move(h.pid)});
   h.to.reset();
   h.from.reset();
   if (job) {
@@ -490,7 +494,24 @@ void HelperPool::reap() {
   int status = 0;
   pid_t pid;
   while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-    spdlog::debug("helper pid {} reaped", pid);
+    const std::string how = describe_wait_status(status);
+    auto dead = std::find_if(dying_.begin(), dying_.end(),
+                             [pid](const Dying& d) { return d.pid.get() == pid; });
+    if (dead != dying_.end()) {
+      const bool expected = dead->killed_on_purpose || (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+      spdlog::log(expected ? spdlog::level::debug : spdlog::level::warn,
+                  "helper {} (pid {}) {}", dead->index, pid, how);
+      dead->pid.reaped();
+      dying_.erase(dead);
+      continue;
+    }
+    for (auto& h : helpers_) {
+      if (h->pid.get() != pid) continue;
+      // Reaped before its pipe said so: its pipe's EOF, read next, fails its job.
+      h->pid.reaped();
+      spdlog::error("helper {} (pid {}) {}", h->index, pid, how);
+      break;
+    }
   }
 }
 

@@ -18,6 +18,7 @@
 
 #include "config/config.hpp"
 #include "helpers/job.hpp"
+#include "util/spawn.hpp"
 
 namespace shoal::helpers {
 
@@ -77,6 +78,14 @@ class HelperPool {
   std::vector<std::unique_ptr<Helper>> helpers_;
   std::unordered_map<Job*, std::unique_ptr<Job>> jobs_;
   std::deque<Job*> queue_;
+  // Helpers killed or gone whose process is not reaped yet: their pids stay owned here until
+  // waitpid says so, and are never signalled after that.
+  struct Dying {
+    int index = 0;
+    bool killed_on_purpose = false;
+    ChildPid pid;
+  };
+  std::vector<Dying> dying_;
 };
 
 }  // namespace shoal::helpers

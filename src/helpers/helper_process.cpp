@@ -14,11 +14,14 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "helpers/cgi.hpp"
 #include "helpers/frame.hpp"
 #include "helpers/job.hpp"
+#include "util/spawn.hpp"
+#include "util/unique_fd.hpp"
 
 namespace shoal::helpers {
 
@@ -126,22 +129,37 @@ void run_builtin(Channel& channel, const JobSpec& job) {
 }
 
 // Reads BODY frames until BODY_END into `fd` (a memfd for CGI, or nowhere for built-ins).
-size_t receive_body(Channel& channel, int fd) {
-  size_t total = 0;
+// Returns the bytes stored in `fd`, or nullopt when a write failed (the whole body is still
+// read, so the pipe stays in step): CONTENT_LENGTH never counts bytes the program cannot read.
+std::optional<size_t> receive_body(Channel& channel, int fd) {
+  size_t stored = 0;
+  bool failed = false;
   while (true) {
     Frame frame = channel.read();
-    if (frame.type == FrameType::kBodyEnd) return total;
+    if (frame.type == FrameType::kBodyEnd) return failed ? std::nullopt : std::optional(stored);
     if (frame.type != FrameType::kBody) _exit(3);
-    total += frame.payload.size();
-    if (fd < 0) continue;
+    if (fd < 0 || failed) continue;
     size_t off = 0;
     while (off < frame.payload.size()) {
       ssize_t n = ::write(fd, frame.payload.data() + off, frame.payload.size() - off);
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
+      if (n <= 0) {
+        failed = true;
+        break;
+      }
       off += static_cast<size_t>(n);
     }
+    stored += off;
   }
+}
+
+// Both ends close-on-exec; the caller dup2s what a child needs.
+bool make_pipe(UniqueFd& read_end, UniqueFd& write_end) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return false;
+  read_end.reset(fds[0]);
+  write_end.reset(fds[1]);
+  return true;
 }
 
 int status_for_exec_errno(int err) {
@@ -192,59 +210,41 @@ void run_cgi(Channel& channel, const JobSpec& job, int body_fd, size_t body_len)
   std::string dir = loc.filename.substr(0, loc.filename.rfind('/'));
   if (dir.empty()) dir = "/";
 
-  int out[2];
-  int err[2];
-  int exec_status[2];
-  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 ||
-      pipe2(exec_status, O_CLOEXEC) != 0) {
+  UniqueFd out_read, out_write, err_read, err_write;
+  if (!make_pipe(out_read, out_write) || !make_pipe(err_read, err_write)) {
     channel.fail(500, std::string("pipe2() failed: ") + std::strerror(errno));
     return;
   }
-  lseek(body_fd, 0, SEEK_SET);
-  pid_t pid = fork();
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);  // a killed helper takes its program along
-    int in = body_fd >= 0 ? body_fd : ::open("/dev/null", O_RDONLY);
-    dup2(in, 0);
-    dup2(out[1], 1);
-    dup2(err[1], 2);
-    signal(SIGPIPE, SIG_DFL);
-    if (chdir(dir.c_str()) == 0) {
-      char* argv[] = {loc.filename.data(), nullptr};
-      execve(loc.filename.c_str(), argv, envp.data());
+  if (body_fd >= 0) lseek(body_fd, 0, SEEK_SET);
+  // Its own process group, so that its children go with it (the worker kills the group with
+  // the helper); default signal dispositions and an empty mask (spawn_program).
+  const ProgramSpawn spawned = spawn_program(
+      loc.filename, {loc.filename}, envp.data(), [&]() -> bool {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);  // a killed helper takes its program along
+        setpgid(0, 0);
+        const int in = body_fd >= 0 ? body_fd : ::open("/dev/null", O_RDONLY);
+        return in >= 0 && dup2(in, 0) == 0 && dup2(out_write.get(), 1) == 1 &&
+               dup2(err_write.get(), 2) == 2 && chdir(dir.c_str()) == 0;
+      });
+  out_write.reset();
+  err_write.reset();
+  if (spawned.pid < 0) {
+    if (spawned.exec_failed) {
+      channel.fail(status_for_exec_errno(spawned.error),
+                   "cannot run " + loc.filename + ": " + std::strerror(spawned.error));
+    } else {
+      channel.fail(500, std::string("fork() failed: ") + std::strerror(spawned.error));
     }
-    int e = errno;
-    ssize_t ignored = ::write(exec_status[1], &e, sizeof e);
-    (void)ignored;
-    _exit(127);
-  }
-  ::close(out[1]);
-  ::close(err[1]);
-  ::close(exec_status[1]);
-  if (pid < 0) {
-    ::close(out[0]);
-    ::close(err[0]);
-    ::close(exec_status[0]);
-    channel.fail(500, std::string("fork() failed: ") + std::strerror(errno));
     return;
   }
-  int exec_errno = 0;
-  ssize_t got = ::read(exec_status[0], &exec_errno, sizeof exec_errno);  // EOF: exec worked
-  ::close(exec_status[0]);
-  if (got == static_cast<ssize_t>(sizeof exec_errno)) {
-    ::close(out[0]);
-    ::close(err[0]);
-    waitpid(pid, nullptr, 0);
-    channel.fail(status_for_exec_errno(exec_errno),
-                 "cannot run " + loc.filename + ": " + std::strerror(exec_errno));
-    return;
-  }
-
+  const pid_t pid = spawned.pid;
+  channel.send(FrameType::kProgram, encode_fields({std::to_string(pid)}));
+  const int err_fd = err_read.get();
   std::string output;   // stdout until the header block is complete
   std::string errline;  // stderr until a newline
   bool head_sent = false;
   bool invalid = false;
-  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  pollfd fds[2] = {{out_read.release(), POLLIN, 0}, {err_read.release(), POLLIN, 0}};
   int open_fds = 2;
   char buf[64 * 1024];
   while (open_fds > 0) {
@@ -263,7 +263,7 @@ void run_cgi(Channel& channel, const JobSpec& job, int body_fd, size_t body_len)
         continue;
       }
       std::string_view chunk(buf, static_cast<size_t>(n));
-      if (p.fd == err[0]) {
+      if (p.fd == err_fd) {
         errline.append(chunk);
         forward_stderr(channel, errline, loc.script_name, false);
       } else if (head_sent) {
@@ -277,7 +277,7 @@ void run_cgi(Channel& channel, const JobSpec& job, int body_fd, size_t body_len)
             break;
           case CgiHeadResult::kInvalid:
             invalid = true;
-            kill(pid, SIGKILL);  // its output is useless; do not wait for it to finish
+            kill(-pid, SIGKILL);  // its output is useless; do not wait for it to finish
             break;
           case CgiHeadResult::kDone:
             channel.head(head.status, head.headers);
@@ -326,10 +326,17 @@ void helper_main(int in_fd, int out_fd) {
     if (job->type == JobType::kCgi) {
       // The body is spooled first so the program gets CONTENT_LENGTH even for a chunked
       // request, and a slow program never makes the worker hold the body.
-      int body_fd = memfd_create("shoal-cgi-body", MFD_CLOEXEC);
-      size_t body_len = receive_body(channel, body_fd);
-      run_cgi(channel, *job, body_fd, body_len);
-      if (body_fd >= 0) ::close(body_fd);
+      UniqueFd body(memfd_create("shoal-cgi-body", MFD_CLOEXEC));
+      const int memfd_errno = errno;
+      auto body_len = receive_body(channel, body.get());
+      if (!body) {
+        channel.fail(500, std::string("memfd_create() for the request body failed: ") +
+                              std::strerror(memfd_errno));
+      } else if (!body_len) {
+        channel.fail(500, "cannot store the request body for the CGI program");
+      } else {
+        run_cgi(channel, *job, body.get(), *body_len);
+      }
     } else {
       receive_body(channel, -1);
       run_builtin(channel, *job);

@@ -58,28 +58,30 @@ void ControlReply::finish(bool ok, std::string_view summary) {
   fd_.reset();
 }
 
-ControlServer::ControlServer(event_base* base, std::string path, Handler handler)
-    : path_(std::move(path)), owner_(getpid()), handler_(std::move(handler)) {
+UniqueFd bind_control_socket(const std::string& path) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  if (path_.size() >= sizeof addr.sun_path) {
-    throw StartupError("control socket path " + path_ + " is longer than " +
+  if (path.size() >= sizeof addr.sun_path) {
+    throw StartupError("control socket path " + path + " is longer than " +
                        std::to_string(sizeof addr.sun_path - 1) + " bytes");
   }
-  std::memcpy(addr.sun_path, path_.c_str(), path_.size() + 1);
-  fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!fd_) check_syscall(-1, "socket() for the control socket");
-  ::unlink(path_.c_str());  // a socket file left by a master that did not exit cleanly
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd) check_syscall(-1, "socket() for the control socket");
+  ::unlink(path.c_str());  // a socket file left by a master that did not exit cleanly
   // Owner-only from the start: bind() creates the file with the umask's mode.
   mode_t old_mask = umask(0177);
-  int rc = ::bind(fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  int rc = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
   int err = errno;
   umask(old_mask);
   errno = err;
-  check_syscall(rc, "bind() of control socket " + path_);
-  check_syscall(::listen(fd_.get(), 16), "listen() on control socket " + path_);
-  start(base);
+  check_syscall(rc, "bind() of control socket " + path);
+  check_syscall(::listen(fd.get(), 16), "listen() on control socket " + path);
+  return fd;
 }
+
+ControlServer::ControlServer(event_base* base, std::string path, Handler handler)
+    : ControlServer(base, path, bind_control_socket(path), std::move(handler)) {}
 
 ControlServer::ControlServer(event_base* base, std::string path, UniqueFd fd, Handler handler)
     : path_(std::move(path)), owner_(getpid()), fd_(std::move(fd)), handler_(std::move(handler)) {

@@ -22,6 +22,11 @@ namespace shoal {
 // "/run/shoal/shoal.pid" -> "/run/shoal/shoal.sock"; any other name gets ".sock" appended.
 std::string control_socket_path(const std::string& pid_file);
 
+// Binds and listens on `path` (replacing a stale socket file), mode 0600, close-on-exec and
+// non-blocking. Throws StartupError. The master binds it before it writes the pid file, so a
+// pid file whose master is running always has a control socket that answers.
+UniqueFd bind_control_socket(const std::string& path);
+
 class ControlReply {
  public:
   ControlReply() = default;
@@ -45,9 +50,10 @@ class ControlServer {
  public:
   using Handler = std::function<void(const std::string& command, ControlReply reply)>;
 
-  // Binds `path` (replacing a stale socket), mode 0600. Throws StartupError.
+  // Binds `path` (bind_control_socket). Throws StartupError.
   ControlServer(event_base* base, std::string path, Handler handler);
-  // Adopts a socket already bound and listening (across an upgrade).
+  // Adopts a socket already bound and listening (bound before -d forked, or across an
+  // upgrade); this process removes the file when the server is destroyed.
   ControlServer(event_base* base, std::string path, UniqueFd fd, Handler handler);
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;

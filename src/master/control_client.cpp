@@ -2,7 +2,6 @@
 // this is a short-lived CLI process, not an event loop.
 #include "master/control_client.hpp"
 
-#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -11,7 +10,6 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
-#include <map>
 
 #include "config/loader.hpp"
 #include "master/control.hpp"
@@ -21,16 +19,18 @@ namespace shoal {
 
 namespace {
 
-const std::map<std::string, int>& command_signals() {
-  static const std::map<std::string, int> signals{{"reload", SIGHUP},  {"reopen", SIGUSR1},
-                                                  {"quit", SIGQUIT},   {"stop", SIGTERM},
-                                                  {"upgrade", SIGUSR2}};
-  return signals;
+bool known_command(const std::string& name) {
+  for (const char* known : {"reload", "reopen", "quit", "stop", "upgrade"}) {
+    if (name == known) return true;
+  }
+  return false;
 }
 
-// Without a control socket (a master started by hand without one, or one that is starting):
-// the signal does the same, but the outcome is only in the error log.
-int signal_master(const std::string& name, const std::string& pid_file) {
+// A pid file whose master is running always has a control socket that answers (the master
+// binds it before writing the pid): with none, the pid file is stale, and the process it names
+// (a reused pid: a user's shell, say) is never signalled. This only says what is there.
+int stale_pid_file(const std::string& pid_file, const std::string& socket_path,
+                   int connect_errno) {
   std::ifstream in(pid_file);
   long pid = 0;
   if (!in) {
@@ -42,25 +42,24 @@ int signal_master(const std::string& name, const std::string& pid_file) {
     std::cerr << "shoal: pid file " << pid_file << " does not hold a pid\n";
     return 1;
   }
-  const int sig = command_signals().at(name);
-  if (kill(static_cast<pid_t>(pid), sig) != 0) {
-    if (errno == ESRCH) {
-      std::cerr << "shoal: no running master: pid file " << pid_file << " names pid " << pid
-                << ", which is not running\n";
-    } else {
-      std::cerr << "shoal: kill(" << pid << ", " << strsignal(sig) << ") failed ("
-                << std::strerror(errno) << ")\n";
-    }
+  const std::string proc = "/proc/" + std::to_string(pid);
+  if (::access(proc.c_str(), F_OK) != 0) {
+    std::cerr << "shoal: no running master: pid file " << pid_file << " names pid " << pid
+              << ", which is not running (a stale pid file)\n";
     return 1;
   }
-  std::cout << "shoal: sent SIG" << sigabbrev_np(sig) << " to the master (pid " << pid
-            << "); it has no control socket, so the outcome is only in its error log\n";
-  return 0;
+  std::string comm;
+  std::ifstream(proc + "/comm") >> comm;
+  std::cerr << "shoal: stale pid file " << pid_file << ": pid " << pid << " ("
+            << (comm.empty() ? "unknown" : comm) << ") is running but no shoal master answers on "
+            << socket_path << " (" << std::strerror(connect_errno)
+            << "), so it is not this configuration's master; no signal sent\n";
+  return 1;
 }
 
 }  // namespace
 
-bool is_control_command(const std::string& name) { return command_signals().count(name) > 0; }
+bool is_control_command(const std::string& name) { return known_command(name); }
 
 int run_control_command(const std::string& name, const std::string& config_path) {
   std::string pid_file;
@@ -86,7 +85,9 @@ int run_control_command(const std::string& name, const std::string& config_path)
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    if (errno == ENOENT || errno == ECONNREFUSED) return signal_master(name, pid_file);
+    if (errno == ENOENT || errno == ECONNREFUSED) {
+      return stale_pid_file(pid_file, path, errno);
+    }
     std::cerr << "shoal: cannot connect to " << path << " (" << std::strerror(errno) << ")\n";
     return 1;
   }

@@ -1,5 +1,6 @@
 // `shoal -s NAME`: find the master through the config's pid_file, ask it over the control
-// socket and wait for the outcome; without a control socket, fall back to the signal.
+// socket and wait for the outcome. Without an answering control socket the pid file is stale:
+// say so and signal nothing (the pid may belong to anyone now).
 #pragma once
 
 #include <string>

@@ -1,6 +1,7 @@
 // Master process: supervision only. Signals and control commands arrive as libevent events
 // (never work in a handler); children are forked with every signal blocked and start with
 // default handlers. Reload is in reload.cpp, upgrade in upgrade.cpp.
+#include "util/timeval.hpp"
 #include "master/master.hpp"
 
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include "master/daemon.hpp"
 #include "master/socket_activation.hpp"
 #include "util/channel.hpp"
+#include "util/spawn.hpp"
 #include "util/syscall.hpp"
 #include "worker/worker.hpp"
 
@@ -30,11 +32,6 @@ constexpr auto kDefaultShutdownTimeout = std::chrono::milliseconds(30'000);
 
 // Exit status of a worker that could not start (as opposed to one that crashed serving).
 constexpr int kWorkerStartupFailed = 2;
-
-timeval to_timeval(std::chrono::milliseconds ms) {
-  return {static_cast<time_t>(ms.count() / 1000),
-          static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
-}
 
 std::string describe_exit(int status) {
   if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
@@ -94,6 +91,7 @@ void Master::setup_loop() {
 
 int Master::run(std::optional<UpgradeState> adopted) {
   std::vector<std::shared_ptr<Listener>> listeners;
+  UniqueFd control_fd;
   if (!adopted) {
     // Everything that can fail with a message for the terminal happens before -d detaches.
     const auto& config = site_->config;
@@ -115,7 +113,12 @@ int Master::run(std::optional<UpgradeState> adopted) {
       spdlog::warn("systemd passed a socket for {}, which no server listens on; closing it",
                    text);
     }
-    if (!config.pid_file.empty()) pid_file_ = std::make_unique<PidFile>(config.pid_file);
+    if (!config.pid_file.empty()) {
+      // The control socket first: while the pid file names this master, it answers.
+      make_pid_file_directory(config.pid_file);
+      control_fd = bind_control_socket(control_socket_path(config.pid_file));
+      pid_file_ = std::make_unique<PidFile>(config.pid_file);
+    }
     if (options_.daemon) {
       if (config.log.error.path == "stderr") {
         std::fprintf(stderr,
@@ -140,9 +143,9 @@ int Master::run(std::optional<UpgradeState> adopted) {
     after_generation_change();
   } else {
     const auto& config = site_->config;
-    if (!config.pid_file.empty()) {
-      control_ = std::make_unique<ControlServer>(base_.get(),
-                                                 control_socket_path(config.pid_file), handler);
+    if (control_fd) {
+      control_ = std::make_unique<ControlServer>(
+          base_.get(), control_socket_path(config.pid_file), std::move(control_fd), handler);
     }
     auto& first = add_generation(std::make_unique<Generation>(
         ++last_generation_, site_, std::move(listeners), static_cast<size_t>(config.workers)));
@@ -203,20 +206,10 @@ void Master::spawn(WorkerSlot& slot) {
     schedule_restart(slot, true);
     return;
   }
-  sigset_t all;
-  sigset_t previous;
-  sigfillset(&all);
-  sigprocmask(SIG_BLOCK, &all, &previous);  // no signal may run a handler in a half-made child
-  pid_t pid = fork();
-  if (pid == 0) {
-    for (int sig : kMasterSignals) signal(sig, SIG_DFL);
-    sigprocmask(SIG_SETMASK, &previous, nullptr);
-    run_worker(slot, std::move(channel.worker_end));
-  }
-  int err = errno;
-  sigprocmask(SIG_SETMASK, &previous, nullptr);
+  const pid_t pid =
+      fork_child([&] { run_worker(slot, std::move(channel.worker_end)); });
   if (pid < 0) {
-    spdlog::error("fork() of worker {} failed ({})", slot.index, std::strerror(err));
+    spdlog::error("{}", errno_text("fork() of worker " + std::to_string(slot.index), errno));
     schedule_restart(slot, true);
     return;
   }
@@ -236,6 +229,7 @@ void Master::run_worker(WorkerSlot& slot, UniqueFd channel) {
   // worker needs, and drop every other object of the master (closing its fds: the other
   // workers' channels, the control socket, listeners this generation does not use).
   event_reinit(base_.get());
+  signal(SIGPIPE, SIG_IGN);  // a write to a closed socket fails with EPIPE instead
   Generation& generation = *slot.generation;
   const std::shared_ptr<const Site> site = generation.site();
   const auto listeners = generation.listeners();  // keeps this generation's sockets open

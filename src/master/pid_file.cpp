@@ -2,9 +2,11 @@
 #include "master/pid_file.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -13,7 +15,22 @@
 
 namespace shoal {
 
+void make_pid_file_directory(const std::string& pid_file) {
+  // `make install` then `shoal -d` without systemd: nothing made /run/shoal (RuntimeDirectory=
+  // does under systemd). Create what is missing, 0755, owned by this (the master's) user.
+  std::filesystem::path partial;
+  for (const auto& part : std::filesystem::path(pid_file).parent_path()) {
+    partial /= part;
+    if (::mkdir(partial.c_str(), 0755) == 0) {
+      ::chmod(partial.c_str(), 0755);  // whatever the umask says
+    } else if (errno != EEXIST) {
+      check_syscall(-1, "mkdir() of " + partial.string() + " for the pid file");
+    }
+  }
+}
+
 PidFile::PidFile(std::string path) : path_(std::move(path)), pid_(getpid()) {
+  make_pid_file_directory(path_);
   const std::string tmp = path_ + ".tmp";
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!fd) check_syscall(-1, "open() of pid file " + tmp);

@@ -6,6 +6,10 @@
 
 namespace shoal {
 
+// Creates the pid file's missing directories, 0755, owned by this (the master's) user: after
+// `make install`, `shoal -d` without systemd has no /run/shoal. Throws StartupError.
+void make_pid_file_directory(const std::string& pid_file);
+
 class PidFile {
  public:
   PidFile() = default;

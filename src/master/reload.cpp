@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "util/timeval.hpp"
 #include "config/loader.hpp"
 #include "log/logging.hpp"
 #include "master/daemon.hpp"
@@ -19,11 +20,6 @@
 namespace shoal {
 
 namespace {
-
-timeval to_timeval(std::chrono::milliseconds ms) {
-  return {static_cast<time_t>(ms.count() / 1000),
-          static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
-}
 
 }  // namespace
 

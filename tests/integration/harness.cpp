@@ -138,7 +138,8 @@ ShoalServer::~ShoalServer() {
 }
 
 void ShoalServer::rewrite_config(const std::string& config_body) {
-  std::string config = "pid_file: shoal.pid\n";
+  std::string config;
+  if (config_body.find("pid_file") == std::string::npos) config += "pid_file: shoal.pid\n";
   if (config_body.find("mime_types") == std::string::npos) {
     config += "mime_types: " SHOAL_SOURCE_DIR "/conf/mime.types\n";
   }

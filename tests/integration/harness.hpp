@@ -61,7 +61,8 @@ bool wait_until(F condition, std::chrono::milliseconds timeout = 10s);
 class ShoalServer {
  public:
   // `config_body` is YAML placed after a generated header that sets the error log, the pid
-  // file and mime_types (left out when the body mentions mime_types, even in a comment);
+  // file and mime_types (each left out when the body mentions pid_file or mime_types, even in
+  // a comment);
   // "@PORT@" and "@DIR@" in it are replaced by the port and temp dir.
   // `binary` is the executable to run (a copy, for the upgrade tests).
   explicit ShoalServer(const std::string& config_body, bool wait_ready = true,

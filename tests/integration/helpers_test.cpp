@@ -84,6 +84,12 @@ class HelpersTest : public ::testing::Test {
     program(programs_, "pause.sh",
             "echo 'Content-Type: text/plain'\necho\nhead -c 8000000 /dev/zero\n"
             "sleep 4\necho done\n");
+    program(programs_, "signals.sh",
+            "echo 'Content-Type: text/plain'\necho\nexec grep -E '^Sig(Ign|Blk):' /proc/self/status\n");
+    // A program that starts a grandchild (its pid on stderr: the error log) and waits for it.
+    program(programs_, "forks.sh",
+            "sleep 60 &\necho \"grandchild=$!=\" >&2\n"
+            "echo 'Content-Type: text/plain'\necho\necho forked\nwait\n");
     program(programs_, "private.sh", "echo 'Content-Type: text/plain'\necho\n", 0644);
     server_ = std::make_unique<ShoalServer>(config(programs_ / "cgi-bin", helpers));
   }
@@ -233,6 +239,37 @@ TEST_F(HelpersTest, DeadlineGives504AndTheNextJobWorks) {
   ASSERT_TRUE(next);
   EXPECT_EQ(next->status, 200);
   EXPECT_NE(server_->error_log().find("passed helpers.timeout"), std::string::npos);
+}
+
+// Issue 14, defect 5: helpers ignore the terminal's signals, but a CGI program starts with
+// every disposition at its default and nothing blocked (ignored signals survive execve).
+TEST_F(HelpersTest, ACgiProgramStartsWithDefaultSignals) {
+  start();
+  auto r = get(server_->port(), "/cgi-bin/signals.sh");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("SigIgn:\t0000000000000000"), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find("SigBlk:\t0000000000000000"), std::string::npos) << r->body;
+}
+
+// Issue 14, defect 5: a program's own children do not outlive its timeout: each program has
+// its own process group, killed with the helper.
+TEST_F(HelpersTest, AProgramsChildrenDieWithItAtTheDeadline) {
+  start("{ count: 1, queue: 8, timeout: 500ms }");
+  HttpClient client(server_->port());
+  client.send("GET /cgi-bin/forks.sh HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(client.wait_for("forked"));
+  pid_t grandchild = 0;
+  ASSERT_TRUE(wait_until([&] {
+    const auto log = server_->error_log();
+    const auto at = log.find("grandchild=");
+    if (at != std::string::npos) grandchild = std::atoi(log.c_str() + at + 11);
+    return grandchild > 0;
+  }));
+  EXPECT_TRUE(alive(grandchild));
+  EXPECT_TRUE(client.closed_by_peer());  // the head was out: the deadline cuts the response
+  EXPECT_TRUE(wait_until([&] { return !alive(grandchild); })) << grandchild;
+  if (alive(grandchild)) kill(grandchild, SIGKILL);
 }
 
 TEST_F(HelpersTest, FullQueueGives503WithRetryAfter) {

@@ -2,10 +2,14 @@
 // reloads, no request lost across reloads and upgrades, reopen, restart backoff, upgrade.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 #include <filesystem>
 #include <regex>
 #include <thread>
@@ -398,6 +402,55 @@ TEST(LifecycleTest, SignalCommandsSayWhenNoMasterRuns) {
   result = run_shoal({"-c", dir / "shoal.yaml", "-s", "restart"}, dir);
   EXPECT_NE(result.status, 0);
   EXPECT_NE(result.output.find("restart"), std::string::npos) << result.output;
+}
+
+// Issue 14, defect 2: a stale pid file that names a running stranger (pid reuse) is reported
+// and the stranger is never signalled, whether the socket file is missing or left behind.
+TEST(LifecycleTest, AStalePidFileNeverSignalsTheProcessItNames) {
+  TempDir dir;
+  write_file(dir / "shoal.yaml", "pid_file: shoal.pid\n");
+  pid_t stranger = fork();
+  if (stranger == 0) {
+    execlp("sleep", "sleep", "30", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  ASSERT_GT(stranger, 0);
+  write_file(dir / "shoal.pid", std::to_string(stranger) + "\n");
+  for (const char* command : {"stop", "reload", "quit", "reopen", "upgrade"}) {
+    auto result = run_shoal({"-c", dir / "shoal.yaml", "-s", command}, dir);
+    EXPECT_EQ(result.status, 1) << command << ": " << result.output;
+    EXPECT_NE(result.output.find("stale pid file"), std::string::npos) << result.output;
+    EXPECT_NE(result.output.find("no signal sent"), std::string::npos) << result.output;
+  }
+  // A socket file nobody listens on (a master that was SIGKILLed) is no proof either.
+  {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    const std::string path = dir / "shoal.sock";
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ::close(fd);  // the file stays; connect() gets ECONNREFUSED
+  }
+  auto result = run_shoal({"-c", dir / "shoal.yaml", "-s", "stop"}, dir);
+  EXPECT_EQ(result.status, 1) << result.output;
+  EXPECT_NE(result.output.find("stale pid file"), std::string::npos) << result.output;
+  EXPECT_TRUE(alive(stranger));
+  kill(stranger, SIGKILL);
+  waitpid(stranger, nullptr, 0);
+}
+
+// Issue 14, defect 11: the pid file's directory is created when missing (no systemd to make
+// /run/shoal), 0755.
+TEST(LifecycleTest, ThePidFilesDirectoryIsCreatedWhenMissing) {
+  ShoalServer server("pid_file: run/shoal/shoal.pid\n" + config_with_body("one"));
+  struct stat st {};
+  ASSERT_EQ(stat((server.dir() / "run/shoal").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0755u);
+  EXPECT_EQ(read_file(server.dir() / "run/shoal/shoal.pid"), std::to_string(server.pid()) + "\n");
+  auto result = run_shoal({"-c", server.config_path(), "-s", "reload"}, server.dir());
+  EXPECT_EQ(result.status, 0) << result.output;
 }
 
 }  // namespace
