@@ -3,6 +3,7 @@
 // Start-up errors are caught here, once, and printed as one line each on stderr.
 #include <dirent.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <llhttp.h>
 #include <spdlog/spdlog.h>
 #include <spdlog/version.h>
@@ -20,6 +21,7 @@
 #include "log/logging.hpp"
 #include "master/control_client.hpp"
 #include "master/master.hpp"
+#include "master/upgrade_fallback.hpp"
 #include "master/upgrade_state.hpp"
 #include "worker/site.hpp"
 
@@ -63,7 +65,8 @@ void close_other_fds(const shoal::UpgradeState& state) {
 }
 
 // The master's new image after SIGUSR2: adopt the running workers, then start a generation.
-int run_upgraded(const std::string& config_path, const char* state_text) {
+// A failure before the loop runs execs the previous image again (upgrade_fallback.hpp).
+int run_upgraded(const std::string& config_path, const std::string& state_text) {
   std::string error;
   auto state = shoal::decode_upgrade_state(state_text, error);
   unsetenv(shoal::kUpgradeStateVariable);
@@ -72,6 +75,9 @@ int run_upgraded(const std::string& config_path, const char* state_text) {
     return kExitStartup;
   }
   close_other_fds(*state);
+  // The previous image stays open (close-on-exec from now on) until this one serves.
+  auto fallback = std::make_shared<shoal::UniqueFd>(state->fallback_fd);
+  if (*fallback) fcntl(fallback->get(), F_SETFD, FD_CLOEXEC);
   try {
     // For the error log only: the master loads the file again for its new generation and
     // reports errors there (it keeps the adopted workers serving if the file is now broken).
@@ -79,13 +85,38 @@ int run_upgraded(const std::string& config_path, const char* state_text) {
     shoal::setup_error_log(site->config.log.error);
   } catch (const std::exception&) {
   }
+  shoal::MasterOptions options{config_path, false, nullptr};
+  options.fall_back = [state_text, fallback](const std::string& why) {
+    spdlog::critical("upgrade: this binary cannot start: {}", why);
+    spdlog::default_logger()->flush();
+    shoal::exec_previous_image(state_text, why);
+  };
   try {
-    shoal::Master master({config_path, false}, nullptr);
+    shoal::Master master(std::move(options), nullptr);
     return master.run(std::move(state));
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
     return kExitStartup;
   }
+}
+
+// The new binary's trial start during an upgrade (the old master runs it in a child before
+// it execs it in place): everything the new image does before it adopts, without touching
+// the running server (no log file, pid file, socket or worker).
+int run_upgrade_trial(const std::string& config_path) {
+  try {
+    auto site = shoal::load_site(config_path);
+    shoal::Master master({config_path, false, nullptr}, std::move(site));
+    master.trial();
+  } catch (const shoal::ConfigErrors& e) {
+    for (const auto& error : e.errors()) std::cerr << "shoal: " << error.to_string() << "\n";
+    return kExitConfig;
+  } catch (const std::exception& e) {
+    std::cerr << "shoal: " << e.what() << "\n";
+    return kExitStartup;
+  }
+  std::cout << shoal::kUpgradeTrialOk << std::endl;
+  return kExitOk;
 }
 
 }  // namespace
@@ -110,9 +141,16 @@ int main(int argc, char** argv) {
                "run in the background (double fork) once the sockets are bound");
   app.add_flag("-v", version, "print the version");
   app.add_flag("-V,--version", versions, "print the version and the libraries' versions");
+  const char* upgrade_state = getenv(shoal::kUpgradeStateVariable);
+  const bool upgrade_trial = getenv(shoal::kUpgradeTrialVariable) != nullptr;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // The new image of an upgrade that does not take the old one's flags: go back.
+    if (upgrade_state && !upgrade_trial) {
+      shoal::exec_previous_image(upgrade_state,
+                                 std::string("it refused its arguments: ") + e.what());
+    }
     return app.exit(e);
   }
   if (version || versions) {
@@ -122,9 +160,8 @@ int main(int argc, char** argv) {
   if (!signal_name.empty()) return shoal::run_control_command(signal_name, config_path);
   // Reload and upgrade read the file again, after -d changed to "/".
   config_path = std::filesystem::absolute(config_path).lexically_normal().string();
-  if (const char* state = getenv(shoal::kUpgradeStateVariable); state && !test_only && !dump) {
-    return run_upgraded(config_path, state);
-  }
+  if (upgrade_trial && !test_only && !dump) return run_upgrade_trial(config_path);
+  if (upgrade_state && !test_only && !dump) return run_upgraded(config_path, upgrade_state);
 
   std::unique_ptr<shoal::Site> site;
   try {
@@ -153,7 +190,7 @@ int main(int argc, char** argv) {
   try {
     shoal::setup_error_log(site->config.log.error);
     error_log_open = true;
-    shoal::Master master({config_path, daemon}, std::move(site));
+    shoal::Master master({config_path, daemon, nullptr}, std::move(site));
     return master.run();
   } catch (const std::exception& e) {
     if (error_log_open) spdlog::critical("{}", e.what());

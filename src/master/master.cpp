@@ -72,6 +72,7 @@ Master::~Master() {
   kill_timer_.reset();
   reopen_timer_.reset();
   check_output_event_.reset();
+  upgrade_timer_.reset();
 }
 
 void Master::setup_loop() {
@@ -128,20 +129,29 @@ int Master::run(std::optional<UpgradeState> adopted) {
       if (pid_file_) pid_file_ = std::make_unique<PidFile>(config.pid_file);  // the new pid
     }
   }
-  setup_loop();
   auto handler = [this](const std::string& command, ControlReply reply) {
     on_command(command, std::move(reply));
   };
   if (adopted) {
-    adopt(*adopted);
-    if (!control_ && site_ && !site_->config.pid_file.empty()) {
-      control_ = std::make_unique<ControlServer>(
-          base_.get(), control_socket_path(site_->config.pid_file), handler);
+    try {
+      setup_loop();
+      adopt(*adopted);
+      if (!control_ && site_ && !site_->config.pid_file.empty()) {
+        control_ = std::make_unique<ControlServer>(
+            base_.get(), control_socket_path(site_->config.pid_file), handler);
+      }
+    } catch (const std::exception& e) {
+      // Nothing serves from this image yet and every handed-over fd is still open: the
+      // previous image can take them back.
+      if (options_.fall_back) options_.fall_back(e.what());
+      throw;
     }
+    options_.fall_back = nullptr;  // this image is in charge: the way back closes
     // The new image serves with a new generation exactly as a reload does.
     reload_queued_ = true;
     after_generation_change();
   } else {
+    setup_loop();
     const auto& config = site_->config;
     if (control_fd) {
       control_ = std::make_unique<ControlServer>(
@@ -159,6 +169,8 @@ int Master::run(std::optional<UpgradeState> adopted) {
   spdlog::info("shoal stopped");
   return exit_status_;
 }
+
+void Master::trial() { setup_loop(); }
 
 Generation* Master::in_state(Generation::State state) const {
   for (const auto& g : generations_) {
@@ -248,6 +260,7 @@ void Master::run_worker(WorkerSlot& slot, UniqueFd channel) {
   upgrade_waiters_.replies.clear();
   check_output_event_.reset();
   check_output_fd_.reset();
+  upgrade_timer_.reset();
   daemon_ready_.reset();
   signals_.clear();
   kill_timer_.reset();
@@ -345,8 +358,9 @@ void Master::reap() {
   int status = 0;
   pid_t pid;
   while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-    if (pid == check_pid_) {
-      check_finished(status);
+    if (pid == upgrade_child_.get()) {
+      upgrade_child_.reaped();
+      upgrade_step_finished(status);
       continue;
     }
     for (auto& generation : generations_) {

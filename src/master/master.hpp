@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <list>
 #include <memory>
 #include <optional>
@@ -23,6 +24,7 @@
 #include "master/service_notify.hpp"
 #include "master/upgrade_state.hpp"
 #include "util/event_ptr.hpp"
+#include "util/spawn.hpp"
 #include "worker/site.hpp"
 
 namespace shoal {
@@ -30,10 +32,16 @@ namespace shoal {
 struct MasterOptions {
   std::string config_path;  // absolute: reload and upgrade read it after a chdir
   bool daemon = false;      // -d: detach once the sockets are bound (see daemon.hpp)
+  // The new image of an upgrade: called (and not expected to return) when the start fails
+  // before the loop runs, to exec the previous image again (upgrade_fallback.hpp).
+  std::function<void(const std::string& why)> fall_back;
 };
 
 // How long a new generation's workers have to say "ready" before a reload is abandoned.
 inline constexpr std::chrono::milliseconds kReadyTimeout{10'000};
+
+// How long the new binary's `-t` check and its trial start may each take (upgrade).
+inline constexpr std::chrono::milliseconds kUpgradeStepTimeout{5'000};
 
 // The master's exit status when its first generation could not start (as for a bind error).
 inline constexpr int kExitStartupStatus = 2;
@@ -50,6 +58,8 @@ class Master {
   // Serves until stopped; returns the exit status. Throws StartupError before serving.
   // `adopted`: the state handed over by the previous image (SIGUSR2).
   int run(std::optional<UpgradeState> adopted = std::nullopt);
+  // The upgrade's trial start: builds the loop and its signal events, then returns.
+  void trial();
 
  private:
   struct Waiters {
@@ -97,10 +107,13 @@ class Master {
   void worker_reopened(WorkerSlot& slot);
   static void on_reopen_deadline(evutil_socket_t fd, short what, void* arg) noexcept;
 
-  // Upgrade (upgrade.cpp).
+  // Upgrade (upgrade.cpp): the new binary's `-t` check, then its trial start, then the exec.
+  enum class UpgradeStep { kIdle, kCheck, kTrial };
   void request_upgrade(ControlReply reply);
+  void start_upgrade_step(UpgradeStep step);
   static void on_check_output(evutil_socket_t fd, short what, void* arg) noexcept;
-  void check_finished(int status);
+  static void on_upgrade_deadline(evutil_socket_t fd, short what, void* arg) noexcept;
+  void upgrade_step_finished(int status);
   void exec_upgrade();
   void adopt(const UpgradeState& state);
 
@@ -134,9 +147,12 @@ class Master {
   size_t reopen_count_ = 0;
   EventPtr reopen_timer_;
 
-  // An upgrade in progress: the `-t` check of the new binary.
+  // An upgrade in progress: its step, the child running the new binary for it.
   Waiters upgrade_waiters_;
-  pid_t check_pid_ = 0;
+  UpgradeStep upgrade_step_ = UpgradeStep::kIdle;
+  ChildPid upgrade_child_;
+  EventPtr upgrade_timer_;
+  bool upgrade_timed_out_ = false;
   std::string check_binary_;
   UniqueFd check_output_fd_;
   EventPtr check_output_event_;

@@ -38,7 +38,7 @@ void Master::request_reload(ControlReply reply) {
 }
 
 void Master::after_generation_change() {
-  if (!reload_queued_ || stopping_ || check_pid_ != 0) return;
+  if (!reload_queued_ || stopping_ || upgrade_step_ != UpgradeStep::kIdle) return;
   const Generation* busy = in_state(Generation::State::kStarting);
   if (!busy) busy = in_state(Generation::State::kDraining);
   if (busy) {

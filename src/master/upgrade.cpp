@@ -1,6 +1,7 @@
-// Binary upgrade in place (SIGUSR2): check the new binary with `-t` in a child, then execve it
-// with the same pid, handing over listen sockets, control socket and running workers; the new
-// image adopts them and starts a generation as a reload does.
+// Binary upgrade in place (SIGUSR2): check the new binary with `-t` in a child, then give it a
+// trial start in a child, then execve it with the same pid, handing over listen sockets,
+// control socket, running workers and an fd of the old image to fall back to; the new image
+// adopts them and starts a generation as a reload does. See src/DESIGN.md, Upgrade safety.
 #include <fcntl.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -9,12 +10,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <utility>
+
 #include <cstring>
 #include <map>
 
 #include "master/master.hpp"
 #include "util/channel.hpp"
+#include "util/spawn.hpp"
 #include "util/syscall.hpp"
+#include "util/timeval.hpp"
 
 namespace shoal {
 
@@ -40,12 +45,6 @@ void set_cloexec(int fd, bool on) {
   fcntl(fd, F_SETFD, on ? (flags | FD_CLOEXEC) : (flags & ~FD_CLOEXEC));
 }
 
-std::string describe_check_exit(int status) {
-  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return std::string("was killed by ") + strsignal(WTERMSIG(status));
-  return "stopped";
-}
-
 }  // namespace
 
 void Master::request_upgrade(ControlReply reply) {
@@ -53,56 +52,78 @@ void Master::request_upgrade(ControlReply reply) {
     reply.finish(false, "the server is stopping");
     return;
   }
-  if (check_pid_ != 0) {
-    upgrade_waiters_.add(std::move(reply));  // merged with the check already running
+  if (upgrade_step_ != UpgradeStep::kIdle) {
+    upgrade_waiters_.add(std::move(reply));  // merged with the upgrade already under way
     return;
   }
   if (in_state(Generation::State::kStarting)) {
     reply.finish(false, "a reload is in progress; ask again when it has finished");
     return;
   }
-  const std::string binary = current_binary();
+  check_binary_ = current_binary();
+  if (check_binary_.empty()) {
+    reply.finish(false, "cannot find the binary: " + std::string(std::strerror(errno)));
+    return;
+  }
+  upgrade_waiters_.add(std::move(reply));
+  start_upgrade_step(UpgradeStep::kCheck);
+}
+
+// Runs the new binary in a child, its stdout and stderr into check_output_: `-t -c CONFIG`
+// for the check; `-c CONFIG` with kUpgradeTrialVariable set for the trial start.
+void Master::start_upgrade_step(UpgradeStep step) {
   int pipe_fds[2];
-  if (binary.empty() || pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    reply.finish(false, "cannot find or check the binary: " + std::string(std::strerror(errno)));
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    upgrade_waiters_.finish(false, errno_text("pipe2() for the upgrade", errno));
     return;
   }
   UniqueFd read_end(pipe_fds[0]);
   UniqueFd write_end(pipe_fds[1]);
   fcntl(read_end.get(), F_SETFL, O_NONBLOCK);
-  sigset_t all;
-  sigset_t previous;
-  sigfillset(&all);
-  sigprocmask(SIG_BLOCK, &all, &previous);
-  pid_t pid = fork();
-  if (pid == 0) {
-    for (int sig : {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD}) {
-      signal(sig, SIG_DFL);
-    }
-    sigprocmask(SIG_SETMASK, &previous, nullptr);
-    dup2(write_end.get(), 1);
-    dup2(write_end.get(), 2);
-    execl(binary.c_str(), binary.c_str(), "-t", "-c", options_.config_path.c_str(),
-          static_cast<char*>(nullptr));
-    const std::string error = std::string("exec failed: ") + std::strerror(errno) + "\n";
-    (void)!::write(2, error.data(), error.size());
-    _exit(127);
+  std::vector<std::string> argv{check_binary_};
+  if (step == UpgradeStep::kCheck) argv.emplace_back("-t");
+  argv.insert(argv.end(), {"-c", options_.config_path});
+  std::vector<std::string> env_text;
+  for (char** e = environ; *e; ++e) {
+    if (!std::string_view(*e).starts_with(kUpgradeTrialVariable)) env_text.emplace_back(*e);
   }
-  int err = errno;
-  sigprocmask(SIG_SETMASK, &previous, nullptr);
-  if (pid < 0) {
-    reply.finish(false, std::string("fork() failed: ") + std::strerror(err));
+  if (step == UpgradeStep::kTrial) env_text.push_back(std::string(kUpgradeTrialVariable) + "=1");
+  std::vector<char*> envp;
+  for (auto& e : env_text) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  const int out = write_end.get();
+  const ProgramSpawn spawned = spawn_program(check_binary_, argv, envp.data(), [out] {
+    return dup2(out, 1) == 1 && dup2(out, 2) == 2;
+  });
+  if (spawned.pid < 0) {
+    upgrade_waiters_.finish(false, errno_text(spawned.exec_failed ? "execve() of " + check_binary_
+                                                                  : std::string("fork()"),
+                                              spawned.error) +
+                                       "; the running binary keeps serving");
     return;
   }
-  spdlog::info("upgrade: checking {} with -t", binary);
-  check_pid_ = pid;
-  check_binary_ = binary;
+  upgrade_step_ = step;
+  upgrade_child_ = ChildPid(spawned.pid);
+  spdlog::info("upgrade: {} {} (pid {})",
+               step == UpgradeStep::kCheck ? "checking" : "trial start of", check_binary_,
+               spawned.pid);
   check_output_.clear();
   check_output_fd_ = std::move(read_end);
   check_output_event_.reset(event_new(base_.get(), check_output_fd_.get(), EV_READ | EV_PERSIST,
                                       on_check_output, this));
   if (check_output_event_) event_add(check_output_event_.get(), nullptr);
-  upgrade_waiters_.add(std::move(reply));
+  // A binary that hangs is as bad as one that fails: the step has a deadline.
+  upgrade_timer_.reset(evtimer_new(base_.get(), on_upgrade_deadline, this));
+  auto tv = to_timeval(kUpgradeStepTimeout);
+  evtimer_add(upgrade_timer_.get(), &tv);
+}
+
+void Master::on_upgrade_deadline(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
+  auto* self = static_cast<Master*>(arg);
+  spdlog::error("upgrade: {} did not finish within {} s; killing it", self->check_binary_,
+                kUpgradeStepTimeout.count() / 1000);
+  self->upgrade_timed_out_ = true;
+  self->upgrade_child_.signal(SIGKILL);  // reaped as usual; upgrade_step_finished says why
 }
 
 void Master::on_check_output(evutil_socket_t fd, short /*what*/, void* arg) noexcept {
@@ -117,37 +138,54 @@ void Master::on_check_output(evutil_socket_t fd, short /*what*/, void* arg) noex
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    if (n == 0) event_del(self->check_output_event_.get());  // EOF: the check has ended
+    if (n == 0) event_del(self->check_output_event_.get());  // EOF: the child has ended
     return;
   }
 }
 
-void Master::check_finished(int status) {
-  check_pid_ = 0;
+void Master::upgrade_step_finished(int status) {
+  const UpgradeStep step = upgrade_step_;
+  const bool timed_out = std::exchange(upgrade_timed_out_, false);
+  upgrade_step_ = UpgradeStep::kIdle;
+  upgrade_timer_.reset();
   if (check_output_fd_) on_check_output(check_output_fd_.get(), EV_READ, this);
   check_output_event_.reset();
   check_output_fd_.reset();
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-    exec_upgrade();
-  } else {
-    spdlog::error("upgrade refused: `{} -t` {}; the running binary keeps serving", check_binary_,
-                  describe_check_exit(status));
-    size_t start = 0;
-    while (start < check_output_.size()) {
-      size_t eol = check_output_.find('\n', start);
-      if (eol == std::string::npos) eol = check_output_.size();
-      const std::string line = check_output_.substr(start, eol - start);
-      if (!line.empty()) {
-        spdlog::error("upgrade check: {}", line);
-        upgrade_waiters_.line(line);
-      }
-      start = eol + 1;
-    }
-    upgrade_waiters_.finish(false, "new binary " + check_binary_ + " failed its check (" +
-                                       describe_check_exit(status) +
-                                       "); the running binary keeps serving");
+  const bool exited_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  if (step == UpgradeStep::kCheck && exited_ok && !timed_out) {
+    start_upgrade_step(UpgradeStep::kTrial);
+    if (upgrade_step_ == UpgradeStep::kIdle) after_generation_change();
+    return;
   }
-  after_generation_change();  // a reload that waited for the check may start now
+  if (step == UpgradeStep::kTrial && exited_ok && !timed_out &&
+      check_output_.find(kUpgradeTrialOk) != std::string::npos) {
+    exec_upgrade();
+    after_generation_change();  // the exec failed: a reload that waited may start now
+    return;
+  }
+  const std::string what = step == UpgradeStep::kCheck ? "failed its check (-t)"
+                                                        : "failed its trial start";
+  const std::string how = timed_out ? "hung for " +
+                                          std::to_string(kUpgradeStepTimeout.count() / 1000) +
+                                          " s and was killed"
+                          : exited_ok ? "exited without saying it could start"
+                                      : describe_wait_status(status);
+  spdlog::error("upgrade refused: {} {} ({}); the running binary keeps serving", check_binary_,
+                what, how);
+  size_t start = 0;
+  while (start < check_output_.size()) {
+    size_t eol = check_output_.find('\n', start);
+    if (eol == std::string::npos) eol = check_output_.size();
+    const std::string line = check_output_.substr(start, eol - start);
+    if (!line.empty()) {
+      spdlog::error("upgrade {}: {}", step == UpgradeStep::kCheck ? "check" : "trial", line);
+      upgrade_waiters_.line(line);
+    }
+    start = eol + 1;
+  }
+  upgrade_waiters_.finish(false, "new binary " + check_binary_ + " " + what + " (" + how +
+                                     "); the running binary keeps serving");
+  after_generation_change();  // a reload that waited for the upgrade may start now
 }
 
 void Master::exec_upgrade() {
@@ -175,6 +213,15 @@ void Master::exec_upgrade() {
   }
   if (control_) state.control_fd = control_->fd();
   for (const auto& r : upgrade_waiters_.replies) state.reply_fds.push_back(r.fd());
+  state.config_path = options_.config_path;
+  // The way back: this image, open for fexecve, for a new image that fails before it serves.
+  // /proc/self/exe opens the running file even when a package manager replaced or deleted it.
+  UniqueFd fallback(::open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
+  if (!fallback) {
+    upgrade_waiters_.finish(false, errno_text("open() of /proc/self/exe for the fallback", errno));
+    return;
+  }
+  state.fallback_fd = fallback.get();
   const auto fds = upgrade_state_fds(state);
   for (int fd : fds) set_cloexec(fd, false);
   setenv(kUpgradeStateVariable, encode_upgrade_state(state).c_str(), 1);
@@ -189,6 +236,7 @@ void Master::exec_upgrade() {
   const int err = errno;
   unsetenv(kUpgradeStateVariable);
   for (int fd : fds) set_cloexec(fd, true);
+  fallback.reset();
   spdlog::error("upgrade failed: execv({}) failed ({}); the running binary keeps serving",
                 check_binary_, std::strerror(err));
   upgrade_waiters_.finish(false, "execv() of " + check_binary_ + " failed: " + std::strerror(err));
@@ -241,9 +289,21 @@ void Master::adopt(const UpgradeState& state) {
           on_command(command, std::move(reply));
         });
   }
+  Waiters asked;
   for (int fd : state.reply_fds) {
     set_cloexec(fd, true);
-    queued_reload_waiters_.add(ControlReply(UniqueFd(fd)));
+    asked.add(ControlReply(UniqueFd(fd)));
+  }
+  if (state.failed.empty()) {
+    queued_reload_waiters_.replies = std::move(asked.replies);  // they hear of the generation
+  } else {
+    // This is the previous image again: the new one could not start.
+    spdlog::error("upgrade failed: the new binary could not start ({}); the previous binary "
+                  "took its workers back",
+                  state.failed);
+    asked.line("the new binary could not start: " + state.failed);
+    asked.finish(false, "the new binary could not start; the previous binary (pid " +
+                            std::to_string(getpid()) + ") keeps serving");
   }
   spdlog::info("upgrade: this binary adopted {} workers of generation(s) up to {}",
                state.workers.size(), state.generation);

@@ -45,6 +45,15 @@ std::string encode_upgrade_state(const UpgradeState& state) {
     out << "worker " << w.generation << " " << w.slot << " " << w.pid << " " << w.channel_fd
         << "\n";
   }
+  auto one_line = [](std::string text) {
+    for (char& c : text) {
+      if (c == '\n' || c == '\r') c = ' ';
+    }
+    return text;
+  };
+  if (!state.config_path.empty()) out << "config " << one_line(state.config_path) << "\n";
+  if (state.fallback_fd >= 0) out << "fallback " << state.fallback_fd << "\n";
+  if (!state.failed.empty()) out << "failed " << one_line(state.failed) << "\n";
   return out.str();
 }
 
@@ -80,6 +89,13 @@ std::optional<UpgradeState> decode_upgrade_state(std::string_view text, std::str
       int fd = -1;
       ok = fd_number(w[1], fd);
       state.reply_fds.push_back(fd);
+    } else if ((w[0] == "config" || w[0] == "failed") && w.size() >= 2) {
+      // The rest of the line, spaces included.
+      std::string_view rest = line.substr(line.find(w[0]) + w[0].size() + 1);
+      (w[0] == "config" ? state.config_path : state.failed) = std::string(rest);
+      ok = true;
+    } else if (w[0] == "fallback" && w.size() == 2) {
+      ok = fd_number(w[1], state.fallback_fd);
     } else if (w[0] == "worker" && w.size() == 5) {
       UpgradeState::Worker worker;
       ok = number(w[1], worker.generation) && number(w[2], worker.slot) &&
@@ -104,6 +120,7 @@ std::vector<int> upgrade_state_fds(const UpgradeState& state) {
   if (state.control_fd >= 0) fds.push_back(state.control_fd);
   fds.insert(fds.end(), state.reply_fds.begin(), state.reply_fds.end());
   for (const auto& w : state.workers) fds.push_back(w.channel_fd);
+  if (state.fallback_fd >= 0) fds.push_back(state.fallback_fd);
   return fds;
 }
 

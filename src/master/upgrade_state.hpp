@@ -13,6 +13,10 @@
 namespace shoal {
 
 inline constexpr const char* kUpgradeStateVariable = "SHOAL_UPGRADE_STATE";
+// Set for the new binary's trial start (upgrade.cpp): it starts as far as it can without
+// touching the running server, prints kUpgradeTrialOk and exits 0.
+inline constexpr const char* kUpgradeTrialVariable = "SHOAL_UPGRADE_TRIAL";
+inline constexpr const char* kUpgradeTrialOk = "shoal: upgrade trial ok";
 
 struct UpgradeState {
   struct Listen {
@@ -33,12 +37,15 @@ struct UpgradeState {
   int control_fd = -1;      // -1: no control socket
   std::vector<int> reply_fds;  // control clients waiting for the upgrade's outcome
   std::vector<Worker> workers;
+  std::string config_path;  // the master's -c, for a fallback exec whatever argv the new had
+  int fallback_fd = -1;     // the previous image, open for fexecve; -1: none
+  std::string failed;       // set by a new image that failed before serving (one line)
 
   bool operator==(const UpgradeState&) const = default;
 };
 
 // One line per item: "generation N", "active N", "listen ADDRESS FD...", "control FD", "reply FD",
-// "worker GENERATION SLOT PID FD".
+// "worker GENERATION SLOT PID FD", "config PATH", "fallback FD", "failed TEXT".
 std::string encode_upgrade_state(const UpgradeState& state);
 
 // nullopt with `error` set when `text` is not a state encode_upgrade_state wrote.

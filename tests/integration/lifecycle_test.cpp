@@ -355,6 +355,81 @@ TEST(LifecycleTest, AnUpgradeToABinaryThatFailsItsCheckIsRefused) {
   EXPECT_EQ(body_of(server.port()), "one");
 }
 
+// Installs `script` (a shell script standing in for a new binary; @REAL@ is the real one) over
+// `binary` the way package managers do: a new file renamed over the old.
+void install_wrapper(const std::string& binary, const std::string& script) {
+  std::string text = "#!/bin/sh\n" + script;
+  for (size_t at; (at = text.find("@REAL@")) != std::string::npos;) {
+    text.replace(at, 6, SHOAL_BINARY);
+  }
+  write_file(binary + ".new", text);
+  std::filesystem::permissions(binary + ".new", std::filesystem::perms::owner_all);
+  std::filesystem::rename(binary + ".new", binary);
+}
+
+// Issue 14, defect 1: a new binary that passes -t but cannot start (exits, crashes, hangs) is
+// caught by its trial start: the old image, its pid and its workers keep serving.
+TEST(LifecycleTest, AnUpgradeToABinaryThatCannotStartLeavesTheOldOneServing) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"exit 1", "exited with status 1"},
+      {"kill -SEGV $$", "was killed by signal 11"},
+      {"exec sleep 60", "hung for 5 s and was killed"},
+  };
+  TempDir bin;
+  const std::string binary = bin / "shoal";
+  std::filesystem::copy_file(SHOAL_BINARY, binary);
+  ShoalServer server(config_with_body("one"), true, binary);
+  const auto exe = "/proc/" + std::to_string(server.pid()) + "/exe";
+  const auto workers = server.children();
+  for (const auto& [behaviour, expected] : cases) {
+    install_wrapper(binary, "if [ \"$1\" = -t ]; then exec @REAL@ \"$@\"; fi\n" +
+                                std::string(behaviour) + "\n");
+    auto result = control(server, "upgrade");
+    EXPECT_EQ(result.status, 1) << result.output;
+    EXPECT_NE(result.output.find("failed its trial start"), std::string::npos) << result.output;
+    EXPECT_NE(result.output.find(expected), std::string::npos) << result.output;
+    EXPECT_NE(result.output.find("keeps serving"), std::string::npos) << result.output;
+    EXPECT_EQ(std::filesystem::read_symlink(exe).string(), binary + " (deleted)");
+    EXPECT_EQ(server.children(), workers);
+    EXPECT_EQ(body_of(server.port()), "one");
+  }
+  EXPECT_EQ(read_file(server.dir() / "shoal.pid"), std::to_string(server.pid()) + "\n");
+  EXPECT_EQ(control(server, "reload").status, 0);  // still fully in charge
+}
+
+// Issue 14, defect 1: a new binary that passes its check and its trial but fails once exec'd
+// in place (here: it refuses the old image's arguments) execs the previous image again from
+// the fd the old master kept; that image takes its workers back and says what happened.
+TEST(LifecycleTest, ANewImageThatFailsAfterTheExecFallsBackToThePreviousOne) {
+  TempDir bin;
+  const std::string binary = bin / "shoal";
+  std::filesystem::copy_file(SHOAL_BINARY, binary);
+  ShoalServer server(config_with_body("one"), true, binary);
+  const auto exe = "/proc/" + std::to_string(server.pid()) + "/exe";
+  install_wrapper(binary,
+                  "if [ \"$1\" = -t ] || [ -n \"$SHOAL_UPGRADE_TRIAL\" ]; then exec @REAL@ \"$@\"; fi\n"
+                  "exec @REAL@ --no-such-flag \"$@\"\n");
+  KeepAliveLoad load(server.port(), 4);
+  ASSERT_TRUE(wait_until([&] { return load.ok() > 50; }));
+  auto result = control(server, "upgrade");
+  EXPECT_EQ(result.status, 1) << result.output;
+  EXPECT_NE(result.output.find("the new binary could not start"), std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("no-such-flag"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("previous binary"), std::string::npos) << result.output;
+  const int before = load.ok();
+  ASSERT_TRUE(wait_until([&] { return load.ok() > before + 50; }));
+  load.stop();
+  EXPECT_EQ(load.failed(), 0);
+  EXPECT_EQ(std::filesystem::read_symlink(exe).string(), binary + " (deleted)");  // the old one
+  EXPECT_EQ(read_file(server.dir() / "shoal.pid"), std::to_string(server.pid()) + "\n");
+  EXPECT_TRUE(wait_until([&] { return server.children().size() == 2u; }));
+  EXPECT_EQ(body_of(server.port()), "one");
+  EXPECT_EQ(control(server, "reload").status, 0);
+  auto stop = control(server, "quit");
+  EXPECT_EQ(stop.status, 0) << stop.output;
+}
+
 TEST(LifecycleTest, QuitLetsAJobInFlightFinish) {
   ShoalServer server(
       "workers: 1\n"

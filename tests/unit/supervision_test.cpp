@@ -43,11 +43,15 @@ TEST(UpgradeStateTest, RoundTrips) {
   state.control_fd = 7;
   state.reply_fds = {9, 10};
   state.workers = {{6, 0, 1234, 11}, {5, 1, 1240, 12}};
+  state.config_path = "/etc/shoal/my  shoal.yaml";
+  state.fallback_fd = 13;
+  state.failed = "the new binary did not accept its arguments:  --x\nsecond line";
   std::string error;
   auto back = decode_upgrade_state(encode_upgrade_state(state), error);
   ASSERT_TRUE(back) << error;
+  state.failed = "the new binary did not accept its arguments:  --x second line";  // one line
   EXPECT_EQ(*back, state);
-  EXPECT_EQ(upgrade_state_fds(state), (std::vector<int>{3, 4, 5, 6, 7, 9, 10, 11, 12}));
+  EXPECT_EQ(upgrade_state_fds(state), (std::vector<int>{3, 4, 5, 6, 7, 9, 10, 11, 12, 13}));
 }
 
 TEST(UpgradeStateTest, RejectsWhatItDidNotWrite) {
