@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 
 #include "helpers/cgi.hpp"
 #include "http/dispatch.hpp"
@@ -28,6 +29,31 @@ constexpr std::uint64_t kOutputHighWater = 64 * 1024;
 constexpr size_t kInputLimit = 64 * 1024;  // unparsed bytes kept while a reply is pending
 
 }  // namespace
+
+bool request_waits_for_job(JobState state) {
+  return state == JobState::kAwaiting || state == JobState::kStreaming;
+}
+
+JobStep next_job_step(JobState state, JobEvent event) {
+  const bool head_out = state == JobState::kAnsweredEarly || state == JobState::kStreaming;
+  switch (event) {
+    case JobEvent::kRequestComplete:
+      if (state == JobState::kSendingBody) return {JobState::kAwaiting};
+      if (state == JobState::kAnsweredEarly) return {JobState::kStreaming};
+      return {state};
+    case JobEvent::kHead:
+      if (state == JobState::kSendingBody) return {JobState::kAnsweredEarly};
+      if (state == JobState::kAwaiting) return {JobState::kStreaming};
+      return {state};
+    case JobEvent::kEnd:
+      return {JobState::kNone};
+    case JobEvent::kFailed:
+      return {JobState::kNone, false, !head_out, head_out};
+    case JobEvent::kEarlyEnd:
+      return {JobState::kNone, state != JobState::kNone};
+  }
+  return {state};
+}
 
 std::array<Millis, kTimerKinds> connection_timeouts(const Limits& limits) {
   std::array<Millis, kTimerKinds> t{};
@@ -87,10 +113,8 @@ void ExchangePool::give(std::unique_ptr<Exchange> exchange) {
   exchange->parser.set_body_sink(nullptr, nullptr);
   exchange->input = {};
   exchange->routed = {};
-  exchange->job_bytes = 0;
-  exchange->job_status = 0;
-  exchange->awaiting_job = exchange->job_head_sent = exchange->job_chunked = false;
-  exchange->job_discard_body = exchange->job_keep_alive = false;
+  exchange->job_state = JobState::kNone;
+  exchange->job_response = {};
   exchange->body_paused = exchange->output_paused = false;
   spares_.push_back(std::move(exchange));
 }
@@ -260,7 +284,8 @@ bool Connection::pump() {
           ex_->output_paused = false;
           context_.helpers->resume_output(ex_->job);  // may deliver frames: loop to write them
           pump_again_ = true;
-        } else if (!ex_->input.empty() && !ex_->awaiting_job && !close_after_write_) {
+        } else if (!ex_->input.empty() && !request_waits_for_job(ex_->job_state) &&
+                   !close_after_write_) {
           pump_again_ = true;  // pipelined requests waited for the output to drain
         }
         break;
@@ -289,7 +314,7 @@ bool Connection::process_input() {
   auto& parser = ex.parser;
   bool just_had_head = false;
   while (!close_after_write_ && !close_requested_) {
-    if (ex_->awaiting_job) return true;  // the next pipelined request waits for the job's answer
+    if (request_waits_for_job(ex_->job_state)) return true;  // the next pipelined one waits
     if (ex_->job && context_.helpers->body_backlogged(ex_->job)) {
       ex_->body_paused = true;  // on_job_writable resumes
       return true;
@@ -331,13 +356,14 @@ bool Connection::process_input() {
         arm_timer(TimerKind::kNone);
         if (ex_->job) {
           context_.helpers->end_body(ex_->job);
-          ex_->awaiting_job = true;
+          ex_->job_state = next_job_step(ex_->job_state, JobEvent::kRequestComplete).next;
           return true;
         }
         if (close_after_write_) return true;  // the job was refused or failed early
         respond(http::respond(ex.routed, parser.request(), *context_.mime, *context_.files));
         break;
       case http::ParseEvent::kError: {
+        end_job();  // a 400 or 413 in the middle of a job's body: its helper is freed now
         spdlog::info("client {} sent a bad request: {} ({}), request: \"{}\"", peer_.text(),
                      parser.error_reason(), parser.error_status(),
                      escape_log_field(parser.request_line()));
@@ -417,6 +443,7 @@ void Connection::on_timeout() {
     return;
   }
   spdlog::info("client {} timed out sending its request", self->peer_.text());
+  self->end_job();  // one answer per request: the 408, never the job's too
   auto reply = http::error_reply(408);
   reply.close = true;
   self->respond(std::move(reply));
@@ -469,43 +496,57 @@ helpers::JobSpec Connection::job_spec() const {
 
 bool Connection::start_job() {
   ex_->job = context_.helpers->submit(job_spec(), this);
-  ex_->job_head_sent = false;
-  ex_->job_bytes = 0;
-  if (ex_->job) return true;
+  ex_->job_response = {};
+  if (ex_->job) {
+    ex_->job_state = JobState::kSendingBody;
+    return true;
+  }
   auto reply = http::error_reply(503);  // every helper busy and the queue full
   reply.headers.emplace_back("Retry-After", "1");
   reply.close = true;
   return respond(std::move(reply));
 }
 
+void Connection::end_job() {
+  if (!ex_ || !ex_->job) return;
+  const JobStep step = next_job_step(ex_->job_state, JobEvent::kEarlyEnd);
+  helpers::HelperPool::Job* job = std::exchange(ex_->job, nullptr);
+  ex_->job_state = step.next;
+  ex_->output_paused = false;
+  ex_->body_paused = false;
+  if (step.cancel) context_.helpers->cancel(job);
+}
+
 void Connection::on_job_head(int status, helpers::HeaderList headers) {
   const auto& request = ex_->parser.request();
-  ex_->job_head_sent = true;
-  ex_->job_status = status;
-  ex_->job_keep_alive = request.keep_alive && !context_.draining;
-  ex_->job_discard_body = request.method == "HEAD" || http::status_forbids_body(status);
-  ex_->job_chunked = false;
+  ex_->job_state = next_job_step(ex_->job_state, JobEvent::kHead).next;
+  auto& response = ex_->job_response;
+  response.status = status;
+  response.keep_alive = request.keep_alive && !context_.draining;
+  response.discard_body = request.method == "HEAD" || http::status_forbids_body(status);
+  response.chunked = false;
   http::Reply reply;
   reply.status = status;
   reply.headers = std::move(headers);
   reply.length_known = false;
   if (!http::status_forbids_body(status)) {
     if (request.http_minor >= 1) {
-      ex_->job_chunked = true;
+      response.chunked = true;
       reply.headers.emplace_back("Transfer-Encoding", "chunked");
     } else {
-      ex_->job_keep_alive = false;  // an HTTP/1.0 client learns the end of the body from the close
+      response.keep_alive = false;  // an HTTP/1.0 client learns the end of the body from the close
     }
   }
   auto& ex = exchange();
-  const http::WireOptions wire{ex_->job_keep_alive, context_.dates->now()};
+  const http::WireOptions wire{response.keep_alive, context_.dates->now()};
   ex.output.append_with([&](std::string& out) { http::append_head(out, reply, wire); });
   pump();
 }
 
 void Connection::on_job_data(std::string_view data) {
-  if (ex_->job_discard_body || data.empty()) return;
-  if (ex_->job_chunked) {
+  auto& response = ex_->job_response;
+  if (response.discard_body || data.empty()) return;
+  if (response.chunked) {
     char size_line[24];
     int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
     ex_->output.append(std::string_view(size_line, static_cast<size_t>(n)));
@@ -514,7 +555,7 @@ void Connection::on_job_data(std::string_view data) {
   } else {
     ex_->output.append(data);
   }
-  ex_->job_bytes += data.size();
+  response.bytes += data.size();
   if (ex_->output.pending() > kOutputHighWater && !ex_->output_paused) {
     ex_->output_paused = true;  // pump resumes the helper's output once the client caught up
     context_.helpers->pause_output(ex_->job);
@@ -524,25 +565,29 @@ void Connection::on_job_data(std::string_view data) {
 
 void Connection::on_job_end() {
   ex_->job = nullptr;
-  ex_->awaiting_job = false;
+  ex_->job_state = next_job_step(ex_->job_state, JobEvent::kEnd).next;
   ex_->output_paused = false;
-  if (ex_->job_chunked && !ex_->job_discard_body) ex_->output.append("0\r\n\r\n");
+  const auto& response = ex_->job_response;
+  if (response.chunked && !response.discard_body) ex_->output.append("0\r\n\r\n");
   if (context_.access_log->enabled()) {
     context_.access_log->write({peer_.text(), &ex_->parser.request(), ex_->parser.request_line(),
-                                ex_->job_status, ex_->job_bytes});
+                                response.status, response.bytes});
   }
-  if (!ex_->job_keep_alive) {
+  if (!response.keep_alive || ex_->parser.in_message()) {
+    // An answer complete before its request (a helper that did not wait for the body) is
+    // the last on this connection: the rest of the body is read and discarded while closing.
     close_after_write_ = true;
-    linger_on_close_ = false;
+    linger_on_close_ = ex_->parser.in_message();
   }
   pump();
 }
 
 void Connection::on_job_failed(int status) {
+  const JobStep step = next_job_step(ex_->job_state, JobEvent::kFailed);
   ex_->job = nullptr;
-  ex_->awaiting_job = false;
+  ex_->job_state = step.next;
   ex_->output_paused = false;
-  if (ex_->job_head_sent) {
+  if (step.cut_off) {
     // Part of the answer is out; the client can only learn of the failure by a cut-off body.
     spdlog::info("client {}: response cut off after a job failure ({})", peer_.text(), status);
     close();

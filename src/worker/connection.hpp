@@ -40,6 +40,34 @@ inline constexpr Millis kLingerTimeout{2000};
 // How long a draining worker keeps an idle keep-alive connection open (see drain()).
 inline constexpr Millis kDrainGrace{1000};
 
+// A job's life as its connection sees it. Each transition is one function of Connection:
+//   kNone --start_job--> kSendingBody --message complete--> kAwaiting --head--> kStreaming
+//                        kSendingBody --head--> kAnsweredEarly --message complete--> kStreaming
+//   any --END or failure from the pool--> kNone
+// and from any state but kNone, end_job (an early end: 408, 400, 413) cancels the job in the
+// pool, which frees (kills and replaces) a helper that was running it. The client leaving
+// destroys the connection, which does the same.
+enum class JobState : std::uint8_t {
+  kNone,           // no job for the current request
+  kSendingBody,    // submitted; the request body is still arriving
+  kAwaiting,       // the request is complete; the helper's head is pending
+  kAnsweredEarly,  // the head is out while the request body still arrives
+  kStreaming,      // the request is complete and the head is out; data until END
+};
+
+// The next step of a job when `event` happens in `state` (pure; unit-tested).
+enum class JobEvent : std::uint8_t { kRequestComplete, kHead, kEnd, kFailed, kEarlyEnd };
+struct JobStep {
+  JobState next = JobState::kNone;
+  bool cancel = false;       // tell the pool to drop the job (and free its helper)
+  bool error_reply = false;  // answer the failure with an error status (no head was sent)
+  bool cut_off = false;      // the head is out: only closing tells the client
+};
+JobStep next_job_step(JobState state, JobEvent event);
+// True when the request is complete and its job has not ended: nothing more is parsed (the
+// next pipelined request waits its turn).
+bool request_waits_for_job(JobState state);
+
 // Everything a request in progress needs: taken from the worker's ExchangePool when bytes
 // arrive and given back when the connection goes idle, so an idle keep-alive connection stays
 // small and a busy worker reuses parsers and buffers instead of allocating them per request.
@@ -50,15 +78,19 @@ struct Exchange {
   std::string_view input;  // what process_input parses: the worker's scratch buffer or buffered
   OutputQueue output;
   http::RoutedRequest routed;  // the current request's server and route
-  // The helper job answering the current request, if its route needs one.
+  // The helper job answering the current request, if its route needs one: `job` is set
+  // exactly while `job_state` is not kNone. Every way a job ends goes through
+  // Connection::end_job (the helper's END or failure, or an early end of the request).
   helpers::HelperPool::Job* job = nullptr;
-  std::uint64_t job_bytes = 0;
-  int job_status = 0;
-  bool awaiting_job = false;  // the request is complete; the job's answer is pending
-  bool job_head_sent = false;
-  bool job_chunked = false;       // re-frame the job's output as chunked
-  bool job_discard_body = false;  // HEAD, 204, 304: send the head only
-  bool job_keep_alive = false;
+  JobState job_state = JobState::kNone;
+  // How the job's response is framed, fixed when its head arrives.
+  struct JobResponse {
+    int status = 0;
+    std::uint64_t bytes = 0;
+    bool chunked = false;       // re-frame the job's output as chunked
+    bool discard_body = false;  // HEAD, 204, 304: send the head only
+    bool keep_alive = false;
+  } job_response;
   bool body_paused = false;    // client reads stopped until the helper takes more body
   bool output_paused = false;  // helper reads stopped until the client takes more output
 };
@@ -137,6 +169,9 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   bool respond(http::Reply reply);
   void log_failure(const http::Reply::Failure& failure);
   bool start_job();
+  // Ends the current job early (an error reply or timeout of the request itself): cancels it
+  // in the pool. Safe to call with no job.
+  void end_job();
   helpers::JobSpec job_spec() const;
   // Reads what the socket has and answers it. Returns false when the connection was closed
   // (and `this` destroyed).

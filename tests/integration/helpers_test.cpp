@@ -405,6 +405,44 @@ TEST_F(HelpersTest, AHelperKilledAfterTheHeadCutsTheResponseOff) {
   }));
 }
 
+// Issue 14, defect 3: a job route whose request body stalls gets one answer, the 408 at
+// header_timeout, and its helper is freed at once: no 504 on the same connection later, no
+// helper kept busy until helpers.timeout.
+TEST_F(HelpersTest, AStalledBodyGetsOne408AndFreesItsHelper) {
+  ShoalServer server(
+      "workers: 1\n"
+      "limits: { header_timeout: 300ms, max_body_bytes: 1k }\n"
+      "helpers: { count: 1, queue: 0, timeout: 20s }\n"
+      "servers:\n"
+      "  - listen: 127.0.0.1:@PORT@\n"
+      "    routes:\n"
+      "      - match: /nap\n"
+      "        job: { builtin: sleep, ms: 10 }\n");
+  HttpClient client(server.port());
+  client.send("POST /nap HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\npart of it");
+  auto r = client.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 408);
+  EXPECT_FALSE(r->keep_alive);
+  EXPECT_TRUE(client.closed_by_peer(5s));  // and nothing after the 408
+  // The only helper is free again (queue 0: a busy one would answer 503).
+  auto next = get(server.port(), "/nap");
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 200);
+
+  // A chunked body that crosses max_body_bytes: one 413, the helper freed.
+  HttpClient big(server.port());
+  big.send("POST /nap HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" 
+           "800\r\n" + std::string(0x800, 'a') + "\r\n");
+  auto too_large = big.read_response();
+  ASSERT_TRUE(too_large);
+  EXPECT_EQ(too_large->status, 413);
+  EXPECT_TRUE(big.closed_by_peer(5s));
+  next = get(server.port(), "/nap");
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 200);
+}
+
 TEST_F(HelpersTest, HeadOfACgiSendsNoBody) {
   start();
   HttpClient client(server_->port());
