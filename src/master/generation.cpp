@@ -28,6 +28,12 @@ size_t Generation::running() const {
   return n;
 }
 
+size_t Generation::ready_count() const {
+  size_t n = 0;
+  for (const auto& slot : slots_) n += slot->pid > 0 && slot->ready ? 1 : 0;
+  return n;
+}
+
 bool Generation::all_ready() const {
   for (const auto& slot : slots_) {
     if (slot->pid <= 0 || !slot->ready) return false;
@@ -60,6 +66,11 @@ std::vector<std::pair<int, std::string>> Generation::sockets_for(int slot) const
 std::string Generation::describe() const {
   return "generation " + std::to_string(number_) + " (" + std::to_string(slots_.size()) +
          (slots_.size() == 1 ? " worker)" : " workers)");
+}
+
+FailedStart after_failed_start(Generation::State state, bool another_serves) {
+  if (state == Generation::State::kStarting && another_serves) return FailedStart::kAbandon;
+  return FailedStart::kRetry;
 }
 
 }  // namespace shoal

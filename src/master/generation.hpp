@@ -20,6 +20,7 @@ namespace shoal {
 class Generation;
 class Master;
 
+
 struct WorkerSlot {
   Generation* generation = nullptr;
   int index = 0;
@@ -29,6 +30,7 @@ struct WorkerSlot {
   EventPtr restart_timer;         // armed while a restart waits out its backoff
   bool ready = false;             // said "ready" since it was started
   int failures = 0;               // consecutive short lives (restart backoff)
+  std::string last_error;         // why its last start failed (fork, or the worker's word)
   std::chrono::steady_clock::time_point started;
 };
 
@@ -55,6 +57,7 @@ class Generation {
   // For workers adopted across an upgrade, whose slot numbers need not be 0..n-1.
   WorkerSlot& add_slot(int index);
   size_t running() const;
+  size_t ready_count() const;
   bool all_ready() const;
   WorkerSlot* find(pid_t pid);
   // The sockets worker `slot` accepts on: with one socket per address, that one; with
@@ -69,5 +72,12 @@ class Generation {
   std::vector<std::shared_ptr<Listener>> listeners_;
   std::vector<std::unique_ptr<WorkerSlot>> slots_;
 };
+
+// What a worker that could not be started (fork or its channel failed) means for its
+// generation: a reload's new generation is abandoned at once, the active one keeps serving;
+// the very first generation, or an active one, retries with the backoff (the first one
+// within the ready deadline).
+enum class FailedStart { kRetry, kAbandon };
+FailedStart after_failed_start(Generation::State state, bool another_serves);
 
 }  // namespace shoal

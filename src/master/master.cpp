@@ -4,6 +4,7 @@
 #include "util/timeval.hpp"
 #include "master/master.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/wait.h>
@@ -157,9 +158,8 @@ int Master::run(std::optional<UpgradeState> adopted) {
       control_ = std::make_unique<ControlServer>(
           base_.get(), control_socket_path(config.pid_file), std::move(control_fd), handler);
     }
-    auto& first = add_generation(std::make_unique<Generation>(
-        ++last_generation_, site_, std::move(listeners), static_cast<size_t>(config.workers)));
-    for (auto& slot : first.slots()) spawn(*slot);
+    start_generation(add_generation(std::make_unique<Generation>(
+        ++last_generation_, site_, std::move(listeners), static_cast<size_t>(config.workers))));
   }
 
   if (event_base_dispatch(base_.get()) < 0) {
@@ -214,17 +214,16 @@ void Master::spawn(WorkerSlot& slot) {
   try {
     channel = make_channel();
   } catch (const StartupError& e) {
-    spdlog::error("cannot start worker {}: {}", slot.index, e.what());
-    schedule_restart(slot, true);
+    worker_not_started(slot, e.what());
     return;
   }
   const pid_t pid =
       fork_child([&] { run_worker(slot, std::move(channel.worker_end)); });
   if (pid < 0) {
-    spdlog::error("{}", errno_text("fork() of worker " + std::to_string(slot.index), errno));
-    schedule_restart(slot, true);
+    worker_not_started(slot, errno_text("fork() of worker " + std::to_string(slot.index), errno));
     return;
   }
+  slot.last_error.clear();
   slot.pid = pid;
   slot.ready = false;
   slot.started = std::chrono::steady_clock::now();
@@ -234,6 +233,30 @@ void Master::spawn(WorkerSlot& slot) {
   if (slot.channel_event) event_add(slot.channel_event.get(), nullptr);
   spdlog::debug("worker {} of generation {} started with pid {}", slot.index,
                 slot.generation->number(), pid);
+}
+
+void Master::start_generation(Generation& generation) {
+  // Every starting generation, the first one too, must be ready within kReadyTimeout.
+  generation.deadline.reset(evtimer_new(base_.get(), on_generation_deadline, &generation));
+  auto tv = to_timeval(kReadyTimeout);
+  evtimer_add(generation.deadline.get(), &tv);
+  for (auto& slot : generation.slots()) {
+    if (generation.state != Generation::State::kStarting) break;  // abandoned: a fork failed
+    spawn(*slot);
+  }
+}
+
+void Master::worker_not_started(WorkerSlot& slot, const std::string& why) {
+  Generation& generation = *slot.generation;
+  slot.last_error = why;
+  spdlog::error("cannot start worker {} of generation {}: {}", slot.index, generation.number(),
+                why);
+  const auto step = after_failed_start(generation.state, active() != nullptr);
+  if (step == FailedStart::kAbandon) {
+    abort_reload(generation, "worker " + std::to_string(slot.index) + ": " + why);
+  } else {
+    schedule_restart(slot, true);  // within the ready deadline, or as any dead worker
+  }
 }
 
 void Master::run_worker(WorkerSlot& slot, UniqueFd channel) {
@@ -267,12 +290,16 @@ void Master::run_worker(WorkerSlot& slot, UniqueFd channel) {
   reopen_timer_.reset();
   base_.reset();
   int status = 0;
+  // The worker owns its channel; this copy tells the master why a start failed.
+  UniqueFd report(fcntl(channel.get(), F_DUPFD_CLOEXEC, 0));
   try {
     setup_error_log(site->config.log.error);
     Worker worker(*site, sockets, index, number, getppid(), std::move(channel));
+    report.reset();
     status = worker.run();
   } catch (const std::exception& e) {
     spdlog::error("worker {} of generation {} failed to start: {}", index, number, e.what());
+    if (report) channel_send(report.get(), std::string("failed ") + e.what());
     status = kWorkerStartupFailed;
   }
   spdlog::default_logger()->flush();
@@ -330,6 +357,8 @@ void Master::on_channel(evutil_socket_t fd, short /*what*/, void* arg) noexcept 
     }
     if (r.message == "reopened") {
       self->worker_reopened(*slot);
+    } else if (r.message.starts_with("failed ")) {
+      slot->last_error = r.message.substr(7);  // the reason, for the exit that follows
     } else {
       spdlog::warn("worker {} (pid {}) sent an unknown message \"{}\"", slot->index, slot->pid,
                    r.message);
@@ -376,6 +405,13 @@ void Master::worker_exited(WorkerSlot& slot, int status) {
   Generation& generation = *slot.generation;
   const pid_t pid = slot.pid;
   const bool was_ready = slot.ready;
+  // Its last words may still wait in the channel (SIGCHLD can come first): why it failed.
+  if (slot.channel) {
+    for (auto r = channel_receive(slot.channel.get()); r.kind == ChannelRead::Kind::kMessage;
+         r = channel_receive(slot.channel.get())) {
+      if (r.message.starts_with("failed ")) slot.last_error = r.message.substr(7);
+    }
+  }
   slot.pid = 0;
   slot.ready = false;
   slot.channel_event.reset();
@@ -389,13 +425,15 @@ void Master::worker_exited(WorkerSlot& slot, int status) {
     return;
   }
   const bool startup = !was_ready;
-  spdlog::error("worker {} of generation {} (pid {}) {} {}", slot.index, generation.number(), pid,
-                describe_exit(status),
-                startup ? "during start-up" : "while serving");
+  // A worker that could not start said why before it exited: that is the news, not status 2.
+  const std::string how = startup && !slot.last_error.empty()
+                              ? "could not start: " + slot.last_error
+                              : describe_exit(status) + (startup ? " during start-up" : " while serving");
+  spdlog::error("worker {} of generation {} (pid {}) {}", slot.index, generation.number(), pid,
+                how);
   if (generation.state == Generation::State::kStarting) {
-    abort_reload(generation, "worker " + std::to_string(slot.index) + " (pid " +
-                                 std::to_string(pid) + ") " + describe_exit(status) +
-                                 " during start-up");
+    abort_reload(generation,
+                 "worker " + std::to_string(slot.index) + " (pid " + std::to_string(pid) + ") " + how);
     return;
   }
   if (!generation.site()) {
@@ -417,7 +455,8 @@ void Master::schedule_restart(WorkerSlot& slot, bool startup_failure) {
   } else {
     slot.failures = 0;
   }
-  degraded_ = true;
+  // A starting generation is not serving yet: its retries degrade nothing.
+  if (slot.generation->state == Generation::State::kActive) degraded_ = true;
   // A worker that crashed while serving is replaced at once the first time; only one that
   // keeps dying, or cannot start at all, waits out a growing delay.
   const auto delay = !startup_failure && slot.failures <= 1
@@ -442,7 +481,7 @@ void Master::on_restart(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexc
   auto* slot = static_cast<WorkerSlot*>(arg);
   Master* self = slot->generation->master;
   if (self->stopping_ || slot->pid != 0 ||
-      slot->generation->state != Generation::State::kActive) {
+      slot->generation->state == Generation::State::kDraining) {
     return;
   }
   self->spawn(*slot);
@@ -456,7 +495,7 @@ void Master::log_status() {
               (g->state == Generation::State::kActive
                    ? "serving"
                    : (g->state == Generation::State::kStarting ? "starting" : "draining")) +
-              " with " + std::to_string(g->running()) + "/" +
+              " with " + std::to_string(g->ready_count()) + "/" +
               std::to_string(g->slots().size()) + " workers";
   }
   if (degraded_) status += "; degraded";
@@ -509,8 +548,15 @@ void Master::on_generation_deadline(evutil_socket_t /*fd*/, short /*what*/, void
   auto* generation = static_cast<Generation*>(arg);
   Master* self = generation->master;
   if (generation->state == Generation::State::kStarting) {
-    self->abort_reload(*generation, "not every new worker was ready within " +
-                                        std::to_string(kReadyTimeout.count() / 1000) + " s");
+    std::string why = "not every new worker was ready within " +
+                      std::to_string(kReadyTimeout.count() / 1000) + " s";
+    for (const auto& slot : generation->slots()) {
+      if (!slot->ready && !slot->last_error.empty()) {
+        why += "; worker " + std::to_string(slot->index) + ": " + slot->last_error;
+        break;
+      }
+    }
+    self->abort_reload(*generation, why);
     return;
   }
   for (const auto& slot : generation->slots()) {

@@ -80,7 +80,9 @@ class Master {
 
   void setup_loop();
   void on_command(const std::string& command, ControlReply reply);
+  void start_generation(Generation& generation);
   void spawn(WorkerSlot& slot);
+  void worker_not_started(WorkerSlot& slot, const std::string& why);
   [[noreturn]] void run_worker(WorkerSlot& slot, UniqueFd channel);
   void reap();
   void worker_exited(WorkerSlot& slot, int status);

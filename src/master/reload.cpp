@@ -102,13 +102,7 @@ void Master::start_reload() {
   auto& fresh = add_generation(std::make_unique<Generation>(
       ++last_generation_, site, std::move(listeners), static_cast<size_t>(site->config.workers)));
   spdlog::info("reload: starting {}", fresh.describe());
-  fresh.deadline.reset(evtimer_new(base_.get(), on_generation_deadline, &fresh));
-  auto tv = to_timeval(kReadyTimeout);
-  evtimer_add(fresh.deadline.get(), &tv);
-  for (auto& slot : fresh.slots()) {
-    if (fresh.state != Generation::State::kStarting) break;  // a fork failed: abandoned
-    spawn(*slot);
-  }
+  start_generation(fresh);
 }
 
 std::vector<std::shared_ptr<Listener>> Master::plan_listeners(const Config& config) {

@@ -224,7 +224,9 @@ TEST(LifecycleTest, AReloadWhoseWorkersCannotStartKeepsTheOldGeneration) {
   set_access_log(server, server.dir() / "a-directory");
   auto result = control(server, "reload");
   EXPECT_EQ(result.status, 1) << result.output;
-  EXPECT_NE(result.output.find("during start-up"), std::string::npos) << result.output;
+  // The worker's own reason (issue 14, item 12), not "exited with status 2 during start-up".
+  EXPECT_NE(result.output.find("could not start: "), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("Is a directory"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("generation 1 (2 workers) keeps serving"), std::string::npos);
   EXPECT_EQ(body_of(server.port()), "one");
   for (pid_t pid : workers) EXPECT_TRUE(alive(pid));
@@ -292,7 +294,9 @@ TEST(LifecycleTest, AWorkerThatKeepsFailingIsRestartedWithGrowingDelays) {
     return delays.size() >= 4;
   }));
   for (size_t i = 1; i < delays.size(); ++i) EXPECT_GT(delays[i], delays[i - 1]) << i;
-  EXPECT_NE(server.error_log().find("during start-up"), std::string::npos);
+  // The worker's own reason, not "exited with status 2" (issue 14, item 12).
+  EXPECT_NE(server.error_log().find("could not start: "), std::string::npos);
+  EXPECT_NE(server.error_log().find("Is a directory"), std::string::npos);
   EXPECT_NE(server.error_log().find("degraded"), std::string::npos);
   EXPECT_EQ(body_of(server.port()), "one");  // the other worker serves meanwhile
   std::filesystem::remove(access_log);
@@ -428,6 +432,89 @@ TEST(LifecycleTest, ANewImageThatFailsAfterTheExecFallsBackToThePreviousOne) {
   EXPECT_EQ(control(server, "reload").status, 0);
   auto stop = control(server, "quit");
   EXPECT_EQ(stop.status, 0) << stop.output;
+}
+
+// Makes fork() fail (EAGAIN) in the server started next while `flag` exists: an LD_PRELOAD
+// shim, since RLIMIT_NPROC does not hold for root.
+class ForkFailures {
+ public:
+  explicit ForkFailures(const std::string& flag) : flag_(flag) {
+    setenv("LD_PRELOAD", SHOAL_FAIL_FORK_SHIM, 1);
+    setenv("SHOAL_TEST_FAIL_FORK", flag_.c_str(), 1);
+    // Under AddressSanitizer the shim comes before its runtime in the library list.
+    const char* asan = getenv("ASAN_OPTIONS");
+    setenv("ASAN_OPTIONS",
+           ((asan ? std::string(asan) + ":" : std::string()) + "verify_asan_link_order=0").c_str(),
+           1);
+  }
+  ~ForkFailures() {
+    unsetenv("LD_PRELOAD");
+    unsetenv("SHOAL_TEST_FAIL_FORK");
+  }
+  void on() { write_file(flag_, ""); }
+  void off() { std::filesystem::remove(flag_); }
+
+ private:
+  std::string flag_;
+};
+
+// Issue 14, defect 4: the first generation's failed forks are retried with the backoff (it
+// used to wait forever: no retry, no READY=1, -s reload blocked on it).
+TEST(LifecycleTest, TheFirstGenerationsFailedForksAreRetried) {
+  TempDir flags;
+  ForkFailures forks(flags / "fail");
+  forks.on();
+  ShoalServer server(config_with_body("one"), false);
+  ASSERT_TRUE(wait_until([&] {
+    const auto log = server.error_log();
+    return log.find("fork() of worker 0 failed (11: Resource temporarily unavailable)") !=
+               std::string::npos &&
+           log.find("restarting worker 0 in") != std::string::npos;
+  })) << server.error_log();
+  forks.off();
+  ASSERT_TRUE(wait_until(
+      [&] { return server.error_log().find("shoal started") != std::string::npos; }));
+  EXPECT_EQ(body_of(server.port()), "one");
+  EXPECT_EQ(control(server, "reload").status, 0);
+}
+
+// Issue 14, defect 4: the first generation that cannot start within the ready deadline is a
+// failed start: reported, exit status 2, nothing left behind.
+TEST(LifecycleTest, AFirstGenerationThatNeverStartsIsAFailedStart) {
+  TempDir flags;
+  ForkFailures forks(flags / "fail");
+  forks.on();
+  ShoalServer server(config_with_body("one"), false);
+  auto status = server.signal_and_wait(0, 20s);
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 2) << *status;
+  const auto log = server.error_log();
+  EXPECT_NE(log.find("shoal could not start: not every new worker was ready within 10 s; "
+                     "worker 0: fork() of worker 0 failed"),
+            std::string::npos)
+      << log;
+  EXPECT_FALSE(std::filesystem::exists(server.dir() / "shoal.pid"));
+  EXPECT_FALSE(std::filesystem::exists(server.dir() / "shoal.sock"));
+}
+
+// Issue 14, defect 4: a reload whose new worker cannot be forked is abandoned at once, with
+// the reason; the serving generation is not marked degraded.
+TEST(LifecycleTest, AReloadWhoseForkFailsIsAbandonedAtOnce) {
+  TempDir flags;
+  ForkFailures forks(flags / "fail");
+  ShoalServer server(config_with_body("one"));
+  server.rewrite_config(config_with_body("two"));
+  forks.on();
+  auto result = control(server, "reload");
+  forks.off();
+  EXPECT_EQ(result.status, 1) << result.output;
+  EXPECT_NE(result.output.find("fork() of worker 0 failed"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("generation 1 (2 workers) keeps serving"), std::string::npos)
+      << result.output;
+  EXPECT_EQ(body_of(server.port()), "one");
+  EXPECT_EQ(server.error_log().find("degraded"), std::string::npos) << server.error_log();
+  EXPECT_EQ(control(server, "reload").status, 0);
+  EXPECT_EQ(body_of(server.port()), "two");
 }
 
 TEST(LifecycleTest, QuitLetsAJobInFlightFinish) {
