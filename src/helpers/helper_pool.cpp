@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 
 #include "helpers/frame.hpp"
 #include "helpers/helper_process.hpp"
@@ -40,22 +41,38 @@ struct EventDeleter {
 
 // In the new helper: put the two pipe ends on fds 3 and 4 and close everything else the
 // worker had open (listeners, clients, its epoll), so the helper holds nothing of the worker.
+// Closing first leaves at most five fds open, so this works at any RLIMIT_NOFILE of 7 or more
+// (it once dup'ed to fd 100 first, which fails below 101).
 void keep_only_pipes(int in_fd, int out_fd) {
-  int in_high = fcntl(in_fd, F_DUPFD, 100);
-  int out_high = fcntl(out_fd, F_DUPFD, 100);
-  if (in_high < 0 || out_high < 0) _exit(4);
-  dup2(in_high, 3);
-  dup2(out_high, 4);
-  fcntl(3, F_SETFD, FD_CLOEXEC);  // never inherited by a CGI program
-  fcntl(4, F_SETFD, FD_CLOEXEC);
-  if (syscall(SYS_close_range, 5U, ~0U, 0U) != 0) {
+  const int low = std::min(in_fd, out_fd);
+  const int high = std::max(in_fd, out_fd);
+  auto close_between = [](int first, int last) {  // both inclusive
+    if (first > last) return;
+    if (syscall(SYS_close_range, static_cast<unsigned>(first), static_cast<unsigned>(last), 0U) ==
+        0) {
+      return;
+    }
     std::vector<int> open_fds;
     for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
-      int fd = std::atoi(entry.path().filename().c_str());
-      if (fd > 4) open_fds.push_back(fd);
+      const int fd = std::atoi(entry.path().filename().c_str());
+      if (fd >= first && fd <= last) open_fds.push_back(fd);
     }
     for (int fd : open_fds) ::close(fd);
-  }
+  };
+  close_between(3, low - 1);
+  close_between(low + 1, high - 1);
+  close_between(high + 1, std::numeric_limits<int>::max());
+  // Above 4 first, so that dup2 onto 3 and 4 can never overwrite the other end.
+  const int in_moved = fcntl(in_fd, F_DUPFD, 5);
+  const int out_moved = fcntl(out_fd, F_DUPFD, 5);
+  if (in_moved < 0 || out_moved < 0) _exit(4);
+  ::close(in_fd);
+  ::close(out_fd);
+  if (dup2(in_moved, 3) != 3 || dup2(out_moved, 4) != 4) _exit(4);
+  ::close(in_moved);
+  ::close(out_moved);
+  fcntl(3, F_SETFD, FD_CLOEXEC);  // never inherited by a CGI program
+  fcntl(4, F_SETFD, FD_CLOEXEC);
 }
 
 }  // namespace

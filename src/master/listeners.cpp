@@ -4,7 +4,11 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
+
+#include <cerrno>
+#include <thread>
 
 #include "util/syscall.hpp"
 
@@ -31,9 +35,10 @@ UniqueFd bind_listen_socket(const ListenAddress& address, bool reuse_port) {
     check_syscall(setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one),
                   "setsockopt(IPV6_V6ONLY)" + where);
   }
-  check_syscall(
-      ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address.addr), address.addr_len),
-      "bind() to " + address.text);
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address.addr), address.addr_len) != 0) {
+    const int err = errno;
+    throw BindError(errno_text("bind() to " + address.text, err), err);
+  }
   check_syscall(::listen(fd.get(), kBacklog), "listen() on " + address.text);
   return fd;
 }
@@ -70,6 +75,20 @@ std::vector<Listener> bind_listeners(const std::vector<ListenAddress>& addresses
     out.push_back(std::move(l));
   }
   return out;
+}
+
+std::vector<Listener> bind_listeners_patiently(const std::vector<ListenAddress>& addresses,
+                                               int sockets_per_address, int tries,
+                                               std::chrono::milliseconds pause) {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return bind_listeners(addresses, sockets_per_address);
+    } catch (const BindError& e) {
+      if (e.err() != EADDRINUSE || attempt >= tries) throw;
+      spdlog::warn("{}; trying again in {} ms ({} of {})", e.what(), pause.count(), attempt, tries);
+      std::this_thread::sleep_for(pause);
+    }
+  }
 }
 
 }  // namespace shoal

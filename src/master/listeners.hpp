@@ -1,9 +1,11 @@
 // Listener: a listening socket the master binds once and every worker inherits.
 #pragma once
 
+#include <chrono>
 #include <vector>
 
 #include "config/address.hpp"
+#include "util/syscall.hpp"
 #include "util/unique_fd.hpp"
 
 namespace shoal {
@@ -16,7 +18,18 @@ struct Listener {
   std::vector<UniqueFd> fds;
 };
 
-// One listening socket on `address` (with SO_REUSEPORT when asked). Throws StartupError.
+// A bind() that failed, with its errno (the start-up retries EADDRINUSE).
+class BindError : public StartupError {
+ public:
+  BindError(const std::string& what, int err) : StartupError(what), err_(err) {}
+  int err() const { return err_; }
+
+ private:
+  int err_;
+};
+
+// One listening socket on `address` (with SO_REUSEPORT when asked). Throws StartupError, and
+// BindError when bind() itself failed.
 UniqueFd bind_listen_socket(const ListenAddress& address, bool reuse_port);
 
 // For every socket of `listener`: TCP_DEFER_ACCEPT on (or off), so the kernel completes a
@@ -31,5 +44,12 @@ bool set_accept_options(const Listener& listener, bool defer_accept);
 // more than one. Throws StartupError naming the address and errno.
 std::vector<Listener> bind_listeners(const std::vector<ListenAddress>& addresses,
                                      int sockets_per_address);
+
+// bind_listeners at start: an address still in use (a killed master's workers dying and
+// holding the port) is tried `tries` times, `pause` apart, each failure logged, as nginx does.
+// Only for the start: it blocks, which is fine before the loop runs.
+std::vector<Listener> bind_listeners_patiently(const std::vector<ListenAddress>& addresses,
+                                               int sockets_per_address, int tries,
+                                               std::chrono::milliseconds pause);
 
 }  // namespace shoal

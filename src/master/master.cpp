@@ -16,6 +16,7 @@
 
 #include "log/logging.hpp"
 #include "master/daemon.hpp"
+#include "master/open_file_limit.hpp"
 #include "master/socket_activation.hpp"
 #include "util/channel.hpp"
 #include "util/spawn.hpp"
@@ -30,6 +31,9 @@ constexpr int kMasterSignals[] = {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIG
 constexpr auto kFastStopDeadline = std::chrono::milliseconds(3000);
 constexpr auto kReopenDeadline = std::chrono::milliseconds(5000);
 constexpr auto kDefaultShutdownTimeout = std::chrono::milliseconds(30'000);
+// A start right after a SIGKILLed master can find its dying workers still on the port.
+constexpr int kBindTries = 5;
+constexpr auto kBindPause = std::chrono::milliseconds(500);
 
 // Exit status of a worker that could not start (as opposed to one that crashed serving).
 constexpr int kWorkerStartupFailed = 2;
@@ -108,7 +112,8 @@ int Master::run(std::optional<UpgradeState> adopted) {
         listeners.push_back(std::move(l));
         continue;
       }
-      auto bound = bind_listeners({address}, config.reuse_port ? config.workers : 1);
+      auto bound = bind_listeners_patiently({address}, config.reuse_port ? config.workers : 1,
+                                            kBindTries, kBindPause);
       listeners.push_back(std::make_shared<Listener>(std::move(bound.at(0))));
     }
     for (const auto& [text, fd] : activated) {
@@ -236,6 +241,14 @@ void Master::spawn(WorkerSlot& slot) {
 }
 
 void Master::start_generation(Generation& generation) {
+  // Workers inherit the limit when they are forked: raise it first.
+  if (const auto& site = generation.site()) {
+    const auto& config = site->config;
+    const auto warning = raise_open_file_limit(
+        open_files_needed(config),
+        "limits.max_connections (" + std::to_string(config.limits.max_connections) + ")");
+    if (!warning.empty()) spdlog::warn("{}", warning);
+  }
   // Every starting generation, the first one too, must be ready within kReadyTimeout.
   generation.deadline.reset(evtimer_new(base_.get(), on_generation_deadline, &generation));
   auto tv = to_timeval(kReadyTimeout);

@@ -443,6 +443,28 @@ TEST_F(HelpersTest, AStalledBodyGetsOne408AndFreesItsHelper) {
   EXPECT_EQ(next->status, 200);
 }
 
+// Issue 14, defect 7: helpers start at a low RLIMIT_NOFILE (they dup'ed to fd 100 first, so at
+// 101 or less every helper exited and /slow got 502), and the master warns that
+// max_connections needs more open files than the limit allows.
+TEST_F(HelpersTest, HelpersWorkAtALowOpenFileLimitAndTheMasterWarns) {
+  TempDir bin;
+  const std::string wrapper = bin / "shoal";
+  write_file(wrapper, std::string("#!/bin/sh\nulimit -n 64\nexec ") + SHOAL_BINARY + " \"$@\"\n");
+  chmod(wrapper.c_str(), 0755);
+  program(programs_, "status.sh", "echo 'Status: 418 Teapot'\necho\n");
+  ShoalServer server(config(programs_ / "cgi-bin", "{ count: 2, queue: 8, timeout: 10s }"), true,
+                     wrapper);
+  for (int i = 0; i < 3; ++i) {
+    auto r = get(server.port(), "/slow");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << r->body;
+  }
+  const auto log = server.error_log();
+  EXPECT_NE(log.find("limits.max_connections (10000) needs"), std::string::npos) << log;
+  EXPECT_NE(log.find("but RLIMIT_NOFILE is 64"), std::string::npos) << log;
+  EXPECT_EQ(log.find("keeps failing"), std::string::npos) << log;
+}
+
 TEST_F(HelpersTest, HeadOfACgiSendsNoBody) {
   start();
   HttpClient client(server_->port());

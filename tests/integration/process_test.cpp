@@ -180,11 +180,50 @@ TEST(ProcessTest, AnAddressInUseIsAStartupError) {
                  "\n    routes:\n      - match: /\n        return: { status: 204 }\n");
   auto r = run_shoal({"-c", dir / "clash.yaml"}, dir);
   EXPECT_EQ(r.status, 2);
-  // Once, although the error log is stderr too: the log line, not a second copy.
+  // Tried five times, 500 ms apart (issue 14, defect 10), then one critical line, although
+  // the error log is stderr too: the log line, not a second copy.
   const std::string message = "bind() to 127.0.0.1:" + std::to_string(first.port()) +
                               " failed (98: Address already in use)";
-  EXPECT_EQ(count(r.output, message), 1u) << r.output;
-  EXPECT_NE(r.output.find("[critical]"), std::string::npos) << r.output;
+  EXPECT_EQ(count(r.output, message), 5u) << r.output;
+  EXPECT_EQ(count(r.output, "; trying again in 500 ms ("), 4u) << r.output;
+  EXPECT_NE(r.output.find("(4 of 5)"), std::string::npos) << r.output;
+  EXPECT_EQ(count(r.output, "[critical]"), 1u) << r.output;
+}
+
+// Issue 14, defect 10: a port still held for a moment at start (a SIGKILLed master's workers
+// dying) is retried, and the start succeeds once it is free.
+TEST(ProcessTest, AnAddressFreedDuringTheRetriesIsBound) {
+  const int port = free_port();
+  int holder = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);  // not inherited by shoal
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(holder, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(holder, 1), 0);
+  TempDir dir;
+  write_file(dir / "late.yaml",
+             "log: { error: { path: error.log } }\n"
+             "servers:\n  - listen: 127.0.0.1:" + std::to_string(port) +
+                 "\n    routes:\n      - match: /\n        return: { status: 200, body: late }\n");
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl(SHOAL_BINARY, SHOAL_BINARY, "-c", (dir / "late.yaml").c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  ASSERT_TRUE(wait_until(
+      [&] { return read_file(dir / "error.log").find("trying again") != std::string::npos; }));
+  ::close(holder);
+  ASSERT_TRUE(wait_until([&] {
+    return read_file(dir / "error.log").find("shoal started") != std::string::npos;
+  })) << read_file(dir / "error.log");
+  auto r = get(port, "/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "late");
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 // An error log that cannot be opened: one line in shoal's own format, not spdlog's.
