@@ -30,6 +30,7 @@ struct Reply {
   // (13: Permission denied)"); the connection adds the client and the request line.
   struct Failure {
     std::string what;        // empty: nothing to log
+    std::string cause;       // what repeats have in common ("open():24"), for rate limiting
     bool not_found = false;  // a missing file: logged at info, which an operator turns off
   } failure;
 

@@ -93,8 +93,10 @@ Reply failed(int status, std::string what) {
 }
 
 Reply failed_call(const char* call, const std::string& path, int err) {
-  return failed(status_for_errno(err),
-                errno_text(std::string(call) + " \"" + escape_log_field(path) + "\"", err));
+  Reply reply = failed(status_for_errno(err),
+                       errno_text(std::string(call) + " \"" + escape_log_field(path) + "\"", err));
+  reply.failure.cause = std::string(call) + ":" + std::to_string(err);
+  return reply;
 }
 
 Reply redirect_to_directory(const Target& target) {

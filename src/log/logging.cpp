@@ -2,11 +2,12 @@
 #include "log/logging.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <unistd.h>
 
+#include "log/append_file_sink.hpp"
 #include "util/syscall.hpp"
 #include "util/unique_fd.hpp"
 
@@ -34,19 +35,30 @@ spdlog::level::level_enum to_spdlog(LogLevel level) {
   return spdlog::level::info;
 }
 
-spdlog::sink_ptr open_sink(const std::string& path) {
+// `kind` names the log in failure reports: the access log reports into the error log, the
+// error log onto stderr (it cannot report into itself).
+spdlog::sink_ptr open_sink(const std::string& path, const std::string& kind) {
   if (path == "stderr") return std::make_shared<spdlog::sinks::stderr_sink_st>();
   if (path == "stdout") return std::make_shared<spdlog::sinks::stdout_sink_st>();
-  // Opened here first, for nginx's wording of the failure (spdlog's would be a third format)
-  // and because spdlog would create missing parent directories, which nginx does not.
-  if (UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)); !fd) {
-    throw StartupError(errno_text("open() \"" + path + "\"", errno));
+  // nginx's wording of the failure, and no parent directories created (nginx creates none).
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
+  if (!fd) throw StartupError(errno_text("open() \"" + path + "\"", errno));
+  AppendFileSink::Report report;
+  if (kind == "error log") {
+    report = [](const std::string& text) {
+      const std::string line = "shoal: " + text + "\n";
+      (void)!::write(2, line.data(), line.size());
+    };
+  } else {
+    report = [](const std::string& text) {
+      if (text.find(" is written again") != std::string::npos) {
+        spdlog::warn("{}", text);
+      } else {
+        spdlog::error("{}", text);
+      }
+    };
   }
-  try {
-    return std::make_shared<spdlog::sinks::basic_file_sink_st>(path);
-  } catch (const spdlog::spdlog_ex& e) {
-    throw StartupError(std::string("cannot open log file: ") + e.what());
-  }
+  return std::make_shared<AppendFileSink>(std::move(fd), path, kind, std::move(report));
 }
 
 // %* in the pattern: the level as the config spells it ("warn", where spdlog says "warning"),
@@ -71,7 +83,7 @@ class ConfigLevelName final : public spdlog::custom_flag_formatter {
 }  // namespace
 
 void setup_error_log(const ErrorLogConfig& config) {
-  auto logger = std::make_shared<spdlog::logger>("error", open_sink(config.path));
+  auto logger = std::make_shared<spdlog::logger>("error", open_sink(config.path, "error log"));
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
   formatter->add_flag<ConfigLevelName>('*').set_pattern("%Y/%m/%d %H:%M:%S [%*] %P: %v");
   logger->set_formatter(std::move(formatter));
@@ -82,7 +94,7 @@ void setup_error_log(const ErrorLogConfig& config) {
 
 std::shared_ptr<spdlog::logger> open_access_log(const AccessLogConfig& config) {
   if (config.path == "off") return nullptr;
-  auto logger = std::make_shared<spdlog::logger>("access", open_sink(config.path));
+  auto logger = std::make_shared<spdlog::logger>("access", open_sink(config.path, "access log"));
   logger->set_pattern("%v");
   logger->set_level(spdlog::level::info);
   logger->flush_on(spdlog::level::info);
@@ -96,6 +108,9 @@ std::string prepare_log_files_for(const LogConfig& config, std::optional<uid_t> 
   for (const std::string& path : {config.error.path, config.access.path}) {
     if (path == "off" || path == "stderr" || path == "stdout") continue;
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
+    struct stat st {};
+    // Only a regular file is handed over: a log on /dev/full or a FIFO keeps its owner.
+    if (fd && fstat(fd.get(), &st) == 0 && !S_ISREG(st.st_mode)) continue;
     if (!fd || fchown(fd.get(), *uid, gid ? *gid : static_cast<gid_t>(-1)) != 0) {
       errors += (errors.empty() ? "" : "; ") + errno_text("preparing log file " + path, errno);
     }

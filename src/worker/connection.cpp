@@ -377,11 +377,18 @@ bool Connection::process_input() {
 }
 
 // nginx's shape: what failed, then who asked and for what.
+// Errors that come in floods (EMFILE under load) are limited to a line a second per cause.
 void Connection::log_failure(const http::Reply::Failure& failure) {
   const auto level = failure.not_found ? spdlog::level::info : spdlog::level::err;
   if (!spdlog::should_log(level)) return;
-  spdlog::log(level, "{}, client: {}, request: \"{}\"", failure.what, peer_.text(),
-              escape_log_field(exchange().parser.request_line()));
+  std::uint64_t held_back = 0;
+  if (level == spdlog::level::err && !failure.cause.empty()) {
+    auto admitted = context_.log_limiter->admit(failure.cause, coarse_now_ms());
+    if (!admitted) return;
+    held_back = *admitted;
+  }
+  spdlog::log(level, "{}, client: {}, request: \"{}\"{}", failure.what, peer_.text(),
+              escape_log_field(exchange().parser.request_line()), suppressed_note(held_back));
 }
 
 bool Connection::respond(http::Reply reply) {
@@ -501,7 +508,12 @@ bool Connection::start_job() {
     ex_->job_state = JobState::kSendingBody;
     return true;
   }
-  auto reply = http::error_reply(503);  // every helper busy and the queue full
+  // Every helper busy and the queue full: said, but not once per refused request.
+  if (auto held_back = context_.log_limiter->admit("helpers:503", coarse_now_ms())) {
+    spdlog::warn("every helper is busy and helpers.queue ({} jobs) is full: 503 to client {}{}",
+                 context_.helpers->queued_jobs(), peer_.text(), suppressed_note(*held_back));
+  }
+  auto reply = http::error_reply(503);
   reply.headers.emplace_back("Retry-After", "1");
   reply.close = true;
   return respond(std::move(reply));

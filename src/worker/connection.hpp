@@ -24,6 +24,7 @@
 #include "http/reply.hpp"
 #include "http/request_parser.hpp"
 #include "http/router.hpp"
+#include "log/repeat_limiter.hpp"
 #include "util/event_ptr.hpp"
 #include "util/unique_fd.hpp"
 #include "worker/access_log.hpp"
@@ -124,6 +125,7 @@ struct ConnectionContext {
   std::string* scratch = nullptr;      // the worker's read buffer, shared by its connections
   ConnectionTimers* timers = nullptr;  // every connection's deadline, and the registry
   ExchangePool* exchanges = nullptr;
+  RepeatLimiter* log_limiter = nullptr;  // errors that come in floods: one line a second each
   bool draining = false;                       // finish the request in flight, then close
   std::function<void(Connection*)> on_closed;  // the worker destroys the connection
 };

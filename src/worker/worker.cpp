@@ -68,6 +68,7 @@ Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int i
   // a few dozen spares cover a busy loop and cost an idle worker only some kilobytes.
   exchanges_ = std::make_unique<ExchangePool>(site_.config.limits, 32);
   context_.exchanges = exchanges_.get();
+  context_.log_limiter = &log_limiter_;
 
   const bool shared = !site_.config.reuse_port && site_.config.workers > 1;
   accept_batch_ = shared ? 1 : 64;
@@ -161,7 +162,10 @@ void Worker::on_acceptable(evutil_socket_t fd, short /*what*/, void* arg) noexce
 }
 
 void Worker::accept_error(int err) {
-  spdlog::error("accept4() failed ({})", std::strerror(err));
+  // EMFILE repeats at every retry while the limit is reached: one line a second.
+  if (auto held_back = log_limiter_.admit("accept4:" + std::to_string(err), coarse_now_ms())) {
+    spdlog::error("{}{}", errno_text("accept4()", err), suppressed_note(*held_back));
+  }
   if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
     // Out of descriptors: stop polling the listeners for a moment instead of spinning.
     set_accepting(false);

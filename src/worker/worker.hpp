@@ -72,6 +72,7 @@ class Worker {
   std::unique_ptr<event, EventDeleter> drain_deadline_;
   http::DateCache dates_;
   http::FileCache files_;
+  RepeatLimiter log_limiter_;
   std::string scratch_;  // one read buffer for every connection of this worker
   AccessLog access_log_;
   std::unique_ptr<helpers::HelperPool> helpers_;
