@@ -5,8 +5,8 @@
 
 Runs build/shoal on a temporary config (2 workers, 2 helpers each) and, for SECONDS:
 wrk on a static file and on /fast (keep-alive), client threads looping on /slow (CPU job),
-a CGI program and bad requests, `shoal -s reload` every 10 s and SIGKILL of one worker
-every 30 s. Every 10 s it samples the RSS and open fds of the master and all its
+a CGI program and bad requests, `shoal -s reload` every 10 s, SIGKILL of one worker every
+30 s and `shoal -s upgrade` (a binary upgrade in place, which must succeed) every 45 s. Every 10 s it samples the RSS and open fds of the master and all its
 descendants. At the end it prints each failed request with the event that explains it, the
 samples, and whether memory or fds grew; the exit status is 1 when a failure is unexplained
 or resources grew.
@@ -136,7 +136,12 @@ servers:
       - match: /
         static: {{ root: {work}/www }}
 """)
-    master = subprocess.Popen([SHOAL, "-c", config])
+    # The server runs from a copy, so a rebuild meanwhile does not change what is upgraded to.
+    binary = f"{work}/shoal"
+    with open(SHOAL, "rb") as src, open(binary, "wb") as dst:
+        dst.write(src.read())
+    os.chmod(binary, 0o755)
+    master = subprocess.Popen([binary, "-c", config])
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", PORT), timeout=1).close()
@@ -157,6 +162,7 @@ servers:
     samples = []
     start = time.time()
     next_reload, next_kill, next_sample = start + 10, start + 30, start
+    next_upgrade = start + 45
     while time.time() - start < DURATION:
         now = time.time()
         if now >= next_sample:
@@ -166,6 +172,12 @@ servers:
             result = subprocess.run([SHOAL, "-c", config, "-s", "reload"], capture_output=True, text=True)
             note("event", "reload: " + (result.stdout or result.stderr).strip())
             next_reload += 10
+        if now >= next_upgrade:
+            result = subprocess.run([SHOAL, "-c", config, "-s", "upgrade"], capture_output=True, text=True)
+            note("event", "upgrade: " + (result.stdout or result.stderr).strip())
+            if result.returncode != 0:
+                note("upgrade", (result.stdout + result.stderr).strip())
+            next_upgrade += 45
         if now >= next_kill:
             workers = [int(p) for p in open(f"/proc/{master.pid}/task/{master.pid}/children").read().split()]
             if workers:
@@ -183,7 +195,8 @@ servers:
     master.send_signal(signal.SIGQUIT)
     master.wait(timeout=60)
 
-    print(f"soak: {DURATION} s, reload every 10 s, a worker killed every 30 s")
+    print(f"soak: {DURATION} s, reload every 10 s, a worker killed every 30 s, "
+          "upgrade every 45 s")
     kills = sum(1 for e in events if e[1].startswith("SIGKILL"))
     unexplained = 0
     for path, out in zip(("/1k.bin", "/fast"), wrk_out):
@@ -200,7 +213,7 @@ servers:
                  else "UNEXPLAINED"))
     print(f"  /slow {counts['slow']}, CGI {counts['cgi']}, bad requests {counts['bad']} answered")
     for when, kind, error in failures:
-        cause = explain(when)
+        cause = None if kind == "upgrade" else explain(when)  # an upgrade must not fail
         unexplained += cause is None
         print(f"  failed {kind} at {when - start:.1f} s: {error} -- {cause or 'UNEXPLAINED'}")
     print("  samples (s, RSS KiB of all processes, open fds, processes):")
@@ -213,6 +226,7 @@ servers:
     print(f"  RSS {base[1]} -> {samples[-1][1]} KiB, fds {base[2]} -> {samples[-1][2]}: "
           + ("GREW" if grew else "steady"))
     print(f"  events: {sum(1 for e in events if e[1].startswith('reload'))} reloads, "
+          f"{sum(1 for e in events if e[1].startswith('upgrade'))} upgrades, "
           f"{sum(1 for e in events if e[1].startswith('SIGKILL'))} kills; "
           f"{len(failures)} failed requests, {unexplained} unexplained")
     return 1 if unexplained or grew else 0

@@ -1,7 +1,6 @@
 // shoal's command line: test a configuration (-t), print versions (-v, -V), ask the running
 // master (-s), or run the master (also as the new image of a binary upgrade).
 // Start-up errors are caught here, once, and printed as one line each on stderr.
-#include <dirent.h>
 #include <event2/event.h>
 #include <fcntl.h>
 #include <llhttp.h>
@@ -23,6 +22,8 @@
 #include "master/master.hpp"
 #include "master/upgrade_fallback.hpp"
 #include "master/upgrade_state.hpp"
+#include "worker/worker.hpp"
+#include "util/spawn.hpp"
 #include "worker/site.hpp"
 
 #ifndef SHOAL_VERSION
@@ -50,18 +51,7 @@ void print_versions(bool with_libraries) {
 // The new image of a binary upgrade keeps only the fds named in the state (and stdio): the
 // old image's log files and the like are not close-on-exec and would leak at every upgrade.
 void close_other_fds(const shoal::UpgradeState& state) {
-  const auto keep = shoal::upgrade_state_fds(state);
-  std::vector<int> close_these;
-  if (DIR* dir = opendir("/proc/self/fd")) {
-    while (dirent* entry = readdir(dir)) {
-      int fd = std::atoi(entry->d_name);
-      if (fd > 2 && fd != dirfd(dir) && std::find(keep.begin(), keep.end(), fd) == keep.end()) {
-        close_these.push_back(fd);
-      }
-    }
-    closedir(dir);
-  }
-  for (int fd : close_these) ::close(fd);
+  shoal::close_fds_except(shoal::upgrade_state_fds(state));
 }
 
 // The master's new image after SIGUSR2: adopt the running workers, then start a generation.
@@ -85,7 +75,7 @@ int run_upgraded(const std::string& config_path, const std::string& state_text) 
     shoal::setup_error_log(site->config.log.error);
   } catch (const std::exception&) {
   }
-  shoal::MasterOptions options{config_path, false, nullptr};
+  shoal::MasterOptions options{config_path, false, nullptr, shoal::worker_main};
   options.fall_back = [state_text, fallback](const std::string& why) {
     spdlog::critical("upgrade: this binary cannot start: {}", why);
     spdlog::default_logger()->flush();
@@ -106,7 +96,7 @@ int run_upgraded(const std::string& config_path, const std::string& state_text) 
 int run_upgrade_trial(const std::string& config_path) {
   try {
     auto site = shoal::load_site(config_path);
-    shoal::Master master({config_path, false, nullptr}, std::move(site));
+    shoal::Master master({config_path, false, nullptr, shoal::worker_main}, std::move(site));
     master.trial();
   } catch (const shoal::ConfigErrors& e) {
     for (const auto& error : e.errors()) std::cerr << "shoal: " << error.to_string() << "\n";
@@ -190,7 +180,7 @@ int main(int argc, char** argv) {
   try {
     shoal::setup_error_log(site->config.log.error);
     error_log_open = true;
-    shoal::Master master({config_path, daemon, nullptr}, std::move(site));
+    shoal::Master master({config_path, daemon, nullptr, shoal::worker_main}, std::move(site));
     return master.run();
   } catch (const std::exception& e) {
     if (error_log_open) spdlog::critical("{}", e.what());

@@ -9,14 +9,11 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
-#include <filesystem>
-#include <limits>
 
 #include "helpers/frame.hpp"
 #include "helpers/helper_process.hpp"
@@ -44,24 +41,10 @@ struct EventDeleter {
 // Closing first leaves at most five fds open, so this works at any RLIMIT_NOFILE of 7 or more
 // (it once dup'ed to fd 100 first, which fails below 101).
 void keep_only_pipes(int in_fd, int out_fd) {
-  const int low = std::min(in_fd, out_fd);
-  const int high = std::max(in_fd, out_fd);
-  auto close_between = [](int first, int last) {  // both inclusive
-    if (first > last) return;
-    if (syscall(SYS_close_range, static_cast<unsigned>(first), static_cast<unsigned>(last), 0U) ==
-        0) {
-      return;
-    }
-    std::vector<int> open_fds;
-    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
-      const int fd = std::atoi(entry.path().filename().c_str());
-      if (fd >= first && fd <= last) open_fds.push_back(fd);
-    }
-    for (int fd : open_fds) ::close(fd);
-  };
-  close_between(3, low - 1);
-  close_between(low + 1, high - 1);
-  close_between(high + 1, std::numeric_limits<int>::max());
+  // The worker's error log goes first: its fd number may be reused below, and a helper
+  // reports through LOG frames, never by writing a file.
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("helper"));
+  close_fds_except({in_fd, out_fd});
   // Above 4 first, so that dup2 onto 3 and 4 can never overwrite the other end.
   const int in_moved = fcntl(in_fd, F_DUPFD, 5);
   const int out_moved = fcntl(out_fd, F_DUPFD, 5);
@@ -515,8 +498,9 @@ void HelperPool::reap() {
     auto dead = std::find_if(dying_.begin(), dying_.end(),
                              [pid](const Dying& d) { return d.pid.get() == pid; });
     if (dead != dying_.end()) {
-      const bool expected = dead->killed_on_purpose || (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-      spdlog::log(expected ? spdlog::level::debug : spdlog::level::warn,
+      // Killed at a deadline or for a client that left: expected. Anything else (a crash,
+      // an exit, the OOM killer's SIGKILL) is news, with the status that says which.
+      spdlog::log(dead->killed_on_purpose ? spdlog::level::info : spdlog::level::warn,
                   "helper {} (pid {}) {}", dead->index, pid, how);
       dead->pid.reaped();
       dying_.erase(dead);

@@ -21,7 +21,6 @@
 #include "util/channel.hpp"
 #include "util/spawn.hpp"
 #include "util/syscall.hpp"
-#include "worker/worker.hpp"
 
 namespace shoal {
 
@@ -34,9 +33,6 @@ constexpr auto kDefaultShutdownTimeout = std::chrono::milliseconds(30'000);
 // A start right after a SIGKILLed master can find its dying workers still on the port.
 constexpr int kBindTries = 5;
 constexpr auto kBindPause = std::chrono::milliseconds(500);
-
-// Exit status of a worker that could not start (as opposed to one that crashed serving).
-constexpr int kWorkerStartupFailed = 2;
 
 std::string describe_exit(int status) {
   if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
@@ -223,7 +219,7 @@ void Master::spawn(WorkerSlot& slot) {
     return;
   }
   const pid_t pid =
-      fork_child([&] { run_worker(slot, std::move(channel.worker_end)); });
+      fork_child([&] { become_worker(slot, std::move(channel.worker_end)); });
   if (pid < 0) {
     worker_not_started(slot, errno_text("fork() of worker " + std::to_string(slot.index), errno));
     return;
@@ -272,51 +268,32 @@ void Master::worker_not_started(WorkerSlot& slot, const std::string& why) {
   }
 }
 
-void Master::run_worker(WorkerSlot& slot, UniqueFd channel) {
-  // The child must not drive the master's loop: give it private backend fds, keep what the
-  // worker needs, and drop every other object of the master (closing its fds: the other
-  // workers' channels, the control socket, listeners this generation does not use).
-  event_reinit(base_.get());
-  signal(SIGPIPE, SIG_IGN);  // a write to a closed socket fails with EPIPE instead
+void Master::become_worker(WorkerSlot& slot, UniqueFd channel) {
+  // The child keeps what its worker is given, by number: its generation's sockets, its
+  // channel and stdio. Everything else this process holds (other workers' channels, the
+  // control socket, the upgrade's pipe, -d's pipe, the error log, libevent's epoll and signal
+  // pipe) is closed without being named, and no object of the master is used again.
   Generation& generation = *slot.generation;
-  const std::shared_ptr<const Site> site = generation.site();
-  const auto listeners = generation.listeners();  // keeps this generation's sockets open
-  std::vector<ListenSocket> sockets;
+  WorkerStart start;
+  start.site = generation.site();
   for (const auto& [fd, address] : generation.sockets_for(slot.index)) {
-    sockets.push_back({fd, address});
+    start.sockets.push_back({fd, address});
   }
-  const int index = slot.index;
-  const int number = generation.number();
-  generations_.clear();
-  control_.reset();
-  stop_waiters_.clear();
-  reload_waiters_.replies.clear();
-  queued_reload_waiters_.replies.clear();
-  reopen_waiters_.replies.clear();
-  upgrade_waiters_.replies.clear();
-  check_output_event_.reset();
-  check_output_fd_.reset();
-  upgrade_timer_.reset();
-  daemon_ready_.reset();
-  signals_.clear();
-  kill_timer_.reset();
-  reopen_timer_.reset();
-  base_.reset();
-  int status = 0;
-  // The worker owns its channel; this copy tells the master why a start failed.
-  UniqueFd report(fcntl(channel.get(), F_DUPFD_CLOEXEC, 0));
-  try {
-    setup_error_log(site->config.log.error);
-    Worker worker(*site, sockets, index, number, getppid(), std::move(channel));
-    report.reset();
-    status = worker.run();
-  } catch (const std::exception& e) {
-    spdlog::error("worker {} of generation {} failed to start: {}", index, number, e.what());
-    if (report) channel_send(report.get(), std::string("failed ") + e.what());
-    status = kWorkerStartupFailed;
-  }
-  spdlog::default_logger()->flush();
-  _exit(status);
+  start.index = slot.index;
+  start.generation = generation.number();
+  start.master = getppid();
+  start.channel = std::move(channel);
+  std::vector<int> keep{start.channel.get()};
+  for (const auto& socket : start.sockets) keep.push_back(socket.fd);
+  // libevent's base is the one object let go of explicitly: its epoll instance is shared
+  // with the master until event_reinit gives the child its own, and freeing it frees the
+  // process-wide signal slot the worker's base takes next.
+  event_reinit(base_.get());
+  event_base_free(base_.release());
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("worker"));  // its fd goes now
+  close_fds_except(std::move(keep));
+  signal(SIGPIPE, SIG_IGN);  // a write to a closed socket fails with EPIPE instead
+  _exit(options_.run_worker(std::move(start)));
 }
 
 void Master::on_signal(evutil_socket_t sig, short /*what*/, void* arg) noexcept {

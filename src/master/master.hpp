@@ -26,6 +26,7 @@
 #include "util/event_ptr.hpp"
 #include "util/spawn.hpp"
 #include "worker/site.hpp"
+#include "worker/worker_start.hpp"
 
 namespace shoal {
 
@@ -35,6 +36,8 @@ struct MasterOptions {
   // The new image of an upgrade: called (and not expected to return) when the start fails
   // before the loop runs, to exec the previous image again (upgrade_fallback.hpp).
   std::function<void(const std::string& why)> fall_back;
+  // A worker process's main (worker_main); the master forks, hands it a WorkerStart, exits.
+  WorkerEntry run_worker;
 };
 
 // How long a new generation's workers have to say "ready" before a reload is abandoned.
@@ -83,7 +86,7 @@ class Master {
   void start_generation(Generation& generation);
   void spawn(WorkerSlot& slot);
   void worker_not_started(WorkerSlot& slot, const std::string& why);
-  [[noreturn]] void run_worker(WorkerSlot& slot, UniqueFd channel);
+  [[noreturn]] void become_worker(WorkerSlot& slot, UniqueFd channel);
   void reap();
   void worker_exited(WorkerSlot& slot, int status);
   void schedule_restart(WorkerSlot& slot, bool startup_failure);

@@ -2,12 +2,17 @@
 // starts another.
 #include "util/spawn.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
+#include <limits>
 #include <cstring>
 
 namespace shoal {
@@ -23,6 +28,34 @@ void reset_signals_for_child() {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+void close_fds_except(std::vector<int> keep) {
+  std::sort(keep.begin(), keep.end());
+  keep.erase(std::unique(keep.begin(), keep.end()), keep.end());
+  auto close_between = [](int first, int last) {  // both inclusive
+    if (first > last) return;
+    if (syscall(SYS_close_range, static_cast<unsigned>(first), static_cast<unsigned>(last), 0U) ==
+        0) {
+      return;
+    }
+    std::vector<int> open_fds;
+    if (DIR* dir = opendir("/proc/self/fd")) {
+      while (dirent* entry = readdir(dir)) {
+        const int fd = std::atoi(entry->d_name);
+        if (fd >= first && fd <= last && fd != dirfd(dir)) open_fds.push_back(fd);
+      }
+      closedir(dir);
+    }
+    for (int fd : open_fds) ::close(fd);
+  };
+  int next = 3;
+  for (int fd : keep) {
+    if (fd < next) continue;
+    close_between(next, fd - 1);
+    next = fd + 1;
+  }
+  close_between(next, std::numeric_limits<int>::max());
 }
 
 pid_t fork_child(const std::function<void()>& child) {

@@ -21,6 +21,11 @@ pid_t fork_child(const std::function<void()>& child);
 // Every signal back to SIG_DFL and an empty mask: what a freshly exec'd program expects.
 void reset_signals_for_child();
 
+// Closes every descriptor of this process above 2 that is not in `keep` (close_range over the
+// gaps, /proc/self/fd where that is missing). A forked child keeps what it was given, by
+// number, and nothing its parent happens to hold.
+void close_fds_except(std::vector<int> keep);
+
 struct ProgramSpawn {
   pid_t pid = -1;      // -1 when fork failed or the program could not be executed
   int error = 0;       // errno of fork or execve

@@ -9,6 +9,8 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <cerrno>
 #include <cstring>
 
@@ -284,6 +286,29 @@ void Worker::on_drain_deadline(evutil_socket_t /*fd*/, short /*what*/, void* arg
   spdlog::warn("worker {}: shutdown_timeout passed with {} connections open; closing them",
                self->index_, self->connection_count());
   event_base_loopbreak(self->base_.get());
+}
+
+int worker_main(WorkerStart start) {
+  // Exit status of a worker that could not start (as opposed to one that crashed serving).
+  constexpr int kStartupFailed = 2;
+  const Site& site = *start.site;
+  // The worker owns its channel; this copy tells the master why a start failed.
+  UniqueFd report(fcntl(start.channel.get(), F_DUPFD_CLOEXEC, 0));
+  int status = 0;
+  try {
+    setup_error_log(site.config.log.error);
+    Worker worker(site, start.sockets, start.index, start.generation, start.master,
+                  std::move(start.channel));
+    report.reset();
+    status = worker.run();
+  } catch (const std::exception& e) {
+    spdlog::error("worker {} of generation {} failed to start: {}", start.index,
+                  start.generation, e.what());
+    if (report) channel_send(report.get(), std::string("failed ") + e.what());
+    status = kStartupFailed;
+  }
+  spdlog::default_logger()->flush();
+  return status;
 }
 
 }  // namespace shoal

@@ -12,14 +12,13 @@
 
 #include "worker/connection.hpp"
 #include "worker/site.hpp"
+#include "worker/worker_start.hpp"
 
 namespace shoal {
 
-// A listening socket the master bound, as a worker sees it.
-struct ListenSocket {
-  int fd = -1;          // owned by the master's Listener; the worker's copy after fork
-  std::string address;  // ListenAddress::text, the key into Site::hosts_by_address
-};
+// The worker process's main (a WorkerEntry): opens its error log, runs a Worker, and when the
+// start fails says why on the channel before returning 2.
+int worker_main(WorkerStart start);
 
 
 class Worker {

@@ -331,7 +331,8 @@ TEST_F(HelpersTest, AHelperKilledBeforeTheHeadGives502AndIsReplaced) {
   ASSERT_TRUE(wait_until(
       [&] { return server_->error_log().find("quiet program running") != std::string::npos; }));
   pid_t worker = server_->children().at(0);
-  for (pid_t helper : children_of(worker)) kill(helper, SIGKILL);
+  const auto helpers = children_of(worker);
+  for (pid_t helper : helpers) kill(helper, SIGKILL);
   auto r = client.read_response();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 502);
@@ -339,6 +340,11 @@ TEST_F(HelpersTest, AHelperKilledBeforeTheHeadGives502AndIsReplaced) {
     auto next = get(server_->port(), "/nap");
     return next && next->status == 200;
   }));
+  // The death is logged with how it ended (issue 14, item 12), as a worker's is.
+  const std::string line = "helper 0 (pid " + std::to_string(helpers.at(0)) +
+                           ") was killed by signal 9 (Killed)";
+  EXPECT_TRUE(wait_until([&] { return server_->error_log().find(line) != std::string::npos; }))
+      << server_->error_log();
 }
 
 TEST_F(HelpersTest, AHundredMegabyteResponseStreamsThroughABoundedWorker) {

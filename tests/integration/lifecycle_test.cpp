@@ -8,10 +8,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <filesystem>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "harness.hpp"
@@ -515,6 +517,54 @@ TEST(LifecycleTest, AReloadWhoseForkFailsIsAbandonedAtOnce) {
   EXPECT_EQ(server.error_log().find("degraded"), std::string::npos) << server.error_log();
   EXPECT_EQ(control(server, "reload").status, 0);
   EXPECT_EQ(body_of(server.port()), "two");
+}
+
+// The descriptors a process holds, as readlink shows them ("socket:[123]", "/path", ...).
+std::vector<std::string> fd_targets(pid_t pid) {
+  std::vector<std::string> targets;
+  const std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    targets.push_back(std::filesystem::read_symlink(entry.path(), ec).string());
+  }
+  return targets;
+}
+
+// A forked worker keeps only what it is given (its sockets, its channel, stdio) and opens its
+// own logs: nothing the master holds, such as the control socket or another worker's channel,
+// leaks into it (issue 14: the master no longer clears its members by hand in the child).
+TEST(LifecycleTest, AWorkerHoldsNothingOfTheMastersOwn) {
+  ShoalServer server(config_with_body("one"));
+  std::string control_inode;
+  std::istringstream unix_sockets(read_file("/proc/net/unix"));
+  for (std::string line; std::getline(unix_sockets, line);) {
+    if (line.find(server.dir() / "shoal.sock") == std::string::npos) continue;
+    std::istringstream fields(line);
+    std::string field;
+    for (int i = 0; i < 7 && fields >> field; ++i) {
+    }
+    control_inode = "socket:[" + field + "]";
+  }
+  ASSERT_FALSE(control_inode.empty());
+  const auto master_fds = fd_targets(server.pid());
+  ASSERT_NE(std::find(master_fds.begin(), master_fds.end(), control_inode), master_fds.end());
+  const auto workers = server.children();
+  ASSERT_EQ(workers.size(), 2u);
+  for (pid_t worker : workers) {
+    const auto fds = fd_targets(worker);
+    EXPECT_EQ(std::find(fds.begin(), fds.end(), control_inode), fds.end()) << worker;
+    // Its own channel end is one socket pair end; the master holds one end per worker. The
+    // other worker's end must not be here: the sockets this worker shares with the master
+    // are the listening socket alone.
+    size_t shared = 0;
+    for (const auto& fd : fds) {
+      if (fd.rfind("socket:", 0) == 0 &&
+          std::find(master_fds.begin(), master_fds.end(), fd) != master_fds.end()) {
+        ++shared;
+      }
+    }
+    EXPECT_EQ(shared, 1u) << worker;  // the listening socket
+  }
 }
 
 TEST(LifecycleTest, QuitLetsAJobInFlightFinish) {
