@@ -111,6 +111,7 @@ def explain(t):
 
 def main():
     work = tempfile.mkdtemp(prefix="shoal-soak-")
+    os.chmod(work, 0o755)  # workers run as nobody when the soak runs as root
     os.makedirs(f"{work}/www")
     os.makedirs(f"{work}/cgi-bin")
     with open(f"{work}/www/1k.bin", "wb") as f:

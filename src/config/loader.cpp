@@ -587,16 +587,20 @@ Config load_config_from_string(std::string_view yaml, const std::string& path) {
   return Loader(path).load(yaml);
 }
 
-std::string find_pid_file(const std::string& path) {
+std::string read_config_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw ConfigErrors({{path, 0, 0, std::string("cannot open: ") + std::strerror(errno)}});
   }
   std::stringstream buffer;
   buffer << in.rdbuf();
+  return buffer.str();
+}
+
+std::string find_pid_file(const std::string& path) {
   YAML::Node root;
   try {
-    root = YAML::Load(buffer.str());
+    root = YAML::Load(read_config_file(path));
   } catch (const YAML::ParserException& e) {
     throw ConfigErrors({{path, e.mark.line + 1, e.mark.column + 1, e.msg}});
   }
@@ -615,13 +619,7 @@ std::string default_mime_types(const std::string& beside, const std::string& sys
 }
 
 Config load_config(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw ConfigErrors({{path, 0, 0, std::string("cannot open: ") + std::strerror(errno)}});
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return load_config_from_string(buffer.str(), path);
+  return load_config_from_string(read_config_file(path), path);
 }
 
 }  // namespace shoal

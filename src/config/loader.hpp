@@ -32,6 +32,10 @@ class ConfigErrors : public StartupError {
 // Reads and validates the file at `path`. Throws ConfigErrors.
 Config load_config(const std::string& path);
 
+// The whole of a configuration file (the config, a MIME table); ConfigErrors naming the file
+// when it cannot be read.
+std::string read_config_file(const std::string& path);
+
 // The MIME table a config without `mime_types` uses: `beside` (mime.types next to the config
 // file) if readable, else `system` if readable, else "" (the built-in table).
 inline constexpr const char* kSystemMimeTypes = "/etc/mime.types";

@@ -1,10 +1,6 @@
 // MIME table parsing and lookup.
 #include "http/mime.hpp"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "config/loader.hpp"
 
@@ -79,13 +75,7 @@ MimeTypes MimeTypes::builtin(std::string default_type) {
 }
 
 MimeTypes MimeTypes::load(const std::string& path, std::string default_type) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw ConfigErrors({{path, 0, 0, std::string("cannot open: ") + std::strerror(errno)}});
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return parse(buffer.str(), path, std::move(default_type));
+  return parse(read_config_file(path), path, std::move(default_type));
 }
 
 const std::string& MimeTypes::type_for_path(std::string_view path) const {

@@ -36,6 +36,9 @@ class TempDir {
 
 // A TCP port nobody listens on right now.
 int free_port();
+// A socket listening on 127.0.0.1:`port`, close-on-exec (so a server started next does not
+// inherit it); -1 when bind or listen fails. The caller closes it.
+int listen_on_loopback(int port, int backlog = 16);
 
 // Live (not zombie) child processes of `parent`, from /proc.
 std::vector<pid_t> children_of(pid_t parent);

@@ -194,13 +194,8 @@ TEST(ProcessTest, AnAddressInUseIsAStartupError) {
 // dying) is retried, and the start succeeds once it is free.
 TEST(ProcessTest, AnAddressFreedDuringTheRetriesIsBound) {
   const int port = free_port();
-  int holder = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);  // not inherited by shoal
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(holder, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(holder, 1), 0);
+  const int holder = listen_on_loopback(port, 1);  // close-on-exec: shoal does not inherit it
+  ASSERT_GE(holder, 0);
   TempDir dir;
   write_file(dir / "late.yaml",
              "log: { error: { path: error.log } }\n"

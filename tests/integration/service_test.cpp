@@ -1,5 +1,6 @@
 // The service-manager side against the real binary: sd_notify messages on a NOTIFY_SOCKET
 // the test listens on, as systemd would for Type=notify.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -103,13 +104,8 @@ TEST(ServiceTest, UsesTheListeningSocketSystemdPasses) {
   // socket as fd 3 and LISTEN_FDS=1, LISTEN_PID=<the service's pid>.
   TempDir dir;
   const int port = free_port();
-  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(listener, 16), 0);
+  const int listener = listen_on_loopback(port);
+  ASSERT_GE(listener, 0);
   write_file(dir / "shoal.yaml",
              "workers: 2\n"
              "log: { error: { path: " + dir / "error.log" + ", level: info } }\n"
@@ -118,7 +114,11 @@ TEST(ServiceTest, UsesTheListeningSocketSystemdPasses) {
   const std::string config = dir / "shoal.yaml";
   pid_t pid = fork();
   if (pid == 0) {
-    dup2(listener, 3);
+    if (listener == 3) {
+      fcntl(3, F_SETFD, 0);  // dup2 onto itself would leave it close-on-exec
+    } else {
+      dup2(listener, 3);
+    }
     setenv("LISTEN_FDS", "1", 1);
     setenv("LISTEN_PID", std::to_string(getpid()).c_str(), 1);
     execl(SHOAL_BINARY, SHOAL_BINARY, "-c", config.c_str(), static_cast<char*>(nullptr));
