@@ -87,8 +87,8 @@ struct HelperPool::Helper {
   std::unique_ptr<event, EventDeleter> respawn;
 };
 
-HelperPool::HelperPool(event_base* base, const HelpersConfig& config)
-    : base_(base), config_(config) {}
+HelperPool::HelperPool(event_base* base, const HelpersConfig& config, HelperEntry entry)
+    : base_(base), config_(config), entry_(entry ? entry : helper_main) {}
 
 HelperPool::~HelperPool() {
   // Jobs belong to connections, which the worker destroys first; close the pipes so idle
@@ -141,7 +141,8 @@ bool HelperPool::spawn(Helper& h) {
       sched_param param{};
       sched_setscheduler(0, SCHED_IDLE, &param);
     }
-    helper_main(3, 4);
+    entry_(3, 4);
+    _exit(0);
   });
   const int fork_errno = errno;
   ::close(down[0]);

@@ -22,11 +22,15 @@
 
 namespace shoal::helpers {
 
+// A helper process's main: reads jobs from `in_fd`, answers on `out_fd`, never returns.
+// helper_main in production; tests give a scripted one.
+using HelperEntry = void (*)(int in_fd, int out_fd);
+
 class HelperPool {
  public:
   struct Job;
 
-  HelperPool(event_base* base, const HelpersConfig& config);
+  HelperPool(event_base* base, const HelpersConfig& config, HelperEntry entry = nullptr);
   HelperPool(const HelperPool&) = delete;
   HelperPool& operator=(const HelperPool&) = delete;
   ~HelperPool();
@@ -75,6 +79,7 @@ class HelperPool {
 
   event_base* base_;
   const HelpersConfig& config_;
+  HelperEntry entry_;
   std::vector<std::unique_ptr<Helper>> helpers_;
   std::unordered_map<Job*, std::unique_ptr<Job>> jobs_;
   std::deque<Job*> queue_;
