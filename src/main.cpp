@@ -22,9 +22,9 @@
 #include "master/master.hpp"
 #include "master/upgrade_fallback.hpp"
 #include "master/upgrade_state.hpp"
-#include "worker/worker.hpp"
 #include "util/spawn.hpp"
 #include "worker/site.hpp"
+#include "worker/worker.hpp"
 
 #ifndef SHOAL_VERSION
 #define SHOAL_VERSION "dev"

@@ -1,6 +1,5 @@
 // HelperPool: helper processes as seen from the worker's loop. Everything here is
 // non-blocking except fork() when a helper is (re)started, which is rare and short.
-#include "util/timeval.hpp"
 #include "helpers/helper_pool.hpp"
 
 #include <event2/buffer.h>
@@ -19,6 +18,7 @@
 #include "helpers/helper_process.hpp"
 #include "util/spawn.hpp"
 #include "util/syscall.hpp"
+#include "util/timeval.hpp"
 
 namespace shoal::helpers {
 

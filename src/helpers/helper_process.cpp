@@ -218,8 +218,8 @@ void run_cgi(Channel& channel, const JobSpec& job, int body_fd, size_t body_len)
   if (body_fd >= 0) lseek(body_fd, 0, SEEK_SET);
   // Its own process group, so that its children go with it (the worker kills the group with
   // the helper); default signal dispositions and an empty mask (spawn_program).
-  const ProgramSpawn spawned = spawn_program(
-      loc.filename, {loc.filename}, envp.data(), [&]() -> bool {
+  const ProgramSpawn spawned =
+      spawn_program(loc.filename, {loc.filename}, envp.data(), [&]() -> bool {
         prctl(PR_SET_PDEATHSIG, SIGKILL);  // a killed helper takes its program along
         setpgid(0, 0);
         const int in = body_fd >= 0 ? body_fd : ::open("/dev/null", O_RDONLY);

@@ -1,7 +1,6 @@
 // MIME table parsing and lookup.
 #include "http/mime.hpp"
 
-
 #include "config/loader.hpp"
 
 namespace shoal::http {

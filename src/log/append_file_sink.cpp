@@ -10,7 +10,10 @@
 namespace shoal {
 
 AppendFileSink::AppendFileSink(UniqueFd fd, std::string path, std::string kind, Report report)
-    : fd_(std::move(fd)), path_(std::move(path)), kind_(std::move(kind)), report_(std::move(report)) {}
+    : fd_(std::move(fd)),
+      path_(std::move(path)),
+      kind_(std::move(kind)),
+      report_(std::move(report)) {}
 
 bool AppendFileSink::write_all(const char* data, size_t size, int& err) {
   while (size > 0) {
@@ -32,12 +35,12 @@ void AppendFileSink::sink_it_(const spdlog::details::log_msg& msg) {
   int err = 0;
   if (lost_ > 0) {
     // Space is back (or the error went away): say what is missing before going on.
-    const std::string note = "shoal: " + std::to_string(lost_) + " line" +
-                             (lost_ == 1 ? "" : "s") + " of this " + kind_ +
-                             " could not be written and are lost\n";
+    const std::string note = "shoal: " + std::to_string(lost_) + " line" + (lost_ == 1 ? "" : "s") +
+                             " of this " + kind_ + " could not be written and are lost\n";
     if (write_all(note.data(), note.size(), err)) {
-      if (report_) report_(kind_ + " \"" + path_ + "\" is written again; " +
-                           std::to_string(lost_) + " lines were lost");
+      if (report_)
+        report_(kind_ + " \"" + path_ + "\" is written again; " + std::to_string(lost_) +
+                " lines were lost");
       lost_ = 0;
     }
   }

@@ -2,9 +2,9 @@
 #include "log/logging.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log/append_file_sink.hpp"

@@ -29,8 +29,7 @@ bool known_command(const std::string& name) {
 // A pid file whose master is running always has a control socket that answers (the master
 // binds it before writing the pid): with none, the pid file is stale, and the process it names
 // (a reused pid: a user's shell, say) is never signalled. This only says what is there.
-int stale_pid_file(const std::string& pid_file, const std::string& socket_path,
-                   int connect_errno) {
+int stale_pid_file(const std::string& pid_file, const std::string& socket_path, int connect_errno) {
   std::ifstream in(pid_file);
   long pid = 0;
   if (!in) {

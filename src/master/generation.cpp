@@ -57,7 +57,8 @@ std::vector<std::pair<int, std::string>> Generation::sockets_for(int slot) const
       continue;
     }
     for (size_t j = 0; j < l->fds.size(); ++j) {
-      if (j % workers == static_cast<size_t>(slot)) out.emplace_back(l->fds[j].get(), l->address.text);
+      if (j % workers == static_cast<size_t>(slot))
+        out.emplace_back(l->fds[j].get(), l->address.text);
     }
   }
   return out;

@@ -20,17 +20,16 @@ namespace shoal {
 class Generation;
 class Master;
 
-
 struct WorkerSlot {
   Generation* generation = nullptr;
   int index = 0;
-  pid_t pid = 0;                  // 0: not running
-  UniqueFd channel;               // the master's end of this worker's channel
-  EventPtr channel_event;         // reads "ready" and "reopened"
-  EventPtr restart_timer;         // armed while a restart waits out its backoff
-  bool ready = false;             // said "ready" since it was started
-  int failures = 0;               // consecutive short lives (restart backoff)
-  std::string last_error;         // why its last start failed (fork, or the worker's word)
+  pid_t pid = 0;           // 0: not running
+  UniqueFd channel;        // the master's end of this worker's channel
+  EventPtr channel_event;  // reads "ready" and "reopened"
+  EventPtr restart_timer;  // armed while a restart waits out its backoff
+  bool ready = false;      // said "ready" since it was started
+  int failures = 0;        // consecutive short lives (restart backoff)
+  std::string last_error;  // why its last start failed (fork, or the worker's word)
   std::chrono::steady_clock::time_point started;
 };
 
@@ -52,7 +51,7 @@ class Generation {
   const std::vector<std::unique_ptr<WorkerSlot>>& slots() const { return slots_; }
   State state = State::kStarting;
   Master* master = nullptr;  // for the slots' event callbacks
-  EventPtr deadline;  // starting: every worker must be ready by then; draining: SIGKILL then
+  EventPtr deadline;         // starting: every worker must be ready by then; draining: SIGKILL then
 
   // For workers adopted across an upgrade, whose slot numbers need not be 0..n-1.
   WorkerSlot& add_slot(int index);

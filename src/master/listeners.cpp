@@ -71,7 +71,8 @@ std::vector<Listener> bind_listeners(const std::vector<ListenAddress>& addresses
       getsockname(l.fds[0].get(), reinterpret_cast<sockaddr*>(&bound), &len);
       l.address.addr = bound;
     }
-    for (int i = 1; i < sockets_per_address; ++i) l.fds.push_back(bind_listen_socket(l.address, true));
+    for (int i = 1; i < sockets_per_address; ++i)
+      l.fds.push_back(bind_listen_socket(l.address, true));
     out.push_back(std::move(l));
   }
   return out;

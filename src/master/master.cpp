@@ -1,7 +1,6 @@
 // Master process: supervision only. Signals and control commands arrive as libevent events
 // (never work in a handler); children are forked with every signal blocked and start with
 // default handlers. Reload is in reload.cpp, upgrade in upgrade.cpp.
-#include "util/timeval.hpp"
 #include "master/master.hpp"
 
 #include <fcntl.h>
@@ -21,6 +20,7 @@
 #include "util/channel.hpp"
 #include "util/spawn.hpp"
 #include "util/syscall.hpp"
+#include "util/timeval.hpp"
 
 namespace shoal {
 
@@ -33,15 +33,6 @@ constexpr auto kDefaultShutdownTimeout = std::chrono::milliseconds(30'000);
 // A start right after a SIGKILLed master can find its dying workers still on the port.
 constexpr int kBindTries = 5;
 constexpr auto kBindPause = std::chrono::milliseconds(500);
-
-std::string describe_exit(int status) {
-  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) {
-    return std::string("was killed by signal ") + std::to_string(WTERMSIG(status)) + " (" +
-           strsignal(WTERMSIG(status)) + ")";
-  }
-  return "stopped";
-}
 
 double random_jitter() {
   static std::mt19937 engine{std::random_device{}()};  // this process's own
@@ -113,8 +104,7 @@ int Master::run(std::optional<UpgradeState> adopted) {
       listeners.push_back(std::make_shared<Listener>(std::move(bound.at(0))));
     }
     for (const auto& [text, fd] : activated) {
-      spdlog::warn("systemd passed a socket for {}, which no server listens on; closing it",
-                   text);
+      spdlog::warn("systemd passed a socket for {}, which no server listens on; closing it", text);
     }
     if (!config.pid_file.empty()) {
       // The control socket first: while the pid file names this master, it answers.
@@ -156,8 +146,8 @@ int Master::run(std::optional<UpgradeState> adopted) {
     setup_loop();
     const auto& config = site_->config;
     if (control_fd) {
-      control_ = std::make_unique<ControlServer>(
-          base_.get(), control_socket_path(config.pid_file), std::move(control_fd), handler);
+      control_ = std::make_unique<ControlServer>(base_.get(), control_socket_path(config.pid_file),
+                                                 std::move(control_fd), handler);
     }
     start_generation(add_generation(std::make_unique<Generation>(
         ++last_generation_, site_, std::move(listeners), static_cast<size_t>(config.workers))));
@@ -218,8 +208,7 @@ void Master::spawn(WorkerSlot& slot) {
     worker_not_started(slot, e.what());
     return;
   }
-  const pid_t pid =
-      fork_child([&] { become_worker(slot, std::move(channel.worker_end)); });
+  const pid_t pid = fork_child([&] { become_worker(slot, std::move(channel.worker_end)); });
   if (pid < 0) {
     worker_not_started(slot, errno_text("fork() of worker " + std::to_string(slot.index), errno));
     return;
@@ -410,26 +399,28 @@ void Master::worker_exited(WorkerSlot& slot, int status) {
 
   if (stopping_ || generation.state == Generation::State::kDraining) {
     spdlog::debug("worker {} of generation {} (pid {}) {}", slot.index, generation.number(), pid,
-                  describe_exit(status));
+                  describe_wait_status(status));
     if (generation.running() == 0) generation_gone(&generation);
     return;
   }
   const bool startup = !was_ready;
   // A worker that could not start said why before it exited: that is the news, not status 2.
-  const std::string how = startup && !slot.last_error.empty()
-                              ? "could not start: " + slot.last_error
-                              : describe_exit(status) + (startup ? " during start-up" : " while serving");
+  const std::string how =
+      startup && !slot.last_error.empty()
+          ? "could not start: " + slot.last_error
+          : describe_wait_status(status) + (startup ? " during start-up" : " while serving");
   spdlog::error("worker {} of generation {} (pid {}) {}", slot.index, generation.number(), pid,
                 how);
   if (generation.state == Generation::State::kStarting) {
-    abort_reload(generation,
-                 "worker " + std::to_string(slot.index) + " (pid " + std::to_string(pid) + ") " + how);
+    abort_reload(generation, "worker " + std::to_string(slot.index) + " (pid " +
+                                 std::to_string(pid) + ") " + how);
     return;
   }
   if (!generation.site()) {
-    spdlog::error("cannot restart worker {}: no valid configuration was loaded since the "
-                  "upgrade; fix it and reload",
-                  slot.index);
+    spdlog::error(
+        "cannot restart worker {}: no valid configuration was loaded since the "
+        "upgrade; fix it and reload",
+        slot.index);
     degraded_ = true;
     log_status();
     return;
@@ -551,9 +542,10 @@ void Master::on_generation_deadline(evutil_socket_t /*fd*/, short /*what*/, void
   }
   for (const auto& slot : generation->slots()) {
     if (slot->pid > 0) {
-      spdlog::warn("worker {} of draining generation {} (pid {}) passed shutdown_timeout; "
-                   "sending SIGKILL",
-                   slot->index, generation->number(), slot->pid);
+      spdlog::warn(
+          "worker {} of draining generation {} (pid {}) passed shutdown_timeout; "
+          "sending SIGKILL",
+          slot->index, generation->number(), slot->pid);
       kill(slot->pid, SIGKILL);
     }
   }
@@ -567,8 +559,8 @@ void Master::send_drain(Generation& generation) {
   }
   // The master's own deadline: a worker that ignores its shutdown_timeout is killed.
   const auto timeout = (generation.site() ? generation.site()->config.shutdown_timeout
-                        : site_         ? site_->config.shutdown_timeout
-                                        : kDefaultShutdownTimeout) +
+                        : site_           ? site_->config.shutdown_timeout
+                                          : kDefaultShutdownTimeout) +
                        std::chrono::seconds(2);
   generation.deadline.reset(evtimer_new(base_.get(), on_generation_deadline, &generation));
   auto tv = to_timeval(timeout);
@@ -615,8 +607,8 @@ void Master::request_reopen(ControlReply reply) {
   reopen_count_ = 0;
   for (const auto& g : generations_) reopen_count_ += g->running();
   if (reopen_pending_.empty()) {
-    reopen_waiters_.finish(true, "reopened the logs of the master and " +
-                                     std::to_string(reopen_count_) + " workers");
+    reopen_waiters_.finish(
+        true, "reopened the logs of the master and " + std::to_string(reopen_count_) + " workers");
     return;
   }
   auto tv = to_timeval(kReopenDeadline);
@@ -628,16 +620,16 @@ void Master::worker_reopened(WorkerSlot& slot) {
   if (!reopen_pending_.empty()) return;
   evtimer_del(reopen_timer_.get());
   spdlog::info("every worker reopened its logs");
-  reopen_waiters_.finish(true, "reopened the logs of the master and " +
-                                   std::to_string(reopen_count_) + " workers");
+  reopen_waiters_.finish(
+      true, "reopened the logs of the master and " + std::to_string(reopen_count_) + " workers");
 }
 
 void Master::on_reopen_deadline(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
   auto* self = static_cast<Master*>(arg);
   std::string pids;
   for (pid_t pid : self->reopen_pending_) pids += " " + std::to_string(pid);
-  spdlog::error("workers did not reopen their logs within {} s:{}",
-                kReopenDeadline.count() / 1000, pids);
+  spdlog::error("workers did not reopen their logs within {} s:{}", kReopenDeadline.count() / 1000,
+                pids);
   self->reopen_pending_.clear();
   self->reopen_waiters_.finish(false, "workers did not reopen their logs in time:" + pids);
 }

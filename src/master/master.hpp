@@ -137,7 +137,7 @@ class Master {
   bool fast_stop_ = false;
   bool degraded_ = false;
   int exit_status_ = 0;
-  std::string status_;  // one line: generations, workers running, degraded
+  std::string status_;                      // one line: generations, workers running, degraded
   std::vector<ControlReply> stop_waiters_;  // closed when the master exits
   UniqueFd daemon_ready_;  // -d: told the master's pid once the first generation serves
 

@@ -23,12 +23,14 @@ std::string raise_open_file_limit(std::uint64_t needed, const std::string& why) 
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return {};
   if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < needed) {
     rlimit raised = limit;
-    raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? needed : std::min<rlim_t>(needed, limit.rlim_max);
+    raised.rlim_cur =
+        limit.rlim_max == RLIM_INFINITY ? needed : std::min<rlim_t>(needed, limit.rlim_max);
     if (raised.rlim_cur > limit.rlim_cur && setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
   }
   if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= needed) return {};
-  return why + " needs " + std::to_string(needed) + " open files per worker, but RLIMIT_NOFILE is " +
-         std::to_string(limit.rlim_cur) + " (hard limit " + std::to_string(limit.rlim_max) +
+  return why + " needs " + std::to_string(needed) +
+         " open files per worker, but RLIMIT_NOFILE is " + std::to_string(limit.rlim_cur) +
+         " (hard limit " + std::to_string(limit.rlim_max) +
          "): connections beyond it are refused until some close; raise it (LimitNOFILE= in the "
          "unit, ulimit -n)";
 }

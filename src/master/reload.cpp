@@ -9,19 +9,15 @@
 #include <cerrno>
 #include <cstring>
 
-#include "util/timeval.hpp"
 #include "config/loader.hpp"
 #include "log/logging.hpp"
 #include "master/daemon.hpp"
 #include "master/listeners.hpp"
 #include "master/master.hpp"
 #include "util/syscall.hpp"
+#include "util/timeval.hpp"
 
 namespace shoal {
-
-namespace {
-
-}  // namespace
 
 void Master::request_reload(ControlReply reply) {
   if (stopping_) {
@@ -42,9 +38,9 @@ void Master::after_generation_change() {
   const Generation* busy = in_state(Generation::State::kStarting);
   if (!busy) busy = in_state(Generation::State::kDraining);
   if (busy) {
-    const std::string note = "reload waits for generation " + std::to_string(busy->number()) +
-                             (busy->state == Generation::State::kStarting ? " to start"
-                                                                          : " to finish draining");
+    const std::string note =
+        "reload waits for generation " + std::to_string(busy->number()) +
+        (busy->state == Generation::State::kStarting ? " to start" : " to finish draining");
     spdlog::info("{}", note);
     queued_reload_waiters_.line(note);
     return;

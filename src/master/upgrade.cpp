@@ -10,10 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <utility>
-
 #include <cstring>
 #include <map>
+#include <utility>
 
 #include "master/master.hpp"
 #include "util/channel.hpp"
@@ -92,9 +91,8 @@ void Master::start_upgrade_step(UpgradeStep step) {
   for (auto& e : env_text) envp.push_back(e.data());
   envp.push_back(nullptr);
   const int out = write_end.get();
-  const ProgramSpawn spawned = spawn_program(check_binary_, argv, envp.data(), [out] {
-    return dup2(out, 1) == 1 && dup2(out, 2) == 2;
-  });
+  const ProgramSpawn spawned = spawn_program(
+      check_binary_, argv, envp.data(), [out] { return dup2(out, 1) == 1 && dup2(out, 2) == 2; });
   if (spawned.pid < 0) {
     upgrade_waiters_.finish(false, errno_text(spawned.exec_failed ? "execve() of " + check_binary_
                                                                   : std::string("fork()"),
@@ -109,8 +107,8 @@ void Master::start_upgrade_step(UpgradeStep step) {
                spawned.pid);
   check_output_.clear();
   check_output_fd_ = std::move(read_end);
-  check_output_event_.reset(event_new(base_.get(), check_output_fd_.get(), EV_READ | EV_PERSIST,
-                                      on_check_output, this));
+  check_output_event_.reset(
+      event_new(base_.get(), check_output_fd_.get(), EV_READ | EV_PERSIST, on_check_output, this));
   if (check_output_event_) event_add(check_output_event_.get(), nullptr);
   // A binary that hangs is as bad as one that fails: the step has a deadline.
   upgrade_timer_.reset(evtimer_new(base_.get(), on_upgrade_deadline, this));
@@ -163,13 +161,13 @@ void Master::upgrade_step_finished(int status) {
     after_generation_change();  // the exec failed: a reload that waited may start now
     return;
   }
-  const std::string what = step == UpgradeStep::kCheck ? "failed its check (-t)"
-                                                        : "failed its trial start";
-  const std::string how = timed_out ? "hung for " +
-                                          std::to_string(kUpgradeStepTimeout.count() / 1000) +
-                                          " s and was killed"
-                          : exited_ok ? "exited without saying it could start"
-                                      : describe_wait_status(status);
+  const std::string what =
+      step == UpgradeStep::kCheck ? "failed its check (-t)" : "failed its trial start";
+  const std::string how =
+      timed_out
+          ? "hung for " + std::to_string(kUpgradeStepTimeout.count() / 1000) + " s and was killed"
+      : exited_ok ? "exited without saying it could start"
+                  : describe_wait_status(status);
   spdlog::error("upgrade refused: {} {} ({}); the running binary keeps serving", check_binary_,
                 what, how);
   size_t start = 0;
@@ -262,8 +260,8 @@ void Master::adopt(const UpgradeState& state) {
     Generation*& g = by_number[w.generation];
     if (!g) {
       g = &add_generation(std::make_unique<Generation>(w.generation, nullptr, listeners, 0));
-      g->state = w.generation == state.active ? Generation::State::kActive
-                                              : Generation::State::kDraining;
+      g->state =
+          w.generation == state.active ? Generation::State::kActive : Generation::State::kDraining;
     }
     set_cloexec(w.channel_fd, true);
     WorkerSlot& slot = g->add_slot(w.slot);
@@ -298,9 +296,10 @@ void Master::adopt(const UpgradeState& state) {
     queued_reload_waiters_.replies = std::move(asked.replies);  // they hear of the generation
   } else {
     // This is the previous image again: the new one could not start.
-    spdlog::error("upgrade failed: the new binary could not start ({}); the previous binary "
-                  "took its workers back",
-                  state.failed);
+    spdlog::error(
+        "upgrade failed: the new binary could not start ({}); the previous binary "
+        "took its workers back",
+        state.failed);
     asked.line("the new binary could not start: " + state.failed);
     asked.finish(false, "the new binary could not start; the previous binary (pid " +
                             std::to_string(getpid()) + ") keeps serving");

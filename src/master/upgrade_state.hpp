@@ -34,7 +34,7 @@ struct UpgradeState {
   int generation = 0;  // the highest generation number used so far
   int active = 0;      // the generation serving; the others were draining
   std::vector<Listen> listeners;
-  int control_fd = -1;      // -1: no control socket
+  int control_fd = -1;         // -1: no control socket
   std::vector<int> reply_fds;  // control clients waiting for the upgrade's outcome
   std::vector<Worker> workers;
   std::string config_path;  // the master's -c, for a fallback exec whatever argv the new had

@@ -12,8 +12,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
-#include <limits>
 #include <cstring>
+#include <limits>
 
 namespace shoal {
 

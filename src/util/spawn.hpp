@@ -27,8 +27,8 @@ void reset_signals_for_child();
 void close_fds_except(std::vector<int> keep);
 
 struct ProgramSpawn {
-  pid_t pid = -1;      // -1 when fork failed or the program could not be executed
-  int error = 0;       // errno of fork or execve
+  pid_t pid = -1;            // -1 when fork failed or the program could not be executed
+  int error = 0;             // errno of fork or execve
   bool exec_failed = false;  // `error` is execve's (the program does not exist, ...)
 };
 

@@ -67,11 +67,7 @@ std::array<Millis, kTimerKinds> connection_timeouts(const Limits& limits) {
 
 Connection::Connection(ConnectionContext& context, const http::VirtualHosts& hosts,
                        evutil_socket_t fd, PeerAddress peer)
-    : context_(context),
-      hosts_(hosts),
-      fd_(fd),
-      peer_(peer),
-      read_event_{} {
+    : context_(context), hosts_(hosts), fd_(fd), peer_(peer), read_event_{} {
   event_assign(&read_event_, context.base, fd, EV_READ | EV_PERSIST, on_readable, this);
   arm_timer(TimerKind::kHeader);
 }

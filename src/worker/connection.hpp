@@ -125,7 +125,7 @@ struct ConnectionContext {
   std::string* scratch = nullptr;      // the worker's read buffer, shared by its connections
   ConnectionTimers* timers = nullptr;  // every connection's deadline, and the registry
   ExchangePool* exchanges = nullptr;
-  RepeatLimiter* log_limiter = nullptr;  // errors that come in floods: one line a second each
+  RepeatLimiter* log_limiter = nullptr;        // errors that come in floods: one line a second each
   bool draining = false;                       // finish the request in flight, then close
   std::function<void(Connection*)> on_closed;  // the worker destroys the connection
 };

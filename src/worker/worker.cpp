@@ -2,14 +2,13 @@
 #include "worker/worker.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
 #include <unistd.h>
-
-#include <fcntl.h>
 
 #include <cerrno>
 #include <cstring>
@@ -23,7 +22,6 @@ namespace shoal {
 
 namespace {
 
-
 bool needs_helpers(const Config& config) {
   for (const auto& server : config.servers) {
     for (const auto& route : server.routes) {
@@ -35,7 +33,6 @@ bool needs_helpers(const Config& config) {
   }
   return false;
 }
-
 
 constexpr timeval kAcceptRetry{0, 100'000};  // after EMFILE/ENFILE: try again in 100 ms
 
@@ -144,8 +141,8 @@ void Worker::on_acceptable(evutil_socket_t fd, short /*what*/, void* arg) noexce
   for (int i = 0; i < self->accept_batch_ && self->accepting_; ++i) {
     sockaddr_storage addr{};
     socklen_t len = sizeof addr;
-    int client = ::accept4(fd, reinterpret_cast<sockaddr*>(&addr), &len,
-                           SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int client =
+        ::accept4(fd, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (client < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) self->accept_error(errno);
@@ -302,8 +299,8 @@ int worker_main(WorkerStart start) {
     report.reset();
     status = worker.run();
   } catch (const std::exception& e) {
-    spdlog::error("worker {} of generation {} failed to start: {}", start.index,
-                  start.generation, e.what());
+    spdlog::error("worker {} of generation {} failed to start: {}", start.index, start.generation,
+                  e.what());
     if (report) channel_send(report.get(), std::string("failed ") + e.what());
     status = kStartupFailed;
   }

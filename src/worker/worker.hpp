@@ -20,7 +20,6 @@ namespace shoal {
 // start fails says why on the channel before returning 2.
 int worker_main(WorkerStart start);
 
-
 class Worker {
  public:
   Worker(const Site& site, const std::vector<ListenSocket>& sockets, int index, int generation,

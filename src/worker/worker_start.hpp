@@ -27,7 +27,7 @@ struct WorkerStart {
   int index = 0;       // the slot within its generation
   int generation = 0;  // the generation's number
   pid_t master = 0;
-  UniqueFd channel;    // the worker's end
+  UniqueFd channel;  // the worker's end
 };
 
 // Runs in the forked child, which holds nothing but `start`'s descriptors and stdio; returns

@@ -54,13 +54,15 @@ TEST(FaultsTest, RunningOutOfDescriptorsIsLoggedOnceASecondWithACount) {
   chmod(wrapper.c_str(), 0755);
   TempDir site;
   write_file(site / "www/a.txt", "a\n");
-  ShoalServer server("workers: 1\n"
-                     "servers:\n"
-                     "  - listen: 127.0.0.1:@PORT@\n"
-                     "    routes:\n"
-                     "      - match: /\n"
-                     "        static: { root: " + site / "www" + " }\n",
-                     true, wrapper);
+  ShoalServer server(
+      "workers: 1\n"
+      "servers:\n"
+      "  - listen: 127.0.0.1:@PORT@\n"
+      "    routes:\n"
+      "      - match: /\n"
+      "        static: { root: " +
+          site / "www" + " }\n",
+      true, wrapper);
   auto first = std::make_unique<HttpClient>(server.port());
   first->send("GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");  // accepted while there is room
   ASSERT_TRUE(first->read_response());

@@ -84,8 +84,9 @@ class HelpersTest : public ::testing::Test {
     program(programs_, "pause.sh",
             "echo 'Content-Type: text/plain'\necho\nhead -c 8000000 /dev/zero\n"
             "sleep 4\necho done\n");
-    program(programs_, "signals.sh",
-            "echo 'Content-Type: text/plain'\necho\nexec grep -E '^Sig(Ign|Blk):' /proc/self/status\n");
+    program(
+        programs_, "signals.sh",
+        "echo 'Content-Type: text/plain'\necho\nexec grep -E '^Sig(Ign|Blk):' /proc/self/status\n");
     // A program that starts a grandchild (its pid on stderr: the error log) and waits for it.
     program(programs_, "forks.sh",
             "sleep 60 &\necho \"grandchild=$!=\" >&2\n"
@@ -341,8 +342,8 @@ TEST_F(HelpersTest, AHelperKilledBeforeTheHeadGives502AndIsReplaced) {
     return next && next->status == 200;
   }));
   // The death is logged with how it ended (issue 14, item 12), as a worker's is.
-  const std::string line = "helper 0 (pid " + std::to_string(helpers.at(0)) +
-                           ") was killed by signal 9 (Killed)";
+  const std::string line =
+      "helper 0 (pid " + std::to_string(helpers.at(0)) + ") was killed by signal 9 (Killed)";
   EXPECT_TRUE(wait_until([&] { return server_->error_log().find(line) != std::string::npos; }))
       << server_->error_log();
 }
@@ -438,8 +439,10 @@ TEST_F(HelpersTest, AStalledBodyGetsOne408AndFreesItsHelper) {
 
   // A chunked body that crosses max_body_bytes: one 413, the helper freed.
   HttpClient big(server.port());
-  big.send("POST /nap HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" 
-           "800\r\n" + std::string(0x800, 'a') + "\r\n");
+  big.send(
+      "POST /nap HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "800\r\n" +
+      std::string(0x800, 'a') + "\r\n");
   auto too_large = big.read_response();
   ASSERT_TRUE(too_large);
   EXPECT_EQ(too_large->status, 413);

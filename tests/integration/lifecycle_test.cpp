@@ -109,16 +109,16 @@ TEST(LifecycleTest, SighupAppliesAChangedRoute) {
   server.rewrite_config(config_with_body("two"));
   kill(server.pid(), SIGHUP);
   EXPECT_TRUE(wait_until([&] { return body_of(server.port()) == "two"; }));
-  EXPECT_TRUE(wait_until([&] {
-    return server.error_log().find("generation 1 has exited") != std::string::npos;
-  }));
+  EXPECT_TRUE(wait_until(
+      [&] { return server.error_log().find("generation 1 has exited") != std::string::npos; }));
 }
 
 TEST(LifecycleTest, ReloadCommandWaitsAndReportsTheNewGeneration) {
   ShoalServer server(config_with_body("one"));
   const auto listening_before = loopback_sockets_on(server.port());
-  server.rewrite_config(config_with_body("two") + "      - match: /new\n"
-                                                  "        return: { status: 204 }\n");
+  server.rewrite_config(config_with_body("two") +
+                        "      - match: /new\n"
+                        "        return: { status: 204 }\n");
   auto result = control(server, "reload");
   EXPECT_EQ(result.status, 0) << result.output;
   EXPECT_NE(result.output.find("generation 2 (2 workers) is serving"), std::string::npos)
@@ -182,14 +182,14 @@ TEST(LifecycleTest, ReuseportGroupsGrowAndShrinkWithoutAnUnservedSocket) {
     return n;
   };
   EXPECT_EQ(listening(), 2u);
-  server.rewrite_config("reuse_port: true\n" +
-                        std::regex_replace(config_with_body("two"), std::regex("workers: 2"),
-                                           "workers: 3"));
+  server.rewrite_config("reuse_port: true\n" + std::regex_replace(config_with_body("two"),
+                                                                  std::regex("workers: 2"),
+                                                                  "workers: 3"));
   ASSERT_EQ(control(server, "reload").status, 0);
   EXPECT_TRUE(wait_until([&] { return listening() == 3u; }));
-  server.rewrite_config("reuse_port: true\n" +
-                        std::regex_replace(config_with_body("three"), std::regex("workers: 2"),
-                                           "workers: 1"));
+  server.rewrite_config("reuse_port: true\n" + std::regex_replace(config_with_body("three"),
+                                                                  std::regex("workers: 2"),
+                                                                  "workers: 1"));
   ASSERT_EQ(control(server, "reload").status, 0);
   EXPECT_TRUE(wait_until([&] { return server.children().size() == 1; }));
   // The kernel spreads new connections over all three sockets; the one worker accepts on
@@ -212,8 +212,9 @@ TEST(LifecycleTest, AnInvalidReloadIsRefusedWithEveryErrorAndKeepsServing) {
   EXPECT_EQ(server.children(), workers);
   // A bare SIGHUP logs the same errors.
   kill(server.pid(), SIGHUP);
-  EXPECT_TRUE(wait_until(
-      [&] { return server.error_log().find("reload refused: configuration") != std::string::npos; }));
+  EXPECT_TRUE(wait_until([&] {
+    return server.error_log().find("reload refused: configuration") != std::string::npos;
+  }));
   EXPECT_EQ(body_of(server.port()), "one");
 }
 
@@ -258,8 +259,7 @@ TEST(LifecycleTest, ReopenReturnsAfterEveryProcessReopenedItsLogs) {
   std::filesystem::rename(server.dir() / "error.log", server.dir() / "error.log.1");
   auto result = control(server, "reopen");
   EXPECT_EQ(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("reopened the logs of the master and 2 workers"),
-            std::string::npos)
+  EXPECT_NE(result.output.find("reopened the logs of the master and 2 workers"), std::string::npos)
       << result.output;
   // No waiting: when -s reopen returns, every process writes to the new files.
   EXPECT_TRUE(std::filesystem::exists(server.dir() / "access.log"));
@@ -412,9 +412,10 @@ TEST(LifecycleTest, ANewImageThatFailsAfterTheExecFallsBackToThePreviousOne) {
   std::filesystem::copy_file(SHOAL_BINARY, binary);
   ShoalServer server(config_with_body("one"), true, binary);
   const auto exe = "/proc/" + std::to_string(server.pid()) + "/exe";
-  install_wrapper(binary,
-                  "if [ \"$1\" = -t ] || [ -n \"$SHOAL_UPGRADE_TRIAL\" ]; then exec @REAL@ \"$@\"; fi\n"
-                  "exec @REAL@ --no-such-flag \"$@\"\n");
+  install_wrapper(
+      binary,
+      "if [ \"$1\" = -t ] || [ -n \"$SHOAL_UPGRADE_TRIAL\" ]; then exec @REAL@ \"$@\"; fi\n"
+      "exec @REAL@ --no-such-flag \"$@\"\n");
   KeepAliveLoad load(server.port(), 4);
   ASSERT_TRUE(wait_until([&] { return load.ok() > 50; }));
   auto result = control(server, "upgrade");
@@ -474,8 +475,8 @@ TEST(LifecycleTest, TheFirstGenerationsFailedForksAreRetried) {
            log.find("restarting worker 0 in") != std::string::npos;
   })) << server.error_log();
   forks.off();
-  ASSERT_TRUE(wait_until(
-      [&] { return server.error_log().find("shoal started") != std::string::npos; }));
+  ASSERT_TRUE(
+      wait_until([&] { return server.error_log().find("shoal started") != std::string::npos; }));
   EXPECT_EQ(body_of(server.port()), "one");
   EXPECT_EQ(control(server, "reload").status, 0);
 }
@@ -578,8 +579,8 @@ TEST(LifecycleTest, QuitLetsAJobInFlightFinish) {
       "        job: { builtin: sleep, ms: 1500 }\n");
   HttpClient client(server.port());
   client.send("GET /nap HTTP/1.1\r\nHost: x\r\n\r\n");
-  ASSERT_TRUE(wait_until(
-      [&] { return server.error_log().find("takes a job") != std::string::npos; }));
+  ASSERT_TRUE(
+      wait_until([&] { return server.error_log().find("takes a job") != std::string::npos; }));
   auto result = control(server, "quit");
   EXPECT_EQ(result.status, 0) << result.output;
   auto r = client.read_response();

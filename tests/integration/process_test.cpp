@@ -199,11 +199,13 @@ TEST(ProcessTest, AnAddressFreedDuringTheRetriesIsBound) {
   TempDir dir;
   write_file(dir / "late.yaml",
              "log: { error: { path: error.log } }\n"
-             "servers:\n  - listen: 127.0.0.1:" + std::to_string(port) +
+             "servers:\n  - listen: 127.0.0.1:" +
+                 std::to_string(port) +
                  "\n    routes:\n      - match: /\n        return: { status: 200, body: late }\n");
   pid_t pid = fork();
   if (pid == 0) {
-    execl(SHOAL_BINARY, SHOAL_BINARY, "-c", (dir / "late.yaml").c_str(), static_cast<char*>(nullptr));
+    execl(SHOAL_BINARY, SHOAL_BINARY, "-c", (dir / "late.yaml").c_str(),
+          static_cast<char*>(nullptr));
     _exit(127);
   }
   ASSERT_TRUE(wait_until(

@@ -1,14 +1,14 @@
 // The service-manager side against the real binary: sd_notify messages on a NOTIFY_SOCKET
 // the test listens on, as systemd would for Type=notify.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -106,11 +106,15 @@ TEST(ServiceTest, UsesTheListeningSocketSystemdPasses) {
   const int port = free_port();
   const int listener = listen_on_loopback(port);
   ASSERT_GE(listener, 0);
-  write_file(dir / "shoal.yaml",
-             "workers: 2\n"
-             "log: { error: { path: " + dir / "error.log" + ", level: info } }\n"
-             "servers:\n  - listen: 127.0.0.1:" + std::to_string(port) +
-                 "\n    routes:\n      - match: /\n        return: { status: 200, body: passed }\n");
+  write_file(
+      dir / "shoal.yaml",
+      "workers: 2\n"
+      "log: { error: { path: " +
+          dir / "error.log" +
+          ", level: info } }\n"
+          "servers:\n  - listen: 127.0.0.1:" +
+          std::to_string(port) +
+          "\n    routes:\n      - match: /\n        return: { status: 200, body: passed }\n");
   const std::string config = dir / "shoal.yaml";
   pid_t pid = fork();
   if (pid == 0) {

@@ -148,7 +148,7 @@ TEST_F(HelperPoolTest, BeyondTheQueueLimitASubmitIsRefused) {
   auto* running = pool_->submit(spec, &first);
   ASSERT_NE(running, nullptr);
   EXPECT_EQ(pool_->submit(spec, &second), nullptr);  // queue: 0, and the helper is busy
-  pool_->cancel(running);  // kills and replaces the helper that was running it
+  pool_->cancel(running);      // kills and replaces the helper that was running it
   EXPECT_FALSE(first.done());  // a cancelled job tells its sink nothing: the client is gone
 }
 

@@ -45,9 +45,9 @@ TEST(AppendFileSinkTest, LostLinesAreReportedAndLoggingResumes) {
   ASSERT_TRUE(full);
   const int fd_number = full.get();
   std::vector<std::string> reports;
-  auto sink = std::make_shared<AppendFileSink>(
-      std::move(full), "/dev/full", "access log",
-      [&](const std::string& text) { reports.push_back(text); });
+  auto sink =
+      std::make_shared<AppendFileSink>(std::move(full), "/dev/full", "access log",
+                                       [&](const std::string& text) { reports.push_back(text); });
   spdlog::logger logger("test", sink);
   logger.set_pattern("%v");
   for (int i = 0; i < 5; ++i) logger.info("line {}", i);
