@@ -58,6 +58,18 @@ void ControlReply::finish(bool ok, std::string_view summary) {
   fd_.reset();
 }
 
+void refuse_if_a_master_answers(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) return;  // bind_control_socket says why
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (probe && ::connect(probe.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    throw StartupError("another shoal master answers on " + path +
+                       "; stop it first (or give this configuration another pid_file)");
+  }
+}
+
 UniqueFd bind_control_socket(const std::string& path) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -66,6 +78,10 @@ UniqueFd bind_control_socket(const std::string& path) {
                        std::to_string(sizeof addr.sun_path - 1) + " bytes");
   }
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  // A socket file is replaced only when nobody answers on it (a master that did not exit
+  // cleanly): a master that answers is running with this pid file, and a second one must not
+  // take its control socket (nor, next, its pid file).
+  refuse_if_a_master_answers(path);
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd) check_syscall(-1, "socket() for the control socket");
   ::unlink(path.c_str());  // a socket file left by a master that did not exit cleanly

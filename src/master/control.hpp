@@ -26,6 +26,8 @@ std::string control_socket_path(const std::string& pid_file);
 // non-blocking. Throws StartupError. The master binds it before it writes the pid file, so a
 // pid file whose master is running always has a control socket that answers.
 UniqueFd bind_control_socket(const std::string& path);
+// Throws StartupError when a master answers on `path`: this configuration's server runs.
+void refuse_if_a_master_answers(const std::string& path);
 
 class ControlReply {
  public:

@@ -88,6 +88,10 @@ int Master::run(std::optional<UpgradeState> adopted) {
   if (!adopted) {
     // Everything that can fail with a message for the terminal happens before -d detaches.
     const auto& config = site_->config;
+    // Before binding anything (with reuse_port a second master could join the port's group).
+    if (!config.pid_file.empty()) {
+      refuse_if_a_master_answers(control_socket_path(config.pid_file));
+    }
     auto activated = take_activated_sockets();
     for (const auto& address : distinct_listen_addresses(config)) {
       if (auto passed = activated.find(address.text); passed != activated.end()) {

@@ -568,6 +568,25 @@ TEST(LifecycleTest, AWorkerHoldsNothingOfTheMastersOwn) {
   }
 }
 
+// A second master with the same pid file (here both with reuse_port, so the port itself does
+// not stop it) is refused before it takes the first one's control socket and pid file.
+TEST(LifecycleTest, ASecondMasterWithTheSamePidFileIsRefused) {
+  ShoalServer server(config_with_body("one", "reuse_port: true\n"));
+  // The same file but for the error log (the second one's critical line is expected).
+  std::string config = read_file(server.config_path());
+  const std::string log = "error: { path: error.log";
+  ASSERT_NE(config.find(log), std::string::npos);
+  config.replace(config.find(log), log.size(), "error: { path: second.log");
+  write_file(server.dir() / "second.yaml", config);
+  auto second = run_shoal({"-c", server.dir() / "second.yaml"}, server.dir());
+  EXPECT_EQ(second.status, 2) << second.output;
+  EXPECT_NE(read_file(server.dir() / "second.log").find("another shoal master answers on"),
+            std::string::npos)
+      << second.output;
+  EXPECT_EQ(read_file(server.dir() / "shoal.pid"), std::to_string(server.pid()) + "\n");
+  EXPECT_EQ(control(server, "reload").status, 0);  // the first one still answers
+}
+
 TEST(LifecycleTest, QuitLetsAJobInFlightFinish) {
   ShoalServer server(
       "workers: 1\n"
