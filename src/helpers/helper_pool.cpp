@@ -168,6 +168,7 @@ bool HelperPool::spawn(Helper& h) {
   h.state = Helper::State::kIdle;
   spdlog::debug("helper {} started with pid {}", h.index, pid);
   dispatch_queued(h);
+  publish();
   return true;
 }
 
@@ -184,9 +185,29 @@ size_t HelperPool::idle_helpers() const {
   }));
 }
 
+void HelperPool::share_occupancy(Occupancy* table, size_t slot) {
+  occupancy_ = table && slot < table->size() ? table : nullptr;
+  slot_ = slot;
+  publish();
+}
+
+void HelperPool::publish() {
+  if (!occupancy_) return;
+  auto& mine = occupancy_->slot(slot_);
+  mine.idle.store(static_cast<std::int32_t>(idle_helpers()), std::memory_order_relaxed);
+  mine.queued.store(static_cast<std::int32_t>(queue_.size()), std::memory_order_relaxed);
+}
+
+// helpers.queue counts the generation's waiting jobs, wherever they wait.
+bool HelperPool::queue_full() const {
+  const std::int64_t waiting =
+      occupancy_ ? occupancy_->total_queued() : static_cast<std::int64_t>(queue_.size());
+  return waiting >= config_.queue;
+}
+
 HelperPool::Job* HelperPool::submit(const JobSpec& spec, JobSink* sink) {
   Helper* idle = queue_.empty() ? idle_helper() : nullptr;
-  if (!idle && queue_.size() >= static_cast<size_t>(config_.queue)) return nullptr;
+  if (!idle && queue_full()) return nullptr;
   auto job = std::make_unique<Job>();
   append_frame(job->start_frame, FrameType::kJobStart, encode_job(spec));
   job->sink = sink;
@@ -197,6 +218,7 @@ HelperPool::Job* HelperPool::submit(const JobSpec& spec, JobSink* sink) {
   } else {
     queue_.push_back(raw);
   }
+  publish();
   return raw;
 }
 
@@ -293,6 +315,7 @@ void HelperPool::cancel(Job* job) {
     h->pid.signal(SIGKILL);
     helper_died(*h, "was killed: its client went away");
   }
+  publish();
 }
 
 void HelperPool::on_helper_output(bufferevent* /*bev*/, void* arg) noexcept {
@@ -410,6 +433,7 @@ void HelperPool::finish(Helper& h, int failure_status) {
     }
   }
   dispatch_queued(h);
+  publish();
 }
 
 void HelperPool::on_helper_drained(bufferevent* /*bev*/, void* arg) noexcept {
@@ -468,6 +492,7 @@ void HelperPool::helper_died(Helper& h, const std::string& why) {
     h.quick_deaths = 0;
   }
   schedule_respawn(h);
+  publish();
 }
 
 void HelperPool::schedule_respawn(Helper& h) {

@@ -18,6 +18,7 @@
 
 #include "config/config.hpp"
 #include "helpers/job.hpp"
+#include "helpers/occupancy.hpp"
 #include "util/spawn.hpp"
 
 namespace shoal::helpers {
@@ -56,6 +57,9 @@ class HelperPool {
 
   size_t idle_helpers() const;
   size_t queued_jobs() const { return queue_.size(); }
+  // Publishes this pool's idle helpers and queued jobs in `slot` of the generation's table
+  // from now on, and counts the queue limit over the whole table.
+  void share_occupancy(Occupancy* table, size_t slot);
 
  private:
   struct Helper;
@@ -76,6 +80,8 @@ class HelperPool {
   void write_to(Job* job, std::string frames);
   Helper* idle_helper();
   std::unique_ptr<Job> take(Job* job);
+  void publish();
+  bool queue_full() const;
 
   event_base* base_;
   const HelpersConfig& config_;
@@ -83,6 +89,8 @@ class HelperPool {
   std::vector<std::unique_ptr<Helper>> helpers_;
   std::unordered_map<Job*, std::unique_ptr<Job>> jobs_;
   std::deque<Job*> queue_;
+  Occupancy* occupancy_ = nullptr;  // shared with the generation's other workers, or none
+  size_t slot_ = 0;
   // Helpers killed or gone whose process is not reaped yet: their pids stay owned here until
   // waitpid says so, and are never signalled after that.
   struct Dying {

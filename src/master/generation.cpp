@@ -1,6 +1,13 @@
 // Generation bookkeeping: which worker is whose, who is ready, which sockets a slot serves.
 #include "master/generation.hpp"
 
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include "util/syscall.hpp"
+
 namespace shoal {
 
 Generation::Generation(int number, std::shared_ptr<const Site> site,
@@ -12,6 +19,42 @@ Generation::Generation(int number, std::shared_ptr<const Site> site,
     slot->index = static_cast<int>(i);
     slots_.push_back(std::move(slot));
   }
+  make_peers();
+}
+
+void Generation::make_peers() {
+  // Hand-over between workers needs two of them, and a configuration to serve jobs from.
+  if (slots_.size() < 2 || !site_) return;
+  try {
+    occupancy_ = std::make_shared<helpers::Occupancy>(slots_.size());
+  } catch (const std::exception& e) {
+    spdlog::error("generation {}: no hand-over between workers: {}", number_, e.what());
+    return;
+  }
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) != 0) {
+      spdlog::error("generation {}: no hand-over between workers: {}", number_,
+                    errno_text("socketpair()", errno));
+      occupancy_.reset();
+      handoff_in_.clear();
+      handoff_out_.clear();
+      return;
+    }
+    handoff_in_.emplace_back(pair[0]);
+    handoff_out_.emplace_back(pair[1]);
+  }
+}
+
+WorkerPeers Generation::peers_for(int slot) const {
+  WorkerPeers peers;
+  if (!occupancy_ || slot < 0 || static_cast<size_t>(slot) >= handoff_in_.size()) return peers;
+  peers.occupancy = occupancy_;
+  peers.handoff_in = handoff_in_[static_cast<size_t>(slot)].get();
+  for (size_t i = 0; i < handoff_out_.size(); ++i) {
+    peers.handoff_out.push_back(static_cast<int>(i) == slot ? -1 : handoff_out_[i].get());
+  }
+  return peers;
 }
 
 WorkerSlot& Generation::add_slot(int index) {

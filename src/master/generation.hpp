@@ -14,6 +14,7 @@
 #include "util/event_ptr.hpp"
 #include "util/unique_fd.hpp"
 #include "worker/site.hpp"
+#include "worker/worker_start.hpp"
 
 namespace shoal {
 
@@ -64,12 +65,21 @@ class Generation {
   std::vector<std::pair<int, std::string>> sockets_for(int slot) const;
   // "generation 3 (2 workers)".
   std::string describe() const;
+  // The shared occupancy table and hand-over sockets a worker of `slot` is given (empty for
+  // a generation of one worker, or one adopted across an upgrade).
+  WorkerPeers peers_for(int slot) const;
 
  private:
   int number_;
   std::shared_ptr<const Site> site_;
   std::vector<std::shared_ptr<Listener>> listeners_;
   std::vector<std::unique_ptr<WorkerSlot>> slots_;
+  // Issue 15: one occupancy table and one SOCK_SEQPACKET pair per worker, made before any
+  // worker is forked, kept here so a respawned worker gets the same ones.
+  void make_peers();
+  std::shared_ptr<helpers::Occupancy> occupancy_;
+  std::vector<UniqueFd> handoff_in_;   // worker i reads hand-overs from [i]
+  std::vector<UniqueFd> handoff_out_;  // siblings send to worker i on [i]
 };
 
 // What a worker that could not be started (fork or its channel failed) means for its

@@ -276,8 +276,13 @@ void Master::become_worker(WorkerSlot& slot, UniqueFd channel) {
   start.generation = generation.number();
   start.master = getppid();
   start.channel = std::move(channel);
+  start.peers = generation.peers_for(slot.index);
   std::vector<int> keep{start.channel.get()};
   for (const auto& socket : start.sockets) keep.push_back(socket.fd);
+  if (start.peers.handoff_in >= 0) keep.push_back(start.peers.handoff_in);
+  for (int fd : start.peers.handoff_out) {
+    if (fd >= 0) keep.push_back(fd);
+  }
   // libevent's base is the one object let go of explicitly: its epoll instance is shared
   // with the master until event_reinit gives the child its own, and freeing it frees the
   // process-wide signal slot the worker's base takes next.

@@ -20,6 +20,7 @@
 #include "http/dispatch.hpp"
 #include "http/router.hpp"
 #include "http/status.hpp"
+#include "worker/handoff.hpp"
 
 namespace shoal {
 
@@ -70,6 +71,15 @@ Connection::Connection(ConnectionContext& context, const http::VirtualHosts& hos
     : context_(context), hosts_(hosts), fd_(fd), peer_(peer), read_event_{} {
   event_assign(&read_event_, context.base, fd, EV_READ | EV_PERSIST, on_readable, this);
   arm_timer(TimerKind::kHeader);
+}
+
+void Connection::start_handed_over(std::string bytes) {
+  handed_over_ = true;
+  auto& ex = exchange();
+  ex.buffered = std::move(bytes);
+  ex.input = ex.buffered;
+  if (!pump()) return;  // answered and closed already
+  if (!ex_ && !eof_) set_reading(true);
 }
 
 void Connection::start() {
@@ -334,6 +344,8 @@ bool Connection::process_input() {
         just_had_head = true;
         arm_timer(TimerKind::kHeader);
         const auto& request = parser.request();
+        ex.routed = http::route_request(hosts_, request);
+        if (ex.routed.target && ex.routed.needs_helper() && hand_over_job()) return false;
         const auto* expect = request.header("Expect");
         if (expect && request.http_minor >= 1) {
           if (!http::iequals(*expect, "100-continue")) {
@@ -343,12 +355,12 @@ bool Connection::process_input() {
           }
           if (request.has_body) ex.output.append("HTTP/1.1 100 Continue\r\n\r\n");
         }
-        ex.routed = http::route_request(hosts_, request);
         if (ex.routed.target && ex.routed.needs_helper() && !start_job()) return false;
         break;
       }
       case http::ParseEvent::kMessageComplete:
         head_done_ = false;
+        handed_over_ = false;  // the next job of this connection may go to a sibling again
         arm_timer(TimerKind::kNone);
         if (ex_->job) {
           context_.helpers->end_body(ex_->job);
@@ -513,6 +525,23 @@ bool Connection::start_job() {
   reply.headers.emplace_back("Retry-After", "1");
   reply.close = true;
   return respond(std::move(reply));
+}
+
+bool Connection::hand_over_job() {
+  // Only whole connections move: nothing may be waiting to be written here (an earlier
+  // pipelined answer), and a connection that just came from a sibling stays for this job.
+  if (!context_.siblings || handed_over_ || context_.draining || !ex_->output.empty() ||
+      !context_.siblings->better_elsewhere()) {
+    return false;
+  }
+  std::string bytes = serialize_head(ex_->parser.request());
+  bytes.append(ex_->input);  // the body so far and whatever was pipelined behind it
+  if (!context_.siblings->hand_over(fd_.get(), hosts_, bytes)) return false;
+  // The sibling holds the socket now: this worker's copy closes quietly (no FIN while the
+  // sibling keeps it open), and nothing more is read or written here.
+  ex_->input = {};
+  close_requested_ = true;
+  return true;
 }
 
 void Connection::end_job() {

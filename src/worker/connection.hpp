@@ -113,6 +113,17 @@ class ExchangePool {
 // The deadline of each timer kind, for the worker's ConnectionTimers.
 std::array<Millis, kTimerKinds> connection_timeouts(const Limits& limits);
 
+// The worker's siblings of the same generation, as a connection sees them (worker.cpp).
+class Siblings {
+ public:
+  virtual ~Siblings() = default;
+  // True when a job would wait here while a sibling has an idle helper.
+  virtual bool better_elsewhere() = 0;
+  // Gives the client socket, with `bytes` to parse, to that sibling; false when it could not
+  // go (the connection then stays here and the job queues).
+  virtual bool hand_over(int fd, const http::VirtualHosts& hosts, std::string_view bytes) = 0;
+};
+
 // What a connection needs from its worker; owned by the worker, outlives every connection.
 struct ConnectionContext {
   event_base* base = nullptr;
@@ -126,6 +137,7 @@ struct ConnectionContext {
   ConnectionTimers* timers = nullptr;  // every connection's deadline, and the registry
   ExchangePool* exchanges = nullptr;
   RepeatLimiter* log_limiter = nullptr;        // errors that come in floods: one line a second each
+  Siblings* siblings = nullptr;  // null: no hand-over (one worker, or an adopted one)
   bool draining = false;                       // finish the request in flight, then close
   std::function<void(Connection*)> on_closed;  // the worker destroys the connection
 };
@@ -141,6 +153,9 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   Connection& operator=(const Connection&) = delete;
   ~Connection() override;
 
+  // A connection a sibling handed over: `bytes` are what that worker had read (the head of a
+  // job's request and what followed), parsed as if read here. May destroy `this`.
+  void start_handed_over(std::string bytes);
   // Right after accept: reads at once, since the request usually arrived with the handshake,
   // and polls the socket only if more is needed. A connection-per-request client is then
   // answered and closed without ever entering epoll (no epoll_ctl ADD and DEL). May destroy
@@ -171,6 +186,9 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   bool respond(http::Reply reply);
   void log_failure(const http::Reply::Failure& failure);
   bool start_job();
+  // At a job's head, when no helper here is free and a sibling has one: gives the connection
+  // to it. True when it went (and `this` is closing).
+  bool hand_over_job();
   // Ends the current job early (an error reply or timeout of the request itself): cancels it
   // in the pool. Safe to call with no job.
   void end_job();
@@ -206,6 +224,7 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   bool close_after_write_ : 1 = false;  // the last reply said Connection: close
   bool linger_on_close_ : 1 = false;    // the client may still be sending when we close
   bool lingering_ : 1 = false;          // write side shut; discarding input until EOF
+  bool handed_over_ : 1 = false;        // arrived from a sibling: its first job stays here
 };
 
 }  // namespace shoal

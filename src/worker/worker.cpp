@@ -16,6 +16,7 @@
 #include "log/logging.hpp"
 #include "util/channel.hpp"
 #include "util/syscall.hpp"
+#include "worker/handoff.hpp"
 #include "worker/privileges.hpp"
 
 namespace shoal {
@@ -39,7 +40,7 @@ constexpr timeval kAcceptRetry{0, 100'000};  // after EMFILE/ENFILE: try again i
 }  // namespace
 
 Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int index,
-               int generation, pid_t master, UniqueFd channel)
+               int generation, pid_t master, UniqueFd channel, WorkerPeers peers)
     : site_(site),
       index_(index),
       generation_(generation),
@@ -92,6 +93,17 @@ Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int i
   }
   resume_accept_.reset(evtimer_new(base_.get(), on_resume_accept, this));
   drain_deadline_.reset(evtimer_new(base_.get(), on_drain_deadline, this));
+  peers_ = std::move(peers);
+  if (peers_.occupancy && peers_.handoff_in >= 0 &&
+      static_cast<size_t>(index_) < peers_.occupancy->size()) {
+    helpers_->share_occupancy(peers_.occupancy.get(), static_cast<size_t>(index_));
+    context_.siblings = this;
+    hand_off_event_.reset(
+        event_new(base_.get(), peers_.handoff_in, EV_READ | EV_PERSIST, on_hand_off, this));
+    if (!hand_off_event_ || event_add(hand_off_event_.get(), nullptr) != 0) {
+      throw StartupError("event_add() failed for the hand-over socket");
+    }
+  }
   if (channel_) {
     channel_event_.reset(
         event_new(base_.get(), channel_.get(), EV_READ | EV_PERSIST, on_channel, this));
@@ -111,6 +123,7 @@ Worker::~Worker() {
   resume_accept_.reset();
   drain_deadline_.reset();
   channel_event_.reset();
+  hand_off_event_.reset();
 }
 
 int Worker::run() {
@@ -127,6 +140,7 @@ int Worker::run() {
     spdlog::error("worker {}: cannot report ready to the master", index_);
     return 1;
   }
+  if (context_.siblings) peers_.occupancy->slot(index_).taking.store(1);
   spdlog::debug("worker {} of generation {} serving", index_, generation_);
   if (event_base_dispatch(base_.get()) < 0) {
     spdlog::error("worker {}: event_base_dispatch() failed", index_);
@@ -268,6 +282,7 @@ void Worker::reopen_logs() {
 void Worker::start_drain() {
   if (context_.draining) return;
   context_.draining = true;
+  if (context_.siblings) peers_.occupancy->slot(index_).taking.store(0);
   listening_.clear();  // stop accepting: the other workers (or none) take new clients
   auto deadline = site_.config.shutdown_timeout;
   timeval tv{static_cast<time_t>(deadline.count() / 1000),
@@ -285,6 +300,56 @@ void Worker::on_drain_deadline(evutil_socket_t /*fd*/, short /*what*/, void* arg
   event_base_loopbreak(self->base_.get());
 }
 
+int Worker::idle_sibling() const {
+  const auto& table = *peers_.occupancy;
+  std::vector<helpers::SlotView> slots(table.size());
+  for (size_t i = 0; i < table.size(); ++i) {
+    slots[i].idle = table.slot(i).idle.load(std::memory_order_relaxed);
+    slots[i].taking = table.slot(i).taking.load(std::memory_order_relaxed) != 0;
+  }
+  return helpers::choose_sibling(slots, static_cast<size_t>(index_));
+}
+
+bool Worker::better_elsewhere() {
+  return helpers_->idle_helpers() == 0 && idle_sibling() >= 0;
+}
+
+bool Worker::hand_over(int fd, const http::VirtualHosts& hosts, std::string_view bytes) {
+  const int sibling = idle_sibling();
+  if (sibling < 0 || static_cast<size_t>(sibling) >= peers_.handoff_out.size()) return false;
+  const std::string* address = nullptr;
+  for (const auto& [text, vhosts] : site_.hosts_by_address) {
+    if (&vhosts == &hosts) address = &text;
+  }
+  if (!address || !send_hand_off(peers_.handoff_out[sibling], fd, *address, bytes)) {
+    return false;
+  }
+  spdlog::debug("worker {}: a job's connection goes to worker {}, which has an idle helper",
+                index_, sibling);
+  return true;
+}
+
+void Worker::on_hand_off(evutil_socket_t fd, short /*what*/, void* arg) noexcept {
+  auto* self = static_cast<Worker*>(arg);
+  while (auto handoff = receive_hand_off(fd, self->hand_off_buffer_)) {
+    auto hosts = self->site_.hosts_by_address.find(handoff->address);
+    if (hosts == self->site_.hosts_by_address.end() || !handoff->fd) {
+      spdlog::error("worker {}: a damaged hand-over from a sibling; closing that connection",
+                    self->index_);
+      continue;  // its fd closes here
+    }
+    sockaddr_storage peer{};
+    socklen_t len = sizeof peer;
+    getpeername(handoff->fd.get(), reinterpret_cast<sockaddr*>(&peer), &len);
+    // Owned by the deadline lists from here on, as an accepted one (see worker.hpp).
+    Connection* connection =
+        std::make_unique<Connection>(self->context_, hosts->second, handoff->fd.release(),
+                                     PeerAddress(reinterpret_cast<const sockaddr*>(&peer)))
+            .release();
+    connection->start_handed_over(std::move(handoff->bytes));  // may answer and close it
+  }
+}
+
 int worker_main(WorkerStart start) {
   // Exit status of a worker that could not start (as opposed to one that crashed serving).
   constexpr int kStartupFailed = 2;
@@ -295,7 +360,7 @@ int worker_main(WorkerStart start) {
   try {
     setup_error_log(site.config.log.error);
     Worker worker(site, start.sockets, start.index, start.generation, start.master,
-                  std::move(start.channel));
+                  std::move(start.channel), std::move(start.peers));
     report.reset();
     status = worker.run();
   } catch (const std::exception& e) {

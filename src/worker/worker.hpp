@@ -20,13 +20,13 @@ namespace shoal {
 // start fails says why on the channel before returning 2.
 int worker_main(WorkerStart start);
 
-class Worker {
+class Worker final : private Siblings {
  public:
   Worker(const Site& site, const std::vector<ListenSocket>& sockets, int index, int generation,
-         pid_t master, UniqueFd channel);
+         pid_t master, UniqueFd channel, WorkerPeers peers = {});
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
-  ~Worker();
+  ~Worker() override;
 
   // Serves until told to stop; returns the process exit status.
   int run();
@@ -45,6 +45,13 @@ class Worker {
   static void on_resume_accept(evutil_socket_t fd, short what, void* arg) noexcept;
   static void on_drain_deadline(evutil_socket_t fd, short what, void* arg) noexcept;
   static void on_channel(evutil_socket_t fd, short what, void* arg) noexcept;
+  static void on_hand_off(evutil_socket_t fd, short what, void* arg) noexcept;
+
+  // Siblings: connections of a job whose helpers here are all busy go to a sibling with an
+  // idle one (see worker/handoff.hpp and helpers/occupancy.hpp).
+  bool better_elsewhere() override;
+  bool hand_over(int fd, const http::VirtualHosts& hosts, std::string_view bytes) override;
+  int idle_sibling() const;
 
   void start_drain();
   void reopen_logs();
@@ -79,6 +86,9 @@ class Worker {
   // make_unique and released there, destroyed by destroy_connection().
   std::unique_ptr<ConnectionTimers> timers_;
   std::unique_ptr<ExchangePool> exchanges_;
+  WorkerPeers peers_;
+  std::unique_ptr<event, EventDeleter> hand_off_event_;
+  std::string hand_off_buffer_;
   bool accepting_ = true;
 };
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "helpers/occupancy.hpp"
 #include "util/unique_fd.hpp"
 #include "worker/site.hpp"
 
@@ -21,6 +22,14 @@ struct ListenSocket {
   std::string address;  // ListenAddress::text, the key into Site::hosts_by_address
 };
 
+// The generation's shared helper occupancy and hand-over sockets (issue 15): empty for a
+// generation of one worker.
+struct WorkerPeers {
+  std::shared_ptr<helpers::Occupancy> occupancy;  // mapped before the fork: shared
+  int handoff_in = -1;                            // this worker's receiving end
+  std::vector<int> handoff_out;                   // by slot: the sending ends (-1 for itself)
+};
+
 struct WorkerStart {
   std::shared_ptr<const Site> site;
   std::vector<ListenSocket> sockets;
@@ -28,6 +37,7 @@ struct WorkerStart {
   int generation = 0;  // the generation's number
   pid_t master = 0;
   UniqueFd channel;  // the worker's end
+  WorkerPeers peers;
 };
 
 // Runs in the forked child, which holds nothing but `start`'s descriptors and stdio; returns

@@ -554,9 +554,9 @@ TEST(LifecycleTest, AWorkerHoldsNothingOfTheMastersOwn) {
   for (pid_t worker : workers) {
     const auto fds = fd_targets(worker);
     EXPECT_EQ(std::find(fds.begin(), fds.end(), control_inode), fds.end()) << worker;
-    // Its own channel end is one socket pair end; the master holds one end per worker. The
-    // other worker's end must not be here: the sockets this worker shares with the master
-    // are the listening socket alone.
+    // The sockets a worker shares with the master: the listening socket and the hand-over
+    // sockets (its own receiving end, its sibling's sending end). Not the master's end of any
+    // channel, its own or another worker's.
     size_t shared = 0;
     for (const auto& fd : fds) {
       if (fd.rfind("socket:", 0) == 0 &&
@@ -564,7 +564,7 @@ TEST(LifecycleTest, AWorkerHoldsNothingOfTheMastersOwn) {
         ++shared;
       }
     }
-    EXPECT_EQ(shared, 1u) << worker;  // the listening socket
+    EXPECT_EQ(shared, 3u) << worker;
   }
 }
 
