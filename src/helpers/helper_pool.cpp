@@ -196,6 +196,7 @@ void HelperPool::publish() {
   auto& mine = occupancy_->slot(slot_);
   mine.idle.store(static_cast<std::int32_t>(idle_helpers()), std::memory_order_relaxed);
   mine.queued.store(static_cast<std::int32_t>(queue_.size()), std::memory_order_relaxed);
+  mine.version.fetch_add(1, std::memory_order_release);
 }
 
 // helpers.queue counts the generation's waiting jobs, wherever they wait.
@@ -423,6 +424,11 @@ void HelperPool::finish(Helper& h, int failure_status) {
   h.program_group = 0;  // the helper has reaped its program
   if (h.state == Helper::State::kBusy) h.state = Helper::State::kIdle;
   auto owned = take(job);
+  // The helper takes the next queued job and the siblings see the new numbers before the
+  // client hears the end of this one: a client that answers at once with a new job finds
+  // them current.
+  dispatch_queued(h);
+  publish();
   if (owned && owned->sink) {
     JobSink* sink = owned->sink;
     owned.reset();
@@ -432,8 +438,6 @@ void HelperPool::finish(Helper& h, int failure_status) {
       sink->on_job_failed(failure_status);
     }
   }
-  dispatch_queued(h);
-  publish();
 }
 
 void HelperPool::on_helper_drained(bufferevent* /*bev*/, void* arg) noexcept {

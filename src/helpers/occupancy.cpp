@@ -33,12 +33,13 @@ std::int64_t Occupancy::total_queued() const {
 }
 
 int choose_sibling(std::span<const SlotView> slots, size_t self) {
+  if (self >= slots.size() || slots[self].idle > 0) return -1;
   int best = -1;
-  std::int32_t most = 0;
+  std::int32_t lowest = slots[self].backlog();
   for (size_t i = 0; i < slots.size(); ++i) {
-    if (i == self || !slots[i].taking || slots[i].idle <= most) continue;
+    if (i == self || !slots[i].taking || slots[i].backlog() >= lowest) continue;
     best = static_cast<int>(i);
-    most = slots[i].idle;
+    lowest = slots[i].backlog();
   }
   return best;
 }

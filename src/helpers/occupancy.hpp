@@ -16,6 +16,7 @@ struct OccupancySlot {
   std::atomic<std::int32_t> idle{0};    // helpers free for a job now
   std::atomic<std::int32_t> queued{0};  // jobs waiting for one of this worker's helpers
   std::atomic<std::int32_t> taking{0};  // 1 while the worker serves and takes hand-overs
+  std::atomic<std::uint32_t> version{0};  // bumped at every change of idle or queued
 };
 
 class Occupancy {
@@ -39,11 +40,16 @@ class Occupancy {
 // What choose_sibling needs of a slot (a copy, so the decision is a pure function).
 struct SlotView {
   std::int32_t idle = 0;
+  std::int32_t queued = 0;
   bool taking = false;
+  // Jobs waiting beyond what its helpers can take now: negative while helpers are idle.
+  std::int32_t backlog() const { return queued - idle; }
 };
 
-// The worker to hand a job to: the one, other than `self`, that takes hand-overs and has the
-// most idle helpers (the lowest index among equals); -1 when none has an idle helper.
+// The worker to hand a job to when `self` has no idle helper: the sibling that takes
+// hand-overs with the smallest backlog (an idle helper first; else the shortest queue), if
+// that is smaller than `self`'s own, so queues stay even when every helper is busy; the
+// lowest index among equals. -1: the job stays (an idle helper here, or nobody better).
 int choose_sibling(std::span<const SlotView> slots, size_t self);
 
 }  // namespace shoal::helpers

@@ -300,19 +300,28 @@ void Worker::on_drain_deadline(evutil_socket_t /*fd*/, short /*what*/, void* arg
   event_base_loopbreak(self->base_.get());
 }
 
-int Worker::idle_sibling() const {
+int Worker::idle_sibling() {
   const auto& table = *peers_.occupancy;
+  handed_.resize(table.size());
   std::vector<helpers::SlotView> slots(table.size());
   for (size_t i = 0; i < table.size(); ++i) {
-    slots[i].idle = table.slot(i).idle.load(std::memory_order_relaxed);
-    slots[i].taking = table.slot(i).taking.load(std::memory_order_relaxed) != 0;
+    const auto& slot = table.slot(i);
+    // Jobs handed to a sibling count against it until its own numbers move (it has taken
+    // them): a burst handed in one turn of this loop does not all go to the same sibling.
+    const auto version = slot.version.load(std::memory_order_acquire);
+    if (version != handed_[i].version) handed_[i] = {version, 0};
+    slots[i].idle = slot.idle.load(std::memory_order_relaxed) - handed_[i].jobs;
+    slots[i].queued = slot.queued.load(std::memory_order_relaxed);
+    if (slots[i].idle < 0) {
+      slots[i].queued -= slots[i].idle;
+      slots[i].idle = 0;
+    }
+    slots[i].taking = slot.taking.load(std::memory_order_relaxed) != 0;
   }
   return helpers::choose_sibling(slots, static_cast<size_t>(index_));
 }
 
-bool Worker::better_elsewhere() {
-  return helpers_->idle_helpers() == 0 && idle_sibling() >= 0;
-}
+bool Worker::better_elsewhere() { return idle_sibling() >= 0; }
 
 bool Worker::hand_over(int fd, const http::VirtualHosts& hosts, std::string_view bytes) {
   const int sibling = idle_sibling();
@@ -324,7 +333,8 @@ bool Worker::hand_over(int fd, const http::VirtualHosts& hosts, std::string_view
   if (!address || !send_hand_off(peers_.handoff_out[sibling], fd, *address, bytes)) {
     return false;
   }
-  spdlog::debug("worker {}: a job's connection goes to worker {}, which has an idle helper",
+  ++handed_[static_cast<size_t>(sibling)].jobs;
+  spdlog::debug("worker {}: a job's connection goes to worker {}, whose helpers are less busy",
                 index_, sibling);
   return true;
 }

@@ -51,7 +51,7 @@ class Worker final : private Siblings {
   // idle one (see worker/handoff.hpp and helpers/occupancy.hpp).
   bool better_elsewhere() override;
   bool hand_over(int fd, const http::VirtualHosts& hosts, std::string_view bytes) override;
-  int idle_sibling() const;
+  int idle_sibling();
 
   void start_drain();
   void reopen_logs();
@@ -89,6 +89,11 @@ class Worker final : private Siblings {
   WorkerPeers peers_;
   std::unique_ptr<event, EventDeleter> hand_off_event_;
   std::string hand_off_buffer_;
+  struct Handed {
+    std::uint32_t version = 0;  // the sibling's slot version when these were handed
+    std::int32_t jobs = 0;      // handed since, not yet visible in its numbers
+  };
+  std::vector<Handed> handed_;
   bool accepting_ = true;
 };
 
