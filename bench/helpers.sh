@@ -6,6 +6,7 @@
 # Also times two concurrent /slow requests against one.
 #
 #   bench/helpers.sh [K=2] [SECONDS=8]      (SCHED_IDLE=false to measure nice alone)
+# Then bench/balance.py: 4 and 8 simultaneous sleep jobs against 2 workers x 2 helpers.
 #
 # Needs wrk, node and npm (Express is installed from npm into a temporary folder).
 set -euo pipefail
@@ -105,3 +106,10 @@ for name in shoal express; do
   printf "| %-8s | %13s | %13s | %11s | %14s | %14s | %12s | %10s | %14s |\n" \
     "$name" "$ip50" "$ip99" "$irps" "$lp50" "$lp99" "$lrps" "$ratio" "$one vs $two"
 done
+
+# Balance (issue 15): simultaneous jobs against every helper of the generation, wherever
+# their connections landed. BALANCE_ROUNDS=0 skips it.
+if [ "${BALANCE_ROUNDS:-20}" -gt 0 ]; then
+  echo
+  python3 bench/balance.py "${BALANCE_ROUNDS:-20}" ./build/shoal
+fi

@@ -13,9 +13,9 @@
 namespace shoal::helpers {
 
 struct OccupancySlot {
-  std::atomic<std::int32_t> idle{0};    // helpers free for a job now
-  std::atomic<std::int32_t> queued{0};  // jobs waiting for one of this worker's helpers
-  std::atomic<std::int32_t> taking{0};  // 1 while the worker serves and takes hand-overs
+  std::atomic<std::int32_t> idle{0};      // helpers free for a job now
+  std::atomic<std::int32_t> queued{0};    // jobs waiting for one of this worker's helpers
+  std::atomic<std::int32_t> taking{0};    // 1 while the worker serves and takes hand-overs
   std::atomic<std::uint32_t> version{0};  // bumped at every change of idle or queued
 };
 

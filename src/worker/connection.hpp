@@ -137,7 +137,7 @@ struct ConnectionContext {
   ConnectionTimers* timers = nullptr;  // every connection's deadline, and the registry
   ExchangePool* exchanges = nullptr;
   RepeatLimiter* log_limiter = nullptr;        // errors that come in floods: one line a second each
-  Siblings* siblings = nullptr;  // null: no hand-over (one worker, or an adopted one)
+  Siblings* siblings = nullptr;                // null: no hand-over (one worker, or an adopted one)
   bool draining = false;                       // finish the request in flight, then close
   std::function<void(Connection*)> on_closed;  // the worker destroys the connection
 };

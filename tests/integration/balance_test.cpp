@@ -115,9 +115,10 @@ TEST(BalanceTest, ACgiBodyFollowsItsJob) {
   chmod((programs / "cgi-bin/echo.sh").c_str(), 0755);
   chmod(programs.path().c_str(), 0755);
   chmod((programs / "cgi-bin").c_str(), 0755);
-  ShoalServer server(config(8, "      - match: /cgi-bin/\n"
-                               "        cgi: { root: " +
-                                   programs / "cgi-bin" + " }\n"));
+  ShoalServer server(config(8,
+                            "      - match: /cgi-bin/\n"
+                            "        cgi: { root: " +
+                                programs / "cgi-bin" + " }\n"));
   const auto workers = server.children();
   ASSERT_EQ(workers.size(), 2u);
   auto clients = connections_on_one_worker(server, workers[1], 4);

@@ -77,7 +77,7 @@ TEST(HandOffTest, ADatagramThatIsNoHandOffIsRecognised) {
   ASSERT_EQ(::write(pair[1], "garbage", 7), 7);
   std::string buffer;
   auto got = receive_hand_off(pair[0], buffer);
-  ASSERT_TRUE(got);  // something arrived...
+  ASSERT_TRUE(got);       // something arrived...
   EXPECT_FALSE(got->fd);  // ...but it carries no connection
   ::close(pair[0]);
   ::close(pair[1]);
