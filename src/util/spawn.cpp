@@ -17,17 +17,39 @@
 
 namespace shoal {
 
+// Signals 32 and 33 are glibc's own (thread cancellation, setxid) and its sigaction refuses
+// them, but an ignored disposition is inherited like any other: a parent that ignores them
+// (seen under a CI runner) passes that to every program. Only an ignored one is reset, with
+// the system call itself, so a handler glibc installed stays.
+void reset_ignored_libc_signals() {
+#if defined(__x86_64__) || defined(__aarch64__)
+  struct KernelSigaction {
+    void* handler;
+    unsigned long flags;
+    void* restorer;
+    unsigned long mask;
+  };
+  for (int sig = 32; sig < SIGRTMIN; ++sig) {
+    KernelSigaction old{};
+    if (syscall(SYS_rt_sigaction, sig, nullptr, &old, sizeof old.mask) != 0) continue;
+    if (old.handler != reinterpret_cast<void*>(SIG_IGN)) continue;
+    KernelSigaction dfl{};
+    dfl.handler = reinterpret_cast<void*>(SIG_DFL);
+    syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof dfl.mask);
+  }
+#endif
+}
+
 void reset_signals_for_child() {
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   sigemptyset(&dfl.sa_mask);
   for (int sig = 1; sig < NSIG; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
-    // 32 and 33 are glibc's own (thread cancellation, setxid): libc refuses them, but a
-    // sanitizer's sigaction passes them to the kernel, which would leave them ignored.
-    if (sig >= 32 && sig < SIGRTMIN) continue;
+    if (sig >= 32 && sig < SIGRTMIN) continue;  // glibc's own: below
     sigaction(sig, &dfl, nullptr);
   }
+  reset_ignored_libc_signals();
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);

@@ -530,7 +530,7 @@ bool Connection::start_job() {
 bool Connection::hand_over_job() {
   // Only whole connections move: nothing may be waiting to be written here (an earlier
   // pipelined answer), and a connection that just came from a sibling stays for this job.
-  if (!context_.siblings || handed_over_ || context_.draining || !ex_->output.empty() ||
+  if (!context_.siblings || handed_over_ || eof_ || context_.draining || !ex_->output.empty() ||
       !context_.siblings->better_elsewhere()) {
     return false;
   }
