@@ -242,9 +242,18 @@ void Master::start_generation(Generation& generation) {
   generation.deadline.reset(evtimer_new(base_.get(), on_generation_deadline, &generation));
   auto tv = to_timeval(kReadyTimeout);
   evtimer_add(generation.deadline.get(), &tv);
-  for (auto& slot : generation.slots()) {
-    if (generation.state != Generation::State::kStarting) break;  // abandoned: a fork failed
-    spawn(*slot);
+  // A failed fork may abandon the generation, which can destroy it: look it up again (by
+  // number) before each spawn instead of touching what may be freed.
+  const int number = generation.number();
+  for (size_t i = 0;; ++i) {
+    Generation* alive = nullptr;
+    for (const auto& g : generations_) {
+      if (g->number() == number) alive = g.get();
+    }
+    if (!alive || alive->state != Generation::State::kStarting || i >= alive->slots().size()) {
+      break;
+    }
+    spawn(*alive->slots()[i]);
   }
 }
 
