@@ -75,7 +75,7 @@ int run_upgraded(const std::string& config_path, const std::string& state_text) 
     shoal::setup_error_log(site->config.log.error);
   } catch (const std::exception&) {
   }
-  shoal::MasterOptions options{config_path, false, nullptr, shoal::worker_main};
+  shoal::MasterOptions options{config_path, false, nullptr, shoal::worker_main, nullptr};
   options.fall_back = [state_text, fallback](const std::string& why) {
     spdlog::critical("upgrade: this binary cannot start: {}", why);
     spdlog::default_logger()->flush();
@@ -96,7 +96,8 @@ int run_upgraded(const std::string& config_path, const std::string& state_text) 
 int run_upgrade_trial(const std::string& config_path) {
   try {
     auto site = shoal::load_site(config_path);
-    shoal::Master master({config_path, false, nullptr, shoal::worker_main}, std::move(site));
+    shoal::Master master({config_path, false, nullptr, shoal::worker_main, nullptr},
+                         std::move(site));
     master.trial();
   } catch (const shoal::ConfigErrors& e) {
     for (const auto& error : e.errors()) std::cerr << "shoal: " << error.to_string() << "\n";
@@ -154,8 +155,13 @@ int main(int argc, char** argv) {
   if (upgrade_state && !test_only && !dump) return run_upgraded(config_path, upgrade_state);
 
   std::unique_ptr<shoal::Site> site;
+  // The session ticket keys every worker of every generation will share (a master only).
+  std::shared_ptr<shoal::tls::TicketKeys> tickets;
   try {
-    site = shoal::load_site(config_path);
+    if (!test_only && !dump) {
+      tickets = std::make_shared<shoal::tls::TicketKeys>(shoal::tls::TicketKeys::create());
+    }
+    site = shoal::load_site(config_path, tickets.get());
   } catch (const shoal::ConfigErrors& e) {
     for (const auto& error : e.errors()) std::cerr << "shoal: " << error.to_string() << "\n";
     if (test_only || dump) std::cerr << "shoal: configuration " << config_path << " test failed\n";
@@ -180,7 +186,8 @@ int main(int argc, char** argv) {
   try {
     shoal::setup_error_log(site->config.log.error);
     error_log_open = true;
-    shoal::Master master({config_path, daemon, nullptr, shoal::worker_main}, std::move(site));
+    shoal::Master master({config_path, daemon, nullptr, shoal::worker_main, std::move(tickets)},
+                         std::move(site));
     return master.run();
   } catch (const std::exception& e) {
     if (error_log_open) spdlog::critical("{}", e.what());

@@ -14,6 +14,7 @@ struct ListenAddress {
   sockaddr_storage addr{};
   socklen_t addr_len = 0;
   std::string text;  // canonical: "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:80"
+  bool tls = false;  // `{address: ..., tls: true}`: every connection starts with a handshake
 
   int family() const { return addr.ss_family; }
   int port() const;

@@ -31,7 +31,8 @@ struct ErrorLogConfig {
   LogLevel level = LogLevel::kInfo;
 };
 
-enum class AccessLogFormat { kCombined, kCommon };
+// kCombinedTls: combined, then the TLS protocol and cipher ("-" "-" on plain connections).
+enum class AccessLogFormat { kCombined, kCommon, kCombinedTls };
 
 struct AccessLogConfig {
   std::string path = "off";  // "off", "stdout", "stderr" or a file path
@@ -98,8 +99,29 @@ struct Route {
   SourceMark mark;
 };
 
+enum class TlsProtocol : std::uint8_t { kTls12 = 1, kTls13 = 2 };
+
+// A server's `tls` mapping: what its TLS addresses present (see src/tls/contexts.hpp).
+struct TlsSettings {
+  std::string certificate;  // absolute path of the PEM chain, leaf first
+  std::string key;          // absolute path of the PEM private key
+  SourceMark certificate_mark;
+  SourceMark key_mark;
+  std::uint8_t protocols = static_cast<std::uint8_t>(TlsProtocol::kTls12) |
+                           static_cast<std::uint8_t>(TlsProtocol::kTls13);
+  std::string ciphers;  // OpenSSL cipher list for TLS 1.2; empty = OpenSSL's defaults
+  SourceMark mark;      // the `tls` key
+};
+
+// The top-level `tls` mapping: session resumption, shared by every server.
+struct TlsTickets {
+  bool enabled = true;
+  Millis rotation{3'600'000};  // a ticket key encrypts this long, then decrypts this long more
+};
+
 struct ServerConfig {
   std::vector<ListenAddress> listen;
+  std::optional<TlsSettings> tls;
   std::vector<std::string> server_names;  // lower case; "*.example.com" matches subdomains
   std::vector<Route> routes;
   SourceMark mark;
@@ -126,6 +148,7 @@ struct Config {
   std::string mime_types;  // absolute path; empty = the built-in table (MimeTypes::builtin)
   std::string default_type = "application/octet-stream";
   LogConfig log;
+  TlsTickets tls;
   Limits limits;
   HelpersConfig helpers;
   std::vector<ServerConfig> servers;

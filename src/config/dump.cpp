@@ -97,8 +97,15 @@ std::string dump_config(const Config& config) {
   out << YAML::Key << "access" << YAML::Value << YAML::Flow << YAML::BeginMap;
   out << YAML::Key << "path" << YAML::Value << config.log.access.path;
   out << YAML::Key << "format" << YAML::Value
-      << (config.log.access.format == AccessLogFormat::kCommon ? "common" : "combined");
+      << (config.log.access.format == AccessLogFormat::kCommon        ? "common"
+          : config.log.access.format == AccessLogFormat::kCombinedTls ? "combined_tls"
+                                                                      : "combined");
   out << YAML::EndMap << YAML::EndMap;
+
+  out << YAML::Key << "tls" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "session_tickets" << YAML::Value << config.tls.enabled;
+  out << YAML::Key << "ticket_rotation" << YAML::Value << duration(config.tls.rotation);
+  out << YAML::EndMap;
 
   const auto& l = config.limits;
   out << YAML::Key << "limits" << YAML::Value << YAML::BeginMap;
@@ -122,10 +129,32 @@ std::string dump_config(const Config& config) {
   out << YAML::Key << "servers" << YAML::Value << YAML::BeginSeq;
   for (const auto& server : config.servers) {
     out << YAML::BeginMap;
-    std::vector<std::string> listen;
-    for (const auto& a : server.listen) listen.push_back(a.text);
-    out << YAML::Key << "listen" << YAML::Value << YAML::Flow << listen;
+    out << YAML::Key << "listen" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const auto& a : server.listen) {
+      if (a.tls) {
+        out << YAML::BeginMap << YAML::Key << "address" << YAML::Value << a.text << YAML::Key
+            << "tls" << YAML::Value << true << YAML::EndMap;
+      } else {
+        out << a.text;
+      }
+    }
+    out << YAML::EndSeq;
     out << YAML::Key << "server_names" << YAML::Value << YAML::Flow << server.server_names;
+    if (const auto& tls = server.tls) {
+      out << YAML::Key << "tls" << YAML::Value << YAML::BeginMap;
+      out << YAML::Key << "certificate" << YAML::Value << tls->certificate;
+      out << YAML::Key << "key" << YAML::Value << tls->key;
+      std::vector<std::string> protocols;
+      if (tls->protocols & static_cast<std::uint8_t>(TlsProtocol::kTls12)) {
+        protocols.push_back("TLSv1.2");
+      }
+      if (tls->protocols & static_cast<std::uint8_t>(TlsProtocol::kTls13)) {
+        protocols.push_back("TLSv1.3");
+      }
+      out << YAML::Key << "protocols" << YAML::Value << YAML::Flow << protocols;
+      if (!tls->ciphers.empty()) out << YAML::Key << "ciphers" << YAML::Value << tls->ciphers;
+      out << YAML::EndMap;
+    }
     out << YAML::Key << "routes" << YAML::Value << YAML::BeginSeq;
     for (const auto& route : server.routes) emit_route(out, route);
     out << YAML::EndSeq << YAML::EndMap;

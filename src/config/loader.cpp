@@ -275,6 +275,7 @@ class Loader {
       if (auto s = scalar(n, "default_type")) config.default_type = *s;
     }
     if (auto n = root["log"]) log(n, config.log);
+    if (auto n = root["tls"]) top_tls(n, config.tls);
     if (auto n = root["limits"]) limits(n, config.limits);
     if (auto n = root["helpers"]) helpers(n, config.helpers);
     if (auto n = root["servers"]) {
@@ -336,8 +337,11 @@ class Loader {
             log.access.format = AccessLogFormat::kCombined;
           } else if (*s == "common") {
             log.access.format = AccessLogFormat::kCommon;
+          } else if (*s == "combined_tls") {
+            log.access.format = AccessLogFormat::kCombinedTls;
           } else {
-            error(f, "log.access.format: expected combined or common, got \"" + *s + "\"");
+            error(f, "log.access.format: expected combined, common or combined_tls, got \"" + *s +
+                         "\"");
           }
         }
       }
@@ -407,14 +411,7 @@ class Loader {
       server.mark = mark_of(item);
       if (!check_map(item, "a server", schema::kServer)) continue;
       if (auto n = item["listen"]) {
-        for (const auto& text : string_list(n, "listen")) {
-          std::string why;
-          if (auto address = parse_listen_address(text, why)) {
-            server.listen.push_back(*address);
-          } else {
-            error(n, "listen: bad address \"" + text + "\": " + why);
-          }
-        }
+        listen(n, server);
       } else {
         error(item, "server: missing \"listen\": expected an address such as 127.0.0.1:8080");
       }
@@ -437,12 +434,135 @@ class Loader {
           }
         }
       }
+      if (auto n = item["tls"]) server.tls = server_tls(n);
+      for (const auto& address : server.listen) {
+        if (address.tls && !server.tls) {
+          error(item["listen"],
+                "server listens with TLS on " + address.text +
+                    " but has no tls: expected tls: {certificate: FILE, key: FILE}");
+          break;
+        }
+      }
       if (auto n = item["routes"]) {
         routes(n, server);
       } else {
         error(item, "server: missing \"routes\": expected a list of routes");
       }
       config.servers.push_back(std::move(server));
+    }
+  }
+
+  // A list of entries, each "host:port" (plain HTTP) or {address: "host:port", tls: true};
+  // a single entry may stand alone. One address is plain or TLS for every server.
+  void listen(const YAML::Node& node, ServerConfig& server) {
+    std::vector<YAML::Node> entries;
+    if (node.IsSequence()) {
+      for (const auto& item : node) entries.push_back(item);
+    } else {
+      entries.push_back(node);
+    }
+    for (const auto& entry : entries) {
+      std::optional<std::string> text;
+      bool tls = false;
+      YAML::Node where;  // Node::operator= would write into the tree: reset() rebinds
+      where.reset(entry);
+      if (entry.IsMap()) {
+        if (!check_map(entry, "a listen entry", schema::kListen)) continue;
+        if (auto a = entry["address"]) {
+          text = scalar(a, "listen.address");
+          where.reset(a);
+        } else {
+          error(entry, "listen: missing \"address\": expected {address: \"*:443\", tls: true}");
+          continue;
+        }
+        if (auto t = entry["tls"]) {
+          if (auto b = boolean(t, "listen.tls")) tls = *b;
+        }
+      } else if (entry.IsScalar()) {
+        text = entry.Scalar();
+      } else {
+        error(entry, std::string("listen: expected an address or {address, tls}, got ") +
+                         type_name(entry));
+        continue;
+      }
+      if (!text) continue;
+      std::string why;
+      auto address = parse_listen_address(*text, why);
+      if (!address) {
+        error(where, "listen: bad address \"" + *text + "\": " + why);
+        continue;
+      }
+      address->tls = tls;
+      auto [it, fresh] = listen_tls_.emplace(address->text, tls);
+      if (!fresh && it->second != tls) {
+        error(where, "listen: " + address->text + " is " + (tls ? "plain HTTP" : "TLS") +
+                         " for another server; one address cannot be both");
+        continue;
+      }
+      server.listen.push_back(*address);
+    }
+  }
+
+  // A readable file named relative to the config; an error at `node` otherwise.
+  std::optional<std::string> readable_file(const YAML::Node& node, std::string_view what) {
+    auto text = scalar(node, what);
+    if (!text) return std::nullopt;
+    auto path = resolve(*text);
+    if (::access(path.c_str(), R_OK) != 0) {
+      error(node, std::string(what) + ": cannot read " + path + ": " + std::strerror(errno));
+      return std::nullopt;
+    }
+    return path;
+  }
+
+  TlsSettings server_tls(const YAML::Node& node) {
+    TlsSettings tls;
+    tls.mark = mark_of(node);
+    if (!check_map(node, "a server's tls", schema::kServerTls)) return tls;
+    if (auto n = node["certificate"]) {
+      tls.certificate_mark = mark_of(n);
+      if (auto path = readable_file(n, "tls.certificate")) tls.certificate = *path;
+    } else {
+      error(node, "tls: missing \"certificate\": expected a PEM file with the chain, leaf first");
+    }
+    if (auto n = node["key"]) {
+      tls.key_mark = mark_of(n);
+      if (auto path = readable_file(n, "tls.key")) tls.key = *path;
+    } else {
+      error(node, "tls: missing \"key\": expected the PEM private key of the certificate");
+    }
+    if (auto n = node["protocols"]) {
+      tls.protocols = 0;
+      for (const auto& name : string_list(n, "tls.protocols")) {
+        if (name == "TLSv1.2") {
+          tls.protocols |= static_cast<std::uint8_t>(TlsProtocol::kTls12);
+        } else if (name == "TLSv1.3") {
+          tls.protocols |= static_cast<std::uint8_t>(TlsProtocol::kTls13);
+        } else {
+          error(n, "tls.protocols: expected TLSv1.2 and/or TLSv1.3, got \"" + name + "\"");
+        }
+      }
+      if (tls.protocols == 0) tls.protocols = static_cast<std::uint8_t>(TlsProtocol::kTls13);
+    }
+    if (auto n = node["ciphers"]) {
+      if (auto s = scalar(n, "tls.ciphers")) tls.ciphers = *s;
+    }
+    return tls;
+  }
+
+  void top_tls(const YAML::Node& node, TlsTickets& tickets) {
+    if (!check_map(node, "tls", schema::kTopTls)) return;
+    if (auto n = node["session_tickets"]) {
+      if (auto b = boolean(n, "tls.session_tickets")) tickets.enabled = *b;
+    }
+    if (auto n = node["ticket_rotation"]) {
+      if (auto d = duration(n, "tls.ticket_rotation")) {
+        if (*d < Millis(1000) || *d > Millis(7LL * 24 * 3600 * 1000)) {
+          error(n, "tls.ticket_rotation: expected a duration from 1s to 7d");
+        } else {
+          tickets.rotation = *d;
+        }
+      }
     }
   }
 
@@ -575,7 +695,9 @@ class Loader {
   std::string file_;
   std::string dir_;
   std::vector<ConfigError> errors_;
-  std::vector<SourceMark> helper_routes_;  // job and cgi routes, which need helpers
+  std::vector<SourceMark> helper_routes_;
+  std::map<std::string, bool>
+      listen_tls_;  // address -> TLS, across servers  // job and cgi routes, which need helpers
 };
 
 }  // namespace

@@ -10,16 +10,18 @@ namespace shoal::schema {
 inline constexpr std::string_view kTopLevel[] = {
     "workers",    "user",         "group",      "pid_file",     "shutdown_timeout",
     "reuse_port", "defer_accept", "mime_types", "default_type", "log",
-    "limits",     "helpers",      "servers"};
+    "tls",        "limits",       "helpers",    "servers"};
+inline constexpr std::string_view kTopTls[] = {"session_tickets", "ticket_rotation"};
 inline constexpr std::string_view kLog[] = {"error", "access"};
 inline constexpr std::string_view kErrorLog[] = {"path", "level"};
 inline constexpr std::string_view kAccessLog[] = {"path", "format"};
-inline constexpr std::string_view kLimits[] = {"max_connections",  "header_timeout",
+inline constexpr std::string_view kLimits[] = {"max_connections",   "header_timeout",
                                                "keepalive_timeout", "send_timeout",
-                                               "max_header_bytes", "max_body_bytes"};
-inline constexpr std::string_view kHelpers[] = {"count", "queue", "timeout", "nice",
-                                                "sched_idle"};
-inline constexpr std::string_view kServer[] = {"listen", "server_names", "routes"};
+                                               "max_header_bytes",  "max_body_bytes"};
+inline constexpr std::string_view kHelpers[] = {"count", "queue", "timeout", "nice", "sched_idle"};
+inline constexpr std::string_view kServer[] = {"listen", "server_names", "tls", "routes"};
+inline constexpr std::string_view kListen[] = {"address", "tls"};
+inline constexpr std::string_view kServerTls[] = {"certificate", "key", "protocols", "ciphers"};
 inline constexpr std::string_view kRoute[] = {"match", "return", "static", "job", "cgi"};
 inline constexpr std::string_view kReturn[] = {"status", "body", "location", "content_type"};
 inline constexpr std::string_view kStatic[] = {"root", "index"};
@@ -31,10 +33,20 @@ struct Section {
   std::span<const std::string_view> keys;
 };
 
-inline constexpr Section kSections[] = {
-    {"the top level", kTopLevel}, {"log", kLog},         {"log.error", kErrorLog},
-    {"log.access", kAccessLog},   {"limits", kLimits},   {"helpers", kHelpers},
-    {"a server", kServer},        {"a route", kRoute},   {"return", kReturn},
-    {"static", kStatic},          {"job", kJob},         {"cgi", kCgi}};
+inline constexpr Section kSections[] = {{"the top level", kTopLevel},
+                                        {"log", kLog},
+                                        {"log.error", kErrorLog},
+                                        {"log.access", kAccessLog},
+                                        {"limits", kLimits},
+                                        {"helpers", kHelpers},
+                                        {"tls", kTopTls},
+                                        {"a listen entry", kListen},
+                                        {"a server's tls", kServerTls},
+                                        {"a server", kServer},
+                                        {"a route", kRoute},
+                                        {"return", kReturn},
+                                        {"static", kStatic},
+                                        {"job", kJob},
+                                        {"cgi", kCgi}};
 
 }  // namespace shoal::schema

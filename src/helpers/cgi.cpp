@@ -137,6 +137,7 @@ std::vector<std::string> cgi_environment(const CgiRequest& r) {
   add("QUERY_STRING", r.query);
   add("REMOTE_ADDR", r.remote_addr);
   add("REMOTE_PORT", std::to_string(r.remote_port));
+  if (r.https) add("HTTPS", "on");
   add("PATH", "/usr/local/bin:/usr/bin:/bin");
   if (!r.headers) return env;
   std::vector<std::pair<std::string, std::string>> merged;  // HTTP_* with repeats joined

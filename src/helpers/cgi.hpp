@@ -50,6 +50,7 @@ struct CgiRequest {
   std::string_view remote_addr;
   int remote_port = 0;
   const std::vector<std::pair<std::string, std::string>>* headers = nullptr;
+  bool https = false;  // over TLS: HTTPS=on, as nginx's fastcgi_params and Apache set it
 };
 std::vector<std::string> cgi_environment(const CgiRequest& request);
 

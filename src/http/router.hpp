@@ -32,6 +32,8 @@ class VirtualHosts {
   const ServerConfig& select(std::string_view normalized_host) const;
   // The server every request gets when this address has only one (no Host to look at).
   const ServerConfig* only() const { return servers_.size() == 1 ? servers_.front() : nullptr; }
+  // The first server of the address: it answers an unknown or missing name.
+  const ServerConfig& default_server() const { return *servers_.front(); }
 
  private:
   std::vector<const ServerConfig*> servers_;

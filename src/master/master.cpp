@@ -51,7 +51,7 @@ void Master::Waiters::finish(bool ok, std::string_view summary) {
 }
 
 Master::Master(MasterOptions options, std::shared_ptr<const Site> site)
-    : options_(std::move(options)), site_(std::move(site)) {}
+    : options_(std::move(options)), site_(std::move(site)), tickets_(options_.tickets) {}
 
 Master::~Master() {
   // `shoal -s quit` waits for its connection to close: let that happen when this process
@@ -65,6 +65,31 @@ Master::~Master() {
   reopen_timer_.reset();
   check_output_event_.reset();
   upgrade_timer_.reset();
+  ticket_timer_.reset();
+}
+
+void Master::on_ticket_rotation(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
+  auto* self = static_cast<Master*>(arg);
+  try {
+    self->tickets_->rotate();
+    spdlog::debug("session ticket keys rotated");
+  } catch (const std::exception& e) {
+    spdlog::error("session ticket keys not rotated: {}", e.what());
+  }
+}
+
+void Master::schedule_ticket_rotation() {
+  if (!tickets_ || !base_ || !site_) return;
+  const Millis period = site_->config.tls.enabled ? site_->config.tls.rotation : Millis(0);
+  if (period == ticket_period_) return;
+  ticket_period_ = period;
+  ticket_timer_.reset();
+  if (period.count() == 0) return;
+  ticket_timer_.reset(event_new(base_.get(), -1, EV_PERSIST, on_ticket_rotation, this));
+  const timeval every = to_timeval(period);
+  if (!ticket_timer_ || event_add(ticket_timer_.get(), &every) != 0) {
+    spdlog::error("cannot arm the session ticket key rotation; the keys stay as they are");
+  }
 }
 
 void Master::setup_loop() {
@@ -143,11 +168,14 @@ int Master::run(std::optional<UpgradeState> adopted) {
       throw;
     }
     options_.fall_back = nullptr;  // this image is in charge: the way back closes
+    if (!tickets_) tickets_ = std::make_shared<tls::TicketKeys>(tls::TicketKeys::create());
     // The new image serves with a new generation exactly as a reload does.
     reload_queued_ = true;
     after_generation_change();
   } else {
     setup_loop();
+    if (!tickets_) tickets_ = std::make_shared<tls::TicketKeys>(tls::TicketKeys::create());
+    schedule_ticket_rotation();
     const auto& config = site_->config;
     if (control_fd) {
       control_ = std::make_unique<ControlServer>(base_.get(), control_socket_path(config.pid_file),

@@ -23,6 +23,7 @@
 #include "master/pid_file.hpp"
 #include "master/service_notify.hpp"
 #include "master/upgrade_state.hpp"
+#include "tls/ticket_keys.hpp"
 #include "util/event_ptr.hpp"
 #include "util/spawn.hpp"
 #include "worker/site.hpp"
@@ -38,6 +39,9 @@ struct MasterOptions {
   std::function<void(const std::string& why)> fall_back;
   // A worker process's main (worker_main); the master forks, hands it a WorkerStart, exits.
   WorkerEntry run_worker;
+  // The session ticket keys `site` was loaded with; null: the master makes them (or adopts
+  // the previous image's).
+  std::shared_ptr<tls::TicketKeys> tickets;
 };
 
 // How long a new generation's workers have to say "ready" before a reload is abandoned.
@@ -122,8 +126,16 @@ class Master {
   void exec_upgrade();
   void adopt(const UpgradeState& state);
 
+  // Session ticket keys: turned every tls.ticket_rotation of the active configuration.
+  static void on_ticket_rotation(evutil_socket_t fd, short what, void* arg) noexcept;
+  void schedule_ticket_rotation();
+
   MasterOptions options_;
   std::shared_ptr<const Site> site_;  // the active generation's configuration
+  // Shared by every generation and passed on by an upgrade (see tls/ticket_keys.hpp).
+  std::shared_ptr<tls::TicketKeys> tickets_;
+  EventPtr ticket_timer_;
+  Millis ticket_period_{0};
   std::unique_ptr<PidFile> pid_file_;
   EventBasePtr base_;
   std::vector<EventPtr> signals_;

@@ -58,7 +58,7 @@ void Master::start_reload() {
   const std::string keeps = current ? "; " + current->describe() + " keeps serving" : "";
   std::shared_ptr<const Site> site;
   try {
-    site = load_site(options_.config_path);
+    site = load_site(options_.config_path, tickets_.get());
   } catch (const ConfigErrors& e) {
     for (const auto& error : e.errors()) {
       spdlog::error("reload: {}", error.to_string());
@@ -141,6 +141,7 @@ void Master::commit_reload(Generation& fresh) {
   fresh.state = Generation::State::kActive;
   fresh.deadline.reset();
   site_ = fresh.site();
+  schedule_ticket_rotation();
   for (const auto& l : fresh.listeners()) {
     // Applied when a configuration takes over, so an abandoned reload changes nothing.
     if (!set_accept_options(*l, site_->config.defer_accept)) {

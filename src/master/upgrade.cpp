@@ -212,6 +212,7 @@ void Master::exec_upgrade() {
   if (control_) state.control_fd = control_->fd();
   for (const auto& r : upgrade_waiters_.replies) state.reply_fds.push_back(r.fd());
   state.config_path = options_.config_path;
+  if (tickets_) state.tickets_fd = tickets_->fd();
   // The way back: this image, open for fexecve, for a new image that fails before it serves.
   // /proc/self/exe opens the running file even when a package manager replaced or deleted it.
   UniqueFd fallback(::open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
@@ -275,6 +276,14 @@ void Master::adopt(const UpgradeState& state) {
   }
   for (auto& [number, g] : by_number) {
     if (g->state == Generation::State::kDraining) send_drain(*g);  // re-arms its deadline
+  }
+  if (state.tickets_fd >= 0) {
+    if (auto keys = tls::TicketKeys::adopt(state.tickets_fd)) {
+      tickets_ = std::make_shared<tls::TicketKeys>(std::move(*keys));
+    } else {
+      spdlog::warn("upgrade: the session ticket keys passed on could not be read; new keys "
+                   "(sessions made before the upgrade will not resume)");
+    }
   }
   if (state.control_fd >= 0) {
     set_cloexec(state.control_fd, true);

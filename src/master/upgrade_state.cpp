@@ -53,6 +53,7 @@ std::string encode_upgrade_state(const UpgradeState& state) {
   };
   if (!state.config_path.empty()) out << "config " << one_line(state.config_path) << "\n";
   if (state.fallback_fd >= 0) out << "fallback " << state.fallback_fd << "\n";
+  if (state.tickets_fd >= 0) out << "tickets " << state.tickets_fd << "\n";
   if (!state.failed.empty()) out << "failed " << one_line(state.failed) << "\n";
   return out.str();
 }
@@ -96,6 +97,8 @@ std::optional<UpgradeState> decode_upgrade_state(std::string_view text, std::str
       ok = true;
     } else if (w[0] == "fallback" && w.size() == 2) {
       ok = fd_number(w[1], state.fallback_fd);
+    } else if (w[0] == "tickets" && w.size() == 2) {
+      ok = fd_number(w[1], state.tickets_fd);
     } else if (w[0] == "worker" && w.size() == 5) {
       UpgradeState::Worker worker;
       ok = number(w[1], worker.generation) && number(w[2], worker.slot) &&
@@ -121,6 +124,7 @@ std::vector<int> upgrade_state_fds(const UpgradeState& state) {
   fds.insert(fds.end(), state.reply_fds.begin(), state.reply_fds.end());
   for (const auto& w : state.workers) fds.push_back(w.channel_fd);
   if (state.fallback_fd >= 0) fds.push_back(state.fallback_fd);
+  if (state.tickets_fd >= 0) fds.push_back(state.tickets_fd);
   return fds;
 }
 

@@ -91,6 +91,11 @@ void AccessLog::write(const AccessEntry& e) {
   if (format_ == AccessLogFormat::kCommon) {
     sink_->info("{} - {} {} \"{}\" {} {}", e.remote_addr, user, time_local_, request_line, e.status,
                 e.body_bytes);
+  } else if (format_ == AccessLogFormat::kCombinedTls) {
+    sink_->info("{} - {} {} \"{}\" {} {} \"{}\" \"{}\" {} {}", e.remote_addr, user, time_local_,
+                request_line, e.status, e.body_bytes, referer, agent,
+                e.tls_protocol.empty() ? "-" : e.tls_protocol,
+                e.tls_cipher.empty() ? "-" : e.tls_cipher);
   } else {
     sink_->info("{} - {} {} \"{}\" {} {} \"{}\" \"{}\"", e.remote_addr, user, time_local_,
                 request_line, e.status, e.body_bytes, referer, agent);

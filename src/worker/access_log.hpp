@@ -19,6 +19,8 @@ struct AccessEntry {
   std::string_view request_line;           // as received, even for a bad request; "" if none
   int status = 0;
   std::uint64_t body_bytes = 0;
+  std::string_view tls_protocol;  // "TLSv1.3"; "" on a plain connection
+  std::string_view tls_cipher;    // "TLS_AES_256_GCM_SHA384"
 };
 
 class AccessLog {

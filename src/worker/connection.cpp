@@ -82,7 +82,18 @@ void Connection::start_handed_over(std::string bytes) {
   if (!ex_ && !eof_) set_reading(true);
 }
 
-void Connection::start() {
+void Connection::start(const tls::TlsListen* tls) {
+  if (tls) {
+    tls_ = tls::TlsStream::open(*tls, fd_.get());
+    if (!tls_) {
+      spdlog::error("client {}: SSL_new() failed: {}", peer_.text(), tls::take_openssl_error());
+      close();
+      return;
+    }
+    handshaking_ = true;
+    if (!continue_handshake()) return;
+    if (handshaking_) return;  // waits for the client; read_client goes on
+  }
   if (!read_client()) return;  // answered and closed already
   if (!nodelay_ && !close_after_write_ && !eof_) {
     // No reply went out (the request is incomplete, or waits for a helper): the listener
@@ -97,6 +108,8 @@ void Connection::start() {
 }
 
 Connection::~Connection() {
+  // An orderly end for a TLS client (skipped after an error or the client's own close).
+  if (tls_) tls_->close_notify();
   // A client that leaves mid-job must not keep a helper busy: the pool kills and replaces it.
   if (ex_ && ex_->job) context_.helpers->cancel(ex_->job);
   event_del(&read_event_);
@@ -182,7 +195,102 @@ void Connection::on_readable(evutil_socket_t /*fd*/, short /*what*/, void* arg) 
   static_cast<Connection*>(arg)->read_client();
 }
 
+bool Connection::continue_handshake() {
+  if (!hello_seen_) {
+    char first[2];
+    const ssize_t n = ::recv(fd_.get(), first, sizeof first, MSG_PEEK);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      set_reading(true);
+      return true;
+    }
+    if (n <= 0) {
+      close();  // gone before a word: nothing to say
+      return false;
+    }
+    switch (tls::classify_first_bytes(std::string_view(first, static_cast<size_t>(n)))) {
+      case tls::FirstBytes::kNeedMore:
+        set_reading(true);
+        return true;
+      case tls::FirstBytes::kPlainHttp:
+        // Read and parse it as plain HTTP, so that the 400 and its access log line name the
+        // request; process_input answers its head (or its parse error) and closes.
+        spdlog::info("client {} sent plain HTTP to a TLS address: 400", peer_.text());
+        tls_.reset();
+        handshaking_ = false;
+        plain_on_tls_ = true;
+        return true;
+      case tls::FirstBytes::kGarbage:
+        spdlog::info("client {} sent no TLS handshake on a TLS address; closing", peer_.text());
+        close();
+        return false;
+      case tls::FirstBytes::kTls:
+        hello_seen_ = true;
+        break;
+    }
+  }
+  const tls::IoResult result = tls_->handshake();
+  switch (result.io) {
+    case tls::Io::kOk:
+      handshaking_ = false;
+      set_write_wait(false);
+      return true;
+    case tls::Io::kWantRead:
+      set_write_wait(false);
+      set_reading(true);
+      return true;
+    case tls::Io::kWantWrite:
+      set_write_wait(true);
+      return true;
+    case tls::Io::kClosed:
+      spdlog::info("client {} closed the connection during the TLS handshake{}{}", peer_.text(),
+                   tls_->failure().empty() ? "" : ": ", tls_->failure());
+      break;
+    case tls::Io::kError:
+      spdlog::info("client {}: TLS handshake failed: {}", peer_.text(), tls_->failure());
+      break;
+  }
+  close();
+  return false;
+}
+
+bool Connection::refuse_plain_http() {
+  http::Reply reply;
+  reply.status = 400;
+  reply.set_body("400 Bad Request: the plain HTTP request was sent to an HTTPS port\n",
+                 "text/plain");
+  reply.close = true;
+  return respond(std::move(reply));
+}
+
+ssize_t Connection::receive(char* buffer, size_t size) {
+  if (!tls_) return ::read(fd_.get(), buffer, size);
+  const tls::IoResult result = tls_->read(buffer, size);
+  switch (result.io) {
+    case tls::Io::kOk:
+      return static_cast<ssize_t>(result.bytes);
+    case tls::Io::kClosed:
+      return 0;
+    case tls::Io::kWantWrite:
+      read_wants_write_ = true;  // on_writable reads again
+      set_write_wait(true);
+      [[fallthrough]];
+    case tls::Io::kWantRead:
+      errno = EAGAIN;
+      return -1;
+    case tls::Io::kError:
+      break;
+  }
+  spdlog::info("client {}: TLS error: {}", peer_.text(), tls_->failure());
+  errno = EPROTO;
+  return -1;
+}
+
 bool Connection::read_client() {
+  if (handshaking_) {
+    if (!continue_handshake()) return false;
+    if (handshaking_) return true;
+    // Established: the request may have come with the client's Finished; read it now.
+  }
   std::string& scratch = *context_.scratch;
   if (lingering_) {
     while (true) {
@@ -194,7 +302,7 @@ bool Connection::read_client() {
       return false;
     }
   }
-  ssize_t n = ::read(fd_.get(), scratch.data(), scratch.size());
+  ssize_t n = receive(scratch.data(), scratch.size());
   if (n < 0) {
     if (errno == EAGAIN || errno == EINTR) return true;
     close();  // reset by peer or another error: nothing more to do
@@ -219,11 +327,24 @@ bool Connection::read_client() {
     ex.buffered.append(scratch.data(), static_cast<size_t>(n));
     ex_->input = ex.buffered;
   }
-  return pump();
+  if (!pump()) return false;
+  // A record larger than the read leaves plaintext in OpenSSL that epoll cannot see.
+  if (tls_ && reading_ && tls_->has_pending()) event_active(&read_event_, EV_READ, 1);
+  return true;
 }
 
 void Connection::on_writable(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
   auto* self = static_cast<Connection*>(arg);
+  if (self->handshaking_ || self->read_wants_write_) {
+    // TLS wanted the socket writable for a handshake or a read, not for the response.
+    self->read_wants_write_ = false;
+    if (self->handshaking_) {
+      self->read_client();
+      return;
+    }
+    self->set_write_wait(false);
+    if (!self->read_client()) return;
+  }
   self->arm_timer(TimerKind::kSend);  // progress resets the send timeout
   self->pump();
 }
@@ -259,7 +380,8 @@ bool Connection::pump() {
     if (close_requested_) break;
     // Once this reply is out the connection closes (a job still streaming is not done).
     const bool closing = close_after_write_ && !ex_->job;
-    switch (ex.output.flush(fd_.get(), closing)) {
+    const auto flushed = tls_ ? ex.output.flush_tls(*tls_) : ex.output.flush(fd_.get(), closing);
+    switch (flushed) {
       case OutputQueue::Flush::kError:
         close_requested_ = true;
         break;
@@ -343,6 +465,7 @@ bool Connection::process_input() {
         head_done_ = true;
         just_had_head = true;
         arm_timer(TimerKind::kHeader);
+        if (plain_on_tls_) return refuse_plain_http();
         const auto& request = parser.request();
         ex.routed = http::route_request(hosts_, request);
         if (ex.routed.target && ex.routed.needs_helper() && hand_over_job()) return false;
@@ -424,8 +547,9 @@ bool Connection::respond(http::Reply reply) {
   }
   if (!reply.failure.what.empty()) log_failure(reply.failure);
   if (context_.access_log->enabled()) {
-    context_.access_log->write(
-        {peer_.text(), &request, ex.parser.request_line(), reply.status, body_bytes});
+    context_.access_log->write({peer_.text(), &request, ex.parser.request_line(), reply.status,
+                                body_bytes, tls_ ? tls_->protocol() : "",
+                                tls_ ? tls_->cipher() : ""});
   }
   if (!keep_alive) {
     close_after_write_ = true;
@@ -438,6 +562,7 @@ bool Connection::respond(http::Reply reply) {
 
 void Connection::start_lingering_close() {
   lingering_ = true;
+  if (tls_) tls_->close_notify();
   ::shutdown(fd_.get(), SHUT_WR);
   set_write_wait(false);
   ex_.reset();
@@ -447,6 +572,11 @@ void Connection::start_lingering_close() {
 
 void Connection::on_timeout() {
   auto* self = this;
+  if (handshaking_) {
+    spdlog::info("client {} timed out in the TLS handshake", peer_.text());
+    close();
+    return;
+  }
   if (self->write_waiting_) {
     spdlog::info("client {} timed out reading the response", self->peer_.text());
     self->close();
@@ -505,7 +635,7 @@ helpers::JobSpec Connection::job_spec() const {
   for (const auto& h : request.headers) headers.emplace_back(h.name, h.value);
   spec.env = helpers::cgi_environment({request.method, request.target, ex_->routed.target->query,
                                        request.http_minor, server_name, local_port, peer_.text(),
-                                       peer_.port(), &headers});
+                                       peer_.port(), &headers, tls_ != nullptr});
   return spec;
 }
 
@@ -530,8 +660,9 @@ bool Connection::start_job() {
 bool Connection::hand_over_job() {
   // Only whole connections move: nothing may be waiting to be written here (an earlier
   // pipelined answer), and a connection that just came from a sibling stays for this job.
-  if (!context_.siblings || handed_over_ || eof_ || context_.draining || !ex_->output.empty() ||
-      !context_.siblings->better_elsewhere()) {
+  // A TLS session cannot move to another process.
+  if (!context_.siblings || tls_ || handed_over_ || eof_ || context_.draining ||
+      !ex_->output.empty() || !context_.siblings->better_elsewhere()) {
     return false;
   }
   std::string bytes = serialize_head(ex_->parser.request());
@@ -608,7 +739,8 @@ void Connection::on_job_end() {
   if (response.chunked && !response.discard_body) ex_->output.append("0\r\n\r\n");
   if (context_.access_log->enabled()) {
     context_.access_log->write({peer_.text(), &ex_->parser.request(), ex_->parser.request_line(),
-                                response.status, response.bytes});
+                                response.status, response.bytes, tls_ ? tls_->protocol() : "",
+                                tls_ ? tls_->cipher() : ""});
   }
   if (!response.keep_alive || ex_->parser.in_message()) {
     // An answer complete before its request (a helper that did not wait for the body) is

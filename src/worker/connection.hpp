@@ -25,6 +25,7 @@
 #include "http/request_parser.hpp"
 #include "http/router.hpp"
 #include "log/repeat_limiter.hpp"
+#include "tls/tls_stream.hpp"
 #include "util/event_ptr.hpp"
 #include "util/unique_fd.hpp"
 #include "worker/access_log.hpp"
@@ -158,9 +159,9 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   void start_handed_over(std::string bytes);
   // Right after accept: reads at once, since the request usually arrived with the handshake,
   // and polls the socket only if more is needed. A connection-per-request client is then
-  // answered and closed without ever entering epoll (no epoll_ctl ADD and DEL). May destroy
-  // `this`.
-  void start();
+  // answered and closed without ever entering epoll (no epoll_ctl ADD and DEL). On a TLS
+  // address (`tls` set) the TLS handshake comes first. May destroy `this`.
+  void start(const tls::TlsListen* tls = nullptr);
   // Closes at once if idle; otherwise after the response in flight. May destroy `this`.
   void drain();
   // Its deadline passed (ConnectionTimers calls this). May destroy `this`.
@@ -196,6 +197,13 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   // Reads what the socket has and answers it. Returns false when the connection was closed
   // (and `this` destroyed).
   bool read_client();
+  // One read from the client: bytes (> 0), 0 at its end, -1 with errno (EAGAIN: wait).
+  ssize_t receive(char* buffer, size_t size);
+  // TLS: checks the first bytes, then drives the handshake. False when it closed the
+  // connection; true with handshaking_ still set while it waits for the socket.
+  bool continue_handshake();
+  // Plain HTTP on a TLS address, once its head is parsed: a plain-text 400, then a close.
+  bool refuse_plain_http();
   void set_reading(bool on);
   void set_write_wait(bool on);
   void keep_leftover_input();
@@ -209,6 +217,7 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   const http::VirtualHosts& hosts_;
   UniqueFd fd_;
   PeerAddress peer_;
+  std::unique_ptr<tls::TlsStream> tls_;               // set on a TLS address, from start()
   event read_event_;                                  // persistent, added while reading_
   std::unique_ptr<event, EventDeleter> write_event_;  // created when the socket first fills
   Exchange& exchange();                               // creates it if needed
@@ -225,6 +234,10 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   bool linger_on_close_ : 1 = false;    // the client may still be sending when we close
   bool lingering_ : 1 = false;          // write side shut; discarding input until EOF
   bool handed_over_ : 1 = false;        // arrived from a sibling: its first job stays here
+  bool handshaking_ : 1 = false;        // TLS: the handshake is not complete
+  bool hello_seen_ : 1 = false;         // TLS: the first bytes were a handshake record
+  bool read_wants_write_ : 1 = false;   // TLS: SSL_read needs the socket writable first
+  bool plain_on_tls_ : 1 = false;       // plain HTTP arrived on a TLS address: 400 to its head
 };
 
 }  // namespace shoal

@@ -6,8 +6,11 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <cerrno>
+
+#include "tls/tls_stream.hpp"
 
 namespace shoal {
 
@@ -107,6 +110,57 @@ OutputQueue::Flush OutputQueue::flush(int fd, bool closing) {
       if (p.sent == p.bytes.size()) ++head_;
     }
   }
+  clear_sent();
+  if (corked_ && !closing) {  // when closing, close() sends what the cork holds
+    int zero = 0;
+    setsockopt(fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof zero);
+    corked_ = false;
+  }
+  return Flush::kDone;
+}
+
+OutputQueue::Flush OutputQueue::flush_tls(tls::TlsStream& tls) {
+  // One SSL_write of this much at most: several records per call for a large body.
+  constexpr size_t kTlsWriteMax = 4 * kTlsRecord;
+  while (!empty()) {
+    Piece& first = pieces_[head_];
+    const char* data = nullptr;
+    size_t size = 0;
+    if (first.file) {
+      if (record_sent_ == record_.size()) {  // everything read so far is out: read on
+        record_.resize(std::min<std::uint64_t>(kTlsRecord, first.length - first.sent));
+        ssize_t n = ::pread(first.file->fd.get(), record_.data(), record_.size(),
+                            static_cast<off_t>(first.offset + first.sent));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return Flush::kError;  // unreadable, or the file shrank under us
+        record_.resize(static_cast<size_t>(n));
+        record_sent_ = 0;
+      }
+      data = record_.data() + record_sent_;
+      size = record_.size() - record_sent_;
+    } else {
+      data = first.bytes.data() + first.sent;
+      size = std::min(first.bytes.size() - first.sent, kTlsWriteMax);
+    }
+    const tls::IoResult result = tls.write(data, size);
+    if (result.io == tls::Io::kWantWrite || result.io == tls::Io::kWantRead) return Flush::kBlocked;
+    if (result.io != tls::Io::kOk) return Flush::kError;
+    pending_ -= result.bytes;
+    first.sent += result.bytes;
+    if (first.file) {
+      record_sent_ += result.bytes;
+      if (first.sent == first.length) ++head_;
+    } else if (first.sent == first.bytes.size()) {
+      ++head_;
+    }
+  }
+  std::string().swap(record_);
+  record_sent_ = 0;
+  clear_sent();
+  return Flush::kDone;
+}
+
+void OutputQueue::clear_sent() {
   // Keep one bytes buffer of a usual size for the next response, and the vector's capacity;
   // release() frees both.
   for (auto& piece : pieces_) {
@@ -119,12 +173,6 @@ OutputQueue::Flush OutputQueue::flush(int fd, bool closing) {
   pieces_.clear();
   head_ = 0;
   has_file_ = false;
-  if (corked_ && !closing) {  // when closing, close() sends what the cork holds
-    int zero = 0;
-    setsockopt(fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof zero);
-    corked_ = false;
-  }
-  return Flush::kDone;
 }
 
 void OutputQueue::release() {

@@ -15,6 +15,10 @@
 
 namespace shoal {
 
+namespace tls {
+class TlsStream;
+}
+
 class OutputQueue {
  public:
   enum class Flush { kDone, kBlocked, kError };
@@ -41,6 +45,11 @@ class OutputQueue {
   // (MSG_MORE, or the cork is left on) so that close() or shutdown() sends it with the FIN,
   // one packet instead of two.
   Flush flush(int fd, bool closing = false);
+  // The same through TLS: bytes are encrypted from where they are, a file range is read into
+  // a record buffer of at most kTlsRecord bytes and written from it until done (SSL_write's
+  // retry rule). That buffer is all a streaming file costs, and it is freed when done.
+  Flush flush_tls(tls::TlsStream& tls);
+  static constexpr size_t kTlsRecord = 16 * 1024;
   // Gives back the memory of an empty queue (an idle connection keeps nothing).
   void release();
 
@@ -53,9 +62,12 @@ class OutputQueue {
     std::uint64_t length = 0;
   };
   std::string& last_bytes();  // the last piece when it holds bytes, else a new bytes piece
+  void clear_sent();          // after everything went out: keep one spare buffer, drop the rest
 
   std::vector<Piece> pieces_;
-  std::string spare_;  // the last response's bytes buffer, emptied, for the next one
+  std::string spare_;       // the last response's bytes buffer, emptied, for the next one
+  std::string record_;      // flush_tls: file bytes read and not yet all written
+  size_t record_sent_ = 0;  // of record_
   size_t head_ = 0;
   std::uint64_t pending_ = 0;
   bool corked_ = false;

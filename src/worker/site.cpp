@@ -5,7 +5,7 @@
 
 namespace shoal {
 
-std::unique_ptr<Site> load_site(const std::string& config_path) {
+std::unique_ptr<Site> load_site(const std::string& config_path, const tls::TicketKeys* tickets) {
   auto site = std::make_unique<Site>();
   site->config = load_config(config_path);
   const auto& config = site->config;
@@ -16,6 +16,7 @@ std::unique_ptr<Site> load_site(const std::string& config_path) {
   for (const auto& server : site->config.servers) {
     for (const auto& address : server.listen) site->hosts_by_address[address.text].add(&server);
   }
+  site->tls = tls::Contexts::build(site->config, site->hosts_by_address, tickets);
   return site;
 }
 

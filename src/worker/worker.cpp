@@ -79,6 +79,7 @@ Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int i
     l->worker = this;
     l->fd = socket.fd;
     l->hosts = &hosts->second;
+    l->tls = site_.tls ? site_.tls->listen(socket.address) : nullptr;
     l->ready.reset(event_new(base_.get(), socket.fd, EV_READ | EV_PERSIST, on_acceptable, l.get()));
     if (!l->ready || event_add(l->ready.get(), nullptr) != 0) {
       throw StartupError("event_add() failed for listening socket " + socket.address);
@@ -170,7 +171,7 @@ void Worker::on_acceptable(evutil_socket_t fd, short /*what*/, void* arg) noexce
     if (static_cast<int>(self->connection_count()) >= self->site_.config.limits.max_connections) {
       self->set_accepting(false);  // resumed when a connection closes
     }
-    connection->start();  // may answer and close it at once
+    connection->start(from->tls);  // may answer and close it at once
   }
 }
 

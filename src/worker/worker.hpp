@@ -37,6 +37,7 @@ class Worker final : private Siblings {
     int fd = -1;  // the master's socket (this process's copy); never closed by the worker
     std::unique_ptr<event, EventDeleter> ready;
     const http::VirtualHosts* hosts = nullptr;
+    const tls::TlsListen* tls = nullptr;  // null: plain HTTP
   };
 
   static void on_acceptable(evutil_socket_t fd, short what, void* arg) noexcept;

@@ -152,7 +152,7 @@ TEST(Config, UnknownKeyNamesItsPosition) {
       error_of("wrokers: 2\n" + kMinimalServer),
       "1:1: unknown key \"wrokers\" in the top level; expected one of: workers, user, "
       "group, pid_file, shutdown_timeout, reuse_port, defer_accept, mime_types, default_type, "
-      "log, limits, helpers, servers");
+      "log, tls, limits, helpers, servers");
   EXPECT_EQ(error_of("limits: { max_conections: 3 }\n" + kMinimalServer).substr(0, 40),
             "1:11: unknown key \"max_conections\" in li");
 }
