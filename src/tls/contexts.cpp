@@ -3,6 +3,7 @@
 #include "tls/contexts.hpp"
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include <algorithm>
@@ -88,12 +89,20 @@ class Builder {
     SSL_CTX_set_alpn_select_cb(ctx.get(), select_alpn, nullptr);
     SSL_CTX_set_tlsext_servername_callback(ctx.get(), select_server);
     if (!certificate(ctx.get(), tls)) return nullptr;
-    if (SSL_CTX_use_PrivateKey_file(ctx.get(), tls.key.c_str(), SSL_FILETYPE_PEM) != 1) {
+    // Read apart from the use, so that a file without a key and a key of another
+    // certificate are told apart.
+    std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> pkey(nullptr, EVP_PKEY_free);
+    if (std::unique_ptr<BIO, decltype(&BIO_free)> in(BIO_new_file(tls.key.c_str(), "r"), BIO_free);
+        in) {
+      pkey.reset(PEM_read_bio_PrivateKey(in.get(), nullptr, nullptr, nullptr));
+    }
+    if (!pkey) {
       error(tls.key_mark, "tls.key: " + tls.key + ": no private key could be read (" +
                               take_openssl_error() + ")");
       return nullptr;
     }
-    if (SSL_CTX_check_private_key(ctx.get()) != 1) {
+    if (SSL_CTX_use_PrivateKey(ctx.get(), pkey.get()) != 1 ||
+        SSL_CTX_check_private_key(ctx.get()) != 1) {
       ERR_clear_error();
       error(tls.key_mark,
             "tls.key: " + tls.key + " does not match the certificate " + tls.certificate);

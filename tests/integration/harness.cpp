@@ -194,6 +194,17 @@ CommandResult run_shoal(const std::vector<std::string>& args, const TempDir& dir
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(out_path)};
 }
 
+CommandResult run_command(const std::string& command) {
+  std::string output;
+  FILE* pipe = ::popen(("exec 2>&1 </dev/null; " + command).c_str(), "r");
+  if (!pipe) return {-1, "popen failed"};
+  char buf[4096];
+  size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) output.append(buf, n);
+  const int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
 bool alive(pid_t pid) {
   auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
   if (stat.empty()) return false;

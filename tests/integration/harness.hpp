@@ -139,6 +139,10 @@ struct CommandResult {
 // Runs build/shoal with `args` to completion (e.g. `-s reload -c FILE`).
 CommandResult run_shoal(const std::vector<std::string>& args, const TempDir& dir);
 
+// Runs `command` with /bin/sh to completion, stdin from /dev/null unless the command says
+// otherwise (e.g. curl, openssl s_client).
+CommandResult run_command(const std::string& command);
+
 // True while `pid` exists and is not a zombie.
 bool alive(pid_t pid);
 
