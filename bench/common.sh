@@ -3,6 +3,8 @@
 #
 #   need_tools wrk nginx ...     apt-get install what is missing (nginx means nginx-light)
 #   start_work_dir               sets $work and the cleanup trap
+#   wrk_run ARGS, med LIST, ratio A B, server_pid NAME (with SERVERS and pids), task_stats,
+#   cpu_ns, cpu_busy, pin_server NAME CPUS, pss_kb PID: measuring, shared by the scripts
 
 need_tools() {
   local missing=()
@@ -25,3 +27,52 @@ bench_cleanup() {
   wait 2>/dev/null || true
   rm -rf "$work"
 }
+
+# "req_per_s p99_ms errors" from one wrk run
+wrk_run() {
+  wrk --latency "$@" 2>&1 | awk '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    $1 == "99%" { p99 = ms($2) }
+    $1 == "Requests/sec:" { rps = $2 }
+    /Socket errors/ { gsub(",", ""); errors += $4 + $6 + $8 + $10 }
+    /Non-2xx/ { errors += $5 }
+    END { printf "%.0f %.2f %d\n", rps, p99, errors }'
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+med() { echo "$1" | tr ' ' '\n' | grep . | median; }  # the median of a space-separated list
+
+server_pid() {  # the pid started for server $1
+  local i
+  for i in "${!SERVERS[@]}"; do
+    if [ "${SERVERS[$i]}" = "$1" ]; then echo "${pids[$i]}"; fi
+  done
+}
+descendants() { local c; for c in $(pgrep -P "$1" || true); do echo "$c"; descendants "$c"; done; }
+task_stats() {  # the schedstat files of every thread of pid $1 and its descendants
+  local p
+  for p in $1 $(descendants "$1"); do echo /proc/"$p"/task/*/schedstat; done
+}
+cpu_ns() {  # total run time, in nanoseconds, of the threads whose schedstat files are given
+  awk '{ total += $1 } END { printf "%.0f\n", total }' "$@" 2>/dev/null  # %d stops at 2^31 in mawk
+}
+cpu_busy() {  # busy clock ticks of CPU $1 (user nice system irq softirq), from /proc/stat
+  awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 }' /proc/stat
+}
+
+pin_server() {  # pin_server NAME CPU-LIST: every process and thread of the server
+  local p
+  for p in $(server_pid "$1") $(descendants "$(server_pid "$1")"); do
+    taskset -a -p -c "$2" "$p" >/dev/null 2>&1 || true
+  done
+}
+
+pss_kb() {  # total Pss of a pid and its descendants
+  local total=0 p
+  for p in $1 $(pgrep -P "$1" || true); do
+    total=$(( total + $(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0) ))
+  done
+  echo "$total"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "") printf "%.2fx", a / b; else printf "n/a" }'; }

@@ -1,20 +1,28 @@
 #!/usr/bin/env python3
 """Opens N keep-alive connections to a server, completes one request on each, then holds
 them idle until stdin closes. Prints "ready <n>" when every response has arrived, so the
-caller can measure the server's memory. Used by bench/run.sh (scenario 6)."""
+caller can measure the server's memory. Used by bench/run.sh (scenario 6) and, with a fifth
+argument "tls", by bench/tls.sh (each connection then completes a TLS handshake first)."""
 import selectors
 import socket
+import ssl
 import sys
 
 
 def main() -> int:
     host, port, count, path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+    use_tls = len(sys.argv) > 5 and sys.argv[5] == "tls"
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE  # the server's memory is measured, not its identity
     request = f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
     sel = selectors.DefaultSelector()
     pending = {}
     for _ in range(count):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.connect((host, port))
+        if use_tls:
+            s = context.wrap_socket(s, server_hostname="localhost")
         s.sendall(request)
         s.setblocking(False)
         pending[s] = b""
@@ -27,7 +35,10 @@ def main() -> int:
             return 1
         for key, _ in events:
             s = key.fileobj
-            data = s.recv(65536)
+            try:
+                data = s.recv(65536)
+            except ssl.SSLWantReadError:
+                continue
             if not data:
                 print("a connection closed early", file=sys.stderr)
                 return 1

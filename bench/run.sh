@@ -95,19 +95,6 @@ if [ "${SERVE:-0}" = 1 ]; then  # keep the three up for measuring by hand; Ctrl-
   wait
 fi
 
-# "req_per_s p99_ms errors" from one wrk run
-wrk_run() {
-  wrk --latency "$@" 2>&1 | awk '
-    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
-    $1 == "99%" { p99 = ms($2) }
-    $1 == "Requests/sec:" { rps = $2 }
-    /Socket errors/ { gsub(",", ""); errors += $4 + $6 + $8 + $10 }
-    /Non-2xx/ { errors += $5 }
-    END { printf "%.0f %.2f %d\n", rps, p99, errors }'
-}
-
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-med() { echo "$1" | tr ' ' '\n' | grep . | median; }  # the median of a space-separated list
 
 declare -A RPS P99 ERR
 scenario() {  # name path servers wrk-args...
@@ -138,23 +125,6 @@ scenario "new connection per request" /1k.bin "$all" -t1 -c50 -d"${DURATION}s" -
 # microseconds); CPU is the time all the server's processes and threads ran, to the
 # nanosecond (/proc/PID/task/*/schedstat; utime and stime are sampled at clock ticks, too
 # coarse to tell a few percent), per request. Medians over the rounds.
-server_pid() {  # the pid started for server $1
-  local i
-  for i in "${!SERVERS[@]}"; do
-    if [ "${SERVERS[$i]}" = "$1" ]; then echo "${pids[$i]}"; fi
-  done
-}
-descendants() { local c; for c in $(pgrep -P "$1" || true); do echo "$c"; descendants "$c"; done; }
-task_stats() {  # the schedstat files of every thread of pid $1 and its descendants
-  local p
-  for p in $1 $(descendants "$1"); do echo /proc/"$p"/task/*/schedstat; done
-}
-cpu_ns() {  # total run time, in nanoseconds, of the threads whose schedstat files are given
-  awk '{ total += $1 } END { printf "%.0f\n", total }' "$@" 2>/dev/null  # %d stops at 2^31 in mawk
-}
-cpu_busy() {  # busy clock ticks of CPU $1 (user nice system irq softirq), from /proc/stat
-  awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 }' /proc/stat
-}
 hz=$(getconf CLK_TCK)
 # open_measure SERVER PATH RATE [CPU]: openloop against SERVER, printing
 # "sent p50 p99 p99.9 errors server-us-per-request [CPU-busy-us-per-request]", both CPU
@@ -204,12 +174,6 @@ done
 # sampled at clock ticks: +-5% in a 4 s round). Servers keep 2 workers or threads, both on
 # the one CPU.
 last_cpu=$(( $(nproc) - 1 ))
-pin_server() {  # pin_server NAME CPU-LIST: every process and thread of the server
-  local p
-  for p in $(server_pid "$1") $(descendants "$(server_pid "$1")"); do
-    taskset -a -p -c "$2" "$p" >/dev/null 2>&1 || true
-  done
-}
 cpu_idle() { awk -v c="cpu$1" '$1 == c { print $5 }' /proc/stat; }
 declare -A ISO_RPS ISO_P99 ISO_IDLE ISO_CPU ISO_BUSY ISO_OP99
 ISO_SCENARIOS=("1 KiB file" "tiny response" "1 MiB file")
@@ -256,13 +220,6 @@ if [ "$last_cpu" -ge 1 ]; then
 fi
 
 # Scenario 6: memory per idle keep-alive connection (PSS of every process of the server).
-pss_kb() {  # total Pss of a pid and its descendants
-  local total=0 p
-  for p in $1 $(pgrep -P "$1" || true); do
-    total=$(( total + $(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0) ))
-  done
-  echo "$total"
-}
 declare -A IDLE
 for s in "${SERVERS[@]}"; do
   pid=$(server_pid "$s")
@@ -291,7 +248,6 @@ wait $load || true
 declare -A SPLIT
 for s in "${SERVERS[@]}"; do SPLIT[$s]=$(python3 bench/split_request.py "${PORT[$s]}" 20); done
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "") printf "%.2fx", a / b; else printf "n/a" }'; }
 table() {
   echo "| scenario | shoal req/s | nginx req/s | h2o req/s | shoal/nginx | shoal/h2o | p99 ms shoal / nginx / h2o | errors shoal / nginx / h2o |"
   echo "|---|---|---|---|---|---|---|---|"

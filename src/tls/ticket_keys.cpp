@@ -132,7 +132,10 @@ int ticket_key_callback(SSL* ssl, unsigned char key_name[16], unsigned char* iv,
     const TicketLookup found = find_ticket_key(set, key_name);
     if (!found.key) return 0;
     key = found.key;
-    result = found.current ? 1 : 2;
+    // 2: decrypts, and the client gets a fresh ticket. Always so in TLS 1.3, whose clients
+    // use a ticket once (RFC 8446 appendix C.4): without a new one, every other connection
+    // of a client would be a full handshake.
+    result = found.current && SSL_version(ssl) != TLS1_3_VERSION ? 1 : 2;
   }
   char digest[] = "SHA256";
   OSSL_PARAM params[] = {

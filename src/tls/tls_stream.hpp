@@ -52,6 +52,7 @@ class TlsStream {
   void close_notify();
 
   bool established() const { return established_; }
+  bool resumed() const { return SSL_session_reused(ssl_.get()) == 1; }
   // Why the last call failed, for the info line ("" if it did not).
   const std::string& failure() const { return failure_; }
   std::string_view protocol() const;

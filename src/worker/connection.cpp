@@ -233,6 +233,8 @@ bool Connection::continue_handshake() {
     case tls::Io::kOk:
       handshaking_ = false;
       set_write_wait(false);
+      spdlog::debug("client {}: {} {} handshake, {}", peer_.text(), tls_->protocol(),
+                    tls_->resumed() ? "resumed" : "full", tls_->cipher());
       return true;
     case tls::Io::kWantRead:
       set_write_wait(false);

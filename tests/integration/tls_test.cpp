@@ -3,6 +3,7 @@
 // upgrades). The certificates are made once per test run by tests/tls/make_certs.sh.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <memory>
@@ -136,6 +137,17 @@ std::string error_lines(const ShoalServer& server) {
 TEST(TlsTest, CurlGetsPagesAndLargeFilesOverHttps) {
   WebRoot root;
   ShoalServer server(tls_config(root));
+  // The key is the master's to read (0600); under a root test run the workers that
+  // serve with it run as nobody.
+  struct stat st {};
+  ASSERT_EQ(::stat(cert("rsa.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  if (::geteuid() == 0) {
+    for (pid_t worker : server.children()) {
+      const auto status = read_file("/proc/" + std::to_string(worker) + "/status");
+      EXPECT_EQ(status.find("\nUid:\t0\t"), std::string::npos) << status;
+    }
+  }
   auto page = run_command(curl(server.port(), "localhost", "/"));
   EXPECT_EQ(page.status, 0) << page.output;
   EXPECT_EQ(page.output, "hello tls\n");
@@ -214,6 +226,12 @@ void expect_resumption_on_every_worker(const std::string& version) {
         server.port(), "-" + version + " -sess_in " + session,
         "GET " + path + " HTTP/1.1\\r\\nHost: localhost\\r\\n" + "Connection: close\\r\\n\\r\\n");
     EXPECT_TRUE(reused(again)) << again.output;
+    // A TLS 1.3 client uses a ticket once: each resumption must bring a new one, or the
+    // client's next connection is a full handshake.
+    if (version == "tls1_3") {
+      EXPECT_NE(again.output.find("Post-Handshake New Session Ticket arrived"), std::string::npos)
+          << again.output;
+    }
     std::smatch m;
     const std::string log = server.error_log();
     const std::regex line("\\[info\\] ([0-9]+): open\\(\\) \"[^\"]*" + path + "\"");
