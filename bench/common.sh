@@ -18,6 +18,7 @@ need_tools() {
 
 start_work_dir() {
   work=$(mktemp -d)
+  chmod 755 "$work"  # a server's workers run as nobody when the bench runs as root
   pids=()
   trap bench_cleanup EXIT
 }

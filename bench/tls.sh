@@ -27,7 +27,6 @@ ulimit -n 30000 2>/dev/null || true
 
 cpus=$(nproc)  # before the pinning below narrows this shell's mask
 start_work_dir
-chmod 755 "$work"  # workers run as nobody when the bench runs as root
 bash tests/tls/make_certs.sh "$work/certs" >/dev/null
 pem=$work/certs/rsa.pem
 key=$work/certs/rsa.key
