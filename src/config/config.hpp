@@ -91,7 +91,16 @@ struct CgiAction {
   std::string root;  // absolute
 };
 
-using RouteAction = std::variant<ReturnAction, StaticAction, JobAction, CgiAction>;
+// Forwards the request to an upstream group (src/proxy/).
+struct ProxyAction {
+  std::string upstream;      // a key of Config::upstreams
+  std::string host;          // the Host sent; empty = the client's
+  std::string strip_prefix;  // removed from the start of the path when it is there
+  std::string add_prefix;    // then put in front of it
+  std::vector<std::pair<std::string, std::string>> headers;  // extra request fields
+};
+
+using RouteAction = std::variant<ReturnAction, StaticAction, JobAction, CgiAction, ProxyAction>;
 
 struct Route {
   std::string match;  // a path prefix, matched on segment boundaries
@@ -127,6 +136,27 @@ struct ServerConfig {
   SourceMark mark;
 };
 
+enum class Balance : std::uint8_t { kRoundRobin, kLeastOutstanding, kRandomTwo };
+
+// One upstream server: a TCP address or a Unix socket path.
+struct UpstreamServer {
+  std::string text;  // as configured: "127.0.0.1:9000", "unix:/run/app.sock"
+  sockaddr_storage addr{};
+  socklen_t addr_len = 0;
+};
+
+struct UpstreamConfig {
+  std::string name;
+  std::vector<UpstreamServer> servers;
+  Balance balance = Balance::kRoundRobin;
+  int keepalive = 32;         // idle pooled connections per worker
+  Millis idle_timeout{4000};  // below common upstream keep-alive timeouts (5 s and up)
+  Millis connect_timeout{2000};
+  Millis send_timeout{30'000};
+  Millis read_timeout{60'000};
+  int retries = 1;  // other servers tried after a connect failure (body-less idempotent requests)
+};
+
 struct Config {
   std::string path;  // the file this was read from
   std::string dir;   // its directory: relative paths resolve against it
@@ -152,6 +182,7 @@ struct Config {
   Limits limits;
   HelpersConfig helpers;
   std::vector<ServerConfig> servers;
+  std::map<std::string, UpstreamConfig> upstreams;
 };
 
 // Every distinct listen address of the config, in order of first appearance.

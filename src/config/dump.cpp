@@ -55,6 +55,22 @@ void emit_route(YAML::Emitter& out, const Route& route) {
   } else if (const auto* c = std::get_if<CgiAction>(&route.action)) {
     out << YAML::Key << "cgi" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "root" << YAML::Value << c->root << YAML::EndMap;
+  } else if (const auto* p = std::get_if<ProxyAction>(&route.action)) {
+    out << YAML::Key << "proxy" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "upstream" << YAML::Value << p->upstream;
+    if (!p->host.empty()) out << YAML::Key << "host" << YAML::Value << p->host;
+    if (!p->strip_prefix.empty()) {
+      out << YAML::Key << "strip_prefix" << YAML::Value << p->strip_prefix;
+    }
+    if (!p->add_prefix.empty()) out << YAML::Key << "add_prefix" << YAML::Value << p->add_prefix;
+    if (!p->headers.empty()) {
+      out << YAML::Key << "headers" << YAML::Value << YAML::BeginMap;
+      for (const auto& [name, value] : p->headers) {
+        out << YAML::Key << name << YAML::Value << YAML::DoubleQuoted << value;
+      }
+      out << YAML::EndMap;
+    }
+    out << YAML::EndMap;
   }
   out << YAML::EndMap;
 }
@@ -125,6 +141,28 @@ std::string dump_config(const Config& config) {
   out << YAML::Key << "nice" << YAML::Value << h.nice;
   out << YAML::Key << "sched_idle" << YAML::Value << h.sched_idle;
   out << YAML::EndMap;
+
+  if (!config.upstreams.empty()) {
+    out << YAML::Key << "upstreams" << YAML::Value << YAML::BeginMap;
+    for (const auto& [name, u] : config.upstreams) {
+      out << YAML::Key << name << YAML::Value << YAML::BeginMap;
+      std::vector<std::string> servers;
+      for (const auto& s : u.servers) servers.push_back(s.text);
+      out << YAML::Key << "servers" << YAML::Value << YAML::Flow << servers;
+      out << YAML::Key << "balance" << YAML::Value
+          << (u.balance == Balance::kRoundRobin         ? "round_robin"
+              : u.balance == Balance::kLeastOutstanding ? "least_outstanding"
+                                                        : "random_two");
+      out << YAML::Key << "keepalive" << YAML::Value << u.keepalive;
+      out << YAML::Key << "idle_timeout" << YAML::Value << duration(u.idle_timeout);
+      out << YAML::Key << "connect_timeout" << YAML::Value << duration(u.connect_timeout);
+      out << YAML::Key << "send_timeout" << YAML::Value << duration(u.send_timeout);
+      out << YAML::Key << "read_timeout" << YAML::Value << duration(u.read_timeout);
+      out << YAML::Key << "retries" << YAML::Value << u.retries;
+      out << YAML::EndMap;
+    }
+    out << YAML::EndMap;
+  }
 
   out << YAML::Key << "servers" << YAML::Value << YAML::BeginSeq;
   for (const auto& server : config.servers) {

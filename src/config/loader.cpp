@@ -5,12 +5,14 @@
 #include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstddef>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -278,6 +280,8 @@ class Loader {
     if (auto n = root["tls"]) top_tls(n, config.tls);
     if (auto n = root["limits"]) limits(n, config.limits);
     if (auto n = root["helpers"]) helpers(n, config.helpers);
+    if (auto n = root["upstreams"]) upstreams(n, config);
+    upstreams_ = &config.upstreams;
     if (auto n = root["servers"]) {
       servers(n, config);
       if (config.helpers.count == 0) {
@@ -592,15 +596,18 @@ class Loader {
         error(item, "route: missing \"match\": expected a path prefix such as /");
       }
       int handlers = 0;
-      for (const char* key : {"return", "static", "job", "cgi"}) handlers += item[key] ? 1 : 0;
+      for (const char* key : {"return", "static", "job", "cgi", "proxy"}) {
+        handlers += item[key] ? 1 : 0;
+      }
       if (handlers == 0) {
         error(item, "route \"" + route.match +
-                        "\" has no handler: expected one of return, static, job, cgi");
+                        "\" has no handler: expected one of return, static, job, cgi, proxy");
         continue;
       }
       if (handlers > 1) {
         error(item, "route \"" + route.match +
-                        "\" has more than one handler: expected one of return, static, job, cgi");
+                        "\" has more than one handler: expected one of return, static, job, cgi, "
+                        "proxy");
         continue;
       }
       if (auto n = item["return"]) {
@@ -613,6 +620,8 @@ class Loader {
       } else if (auto c = item["cgi"]) {
         route.action = cgi_action(c);
         helper_routes_.push_back(mark_of(c));
+      } else if (auto p = item["proxy"]) {
+        route.action = proxy_action(p);
       }
       server.routes.push_back(std::move(route));
     }
@@ -681,6 +690,149 @@ class Loader {
     return action;
   }
 
+  ProxyAction proxy_action(const YAML::Node& node) {
+    ProxyAction action;
+    if (!check_map(node, "proxy", schema::kProxy)) return action;
+    if (auto n = node["upstream"]) {
+      if (auto s = scalar(n, "proxy.upstream")) {
+        action.upstream = *s;
+        if (!upstreams_->count(*s)) {
+          error(n, "proxy.upstream: no upstream named \"" + *s + "\" in upstreams");
+        }
+      }
+    } else {
+      error(node, "proxy: missing \"upstream\": expected the name of an upstream group");
+    }
+    if (auto n = node["host"]) {
+      if (auto s = scalar(n, "proxy.host")) action.host = *s;
+    }
+    for (auto [key, field] : {std::pair{"strip_prefix", &action.strip_prefix},
+                              std::pair{"add_prefix", &action.add_prefix}}) {
+      if (auto n = node[key]) {
+        if (auto s = scalar(n, std::string("proxy.") + key)) {
+          if (s->empty() || s->front() != '/') {
+            error(n, std::string("proxy.") + key + ": expected a path starting with \"/\"");
+          } else {
+            *field = *s;
+          }
+        }
+      }
+    }
+    if (auto n = node["headers"]) {
+      if (!n.IsMap()) {
+        error(n, "proxy.headers: expected a mapping of field names to values");
+      } else {
+        for (const auto& kv : n) {
+          const auto name = kv.first.as<std::string>("");
+          auto value = scalar(kv.second, "proxy.headers");
+          const bool token = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("!#$%&'*+-.^_`|~", c);
+          });
+          if (!token) {
+            error(kv.first, "proxy.headers: \"" + name + "\" is not a field name");
+          } else if (value && value->find_first_of("\r\n") != std::string::npos) {
+            error(kv.second, "proxy.headers: a value may not hold a line break");
+          } else if (value) {
+            action.headers.emplace_back(name, *value);
+          }
+        }
+      }
+    }
+    return action;
+  }
+
+  void upstreams(const YAML::Node& node, Config& config) {
+    if (!node.IsMap()) {
+      error(node, "upstreams: expected a mapping of names to upstream groups");
+      return;
+    }
+    for (const auto& kv : node) {
+      UpstreamConfig group;
+      group.name = kv.first.as<std::string>("");
+      const YAML::Node& item = kv.second;
+      if (!check_map(item, "an upstream", schema::kUpstream)) continue;
+      if (auto n = item["servers"]) {
+        for (const auto& text : string_list(n, "upstreams.servers")) {
+          if (auto server = upstream_server(n, text)) group.servers.push_back(*server);
+        }
+        if (group.servers.empty()) error(n, "upstreams.servers: expected at least one server");
+      } else {
+        error(item, "upstream \"" + group.name + "\": missing \"servers\"");
+      }
+      if (auto n = item["balance"]) {
+        if (auto s = scalar(n, "upstreams.balance")) {
+          if (*s == "round_robin") {
+            group.balance = Balance::kRoundRobin;
+          } else if (*s == "least_outstanding") {
+            group.balance = Balance::kLeastOutstanding;
+          } else if (*s == "random_two") {
+            group.balance = Balance::kRandomTwo;
+          } else {
+            error(n,
+                  "upstreams.balance: expected round_robin, least_outstanding or random_two, "
+                  "got \"" +
+                      *s + "\"");
+          }
+        }
+      }
+      if (auto n = item["keepalive"]) {
+        if (auto v = integer(n, "upstreams.keepalive", 0, 100'000)) {
+          group.keepalive = static_cast<int>(*v);
+        }
+      }
+      if (auto n = item["retries"]) {
+        if (auto v = integer(n, "upstreams.retries", 0, 16)) group.retries = static_cast<int>(*v);
+      }
+      for (auto [key, field] : {std::pair{"idle_timeout", &group.idle_timeout},
+                                std::pair{"connect_timeout", &group.connect_timeout},
+                                std::pair{"send_timeout", &group.send_timeout},
+                                std::pair{"read_timeout", &group.read_timeout}}) {
+        if (auto n = item[key]) {
+          if (auto d = duration(n, std::string("upstreams.") + key)) {
+            if (d->count() <= 0) {
+              error(n, std::string("upstreams.") + key + ": expected a duration above 0");
+            } else {
+              *field = *d;
+            }
+          }
+        }
+      }
+      config.upstreams[group.name] = std::move(group);
+    }
+  }
+
+  std::optional<UpstreamServer> upstream_server(const YAML::Node& node, const std::string& text) {
+    UpstreamServer server;
+    server.text = text;
+    if (text.starts_with("unix:")) {
+      const std::string path = text.substr(5);
+      sockaddr_un un{};
+      if (path.empty() || path.front() != '/' || path.size() >= sizeof un.sun_path) {
+        error(node, "upstreams.servers: \"" + text +
+                        "\": expected unix:/absolute/path (at most 107 bytes)");
+        return std::nullopt;
+      }
+      un.sun_family = AF_UNIX;
+      std::memcpy(un.sun_path, path.c_str(), path.size() + 1);
+      std::memcpy(&server.addr, &un, sizeof un);
+      server.addr_len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+      return server;
+    }
+    std::string why;
+    auto address = text.find(':') == std::string::npos || text.starts_with("*")
+                       ? std::nullopt
+                       : parse_listen_address(text, why);
+    if (!address) {
+      error(node, "upstreams.servers: \"" + text +
+                      "\": expected host:port, [v6]:port or unix:/path with a numeric host" +
+                      (why.empty() ? "" : " (" + why + ")"));
+      return std::nullopt;
+    }
+    server.addr = address->addr;
+    server.addr_len = address->addr_len;
+    return server;
+  }
+
   CgiAction cgi_action(const YAML::Node& node) {
     CgiAction action;
     if (!check_map(node, "cgi", schema::kCgi)) return action;
@@ -695,9 +847,9 @@ class Loader {
   std::string file_;
   std::string dir_;
   std::vector<ConfigError> errors_;
-  std::vector<SourceMark> helper_routes_;
-  std::map<std::string, bool>
-      listen_tls_;  // address -> TLS, across servers  // job and cgi routes, which need helpers
+  std::vector<SourceMark> helper_routes_;   // job and cgi routes, which need helpers
+  std::map<std::string, bool> listen_tls_;  // address -> TLS, across servers
+  const std::map<std::string, UpstreamConfig>* upstreams_ = nullptr;  // for proxy routes
 };
 
 }  // namespace

@@ -10,7 +10,12 @@ namespace shoal::schema {
 inline constexpr std::string_view kTopLevel[] = {
     "workers",    "user",         "group",      "pid_file",     "shutdown_timeout",
     "reuse_port", "defer_accept", "mime_types", "default_type", "log",
-    "tls",        "limits",       "helpers",    "servers"};
+    "tls",        "limits",       "helpers",    "upstreams",    "servers"};
+inline constexpr std::string_view kUpstream[] = {"servers",      "balance",         "keepalive",
+                                                 "idle_timeout", "connect_timeout", "send_timeout",
+                                                 "read_timeout", "retries"};
+inline constexpr std::string_view kProxy[] = {"upstream", "host", "strip_prefix", "add_prefix",
+                                              "headers"};
 inline constexpr std::string_view kTopTls[] = {"session_tickets", "ticket_rotation"};
 inline constexpr std::string_view kLog[] = {"error", "access"};
 inline constexpr std::string_view kErrorLog[] = {"path", "level"};
@@ -22,7 +27,7 @@ inline constexpr std::string_view kHelpers[] = {"count", "queue", "timeout", "ni
 inline constexpr std::string_view kServer[] = {"listen", "server_names", "tls", "routes"};
 inline constexpr std::string_view kListen[] = {"address", "tls"};
 inline constexpr std::string_view kServerTls[] = {"certificate", "key", "protocols", "ciphers"};
-inline constexpr std::string_view kRoute[] = {"match", "return", "static", "job", "cgi"};
+inline constexpr std::string_view kRoute[] = {"match", "return", "static", "job", "cgi", "proxy"};
 inline constexpr std::string_view kReturn[] = {"status", "body", "location", "content_type"};
 inline constexpr std::string_view kStatic[] = {"root", "index"};
 inline constexpr std::string_view kJob[] = {"builtin", "ms"};
@@ -42,6 +47,8 @@ inline constexpr Section kSections[] = {{"the top level", kTopLevel},
                                         {"tls", kTopTls},
                                         {"a listen entry", kListen},
                                         {"a server's tls", kServerTls},
+                                        {"an upstream", kUpstream},
+                                        {"proxy", kProxy},
                                         {"a server", kServer},
                                         {"a route", kRoute},
                                         {"return", kReturn},

@@ -60,7 +60,7 @@ void keep_only_pipes(int in_fd, int out_fd) {
 
 }  // namespace
 
-struct HelperPool::Job {
+struct HelperPool::Job : JobHandle {
   std::string start_frame;  // JOB_START, sent when a helper takes the job
   JobSink* sink = nullptr;
   Helper* helper = nullptr;  // set while running
@@ -206,7 +206,7 @@ bool HelperPool::queue_full() const {
   return waiting >= config_.queue;
 }
 
-HelperPool::Job* HelperPool::submit(const JobSpec& spec, JobSink* sink) {
+JobHandle* HelperPool::submit(const JobSpec& spec, JobSink* sink) {
   Helper* idle = queue_.empty() ? idle_helper() : nullptr;
   if (!idle && queue_full()) return nullptr;
   auto job = std::make_unique<Job>();
@@ -259,7 +259,8 @@ void HelperPool::write_to(Job* job, std::string frames) {
   }
 }
 
-void HelperPool::send_body(Job* job, std::string_view bytes) {
+void HelperPool::send_body(JobHandle* handle, std::string_view bytes) {
+  auto* job = static_cast<Job*>(handle);
   while (!bytes.empty()) {
     auto n = std::min(bytes.size(), kDataChunk);
     std::string frame;
@@ -269,25 +270,29 @@ void HelperPool::send_body(Job* job, std::string_view bytes) {
   }
 }
 
-void HelperPool::end_body(Job* job) {
+void HelperPool::end_body(JobHandle* handle) {
+  auto* job = static_cast<Job*>(handle);
   std::string frame;
   append_frame(frame, FrameType::kBodyEnd, {});
   write_to(job, std::move(frame));
 }
 
-bool HelperPool::body_backlogged(const Job* job) const {
+bool HelperPool::body_backlogged(const JobHandle* handle) const {
+  const auto* job = static_cast<const Job*>(handle);
   if (job->helper) {
     return evbuffer_get_length(bufferevent_get_output(job->helper->to.get())) > kBodyBacklog;
   }
   return job->pending.size() > kBodyBacklog;
 }
 
-void HelperPool::pause_output(Job* job) {
+void HelperPool::pause_output(JobHandle* handle) {
+  auto* job = static_cast<Job*>(handle);
   job->output_paused = true;
   if (job->helper) bufferevent_disable(job->helper->from.get(), EV_READ);
 }
 
-void HelperPool::resume_output(Job* job) {
+void HelperPool::resume_output(JobHandle* handle) {
+  auto* job = static_cast<Job*>(handle);
   if (!job->output_paused) return;
   job->output_paused = false;
   if (!job->helper) return;
@@ -304,7 +309,8 @@ std::unique_ptr<HelperPool::Job> HelperPool::take(Job* job) {
   return owned;
 }
 
-void HelperPool::cancel(Job* job) {
+void HelperPool::cancel(JobHandle* handle) {
+  auto* job = static_cast<Job*>(handle);
   auto owned = take(job);
   if (!owned) return;
   queue_.erase(std::remove(queue_.begin(), queue_.end(), job), queue_.end());

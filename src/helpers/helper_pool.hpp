@@ -27,7 +27,7 @@ namespace shoal::helpers {
 // helper_main in production; tests give a scripted one.
 using HelperEntry = void (*)(int in_fd, int out_fd);
 
-class HelperPool {
+class HelperPool final : public JobRunner {
  public:
   struct Job;
 
@@ -40,17 +40,17 @@ class HelperPool {
   void start();
 
   // Queues or starts a job; nullptr when the queue is full (answer 503).
-  Job* submit(const JobSpec& spec, JobSink* sink);
-  void send_body(Job* job, std::string_view bytes);
-  void end_body(Job* job);
+  JobHandle* submit(const JobSpec& spec, JobSink* sink);
+  void send_body(JobHandle* job, std::string_view bytes) override;
+  void end_body(JobHandle* job) override;
   // True while more than a bounded amount of body waits for the helper: stop reading the
   // client until JobSink::on_job_writable.
-  bool body_backlogged(const Job* job) const;
+  bool body_backlogged(const JobHandle* job) const override;
   // The client's socket is full: stop reading the helper's output until resumed.
-  void pause_output(Job* job);
-  void resume_output(Job* job);
+  void pause_output(JobHandle* job) override;
+  void resume_output(JobHandle* job) override;
   // The client went away: forget the job; a running one gets its helper killed and replaced.
-  void cancel(Job* job);
+  void cancel(JobHandle* job) override;
 
   // Reaps exited helpers (the worker calls this on SIGCHLD).
   void reap();

@@ -27,6 +27,28 @@ std::optional<JobSpec> decode_job(std::string_view payload);
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
+// A running job as its submitter holds it (a HelperPool::Job, a proxy::ProxyExchange).
+struct JobHandle {};
+
+// What runs jobs, as a Connection drives one: HelperPool (helper processes) and proxy::Proxy
+// (upstream servers, on the loop). Each takes only handles it gave out.
+class JobRunner {
+ public:
+  virtual void send_body(JobHandle* job, std::string_view bytes) = 0;
+  virtual void end_body(JobHandle* job) = 0;
+  // True while more than a bounded amount of body waits: stop reading the client until
+  // JobSink::on_job_writable.
+  virtual bool body_backlogged(const JobHandle* job) const = 0;
+  // The client's socket is full: stop producing output until resumed.
+  virtual void pause_output(JobHandle* job) = 0;
+  virtual void resume_output(JobHandle* job) = 0;
+  // The client went away or the request ended early: forget the job and free what ran it.
+  virtual void cancel(JobHandle* job) = 0;
+
+ protected:
+  ~JobRunner() = default;
+};
+
 // Callbacks from the HelperPool to whoever submitted a job. After on_job_end or
 // on_job_failed the job is gone: the sink must forget its handle in that callback.
 class JobSink {

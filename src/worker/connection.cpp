@@ -20,6 +20,7 @@
 #include "http/dispatch.hpp"
 #include "http/router.hpp"
 #include "http/status.hpp"
+#include "proxy/forward.hpp"
 #include "worker/handoff.hpp"
 
 namespace shoal {
@@ -111,7 +112,7 @@ Connection::~Connection() {
   // An orderly end for a TLS client (skipped after an error or the client's own close).
   if (tls_) tls_->close_notify();
   // A client that leaves mid-job must not keep a helper busy: the pool kills and replaces it.
-  if (ex_ && ex_->job) context_.helpers->cancel(ex_->job);
+  if (ex_ && ex_->job) ex_->runner->cancel(ex_->job);
   event_del(&read_event_);
   context_.timers->unlink(*this);
 }
@@ -412,7 +413,7 @@ bool Connection::pump() {
         }
         if (ex_->job && ex_->output_paused) {
           ex_->output_paused = false;
-          context_.helpers->resume_output(ex_->job);  // may deliver frames: loop to write them
+          ex_->runner->resume_output(ex_->job);  // may deliver frames: loop to write them
           pump_again_ = true;
         } else if (!ex_->input.empty() && !request_waits_for_job(ex_->job_state) &&
                    !close_after_write_) {
@@ -445,7 +446,7 @@ bool Connection::process_input() {
   bool just_had_head = false;
   while (!close_after_write_ && !close_requested_) {
     if (request_waits_for_job(ex_->job_state)) return true;  // the next pipelined one waits
-    if (ex_->job && context_.helpers->body_backlogged(ex_->job)) {
+    if (ex_->job && ex_->runner->body_backlogged(ex_->job)) {
       ex_->body_paused = true;  // on_job_writable resumes
       return true;
     }
@@ -481,6 +482,10 @@ bool Connection::process_input() {
           if (request.has_body) ex.output.append("HTTP/1.1 100 Continue\r\n\r\n");
         }
         if (ex.routed.target && ex.routed.needs_helper() && !start_job()) return false;
+        if (ex.routed.target && ex.routed.route &&
+            std::holds_alternative<ProxyAction>(ex.routed.route->action) && !start_proxy()) {
+          return false;
+        }
         break;
       }
       case http::ParseEvent::kMessageComplete:
@@ -488,7 +493,7 @@ bool Connection::process_input() {
         handed_over_ = false;  // the next job of this connection may go to a sibling again
         arm_timer(TimerKind::kNone);
         if (ex_->job) {
-          context_.helpers->end_body(ex_->job);
+          ex_->runner->end_body(ex_->job);
           ex_->job_state = next_job_step(ex_->job_state, JobEvent::kRequestComplete).next;
           return true;
         }
@@ -600,7 +605,7 @@ void Connection::on_timeout() {
 
 void Connection::on_body_bytes(void* self, std::string_view bytes) {
   auto* c = static_cast<Connection*>(self);
-  if (c->ex_->job) c->context_.helpers->send_body(c->ex_->job, bytes);
+  if (c->ex_->job) c->ex_->runner->send_body(c->ex_->job, bytes);
 }
 
 helpers::JobSpec Connection::job_spec() const {
@@ -643,6 +648,7 @@ helpers::JobSpec Connection::job_spec() const {
 
 bool Connection::start_job() {
   ex_->job = context_.helpers->submit(job_spec(), this);
+  ex_->runner = context_.helpers;
   ex_->job_response = {};
   if (ex_->job) {
     ex_->job_state = JobState::kSendingBody;
@@ -657,6 +663,27 @@ bool Connection::start_job() {
   reply.headers.emplace_back("Retry-After", "1");
   reply.close = true;
   return respond(std::move(reply));
+}
+
+bool Connection::start_proxy() {
+  const auto& action = std::get<ProxyAction>(ex_->routed.route->action);
+  const auto& request = ex_->parser.request();
+  const std::string* coding = request.header("Transfer-Encoding");
+  const bool chunked = coding != nullptr;  // the parser allows chunked only, last
+  proxy::ProxyRequest forward;
+  forward.upstream = action.upstream;
+  forward.head =
+      proxy::upstream_request_head(request, action, {peer_.text(), tls_ != nullptr}, chunked);
+  forward.has_body = request.has_body;
+  forward.chunked_body = chunked;
+  forward.head_request = request.method == "HEAD";
+  forward.idempotent = proxy::idempotent(request.method);
+  forward.request_line = ex_->parser.request_line();
+  ex_->job = context_.proxy->start(std::move(forward), this);
+  ex_->runner = context_.proxy;
+  ex_->job_response = {};
+  ex_->job_state = JobState::kSendingBody;
+  return true;
 }
 
 bool Connection::hand_over_job() {
@@ -680,11 +707,11 @@ bool Connection::hand_over_job() {
 void Connection::end_job() {
   if (!ex_ || !ex_->job) return;
   const JobStep step = next_job_step(ex_->job_state, JobEvent::kEarlyEnd);
-  helpers::HelperPool::Job* job = std::exchange(ex_->job, nullptr);
+  helpers::JobHandle* job = std::exchange(ex_->job, nullptr);
   ex_->job_state = step.next;
   ex_->output_paused = false;
   ex_->body_paused = false;
-  if (step.cancel) context_.helpers->cancel(job);
+  if (step.cancel) ex_->runner->cancel(job);
 }
 
 void Connection::on_job_head(int status, helpers::HeaderList headers) {
@@ -699,7 +726,18 @@ void Connection::on_job_head(int status, helpers::HeaderList headers) {
   reply.status = status;
   reply.headers = std::move(headers);
   reply.length_known = false;
-  if (!http::status_forbids_body(status)) {
+  // A proxied head may say its length (a CGI head never does): the body is passed as it is.
+  for (auto it = reply.headers.begin(); it != reply.headers.end(); ++it) {
+    if (http::iequals(it->first, "Content-Length")) {
+      reply.content_length = std::strtoull(it->second.c_str(), nullptr, 10);
+      reply.length_known = true;
+      reply.headers.erase(it);
+      break;
+    }
+  }
+  if (reply.length_known) {
+    // Framed by its length, for HTTP/1.0 clients too.
+  } else if (!http::status_forbids_body(status)) {
     if (request.http_minor >= 1) {
       response.chunked = true;
       reply.headers.emplace_back("Transfer-Encoding", "chunked");
@@ -728,7 +766,7 @@ void Connection::on_job_data(std::string_view data) {
   response.bytes += data.size();
   if (ex_->output.pending() > kOutputHighWater && !ex_->output_paused) {
     ex_->output_paused = true;  // pump resumes the helper's output once the client caught up
-    context_.helpers->pause_output(ex_->job);
+    ex_->runner->pause_output(ex_->job);
   }
   pump();
 }

@@ -25,6 +25,7 @@
 #include "http/request_parser.hpp"
 #include "http/router.hpp"
 #include "log/repeat_limiter.hpp"
+#include "proxy/proxy.hpp"
 #include "tls/tls_stream.hpp"
 #include "util/event_ptr.hpp"
 #include "util/unique_fd.hpp"
@@ -83,7 +84,8 @@ struct Exchange {
   // The helper job answering the current request, if its route needs one: `job` is set
   // exactly while `job_state` is not kNone. Every way a job ends goes through
   // Connection::end_job (the helper's END or failure, or an early end of the request).
-  helpers::HelperPool::Job* job = nullptr;
+  helpers::JobHandle* job = nullptr;
+  helpers::JobRunner* runner = nullptr;  // what runs `job`: the helpers or the proxy
   JobState job_state = JobState::kNone;
   // How the job's response is framed, fixed when its head arrives.
   struct JobResponse {
@@ -134,6 +136,7 @@ struct ConnectionContext {
   http::FileCache* files = nullptr;
   AccessLog* access_log = nullptr;
   helpers::HelperPool* helpers = nullptr;
+  proxy::Proxy* proxy = nullptr;       // null: the config has no upstreams
   std::string* scratch = nullptr;      // the worker's read buffer, shared by its connections
   ConnectionTimers* timers = nullptr;  // every connection's deadline, and the registry
   ExchangePool* exchanges = nullptr;
@@ -187,6 +190,8 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   bool respond(http::Reply reply);
   void log_failure(const http::Reply::Failure& failure);
   bool start_job();
+  // A proxy route's request: forwarded by the worker's Proxy, answered as a job is.
+  bool start_proxy();
   // At a job's head, when no helper here is free and a sibling has one: gives the connection
   // to it. True when it went (and `this` is closing).
   bool hand_over_job();

@@ -59,6 +59,10 @@ Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int i
   context_.access_log = &access_log_;
   helpers_ = std::make_unique<helpers::HelperPool>(base_.get(), site_.config.helpers);
   context_.helpers = helpers_.get();
+  if (!site_.config.upstreams.empty()) {
+    proxy_ = std::make_unique<proxy::Proxy>(base_.get(), site_.config.upstreams);
+    context_.proxy = proxy_.get();
+  }
   context_.on_closed = [this](Connection* c) { connection_closed(c); };
   timers_ = std::make_unique<ConnectionTimers>(
       base_.get(), connection_timeouts(site_.config.limits),
@@ -118,6 +122,7 @@ Worker::~Worker() {
   // Connections hold events of base_ and jobs of the helper pool: free them first.
   for (Connection* c : all_connections()) std::unique_ptr<Connection> doomed(c);
   timers_.reset();
+  proxy_.reset();
   helpers_.reset();
   listening_.clear();
   signals_.clear();

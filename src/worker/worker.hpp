@@ -82,6 +82,7 @@ class Worker final : private Siblings {
   std::string scratch_;  // one read buffer for every connection of this worker
   AccessLog access_log_;
   std::unique_ptr<helpers::HelperPool> helpers_;
+  std::unique_ptr<proxy::Proxy> proxy_;
   ConnectionContext context_;
   // Connections are owned through the deadline lists (each is on exactly one): created with
   // make_unique and released there, destroyed by destroy_connection().

@@ -1,0 +1,152 @@
+// ResponseParser: llhttp response callbacks; each event pauses the parser so that feed()
+// returns it with the bytes it consumed.
+#include "http/response_parser.hpp"
+
+#include "util/text.hpp"
+
+namespace shoal::http {
+
+namespace {
+
+constexpr size_t kMaxFields = 100;
+
+}  // namespace
+
+ResponseParser::ResponseParser(size_t max_head_bytes) : max_head_bytes_(max_head_bytes) {
+  static const llhttp_settings_t settings = [] {
+    llhttp_settings_t s;
+    llhttp_settings_init(&s);
+    s.on_message_begin = on_message_begin;
+    s.on_status_complete = on_status_complete;
+    s.on_header_field = on_header_field;
+    s.on_header_value = on_header_value;
+    s.on_header_value_complete = on_header_value_complete;
+    s.on_headers_complete = on_headers_complete;
+    s.on_body = on_body;
+    s.on_message_complete = on_message_complete;
+    return s;
+  }();
+  llhttp_init(&parser_, HTTP_RESPONSE, const_cast<llhttp_settings_t*>(&settings));
+  parser_.data = this;
+}
+
+void ResponseParser::expect(bool head_request) {
+  llhttp_reset(&parser_);
+  parser_.data = this;
+  head_request_ = head_request;
+  head_ = {};
+  head_bytes_ = 0;
+  error_.clear();
+  complete_ = false;
+}
+
+int ResponseParser::on_message_begin(llhttp_t* p) {
+  auto& s = self(p);
+  s.head_ = {};
+  s.field_.clear();
+  s.value_.clear();
+  s.in_value_ = false;
+  return 0;
+}
+
+int ResponseParser::on_status_complete(llhttp_t* p) {
+  self(p).head_.status = p->status_code;
+  return 0;
+}
+
+int ResponseParser::on_header_field(llhttp_t* p, const char* at, size_t len) {
+  auto& s = self(p);
+  s.head_bytes_ += len;
+  if (s.head_bytes_ > s.max_head_bytes_) {
+    s.error_ = "the response head is larger than 64 KiB";
+    return HPE_USER;
+  }
+  s.field_.append(at, len);
+  return 0;
+}
+
+int ResponseParser::on_header_value(llhttp_t* p, const char* at, size_t len) {
+  auto& s = self(p);
+  s.head_bytes_ += len;
+  if (s.head_bytes_ > s.max_head_bytes_) {
+    s.error_ = "the response head is larger than 64 KiB";
+    return HPE_USER;
+  }
+  s.value_.append(at, len);
+  return 0;
+}
+
+int ResponseParser::on_header_value_complete(llhttp_t* p) {
+  auto& s = self(p);
+  if (s.head_.headers.size() >= kMaxFields) {
+    s.error_ = "the response head has more than 100 fields";
+    return HPE_USER;
+  }
+  s.head_.headers.emplace_back(std::move(s.field_), std::string(trim_ows(s.value_)));
+  s.field_.clear();
+  s.value_.clear();
+  return 0;
+}
+
+int ResponseParser::on_headers_complete(llhttp_t* p) {
+  auto& s = self(p);
+  const int status = p->status_code;
+  if (status >= 100 && status < 200) return 0;  // interim: the real head follows
+  s.head_.status = status;
+  s.head_.http_minor = p->http_minor;
+  s.head_.chunked = (p->flags & F_CHUNKED) != 0;
+  if ((p->flags & F_CONTENT_LENGTH) && !s.head_.chunked) s.head_.content_length = p->content_length;
+  s.head_.keep_alive = llhttp_should_keep_alive(p) != 0;
+  s.events_->push_back({Event::kHead, {}});
+  // 1: no body follows (the answer to HEAD); 204 and 304 llhttp knows by itself.
+  return s.head_request_ ? 1 : 0;
+}
+
+int ResponseParser::on_body(llhttp_t* p, const char* at, size_t len) {
+  self(p).events_->push_back({Event::kBody, std::string_view(at, len)});
+  return 0;
+}
+
+int ResponseParser::on_message_complete(llhttp_t* p) {
+  auto& s = self(p);
+  if (s.head_.status == 0 || (p->status_code >= 100 && p->status_code < 200)) {
+    return 0;  // the end of an interim response
+  }
+  // After the body, llhttp decides keep-alive again (a close-delimited body cannot).
+  s.head_.keep_alive = s.head_.keep_alive && llhttp_should_keep_alive(p) != 0;
+  s.complete_ = true;
+  s.events_->push_back({Event::kComplete, {}});
+  return HPE_PAUSED;  // nothing after the end is parsed
+}
+
+bool ResponseParser::feed(std::string_view data, std::vector<Event>& events, bool& extra) {
+  extra = false;
+  if (data.empty() || complete_) {
+    extra = !data.empty();
+    return true;
+  }
+  events_ = &events;
+  const llhttp_errno_t err = llhttp_execute(&parser_, data.data(), data.size());
+  events_ = nullptr;
+  if (err == HPE_PAUSED) {
+    const auto consumed = static_cast<size_t>(llhttp_get_error_pos(&parser_) - data.data());
+    extra = consumed < data.size();
+    return true;
+  }
+  if (err == HPE_OK) return true;
+  if (error_.empty())
+    error_ = std::string("malformed response (") + llhttp_get_error_reason(&parser_) + ")";
+  return false;
+}
+
+bool ResponseParser::finish(std::vector<Event>& events) {
+  if (complete_) return true;
+  events_ = &events;
+  const llhttp_errno_t err = llhttp_finish(&parser_);
+  events_ = nullptr;
+  if ((err == HPE_OK || err == HPE_PAUSED) && complete_) return true;
+  if (error_.empty()) error_ = "the upstream closed the connection before the response ended";
+  return false;
+}
+
+}  // namespace shoal::http

@@ -1,0 +1,48 @@
+// What a proxied exchange sends upstream and passes back (pure; unit-tested): the request head
+// with the target rewritten, hop-by-hop fields removed (RFC 9110 section 7.6.1: Connection and
+// every field it names, Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade,
+// Proxy-Connection), the Host, the X-Forwarded fields and the route's extra fields; and the
+// response fields a client may see.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "config/config.hpp"
+#include "http/request.hpp"
+
+namespace shoal::proxy {
+
+using Fields = std::vector<std::pair<std::string, std::string>>;
+
+struct ClientSide {
+  std::string_view address;  // the client's IP, as text
+  bool tls = false;          // X-Forwarded-Proto: https
+};
+
+// True for a field that concerns one hop only, given the Connection field's tokens.
+bool hop_by_hop(std::string_view name, const std::vector<std::string>& connection_tokens);
+// The comma-separated tokens of every Connection field, lower case.
+std::vector<std::string> connection_tokens(const Fields& fields);
+std::vector<std::string> connection_tokens(const std::vector<http::Header>& fields);
+
+// The path and query sent upstream: `strip_prefix` removed when the target starts with it
+// (on a segment boundary), then `add_prefix` put in front ("/api/x" with strip /api and add
+// /v1: "/v1/x").
+std::string upstream_target(std::string_view target, const ProxyAction& action);
+
+// The request head for the upstream, ending in the empty line. The body, if any, follows as
+// received: with its Content-Length, or chunked again (`chunked`).
+std::string upstream_request_head(const http::Request& request, const ProxyAction& action,
+                                  const ClientSide& client, bool chunked);
+
+// The response fields a client gets: hop-by-hop fields and Content-Length removed (the
+// connection frames the body itself).
+Fields client_response_fields(const Fields& upstream);
+
+// Idempotent methods (RFC 9110 section 9.2.2): safe to send again after a failure.
+bool idempotent(std::string_view method);
+
+}  // namespace shoal::proxy

@@ -1,0 +1,495 @@
+// Proxy and ProxyExchange: one proxied request from the first connect to the end of the
+// response, with every way it can fail before, during and after the upstream's head.
+#include "proxy/proxy.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "http/response_parser.hpp"
+#include "proxy/forward.hpp"
+#include "util/syscall.hpp"
+#include "util/text.hpp"
+#include "util/timeval.hpp"
+
+namespace shoal::proxy {
+
+namespace {
+
+constexpr size_t kBodyBacklog = 64 * 1024;  // request body waiting for the upstream
+constexpr size_t kReplayLimit = 64 * 1024;  // what is kept to send again after a failure
+constexpr size_t kReadChunk = 16 * 1024;
+
+std::string cause_of(int err) {
+  if (err == 0) return "the upstream closed the connection";
+  return std::string(std::strerror(err));
+}
+
+}  // namespace
+
+class ProxyExchange : public helpers::JobHandle {
+ public:
+  ProxyExchange(Proxy& proxy, event_base* base, UpstreamPool& pool, ProxyRequest request,
+                helpers::JobSink* sink)
+      : proxy_(proxy),
+        base_(base),
+        pool_(pool),
+        request_(std::move(request)),
+        sink_(sink),
+        retries_left_(pool.config().retries) {
+    out_ = request_.head;
+    replay_ = request_.head;
+    body_ended_ = !request_.has_body;
+    timer_.reset(evtimer_new(base_, on_timer, this));
+  }
+
+  ~ProxyExchange() {
+    if (counted_) pool_.finished(server_);
+  }
+
+  // The first attempt runs from the loop: nothing reaches the sink within Proxy::start.
+  void begin() {
+    start_pending_ = true;
+    const timeval now{0, 0};
+    evtimer_add(timer_.get(), &now);
+  }
+
+  void send_body(std::string_view bytes) {
+    if (bytes.empty()) return;
+    std::string framed;
+    if (request_.chunked_body) {
+      char size[24];
+      const int n = std::snprintf(size, sizeof size, "%zx\r\n", bytes.size());
+      framed.assign(size, static_cast<size_t>(n));
+      framed.append(bytes);
+      framed.append("\r\n");
+    } else {
+      framed.assign(bytes);
+    }
+    queue(framed);
+  }
+
+  void end_body() {
+    if (body_ended_) return;
+    body_ended_ = true;
+    if (request_.chunked_body) queue("0\r\n\r\n");
+  }
+
+  bool body_backlogged() const { return out_.size() - out_sent_ > kBodyBacklog; }
+
+  void pause_output() {
+    output_paused_ = true;
+    if (read_ev_) event_del(read_ev_.get());
+    evtimer_del(timer_.get());  // a slow client is not the upstream's fault
+  }
+
+  void resume_output() {
+    if (!output_paused_) return;
+    output_paused_ = false;
+    if (state_ == State::kForwarding) {
+      event_add(read_ev_.get(), nullptr);
+      arm(pool_.config().read_timeout);
+    }
+  }
+
+  // Proxy::cancel: the client is gone or its request ended early.
+  bool cancel() {
+    if (in_callback_) {
+      cancelled_ = true;  // the callback returns, then this exchange ends
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  enum class State { kIdle, kConnecting, kForwarding, kDone };
+
+  static void on_timer(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
+    static_cast<ProxyExchange*>(arg)->timed_out();
+  }
+  static void on_read(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
+    static_cast<ProxyExchange*>(arg)->read_some();
+  }
+  static void on_write(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
+    auto* self = static_cast<ProxyExchange*>(arg);
+    if (self->state_ == State::kConnecting) {
+      self->connect_done();
+    } else {
+      self->write_some();
+    }
+  }
+
+  void arm(Millis timeout) {
+    const timeval tv = to_timeval(timeout);
+    evtimer_add(timer_.get(), &tv);
+  }
+
+  const UpstreamServer& server() const { return pool_.config().servers[server_]; }
+
+  void queue(std::string_view bytes) {
+    const bool was_empty = out_sent_ == out_.size();
+    out_.append(bytes);
+    if (replay_complete_) {
+      if (replay_.size() + bytes.size() <= kReplayLimit) {
+        replay_.append(bytes);
+      } else {
+        replay_complete_ = false;  // too much to keep: this request is not sent twice
+        std::string().swap(replay_);
+      }
+    }
+    if (was_empty && state_ == State::kForwarding) event_add(write_ev_.get(), nullptr);
+  }
+
+  // Calls into the sink; false when the sink cancelled this exchange meanwhile (it is then
+  // gone, and the caller must return at once).
+  template <typename F>
+  bool notify(F&& call) {
+    in_callback_ = true;
+    call();
+    in_callback_ = false;
+    if (cancelled_) {
+      proxy_.finished(this);
+      return false;
+    }
+    return true;
+  }
+
+  void timed_out() {
+    if (start_pending_) {
+      start_pending_ = false;
+      attempt(false);
+      return;
+    }
+    if (connect_error_ >= 0 && state_ == State::kConnecting) {  // connect() failed at once
+      const int err = std::exchange(connect_error_, -1);
+      connect_failed(err);
+      return;
+    }
+    switch (state_) {
+      case State::kConnecting:
+        connect_failed(ETIMEDOUT);
+        return;
+      case State::kForwarding:
+        if (out_sent_ < out_.size() && !response_started_) {
+          fail(504, "timed out sending the request (upstreams.send_timeout)");
+        } else {
+          fail(head_delivered_ ? 502 : 504,
+               response_started_ ? "timed out reading the response (upstreams.read_timeout)"
+                                 : "timed out waiting for the response (upstreams.read_timeout)");
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  // A connection for the next try: a pooled one to the chosen server unless `fresh`.
+  void attempt(bool fresh, bool same_server = false) {
+    if (counted_) pool_.finished(server_);
+    counted_ = false;
+    read_ev_.reset();
+    write_ev_.reset();
+    fd_.reset();
+    if (!same_server) {
+      server_ = pool_.choose(tried_);
+      tried_.push_back(server_);
+    }
+    pool_.started(server_);
+    counted_ = true;
+    out_ = replay_;
+    out_sent_ = 0;
+    response_started_ = false;
+    parser_.expect(request_.head_request);
+    if (!fresh) fd_ = pool_.take_idle(server_);
+    reused_ = fd_.valid();
+    if (reused_) {
+      forwarding();
+      return;
+    }
+    const auto& s = server();
+    fd_.reset(::socket(s.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd_) {
+      fail(502, errno_text("socket()", errno));
+      return;
+    }
+    if (s.addr.ss_family != AF_UNIX) {
+      int one = 1;
+      setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    make_events();
+    state_ = State::kConnecting;
+    if (::connect(fd_.get(), reinterpret_cast<const sockaddr*>(&s.addr), s.addr_len) == 0) {
+      forwarding();
+      return;
+    }
+    if (errno != EINPROGRESS) {
+      connect_error_ = errno;  // reported from the loop, like any other failure
+      const timeval now{0, 0};
+      evtimer_add(timer_.get(), &now);
+      return;
+    }
+    event_add(write_ev_.get(), nullptr);
+    arm(pool_.config().connect_timeout);
+  }
+
+  void make_events() {
+    read_ev_.reset(event_new(base_, fd_.get(), EV_READ | EV_PERSIST, on_read, this));
+    write_ev_.reset(event_new(base_, fd_.get(), EV_WRITE | EV_PERSIST, on_write, this));
+  }
+
+  void connect_done() {
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+    if (err != 0) {
+      connect_failed(err);
+      return;
+    }
+    forwarding();
+  }
+
+  void forwarding() {
+    state_ = State::kForwarding;
+    if (!read_ev_) make_events();
+    if (!output_paused_) event_add(read_ev_.get(), nullptr);
+    event_add(write_ev_.get(), nullptr);
+    arm(pool_.config().send_timeout);
+  }
+
+  void connect_failed(int err) {
+    // Nothing was sent: any request may go to another server.
+    if (retries_left_ > 0 && replay_complete_ && pool_.config().servers.size() > 1) {
+      --retries_left_;
+      spdlog::warn(
+          "upstream \"{}\" server {}: connect() failed ({}), trying another; request: \"{}\"",
+          pool_.config().name, server().text, cause_of(err),
+          escape_log_field(request_.request_line));
+      attempt(false);
+      return;
+    }
+    fail(err == ETIMEDOUT ? 504 : 502,
+         "connect() failed (" + std::to_string(err) + ": " + cause_of(err) + ")");
+  }
+
+  void write_some() {
+    const bool was_backlogged = body_backlogged();
+    while (out_sent_ < out_.size()) {
+      const ssize_t n =
+          ::send(fd_.get(), out_.data() + out_sent_, out_.size() - out_sent_, MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          arm(pool_.config().send_timeout);
+          return;
+        }
+        lost(errno);
+        return;
+      }
+      out_sent_ += static_cast<size_t>(n);
+    }
+    out_.clear();
+    out_sent_ = 0;
+    event_del(write_ev_.get());
+    if (!output_paused_) arm(pool_.config().read_timeout);
+    if (was_backlogged && !notify([&] { sink_->on_job_writable(); })) return;
+  }
+
+  void read_some() {
+    in_.resize(kReadChunk);
+    const ssize_t n = ::recv(fd_.get(), in_.data(), in_.size(), 0);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+      lost(errno);
+      return;
+    }
+    if (n == 0) {
+      lost(0);
+      return;
+    }
+    response_started_ = true;
+    arm(pool_.config().read_timeout);
+    events_.clear();
+    bool extra = false;
+    if (!parser_.feed(std::string_view(in_.data(), static_cast<size_t>(n)), events_, extra)) {
+      fail(502, parser_.error());
+      return;
+    }
+    deliver(extra);
+  }
+
+  void deliver(bool extra) {
+    for (const auto& ev : events_) {
+      switch (ev.kind) {
+        case http::ResponseParser::Event::kHead: {
+          const auto& head = parser_.head();
+          auto fields = client_response_fields(head.headers);
+          if (head.content_length)
+            fields.emplace_back("Content-Length", std::to_string(*head.content_length));
+          head_delivered_ = true;
+          if (!notify([&] { sink_->on_job_head(head.status, std::move(fields)); })) return;
+          break;
+        }
+        case http::ResponseParser::Event::kBody:
+          if (!notify([&] { sink_->on_job_data(ev.body); })) return;
+          break;
+        case http::ResponseParser::Event::kComplete:
+          complete(parser_.head().keep_alive && !extra && body_ended_ && out_sent_ == out_.size());
+          return;
+      }
+    }
+  }
+
+  // The upstream closed or reset the connection.
+  void lost(int err) {
+    if (!response_started_) {
+      // Nothing of the response came. A pooled connection the upstream had closed: the
+      // request goes again on a fresh one. Otherwise only an idempotent request may.
+      if (reused_ && replay_complete_) {
+        spdlog::debug(
+            "upstream \"{}\" server {}: a pooled connection was closed ({}); sending "
+            "again on a new one",
+            pool_.config().name, server().text, cause_of(err));
+        attempt(true, true);
+        return;
+      }
+      if (request_.idempotent && replay_complete_ && retries_left_ > 0 &&
+          pool_.config().servers.size() > 1) {
+        --retries_left_;
+        spdlog::warn(
+            "upstream \"{}\" server {}: {} before the response, trying another; request: "
+            "\"{}\"",
+            pool_.config().name, server().text, cause_of(err),
+            escape_log_field(request_.request_line));
+        attempt(false);
+        return;
+      }
+      fail(502, cause_of(err) + " before the response");
+      return;
+    }
+    if (err == 0) {
+      events_.clear();
+      if (parser_.finish(events_)) {  // a body delimited by the close
+        deliver(false);
+        return;
+      }
+    }
+    fail(502, cause_of(err) + (head_delivered_ ? " in the middle of the response body"
+                                               : " in the middle of the response head"));
+  }
+
+  void stop_io() {
+    state_ = State::kDone;
+    evtimer_del(timer_.get());
+    read_ev_.reset();
+    write_ev_.reset();
+    if (counted_) pool_.finished(server_);
+    counted_ = false;
+  }
+
+  void complete(bool reusable) {
+    stop_io();
+    if (reusable) {
+      pool_.give_back(server_, std::move(fd_));
+    } else {
+      fd_.reset();
+    }
+    if (!notify([&] { sink_->on_job_end(); })) return;
+    proxy_.finished(this);
+  }
+
+  void fail(int status, const std::string& cause) {
+    spdlog::error("upstream \"{}\" server {}: {}, request: \"{}\"", pool_.config().name,
+                  server().text, cause, escape_log_field(request_.request_line));
+    stop_io();
+    fd_.reset();
+    if (!notify([&] { sink_->on_job_failed(status); })) return;
+    proxy_.finished(this);
+  }
+
+  Proxy& proxy_;
+  event_base* base_;
+  UpstreamPool& pool_;
+  ProxyRequest request_;
+  helpers::JobSink* sink_;
+  UniqueFd fd_;
+  EventPtr read_ev_;
+  EventPtr write_ev_;
+  EventPtr timer_;
+  State state_ = State::kIdle;
+  size_t server_ = 0;
+  bool counted_ = false;  // server_'s outstanding count includes this exchange
+  std::vector<size_t> tried_;
+  int retries_left_;
+  int connect_error_ = -1;
+  std::string out_;  // bytes for the upstream not yet written
+  size_t out_sent_ = 0;
+  std::string replay_;  // every byte of the request so far, while at most kReplayLimit
+  bool replay_complete_ = true;
+  bool body_ended_ = false;
+  bool start_pending_ = false;
+  bool reused_ = false;
+  bool response_started_ = false;
+  bool head_delivered_ = false;
+  bool output_paused_ = false;
+  bool in_callback_ = false;
+  bool cancelled_ = false;
+  http::ResponseParser parser_;
+  std::vector<http::ResponseParser::Event> events_;
+  std::string in_;
+};
+
+Proxy::Proxy(event_base* base, const std::map<std::string, UpstreamConfig>& upstreams)
+    : base_(base) {
+  for (const auto& [name, config] : upstreams) {
+    pools_[name] = std::make_unique<UpstreamPool>(base, config);
+  }
+}
+
+Proxy::~Proxy() { exchanges_.clear(); }
+
+UpstreamPool* Proxy::pool(const std::string& name) {
+  auto it = pools_.find(name);
+  return it == pools_.end() ? nullptr : it->second.get();
+}
+
+helpers::JobHandle* Proxy::start(ProxyRequest request, helpers::JobSink* sink) {
+  UpstreamPool* group = pool(request.upstream);
+  auto exchange = std::make_unique<ProxyExchange>(*this, base_, *group, std::move(request), sink);
+  ProxyExchange* raw = exchange.get();
+  exchanges_.emplace(raw, std::move(exchange));
+  raw->begin();
+  return raw;
+}
+
+void Proxy::send_body(helpers::JobHandle* job, std::string_view bytes) {
+  static_cast<ProxyExchange*>(job)->send_body(bytes);
+}
+
+void Proxy::end_body(helpers::JobHandle* job) { static_cast<ProxyExchange*>(job)->end_body(); }
+
+bool Proxy::body_backlogged(const helpers::JobHandle* job) const {
+  return static_cast<const ProxyExchange*>(job)->body_backlogged();
+}
+
+void Proxy::pause_output(helpers::JobHandle* job) {
+  static_cast<ProxyExchange*>(job)->pause_output();
+}
+
+void Proxy::resume_output(helpers::JobHandle* job) {
+  static_cast<ProxyExchange*>(job)->resume_output();
+}
+
+void Proxy::cancel(helpers::JobHandle* job) {
+  auto* exchange = static_cast<ProxyExchange*>(job);
+  if (exchange->cancel()) finished(exchange);
+}
+
+void Proxy::finished(ProxyExchange* exchange) { exchanges_.erase(exchange); }
+
+}  // namespace shoal::proxy

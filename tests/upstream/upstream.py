@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""A test upstream for the proxy tests (HTTP/1.1, keep-alive, one thread per connection).
+
+    upstream.py [--keepalive-timeout S] [--close-after N] [--name NAME]
+
+Listens on 127.0.0.1 on an ephemeral port and prints "ready PORT". Paths:
+  /echo...            200, a text body: the method, the target, every field, then the body
+  /delay?ms=N         200 "slept" after N ms
+  /status?code=N      that status, body "status N" (none for 204 and 304)
+  /big?bytes=N        N bytes of 'x' with Content-Length
+  /chunked?parts=N    N chunks of "part K\\n"
+  /close-mid-body     Content-Length 1000, 10 bytes, then the connection closes
+  /bad-head           a response line that is not HTTP
+  /stats              "connections C requests R" (counted since start)
+--keepalive-timeout: an idle connection is closed after S seconds; --close-after: a
+connection is closed after N requests (without saying so in the response).
+"""
+import argparse
+import http.server
+import socketserver
+import sys
+import threading
+import time
+from urllib.parse import parse_qs, urlsplit
+
+counts = {"connections": 0, "requests": 0}
+lock = threading.Lock()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # the head and body are two writes
+    close_after = 0
+    name = "upstream"
+
+    def setup(self):
+        super().setup()
+        self.served = 0
+        with lock:
+            counts["connections"] += 1
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, body=b"", fields=()):
+        self.send_response(status)
+        for name, value in fields:
+            self.send_header(name, value)
+        if status not in (204, 304):
+            self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Upstream", self.name)
+        self.end_headers()
+        if status not in (204, 304) and self.command != "HEAD":
+            self.wfile.write(body)
+
+    def body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            data = b""
+            while True:
+                size = int(self.rfile.readline().strip().split(b";")[0], 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return data
+                data += self.rfile.read(size)
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length", "0") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def handle_one_request(self):
+        super().handle_one_request()
+        self.served += 1
+        if self.close_after and self.served >= self.close_after:
+            self.close_connection = True
+
+    def route(self):
+        with lock:
+            counts["requests"] += 1
+        url = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        data = self.body()
+        if url.path.startswith("/echo"):
+            lines = [f"{self.command} {self.path}"]
+            lines += [f"{k}: {v}" for k, v in self.headers.items()]
+            text = "\n".join(lines) + "\n\n"
+            self.reply(200, text.encode() + data, [("Content-Type", "text/plain")])
+        elif url.path == "/delay":
+            time.sleep(int(query.get("ms", "100")) / 1000)
+            self.reply(200, b"slept")
+        elif url.path == "/status":
+            code = int(query.get("code", "200"))
+            self.reply(code, f"status {code}".encode())
+        elif url.path == "/big":
+            self.reply(200, b"x" * int(query.get("bytes", "1024")))
+        elif url.path == "/chunked":
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for k in range(int(query.get("parts", "3"))):
+                part = f"part {k}\n".encode()
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+            self.wfile.write(b"0\r\n\r\n")
+        elif url.path == "/close-mid-body":
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b"0123456789")
+            self.wfile.flush()
+            self.close_connection = True
+        elif url.path == "/bad-head":
+            self.wfile.write(b"NOT HTTP AT ALL\r\n\r\n")
+            self.close_connection = True
+        elif url.path == "/stats":
+            with lock:
+                text = f"connections {counts['connections']} requests {counts['requests']}"
+            self.reply(200, text.encode())
+        else:
+            self.reply(404, b"no such path")
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = route
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--keepalive-timeout", type=float, default=0)
+    parser.add_argument("--close-after", type=int, default=0)
+    parser.add_argument("--name", default="upstream")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+    Handler.close_after = args.close_after
+    Handler.name = args.name
+    if args.keepalive_timeout:
+        Handler.timeout = args.keepalive_timeout  # an idle connection's read times out: closed
+    server = Server(("127.0.0.1", args.port), Handler)
+    print(f"ready {server.server_address[1]}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
