@@ -1,0 +1,229 @@
+// The proxy route against the real binary and a real upstream (tests/upstream/upstream.py):
+// the forwarding rules, bodies both ways, each error, pooled connections the upstream closed,
+// retries on another server.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "harness.hpp"
+
+namespace shoal::test {
+namespace {
+
+// A test upstream process on an ephemeral port, stopped when this goes.
+class Upstream {
+ public:
+  explicit Upstream(const std::vector<std::string>& args = {}) {
+    int out[2];
+    if (::pipe(out) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(out[1], 1);
+      ::close(out[0]);
+      std::vector<std::string> all{"python3", SHOAL_SOURCE_DIR "/tests/upstream/upstream.py"};
+      all.insert(all.end(), args.begin(), args.end());
+      std::vector<char*> argv;
+      for (auto& a : all) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execvp("python3", argv.data());
+      _exit(127);
+    }
+    ::close(out[1]);
+    FILE* in = fdopen(out[0], "r");
+    char line[64] = {};
+    if (in && std::fgets(line, sizeof line, in)) std::sscanf(line, "ready %d", &port_);
+    if (in) std::fclose(in);
+    EXPECT_GT(port_, 0) << "the test upstream did not start";
+  }
+  ~Upstream() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  Upstream(const Upstream&) = delete;
+  Upstream& operator=(const Upstream&) = delete;
+  int port() const { return port_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+std::string proxy_config(const std::vector<std::string>& servers, const std::string& group = "",
+                         const std::string& route = "") {
+  std::string list;
+  for (const auto& s : servers) list += (list.empty() ? "\"" : ", \"") + s + "\"";
+  return "workers: 1\n"
+         "upstreams:\n"
+         "  app: { servers: [" +
+         list + "]" + group +
+         " }\n"
+         "servers:\n"
+         "  - listen: 127.0.0.1:@PORT@\n"
+         "    routes:\n"
+         "      - match: /api/\n"
+         "        proxy: { upstream: app, strip_prefix: /api, headers: { X-Extra: \"yes\" }" +
+         route +
+         " }\n"
+         "      - match: /\n"
+         "        proxy: { upstream: app }\n";
+}
+
+Response must_get(int port, const std::string& path,
+                  const std::map<std::string, std::string>& h = {},
+                  const std::string& method = "GET") {
+  auto r = get(port, path, h, method);
+  EXPECT_TRUE(r) << path;
+  return r ? *r : Response{};
+}
+
+TEST(ProxyTest, ForwardsWithAProxysRules) {
+  Upstream upstream;
+  ShoalServer server(proxy_config({upstream.address()}));
+  auto r = must_get(server.port(), "/api/echo?x=1",
+                    {{"X-Forwarded-For", "10.1.1.1"},
+                     {"Connection", "close, X-Secret"},
+                     {"X-Secret", "hop"},
+                     {"Keep-Alive", "timeout=5"},
+                     {"X-Kept", "end to end"}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("X-Upstream"), "upstream");
+  EXPECT_EQ(r.header("Content-Length"), std::to_string(r.body.size()));    // kept, not chunked
+  EXPECT_NE(r.body.find("GET /echo?x=1\n"), std::string::npos) << r.body;  // prefix stripped
+  EXPECT_NE(r.body.find("Host: localhost\n"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("X-Forwarded-For: 10.1.1.1, 127.0.0.1\n"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("X-Forwarded-Proto: http\n"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("X-Forwarded-Host: localhost\n"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("X-Extra: yes\n"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("X-Kept: end to end\n"), std::string::npos) << r.body;
+  for (const char* hop : {"X-Secret", "Keep-Alive", "Connection"}) {
+    EXPECT_EQ(r.body.find(std::string(hop) + ":"), std::string::npos) << hop << "\n" << r.body;
+  }
+  // A chunked response is passed on chunked; HEAD gets the length and no body.
+  auto chunked = must_get(server.port(), "/chunked?parts=3");
+  EXPECT_EQ(chunked.body, "part 0\npart 1\npart 2\n");
+  EXPECT_EQ(chunked.header("Transfer-Encoding"), "chunked");
+  auto head = get(server.port(), "/big?bytes=5000", {}, "HEAD");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->header("Content-Length"), "5000");
+  EXPECT_EQ(head->body, "");
+  auto not_found = must_get(server.port(), "/nothing");
+  EXPECT_EQ(not_found.status, 404);  // the upstream's status, as it said it
+  EXPECT_EQ(not_found.body, "no such path");
+}
+
+TEST(ProxyTest, RequestBodiesGoUpAsTheyCameAndLargeResponsesComeBack) {
+  Upstream upstream;
+  ShoalServer server(proxy_config({upstream.address()}));
+  HttpClient client(server.port());
+  client.send("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello world");
+  auto plain = client.read_response();
+  ASSERT_TRUE(plain);
+  EXPECT_NE(plain->body.find("Content-Length: 11\n"), std::string::npos) << plain->body;
+  EXPECT_TRUE(plain->body.ends_with("\n\nhello world")) << plain->body;
+  // A chunked request body is chunked again on the way up, on the same client connection.
+  client.send(
+      "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+  auto chunked = client.read_response();
+  ASSERT_TRUE(chunked);
+  EXPECT_NE(chunked->body.find("Transfer-Encoding: chunked\n"), std::string::npos) << chunked->body;
+  EXPECT_TRUE(chunked->body.ends_with("\n\nhello world")) << chunked->body;
+  auto big = must_get(server.port(), "/big?bytes=3000000");
+  EXPECT_EQ(big.body.size(), 3000000u);
+  EXPECT_EQ(big.body.find_first_not_of('x'), std::string::npos);
+}
+
+TEST(ProxyTest, EachUpstreamFailureHasItsStatusAndOneLogLine) {
+  Upstream upstream;
+  const int closed_port = free_port();  // nobody listens there
+  ShoalServer server(
+      "workers: 1\n"
+      "upstreams:\n"
+      "  app: { servers: [\"" +
+      upstream.address() +
+      "\"], read_timeout: 300ms }\n"
+      "  gone: { servers: [\"127.0.0.1:" +
+      std::to_string(closed_port) +
+      "\"] }\n"
+      "servers:\n"
+      "  - listen: 127.0.0.1:@PORT@\n"
+      "    routes:\n"
+      "      - match: /gone\n"
+      "        proxy: { upstream: gone }\n"
+      "      - match: /\n"
+      "        proxy: { upstream: app }\n");
+  EXPECT_EQ(must_get(server.port(), "/gone").status, 502);
+  EXPECT_EQ(must_get(server.port(), "/delay?ms=2000").status, 504);
+  EXPECT_EQ(must_get(server.port(), "/bad-head").status, 502);
+  // Cut in the middle of its body: the client's connection closes before the length is met,
+  // so the client never takes the cut body for a whole one.
+  HttpClient client(server.port());
+  client.send("GET /close-mid-body HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_FALSE(client.read_response());
+  EXPECT_TRUE(wait_until([&] { return count(server.error_log(), "[error]") >= 4; }));
+  const auto log = server.error_log();
+  EXPECT_NE(log.find("upstream \"gone\" server 127.0.0.1:" + std::to_string(closed_port) +
+                     ": connect() failed (111: Connection refused), request: \"GET /gone"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("timed out waiting for the response (upstreams.read_timeout), request: "
+                     "\"GET /delay?ms=2000"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("malformed response"), std::string::npos) << log;
+  EXPECT_NE(log.find("in the middle of the response body, request: \"GET /close-mid-body"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(must_get(server.port(), "/echo").status, 200);  // and it serves on
+}
+
+TEST(ProxyTest, PooledConnectionsTheUpstreamClosedNeverCostARequest) {
+  // The upstream closes idle connections after 0.5 s, and this pool would keep them 10 s:
+  // each request finds its pooled connection closed, by the watch, the peek or the failed send.
+  Upstream upstream({"--keepalive-timeout", "0.5"});
+  ShoalServer server(proxy_config({upstream.address()}, ", idle_timeout: 10s"));
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(must_get(server.port(), "/echo").status, 200);
+    ::usleep(800'000);
+  }
+  // An upstream that closes after every response without saying so: no request fails.
+  Upstream rude({"--close-after", "1"});
+  ShoalServer server2(proxy_config({rude.address()}));
+  HttpClient client(server2.port());
+  for (int i = 0; i < 30; ++i) {
+    client.send("GET /echo HTTP/1.1\r\nHost: a\r\n\r\n");
+    auto r = client.read_response();
+    ASSERT_TRUE(r) << i;
+    EXPECT_EQ(r->status, 200) << i;
+  }
+  EXPECT_EQ(count(server.error_log() + server2.error_log(), "[error]"), 0u)
+      << server.error_log() << server2.error_log();
+}
+
+TEST(ProxyTest, ConnectFailuresAreRetriedOnAnotherServer) {
+  Upstream upstream;
+  const std::string dead = "127.0.0.1:" + std::to_string(free_port());
+  ShoalServer server(proxy_config({dead, upstream.address()}, ", retries: 1"));
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(must_get(server.port(), "/echo").status, 200) << i;
+    EXPECT_EQ(must_get(server.port(), "/echo", {}, "POST").status, 200) << i;
+  }
+  EXPECT_NE(server.error_log().find("trying another"), std::string::npos) << server.error_log();
+  // Without retries, the dead server's turn is a 502.
+  ShoalServer strict(proxy_config({dead, upstream.address()}, ", retries: 0"));
+  int failed = 0;
+  for (int i = 0; i < 4; ++i) failed += must_get(strict.port(), "/echo").status == 502 ? 1 : 0;
+  EXPECT_EQ(failed, 2);  // round robin: every other request
+}
+
+}  // namespace
+}  // namespace shoal::test

@@ -1,0 +1,165 @@
+// Proxy pieces without processes: the forwarding rules (hop-by-hop fields, the upstream
+// target and head, the fields passed back) and llhttp's response mode as ResponseParser uses it.
+#include <gtest/gtest.h>
+
+#include "http/response_parser.hpp"
+#include "proxy/forward.hpp"
+
+namespace shoal {
+namespace {
+
+http::Request request_with(std::vector<http::Header> headers, std::string target = "/api/x?q=1") {
+  http::Request r;
+  r.method = "POST";
+  r.target = std::move(target);
+  r.headers = std::move(headers);
+  return r;
+}
+
+TEST(ForwardTest, TheTargetLosesAndGainsPrefixesOnSegmentBoundaries) {
+  ProxyAction a;
+  a.strip_prefix = "/api";
+  EXPECT_EQ(proxy::upstream_target("/api/x?q=1", a), "/x?q=1");
+  EXPECT_EQ(proxy::upstream_target("/api", a), "/");
+  EXPECT_EQ(proxy::upstream_target("/api?q", a), "/?q");
+  EXPECT_EQ(proxy::upstream_target("/apix", a), "/apix");  // not on a boundary
+  a.add_prefix = "/v1/";
+  EXPECT_EQ(proxy::upstream_target("/api/x", a), "/v1/x");
+  a.strip_prefix.clear();
+  a.add_prefix = "/v1";
+  EXPECT_EQ(proxy::upstream_target("/x", a), "/v1/x");
+  EXPECT_EQ(proxy::upstream_target("/x", ProxyAction{}), "/x");
+}
+
+TEST(ForwardTest, TheUpstreamHeadDropsHopByHopFieldsAndAddsForwardingOnes) {
+  ProxyAction a;
+  a.strip_prefix = "/api";
+  a.headers = {{"X-Extra", "1"}};
+  auto r = request_with({{"Host", "example.test"},
+                         {"Connection", "keep-alive, X-Hop"},
+                         {"X-Hop", "gone"},
+                         {"TE", "trailers"},
+                         {"Upgrade", "websocket"},
+                         {"Proxy-Connection", "keep-alive"},
+                         {"X-Forwarded-For", "10.0.0.1"},
+                         {"X-Forwarded-Proto", "spoofed"},
+                         {"Content-Length", "5"},
+                         {"Accept", "*/*"}});
+  const auto head = proxy::upstream_request_head(r, a, {"192.0.2.7", true}, false);
+  EXPECT_EQ(head,
+            "POST /x?q=1 HTTP/1.1\r\n"
+            "Host: example.test\r\n"
+            "Accept: */*\r\n"
+            "X-Forwarded-For: 10.0.0.1, 192.0.2.7\r\n"
+            "X-Forwarded-Proto: https\r\n"
+            "X-Forwarded-Host: example.test\r\n"
+            "X-Extra: 1\r\n"
+            "Content-Length: 5\r\n"
+            "\r\n");
+  a.host = "backend.internal";
+  const auto chunked = proxy::upstream_request_head(
+      request_with({{"Host", "h"}, {"Transfer-Encoding", "chunked"}}), a, {"::1", false}, true);
+  EXPECT_NE(chunked.find("Host: backend.internal\r\n"), std::string::npos) << chunked;
+  EXPECT_NE(chunked.find("Transfer-Encoding: chunked\r\n"), std::string::npos) << chunked;
+  EXPECT_NE(chunked.find("X-Forwarded-For: ::1\r\n"), std::string::npos) << chunked;
+  EXPECT_EQ(chunked.find("Transfer-Encoding"), chunked.rfind("Transfer-Encoding"));
+}
+
+TEST(ForwardTest, ResponseFieldsLoseHopByHopFramingDateAndServer) {
+  const proxy::Fields upstream{{"Content-Type", "text/plain"},
+                               {"Connection", "close, X-Hop"},
+                               {"X-Hop", "a"},
+                               {"Keep-Alive", "timeout=5"},
+                               {"Transfer-Encoding", "chunked"},
+                               {"Content-Length", "3"},
+                               {"Date", "yesterday"},
+                               {"Server", "backend"},
+                               {"Set-Cookie", "a=1"},
+                               {"Set-Cookie", "b=2"}};
+  const proxy::Fields expected{
+      {"Content-Type", "text/plain"}, {"Set-Cookie", "a=1"}, {"Set-Cookie", "b=2"}};
+  EXPECT_EQ(proxy::client_response_fields(upstream), expected);
+  EXPECT_TRUE(proxy::idempotent("GET"));
+  EXPECT_TRUE(proxy::idempotent("PUT"));
+  EXPECT_FALSE(proxy::idempotent("POST"));
+  EXPECT_FALSE(proxy::idempotent("PATCH"));
+}
+
+// Feeds `bytes` split every `step` bytes; returns what happened as text.
+std::string parse(const std::string& bytes, size_t step, bool head_request = false,
+                  bool close_at_end = false) {
+  http::ResponseParser parser;
+  parser.expect(head_request);
+  std::string out;
+  std::vector<http::ResponseParser::Event> events;
+  bool extra = false;
+  auto note = [&] {
+    for (const auto& e : events) {
+      if (e.kind == http::ResponseParser::Event::kHead) {
+        out += "head " + std::to_string(parser.head().status) +
+               (parser.head().content_length
+                    ? " length " + std::to_string(*parser.head().content_length)
+                    : "") +
+               (parser.head().chunked ? " chunked" : "") + ";";
+      } else if (e.kind == http::ResponseParser::Event::kBody) {
+        out += "body " + std::string(e.body) + ";";
+      } else {
+        out += std::string("end") + (parser.head().keep_alive ? " keep;" : " close;");
+      }
+    }
+    events.clear();
+  };
+  for (size_t at = 0; at < bytes.size(); at += step) {
+    if (!parser.feed(std::string_view(bytes).substr(at, step), events, extra)) {
+      note();
+      return out + "error " + parser.error();
+    }
+    note();
+    if (extra) out += "extra;";
+  }
+  if (close_at_end) {
+    if (!parser.finish(events)) {
+      note();
+      return out + "cut";
+    }
+    note();
+  }
+  return out;
+}
+
+TEST(ResponseParserTest, HeadsBodiesAndEndsWhateverTheSplit) {
+  const std::string length = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhello";
+  EXPECT_EQ(parse(length, 1000), "head 200 length 5;body hello;end keep;");
+  std::string one_at_a_time = parse(length, 1);
+  EXPECT_TRUE(one_at_a_time.starts_with("head 200 length 5;body h;body e;")) << one_at_a_time;
+  EXPECT_TRUE(one_at_a_time.ends_with("body o;end keep;")) << one_at_a_time;
+  EXPECT_EQ(
+      parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 1000),
+      "head 200 chunked;body abc;end keep;");
+  // Interim responses are skipped; a HEAD's answer has no body; 204 has none either.
+  EXPECT_EQ(parse("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n", 1000),
+            "head 204;end keep;");
+  EXPECT_EQ(parse("HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n", 1000, true),
+            "head 200 length 99;end keep;");
+  // Delimited by the close, and what follows an end.
+  EXPECT_EQ(parse("HTTP/1.1 200 OK\r\n\r\nuntil close", 1000, false, true),
+            "head 200;body until close;end close;");
+  EXPECT_EQ(parse("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nab", 1000),
+            "head 200 length 1;body a;end keep;extra;");
+  EXPECT_EQ(parse("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", 1000),
+            "head 200 length 0;end close;");
+}
+
+TEST(ResponseParserTest, MalformedCutAndOversizedResponsesAreErrors) {
+  EXPECT_TRUE(parse("NOT HTTP\r\n\r\n", 1000).starts_with("error malformed response"));
+  EXPECT_EQ(parse("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", 1000, false, true),
+            "head 200 length 10;body abc;cut");
+  EXPECT_EQ(
+      parse("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 1000).substr(0, 5),
+      "error");
+  const std::string huge = "HTTP/1.1 200 OK\r\nX: " + std::string(70 * 1024, 'a') + "\r\n\r\n";
+  EXPECT_EQ(parse(huge, 4096), "error the response head is larger than 64 KiB");
+}
+
+}  // namespace
+}  // namespace shoal
