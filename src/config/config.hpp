@@ -155,6 +155,20 @@ struct UpstreamConfig {
   Millis send_timeout{30'000};
   Millis read_timeout{60'000};
   int retries = 1;  // other servers tried after a connect failure (body-less idempotent requests)
+  // Passive health (nginx's max_fails/fail_timeout): this many failures within fail_timeout
+  // take a server out of the choice for fail_timeout. 0: never.
+  int max_fails = 1;
+  Millis fail_timeout{10'000};
+  // Active health: every interval, GET `path` on each server; `fall` failed checks in a row
+  // take it out, `rise` good ones bring it back. Off while `path` is empty.
+  struct Health {
+    std::string path;
+    Millis interval{2000};
+    Millis timeout{1000};
+    int expect = 0;  // 0: any 2xx or 3xx
+    int rise = 2;
+    int fall = 3;
+  } health;
 };
 
 struct Config {

@@ -159,6 +159,18 @@ std::string dump_config(const Config& config) {
       out << YAML::Key << "send_timeout" << YAML::Value << duration(u.send_timeout);
       out << YAML::Key << "read_timeout" << YAML::Value << duration(u.read_timeout);
       out << YAML::Key << "retries" << YAML::Value << u.retries;
+      out << YAML::Key << "max_fails" << YAML::Value << u.max_fails;
+      out << YAML::Key << "fail_timeout" << YAML::Value << duration(u.fail_timeout);
+      if (!u.health.path.empty()) {
+        out << YAML::Key << "health" << YAML::Value << YAML::BeginMap;
+        out << YAML::Key << "path" << YAML::Value << u.health.path;
+        out << YAML::Key << "interval" << YAML::Value << duration(u.health.interval);
+        out << YAML::Key << "timeout" << YAML::Value << duration(u.health.timeout);
+        if (u.health.expect) out << YAML::Key << "expect" << YAML::Value << u.health.expect;
+        out << YAML::Key << "rise" << YAML::Value << u.health.rise;
+        out << YAML::Key << "fall" << YAML::Value << u.health.fall;
+        out << YAML::EndMap;
+      }
       out << YAML::EndMap;
     }
     out << YAML::EndMap;

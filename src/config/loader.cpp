@@ -783,7 +783,14 @@ class Loader {
       if (auto n = item["retries"]) {
         if (auto v = integer(n, "upstreams.retries", 0, 16)) group.retries = static_cast<int>(*v);
       }
+      if (auto n = item["max_fails"]) {
+        if (auto v = integer(n, "upstreams.max_fails", 0, 1000)) {
+          group.max_fails = static_cast<int>(*v);
+        }
+      }
+      if (auto n = item["health"]) health(n, group.health);
       for (auto [key, field] : {std::pair{"idle_timeout", &group.idle_timeout},
+                                std::pair{"fail_timeout", &group.fail_timeout},
                                 std::pair{"connect_timeout", &group.connect_timeout},
                                 std::pair{"send_timeout", &group.send_timeout},
                                 std::pair{"read_timeout", &group.read_timeout}}) {
@@ -798,6 +805,43 @@ class Loader {
         }
       }
       config.upstreams[group.name] = std::move(group);
+    }
+  }
+
+  void health(const YAML::Node& node, UpstreamConfig::Health& health) {
+    if (!check_map(node, "health", schema::kHealth)) return;
+    if (auto n = node["path"]) {
+      if (auto s = scalar(n, "health.path")) {
+        if (s->empty() || s->front() != '/' || s->find_first_of(" \r\n") != std::string::npos) {
+          error(n, "health.path: expected a path starting with \"/\", without spaces");
+        } else {
+          health.path = *s;
+        }
+      }
+    } else {
+      error(node, "health: missing \"path\": expected the path to GET, such as /healthz");
+    }
+    for (auto [key, field] :
+         {std::pair{"interval", &health.interval}, std::pair{"timeout", &health.timeout}}) {
+      if (auto n = node[key]) {
+        if (auto d = duration(n, std::string("health.") + key)) {
+          if (d->count() < 10) {
+            error(n, std::string("health.") + key + ": expected at least 10ms");
+          } else {
+            *field = *d;
+          }
+        }
+      }
+    }
+    if (auto n = node["expect"]) {
+      if (auto v = integer(n, "health.expect", 100, 599)) health.expect = static_cast<int>(*v);
+    }
+    for (auto [key, field] : {std::pair{"rise", &health.rise}, std::pair{"fall", &health.fall}}) {
+      if (auto n = node[key]) {
+        if (auto v = integer(n, std::string("health.") + key, 1, 100)) {
+          *field = static_cast<int>(*v);
+        }
+      }
     }
   }
 

@@ -11,9 +11,11 @@ inline constexpr std::string_view kTopLevel[] = {
     "workers",    "user",         "group",      "pid_file",     "shutdown_timeout",
     "reuse_port", "defer_accept", "mime_types", "default_type", "log",
     "tls",        "limits",       "helpers",    "upstreams",    "servers"};
-inline constexpr std::string_view kUpstream[] = {"servers",      "balance",         "keepalive",
-                                                 "idle_timeout", "connect_timeout", "send_timeout",
-                                                 "read_timeout", "retries"};
+inline constexpr std::string_view kUpstream[] = {
+    "servers",      "balance", "keepalive", "idle_timeout", "connect_timeout", "send_timeout",
+    "read_timeout", "retries", "max_fails", "fail_timeout", "health"};
+inline constexpr std::string_view kHealth[] = {"path",   "interval", "timeout",
+                                               "expect", "rise",     "fall"};
 inline constexpr std::string_view kProxy[] = {"upstream", "host", "strip_prefix", "add_prefix",
                                               "headers"};
 inline constexpr std::string_view kTopTls[] = {"session_tickets", "ticket_rotation"};
@@ -48,6 +50,7 @@ inline constexpr Section kSections[] = {{"the top level", kTopLevel},
                                         {"a listen entry", kListen},
                                         {"a server's tls", kServerTls},
                                         {"an upstream", kUpstream},
+                                        {"health", kHealth},
                                         {"proxy", kProxy},
                                         {"a server", kServer},
                                         {"a route", kRoute},

@@ -161,6 +161,9 @@ class ProxyExchange : public helpers::JobHandle {
   }
 
   void timed_out() {
+    if (!start_pending_ && connect_error_ < 0 && state_ == State::kForwarding) {
+      pool_.failed(server_);  // a read or send timeout (connect timeouts count below)
+    }
     if (start_pending_) {
       start_pending_ = false;
       attempt(false);
@@ -263,6 +266,7 @@ class ProxyExchange : public helpers::JobHandle {
   }
 
   void connect_failed(int err) {
+    pool_.failed(server_);
     // Nothing was sent: any request may go to another server.
     if (retries_left_ > 0 && replay_complete_ && pool_.config().servers.size() > 1) {
       --retries_left_;
@@ -347,6 +351,7 @@ class ProxyExchange : public helpers::JobHandle {
 
   // The upstream closed or reset the connection.
   void lost(int err) {
+    if (!reused_ || response_started_) pool_.failed(server_);
     if (!response_started_) {
       // Nothing of the response came. A pooled connection the upstream had closed: the
       // request goes again on a fresh one. Otherwise only an idempotent request may.
@@ -393,6 +398,7 @@ class ProxyExchange : public helpers::JobHandle {
   }
 
   void complete(bool reusable) {
+    pool_.succeeded(server_);
     stop_io();
     if (reusable) {
       pool_.give_back(server_, std::move(fd_));
@@ -447,7 +453,9 @@ class ProxyExchange : public helpers::JobHandle {
 Proxy::Proxy(event_base* base, const std::map<std::string, UpstreamConfig>& upstreams)
     : base_(base) {
   for (const auto& [name, config] : upstreams) {
-    pools_[name] = std::make_unique<UpstreamPool>(base, config);
+    auto pool = std::make_unique<UpstreamPool>(base, config);
+    pool->start_health_checks();
+    pools_[name] = std::move(pool);
   }
 }
 

@@ -1,29 +1,186 @@
 // UpstreamPool: server choice and the idle connections of one group in one worker.
 #include "proxy/upstream_pool.hpp"
 
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 
+#include "util/syscall.hpp"
 #include "util/timeval.hpp"
 
 namespace shoal::proxy {
 
+namespace {
+
+bool was_tried(const std::vector<size_t>& tried, size_t i) {
+  for (size_t t : tried) {
+    if (t == i) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+// One active health check in flight: connect, send the GET, read the status line.
+struct UpstreamPool::Probe {
+  UpstreamPool* pool = nullptr;
+  size_t server = 0;
+  UniqueFd fd;
+  EventPtr event;
+  bool sent = false;
+  std::string request;
+  std::string reply;
+};
+
 UpstreamPool::UpstreamPool(event_base* base, const UpstreamConfig& config)
     : base_(base),
       config_(config),
-      outstanding_(config.servers.size(), 0),
+      servers_(config.servers.size()),
       random_(static_cast<unsigned>(getpid())) {}
+
+UpstreamPool::~UpstreamPool() = default;
+
+bool UpstreamPool::available(size_t i) const {
+  const Server& s = servers_[i];
+  return !s.down && Clock::now() >= s.out_until;
+}
+
+void UpstreamPool::failed(size_t i) {
+  if (config_.max_fails <= 0) return;
+  Server& s = servers_[i];
+  const auto now = Clock::now();
+  if (s.fails == 0 || now - s.window > config_.fail_timeout) {
+    s.fails = 0;
+    s.window = now;
+  }
+  if (++s.fails >= config_.max_fails) {
+    s.fails = 0;
+    s.out_until = now + config_.fail_timeout;
+    spdlog::warn(
+        "upstream \"{}\" server {} is out of the choice for {} ms after {} failure(s) "
+        "(upstreams.max_fails)",
+        config_.name, config_.servers[i].text, config_.fail_timeout.count(), config_.max_fails);
+  }
+}
+
+void UpstreamPool::succeeded(size_t i) { servers_[i].fails = 0; }
+
+void UpstreamPool::start_health_checks() {
+  if (config_.health.path.empty()) return;
+  health_timer_.reset(event_new(base_, -1, EV_PERSIST, on_health_timer, this));
+  const timeval every = to_timeval(config_.health.interval);
+  if (health_timer_) event_add(health_timer_.get(), &every);
+  for (size_t i = 0; i < servers_.size(); ++i) probe(i);
+}
+
+void UpstreamPool::on_health_timer(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
+  auto* self = static_cast<UpstreamPool*>(arg);
+  for (size_t i = 0; i < self->servers_.size(); ++i) {
+    if (!self->servers_[i].probe) self->probe(i);
+  }
+}
+
+void UpstreamPool::probe(size_t i) {
+  const auto& target = config_.servers[i];
+  auto p = std::make_unique<Probe>();
+  p->pool = this;
+  p->server = i;
+  p->fd.reset(::socket(target.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!p->fd) {
+    probe_done(i, false, errno_text("socket()", errno));
+    return;
+  }
+  p->request = "GET " + config_.health.path + " HTTP/1.1\r\nHost: " + target.text +
+               "\r\nUser-Agent: shoal-health-check\r\nConnection: close\r\n\r\n";
+  if (::connect(p->fd.get(), reinterpret_cast<const sockaddr*>(&target.addr), target.addr_len) !=
+          0 &&
+      errno != EINPROGRESS) {
+    probe_done(i, false, errno_text("connect()", errno));
+    return;
+  }
+  p->event.reset(event_new(base_, p->fd.get(), EV_WRITE, on_probe, p.get()));
+  const timeval timeout = to_timeval(config_.health.timeout);
+  event_add(p->event.get(), &timeout);
+  servers_[i].probe = std::move(p);
+}
+
+void UpstreamPool::on_probe(evutil_socket_t fd, short what, void* arg) noexcept {
+  auto* p = static_cast<Probe*>(arg);
+  UpstreamPool* pool = p->pool;
+  const size_t i = p->server;
+  if (what & EV_TIMEOUT) {
+    pool->probe_done(i, false, "timed out (health.timeout)");
+    return;
+  }
+  if (!p->sent) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0 || ::send(fd, p->request.data(), p->request.size(), MSG_NOSIGNAL) !=
+                        static_cast<ssize_t>(p->request.size())) {
+      pool->probe_done(i, false, errno_text("connect()", err ? err : errno));
+      return;
+    }
+    p->sent = true;
+    event_assign(p->event.get(), pool->base_, fd, EV_READ, on_probe, p);
+    const timeval timeout = to_timeval(pool->config_.health.timeout);
+    event_add(p->event.get(), &timeout);
+    return;
+  }
+  char buf[512];
+  const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+  if (n > 0) p->reply.append(buf, static_cast<size_t>(n));
+  const auto eol = p->reply.find("\r\n");
+  if (eol == std::string::npos && n > 0 && p->reply.size() < 4096) {
+    const timeval timeout = to_timeval(pool->config_.health.timeout);
+    event_add(p->event.get(), &timeout);
+    return;
+  }
+  // "HTTP/1.1 200 OK": the status is the second word.
+  int status = 0;
+  if (eol != std::string::npos && p->reply.starts_with("HTTP/1.") && p->reply.size() > 12) {
+    status = std::atoi(p->reply.c_str() + 9);
+  }
+  const int expect = pool->config_.health.expect;
+  const bool ok = expect ? status == expect : (status >= 200 && status < 400);
+  pool->probe_done(i, ok,
+                   status ? "answered " + std::to_string(status)
+                          : std::string(n == 0 ? "closed the connection without a status line"
+                                               : "sent no status line"));
+}
+
+void UpstreamPool::probe_done(size_t i, bool ok, const std::string& why) {
+  Server& s = servers_[i];
+  s.probe.reset();
+  const auto& h = config_.health;
+  if (ok) {
+    s.streak = s.streak > 0 ? s.streak + 1 : 1;
+    if (s.down && s.streak >= h.rise) {
+      s.down = false;
+      spdlog::warn("upstream \"{}\" server {} is up: {} health checks passed", config_.name,
+                   config_.servers[i].text, s.streak);
+    }
+  } else {
+    s.streak = s.streak < 0 ? s.streak - 1 : -1;
+    if (!s.down && -s.streak >= h.fall) {
+      s.down = true;
+      spdlog::warn("upstream \"{}\" server {} is down: {} health checks failed, the last {}",
+                   config_.name, config_.servers[i].text, -s.streak, why);
+    }
+  }
+}
 
 size_t UpstreamPool::choose(const std::vector<size_t>& tried) {
   const size_t n = config_.servers.size();
+  size_t in = 0;
+  for (size_t i = 0; i < n; ++i) in += available(i) && !was_tried(tried, i) ? 1 : 0;
   auto untried = [&](size_t i) {
-    if (tried.size() >= n) return true;  // every one tried: any will do
-    for (size_t t : tried) {
-      if (t == i) return false;
-    }
-    return true;
+    if (in > 0 && !available(i)) return false;  // out of health, while another is in
+    if (tried.size() >= n) return true;         // every one tried: any will do
+    return !was_tried(tried, i);
   };
   switch (config_.balance) {
     case Balance::kRoundRobin:
@@ -36,7 +193,9 @@ size_t UpstreamPool::choose(const std::vector<size_t>& tried) {
       size_t best = n;
       for (size_t k = 0; k < n; ++k) {
         const size_t i = (next_ + k) % n;  // ties go round
-        if (untried(i) && (best == n || outstanding_[i] < outstanding_[best])) best = i;
+        if (untried(i) && (best == n || servers_[i].outstanding < servers_[best].outstanding)) {
+          best = i;
+        }
       }
       ++next_;
       if (best < n) return best;
@@ -50,7 +209,7 @@ size_t UpstreamPool::choose(const std::vector<size_t>& tried) {
       if (candidates.empty()) break;
       const size_t a = candidates[random_() % candidates.size()];
       const size_t b = candidates[random_() % candidates.size()];
-      return outstanding_[b] < outstanding_[a] ? b : a;
+      return servers_[b].outstanding < servers_[a].outstanding ? b : a;
     }
   }
   return 0;

@@ -2,7 +2,10 @@
 // each has outstanding, for the balancing policy) and its idle keep-alive connections. An
 // idle connection is watched by one event: the upstream closing it (or sending anything)
 // or idle_timeout passing closes it, so it is never reused past its timeout; take_idle also
-// peeks for an EOF that has not been seen yet.
+// peeks for an EOF that has not been seen yet. Health: passive (max_fails failures within
+// fail_timeout take a server out for fail_timeout) and active (a GET of health.path on every
+// server every health.interval; `fall` failures in a row take it out, `rise` successes bring
+// it back). A server out of either is skipped while another is in; with none in, all are tried.
 #pragma once
 
 #include <event2/event.h>
@@ -24,6 +27,15 @@ class UpstreamPool {
   UpstreamPool(event_base* base, const UpstreamConfig& config);
   UpstreamPool(const UpstreamPool&) = delete;
   UpstreamPool& operator=(const UpstreamPool&) = delete;
+  ~UpstreamPool();
+
+  // Starts the active health checks, when the group has them.
+  void start_health_checks();
+  // Passive health: what an exchange saw of `server`.
+  void failed(size_t server);
+  void succeeded(size_t server);
+  // In the choice now: not out by either kind of health.
+  bool available(size_t server) const;
 
   const UpstreamConfig& config() const { return config_; }
   // The server for the next attempt by the group's policy, avoiding those in `tried` while
@@ -33,10 +45,10 @@ class UpstreamPool {
   UniqueFd take_idle(size_t server);
   // A connection whose exchange ended cleanly: pooled while there is room, else closed.
   void give_back(size_t server, UniqueFd fd);
-  void started(size_t server) { ++outstanding_[server]; }
-  void finished(size_t server) { --outstanding_[server]; }
+  void started(size_t server) { ++servers_[server].outstanding; }
+  void finished(size_t server) { --servers_[server].outstanding; }
   size_t idle_count() const { return idle_.size(); }
-  std::uint32_t outstanding(size_t server) const { return outstanding_[server]; }
+  std::uint32_t outstanding(size_t server) const { return servers_[server].outstanding; }
 
  private:
   struct Idle {
@@ -45,12 +57,28 @@ class UpstreamPool {
     UniqueFd fd;
     EventPtr watch;
   };
+  using Clock = std::chrono::steady_clock;
+  struct Probe;
+  struct Server {
+    std::uint32_t outstanding = 0;
+    int fails = 0;                // passive, within the window
+    Clock::time_point window;     // when the first of `fails` happened
+    Clock::time_point out_until;  // passive: out of the choice until then
+    bool down = false;            // active: out until `rise` good checks
+    int streak = 0;               // active: good (> 0) or bad (< 0) checks in a row
+    std::unique_ptr<Probe> probe;
+  };
   static void on_idle_event(evutil_socket_t fd, short what, void* arg) noexcept;
+  static void on_health_timer(evutil_socket_t fd, short what, void* arg) noexcept;
+  static void on_probe(evutil_socket_t fd, short what, void* arg) noexcept;
   void drop(Idle* idle);
+  void probe(size_t server);
+  void probe_done(size_t server, bool ok, const std::string& why);
 
   event_base* base_;
   const UpstreamConfig& config_;
-  std::vector<std::uint32_t> outstanding_;
+  std::vector<Server> servers_;
+  EventPtr health_timer_;
   std::list<Idle> idle_;  // the most recently used last
   size_t next_ = 0;       // round robin
   std::minstd_rand random_;

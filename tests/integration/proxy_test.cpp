@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -209,6 +211,38 @@ TEST(ProxyTest, PooledConnectionsTheUpstreamClosedNeverCostARequest) {
       << server.error_log() << server2.error_log();
 }
 
+TEST(ProxyTest, ActiveHealthChecksTakeAServerOutAndBringItBack) {
+  const int port_a = free_port();
+  auto a = std::make_unique<Upstream>(
+      std::vector<std::string>{"--port", std::to_string(port_a), "--name", "a"});
+  Upstream b({"--name", "b"});
+  ShoalServer server(proxy_config(
+      {a->address(), b.address()},
+      ", retries: 0, max_fails: 0, health: { path: /echo, interval: 100ms, rise: 2, "
+      "fall: 2 }"));
+  auto served_by = [&] {
+    std::set<std::string> names;
+    for (int i = 0; i < 6; ++i) {
+      auto r = get(server.port(), "/echo");
+      names.insert(r ? r->header("X-Upstream") : "(failed)");
+    }
+    return names;
+  };
+  EXPECT_EQ(served_by(), (std::set<std::string>{"a", "b"}));
+  a.reset();  // a is gone
+  EXPECT_TRUE(wait_until([&] {
+    return server.error_log().find("server " + std::string("127.0.0.1:") + std::to_string(port_a) +
+                                   " is down") != std::string::npos;
+  })) << server.error_log();
+  EXPECT_EQ(served_by(), std::set<std::string>{"b"});  // no 502: a is out of the choice
+  a = std::make_unique<Upstream>(
+      std::vector<std::string>{"--port", std::to_string(port_a), "--name", "a"});
+  EXPECT_TRUE(wait_until([&] {
+    return server.error_log().find("is up: 2 health checks passed") != std::string::npos;
+  })) << server.error_log();
+  EXPECT_EQ(served_by(), (std::set<std::string>{"a", "b"}));
+}
+
 TEST(ProxyTest, ConnectFailuresAreRetriedOnAnotherServer) {
   Upstream upstream;
   const std::string dead = "127.0.0.1:" + std::to_string(free_port());
@@ -218,11 +252,19 @@ TEST(ProxyTest, ConnectFailuresAreRetriedOnAnotherServer) {
     EXPECT_EQ(must_get(server.port(), "/echo", {}, "POST").status, 200) << i;
   }
   EXPECT_NE(server.error_log().find("trying another"), std::string::npos) << server.error_log();
-  // Without retries, the dead server's turn is a 502.
-  ShoalServer strict(proxy_config({dead, upstream.address()}, ", retries: 0"));
+  // Without retries the dead server's first turn is a 502; without passive health (max_fails
+  // 0) every turn of it is; with the default max_fails 1 it is then out for fail_timeout.
+  ShoalServer strict(proxy_config({dead, upstream.address()}, ", retries: 0, max_fails: 0"));
   int failed = 0;
   for (int i = 0; i < 4; ++i) failed += must_get(strict.port(), "/echo").status == 502 ? 1 : 0;
   EXPECT_EQ(failed, 2);  // round robin: every other request
+  ShoalServer passive(proxy_config({dead, upstream.address()}, ", retries: 0"));
+  failed = 0;
+  for (int i = 0; i < 6; ++i) failed += must_get(passive.port(), "/echo").status == 502 ? 1 : 0;
+  EXPECT_LE(failed, 1);
+  EXPECT_NE(passive.error_log().find("is out of the choice for 10000 ms after 1 failure(s)"),
+            std::string::npos)
+      << passive.error_log();
 }
 
 }  // namespace
