@@ -144,6 +144,35 @@ TEST(ProxyTest, RequestBodiesGoUpAsTheyCameAndLargeResponsesComeBack) {
   EXPECT_EQ(big.body.find_first_not_of('x'), std::string::npos);
 }
 
+TEST(ProxyTest, AHundredMegabyteBodyToAClientThatDoesNotReadKeepsTheWorkerSmall) {
+  Upstream upstream;
+  ShoalServer server(proxy_config({upstream.address()}));
+  const pid_t worker = server.children().at(0);
+  auto rss_kb = [&] {
+    auto status = read_file("/proc/" + std::to_string(worker) + "/status");
+    auto pos = status.find("VmRSS:");
+    return pos == std::string::npos ? 0L : std::atol(status.c_str() + pos + 6);
+  };
+  const long before_kb = rss_kb();
+  HttpClient client(server.port());
+  client.send("GET /big?bytes=100000000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  ASSERT_TRUE(client.wait_for("\r\n\r\n"));
+  // The client reads nothing for a while: the upstream must be held back, not buffered.
+  long max_rss_kb = 0;
+  wait_until(
+      [&] {
+        max_rss_kb = std::max(max_rss_kb, rss_kb());
+        return false;
+      },
+      1500ms);
+  EXPECT_LT(max_rss_kb - before_kb, 16 * 1024)
+      << "worker RSS grew from " << before_kb << " kB to " << max_rss_kb << " kB";
+  auto r = client.read_response(false, 60s);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body.size(), 100'000'000u);
+  EXPECT_LT(rss_kb() - before_kb, 16 * 1024);
+}
+
 TEST(ProxyTest, EachUpstreamFailureHasItsStatusAndOneLogLine) {
   Upstream upstream;
   const int closed_port = free_port();  // nobody listens there
@@ -216,10 +245,10 @@ TEST(ProxyTest, ActiveHealthChecksTakeAServerOutAndBringItBack) {
   auto a = std::make_unique<Upstream>(
       std::vector<std::string>{"--port", std::to_string(port_a), "--name", "a"});
   Upstream b({"--name", "b"});
-  ShoalServer server(proxy_config(
-      {a->address(), b.address()},
-      ", retries: 0, max_fails: 0, health: { path: /echo, interval: 100ms, rise: 2, "
-      "fall: 2 }"));
+  ShoalServer server(
+      proxy_config({a->address(), b.address()},
+                   ", retries: 0, max_fails: 0, health: { path: /echo, interval: 100ms, rise: 2, "
+                   "fall: 2 }"));
   auto served_by = [&] {
     std::set<std::string> names;
     for (int i = 0; i < 6; ++i) {
