@@ -55,6 +55,12 @@ class JobSink {
  public:
   virtual ~JobSink() = default;
   virtual void on_job_head(int status, HeaderList headers) = 0;
+  // The head and the first body bytes at once (one write to the client instead of two). The
+  // default is the two calls; a sink that cancels in on_job_head must override it.
+  virtual void on_job_head_and_data(int status, HeaderList headers, std::string_view data) {
+    on_job_head(status, std::move(headers));
+    on_job_data(data);
+  }
   virtual void on_job_data(std::string_view data) = 0;
   virtual void on_job_end() = 0;
   // 502 (helper or program died, bad output), 503 (queue full), 504 (deadline), 403/404/500

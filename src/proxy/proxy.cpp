@@ -24,7 +24,6 @@ namespace {
 
 constexpr size_t kBodyBacklog = 64 * 1024;  // request body waiting for the upstream
 constexpr size_t kReplayLimit = 64 * 1024;  // what is kept to send again after a failure
-constexpr size_t kReadChunk = 16 * 1024;
 
 std::string cause_of(int err) {
   if (err == 0) return "the upstream closed the connection";
@@ -53,12 +52,9 @@ class ProxyExchange : public helpers::JobHandle {
     if (counted_) pool_.finished(server_);
   }
 
-  // The first attempt runs from the loop: nothing reaches the sink within Proxy::start.
-  void begin() {
-    start_pending_ = true;
-    const timeval now{0, 0};
-    evtimer_add(timer_.get(), &now);
-  }
+  // The first attempt. Nothing reaches the sink within it (Proxy::start): every failure it
+  // meets is reported from the loop.
+  void begin() { attempt(false); }
 
   void send_body(std::string_view bytes) {
     if (bytes.empty()) return;
@@ -161,13 +157,8 @@ class ProxyExchange : public helpers::JobHandle {
   }
 
   void timed_out() {
-    if (!start_pending_ && connect_error_ < 0 && state_ == State::kForwarding) {
+    if (connect_error_ < 0 && state_ == State::kForwarding) {
       pool_.failed(server_);  // a read or send timeout (connect timeouts count below)
-    }
-    if (start_pending_) {
-      start_pending_ = false;
-      attempt(false);
-      return;
     }
     if (connect_error_ >= 0 && state_ == State::kConnecting) {  // connect() failed at once
       const int err = std::exchange(connect_error_, -1);
@@ -205,8 +196,10 @@ class ProxyExchange : public helpers::JobHandle {
     }
     pool_.started(server_);
     counted_ = true;
-    out_ = replay_;
-    out_sent_ = 0;
+    if (attempts_++ > 0) {  // again: everything from the start (callers checked it is all kept)
+      out_ = replay_;
+      out_sent_ = 0;
+    }
     response_started_ = false;
     parser_.expect(request_.head_request);
     if (!fresh) fd_ = pool_.take_idle(server_);
@@ -218,7 +211,10 @@ class ProxyExchange : public helpers::JobHandle {
     const auto& s = server();
     fd_.reset(::socket(s.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd_) {
-      fail(502, errno_text("socket()", errno));
+      state_ = State::kConnecting;
+      connect_error_ = errno;  // reported from the loop, as a connect failure
+      const timeval now{0, 0};
+      evtimer_add(timer_.get(), &now);
       return;
     }
     if (s.addr.ss_family != AF_UNIX) {
@@ -261,8 +257,22 @@ class ProxyExchange : public helpers::JobHandle {
     state_ = State::kForwarding;
     if (!read_ev_) make_events();
     if (!output_paused_) event_add(read_ev_.get(), nullptr);
-    event_add(write_ev_.get(), nullptr);
-    arm(pool_.config().send_timeout);
+    // A pooled or just connected socket is writable: send now rather than after a turn of
+    // the loop. Errors are left to the write event, which reports them from the loop.
+    while (out_sent_ < out_.size()) {
+      const ssize_t n =
+          ::send(fd_.get(), out_.data() + out_sent_, out_.size() - out_sent_, MSG_NOSIGNAL);
+      if (n <= 0) break;
+      out_sent_ += static_cast<size_t>(n);
+    }
+    if (out_sent_ < out_.size()) {
+      event_add(write_ev_.get(), nullptr);
+      arm(pool_.config().send_timeout);
+    } else {
+      out_.clear();
+      out_sent_ = 0;
+      arm(pool_.config().read_timeout);
+    }
   }
 
   void connect_failed(int err) {
@@ -305,8 +315,8 @@ class ProxyExchange : public helpers::JobHandle {
   }
 
   void read_some() {
-    in_.resize(kReadChunk);
-    const ssize_t n = ::recv(fd_.get(), in_.data(), in_.size(), 0);
+    std::string& in = proxy_.scratch();  // the worker's one read buffer: parsed and delivered now
+    const ssize_t n = ::recv(fd_.get(), in.data(), in.size(), 0);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
       lost(errno);
@@ -320,7 +330,7 @@ class ProxyExchange : public helpers::JobHandle {
     arm(pool_.config().read_timeout);
     events_.clear();
     bool extra = false;
-    if (!parser_.feed(std::string_view(in_.data(), static_cast<size_t>(n)), events_, extra)) {
+    if (!parser_.feed(std::string_view(in.data(), static_cast<size_t>(n)), events_, extra)) {
       fail(502, parser_.error());
       return;
     }
@@ -328,15 +338,28 @@ class ProxyExchange : public helpers::JobHandle {
   }
 
   void deliver(bool extra) {
-    for (const auto& ev : events_) {
+    for (size_t i = 0; i < events_.size(); ++i) {
+      const auto& ev = events_[i];
       switch (ev.kind) {
         case http::ResponseParser::Event::kHead: {
           const auto& head = parser_.head();
           auto fields = client_response_fields(head.headers);
-          if (head.content_length)
+          if (head.content_length) {
             fields.emplace_back("Content-Length", std::to_string(*head.content_length));
+          }
           head_delivered_ = true;
-          if (!notify([&] { sink_->on_job_head(head.status, std::move(fields)); })) return;
+          // The head with the body that came with it: one write to the client.
+          const bool with_body =
+              i + 1 < events_.size() && events_[i + 1].kind == http::ResponseParser::Event::kBody;
+          if (with_body) {
+            const std::string_view body = events_[++i].body;
+            if (!notify(
+                    [&] { sink_->on_job_head_and_data(head.status, std::move(fields), body); })) {
+              return;
+            }
+          } else if (!notify([&] { sink_->on_job_head(head.status, std::move(fields)); })) {
+            return;
+          }
           break;
         }
         case http::ResponseParser::Event::kBody:
@@ -438,7 +461,6 @@ class ProxyExchange : public helpers::JobHandle {
   std::string replay_;  // every byte of the request so far, while at most kReplayLimit
   bool replay_complete_ = true;
   bool body_ended_ = false;
-  bool start_pending_ = false;
   bool reused_ = false;
   bool response_started_ = false;
   bool head_delivered_ = false;
@@ -447,7 +469,7 @@ class ProxyExchange : public helpers::JobHandle {
   bool cancelled_ = false;
   http::ResponseParser parser_;
   std::vector<http::ResponseParser::Event> events_;
-  std::string in_;
+  int attempts_ = 0;
 };
 
 Proxy::Proxy(event_base* base, const std::map<std::string, UpstreamConfig>& upstreams)

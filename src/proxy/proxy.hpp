@@ -51,11 +51,14 @@ class Proxy final : public helpers::JobRunner {
   // An exchange that ended (after it told its sink): freed here.
   void finished(ProxyExchange* exchange);
   UpstreamPool* pool(const std::string& name);
+  // One read buffer for every exchange of the worker (each parses what it read at once).
+  std::string& scratch() { return scratch_; }
 
  private:
   event_base* base_;
   std::map<std::string, std::unique_ptr<UpstreamPool>> pools_;
   std::unordered_map<ProxyExchange*, std::unique_ptr<ProxyExchange>> exchanges_;
+  std::string scratch_ = std::string(64 * 1024, '\0');
 };
 
 }  // namespace shoal::proxy

@@ -715,6 +715,18 @@ void Connection::end_job() {
 }
 
 void Connection::on_job_head(int status, helpers::HeaderList headers) {
+  queue_job_head(status, std::move(headers));
+  pump();
+}
+
+void Connection::on_job_head_and_data(int status, helpers::HeaderList headers,
+                                      std::string_view data) {
+  queue_job_head(status, std::move(headers));
+  queue_job_data(data);
+  pump();
+}
+
+void Connection::queue_job_head(int status, helpers::HeaderList headers) {
   const auto& request = ex_->parser.request();
   ex_->job_state = next_job_step(ex_->job_state, JobEvent::kHead).next;
   auto& response = ex_->job_response;
@@ -745,13 +757,24 @@ void Connection::on_job_head(int status, helpers::HeaderList headers) {
       response.keep_alive = false;  // an HTTP/1.0 client learns the end of the body from the close
     }
   }
+  if (response.keep_alive && !nodelay_) {
+    // A job's answer goes out in pieces (head, data, the last chunk): none may wait for an
+    // ACK (Nagle against the client's delayed ACK costs 40 ms).
+    int one = 1;
+    setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    nodelay_ = true;
+  }
   auto& ex = exchange();
   const http::WireOptions wire{response.keep_alive, context_.dates->now()};
   ex.output.append_with([&](std::string& out) { http::append_head(out, reply, wire); });
-  pump();
 }
 
 void Connection::on_job_data(std::string_view data) {
+  queue_job_data(data);
+  pump();
+}
+
+void Connection::queue_job_data(std::string_view data) {
   auto& response = ex_->job_response;
   if (response.discard_body || data.empty()) return;
   if (response.chunked) {
@@ -768,7 +791,6 @@ void Connection::on_job_data(std::string_view data) {
     ex_->output_paused = true;  // pump resumes the helper's output once the client caught up
     ex_->runner->pause_output(ex_->job);
   }
-  pump();
 }
 
 void Connection::on_job_end() {

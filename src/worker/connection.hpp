@@ -176,6 +176,11 @@ class Connection : public DeadlineNode, private helpers::JobSink {
 
   // JobSink: the helper's answer to this connection's job.
   void on_job_head(int status, helpers::HeaderList headers) override;
+  void on_job_head_and_data(int status, helpers::HeaderList headers,
+                            std::string_view data) override;
+  // Queues the job's head; on_job_head writes it, on_job_head_and_data with the first data.
+  void queue_job_head(int status, helpers::HeaderList headers);
+  void queue_job_data(std::string_view data);
   void on_job_data(std::string_view data) override;
   void on_job_end() override;
   void on_job_failed(int status) override;
