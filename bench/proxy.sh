@@ -46,7 +46,10 @@ http {
     listen 127.0.0.1:$1;
     root $work/www;
     location = /small { return 200 "hello from the upstream\n"; }
-    location = /sink { client_max_body_size 2m; return 200 "ok\n"; }
+    # mirror_request_body makes nginx read the whole body before it answers (a plain
+    # return answers first, and every proxy then has to cut the client's upload short).
+    location = /sink { client_max_body_size 2m; mirror /m; mirror_request_body on; return 200 "ok\n"; }
+    location = /m { internal; return 204; }
   }
 }
 CONF
@@ -286,7 +289,7 @@ table() {
 }
 
 header="## $(date -u +%Y-%m-%d) proxy run: ${ROUNDS} rounds x ${DURATION}s, medians
-$cpus CPUs ($(lscpu | awk -F: '/Model name/ { gsub(/^ +/, "", $2); print $2; exit }')), $(uname -r);
+$cpus CPUs ($(lscpu | awk -F: '/Model name/ { gsub(/^ +/, "", $2); if (!seen++) print $2 }')), $(uname -r);
 shoal $(./build/shoal -V | head -1 | cut -d' ' -f2), $(nginx -v 2>&1 | cut -d' ' -f3), HAProxy $(haproxy -v | head -1 | cut -d' ' -f3).
 Command: \`bench/proxy.sh $ROUNDS $DURATION\` (CHURN_SECONDS=$CHURN_SECONDS); the upstream is one nginx worker."
 output="$header
