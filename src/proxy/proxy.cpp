@@ -32,7 +32,7 @@ std::string cause_of(int err) {
 
 }  // namespace
 
-class ProxyExchange : public helpers::JobHandle {
+class ProxyExchange : public helpers::JobHandle, private UpstreamConnection::Owner {
  public:
   ProxyExchange(Proxy& proxy, event_base* base, UpstreamPool& pool, ProxyRequest request,
                 helpers::JobSink* sink)
@@ -81,7 +81,7 @@ class ProxyExchange : public helpers::JobHandle {
 
   void pause_output() {
     output_paused_ = true;
-    if (read_ev_) event_del(read_ev_.get());
+    if (conn_) conn_->set_reading(false);
     evtimer_del(timer_.get());  // a slow client is not the upstream's fault
   }
 
@@ -89,7 +89,7 @@ class ProxyExchange : public helpers::JobHandle {
     if (!output_paused_) return;
     output_paused_ = false;
     if (state_ == State::kForwarding) {
-      event_add(read_ev_.get(), nullptr);
+      conn_->set_reading(true);
       arm(pool_.config().read_timeout);
     }
   }
@@ -109,15 +109,12 @@ class ProxyExchange : public helpers::JobHandle {
   static void on_timer(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
     static_cast<ProxyExchange*>(arg)->timed_out();
   }
-  static void on_read(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
-    static_cast<ProxyExchange*>(arg)->read_some();
-  }
-  static void on_write(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
-    auto* self = static_cast<ProxyExchange*>(arg);
-    if (self->state_ == State::kConnecting) {
-      self->connect_done();
+  void upstream_readable() override { read_some(); }
+  void upstream_writable() override {
+    if (state_ == State::kConnecting) {
+      connect_done();
     } else {
-      self->write_some();
+      write_some();
     }
   }
 
@@ -139,7 +136,7 @@ class ProxyExchange : public helpers::JobHandle {
         std::string().swap(replay_);
       }
     }
-    if (was_empty && state_ == State::kForwarding) event_add(write_ev_.get(), nullptr);
+    if (was_empty && state_ == State::kForwarding) conn_->set_writing(true);
   }
 
   // Calls into the sink; false when the sink cancelled this exchange meanwhile (it is then
@@ -187,9 +184,7 @@ class ProxyExchange : public helpers::JobHandle {
   void attempt(bool fresh, bool same_server = false) {
     if (counted_) pool_.finished(server_);
     counted_ = false;
-    read_ev_.reset();
-    write_ev_.reset();
-    fd_.reset();
+    conn_.reset();
     if (!same_server) {
       server_ = pool_.choose(tried_);
       tried_.push_back(server_);
@@ -202,28 +197,30 @@ class ProxyExchange : public helpers::JobHandle {
     }
     response_started_ = false;
     parser_.expect(request_.head_request);
-    if (!fresh) fd_ = pool_.take_idle(server_);
-    reused_ = fd_.valid();
+    if (!fresh) conn_ = pool_.take_idle(server_);
+    reused_ = conn_ != nullptr;
     if (reused_) {
+      conn_->owner = this;
       forwarding();
       return;
     }
     const auto& s = server();
-    fd_.reset(::socket(s.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!fd_) {
+    UniqueFd fd(::socket(s.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (fd && s.addr.ss_family != AF_UNIX) {
+      int one = 1;
+      setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    if (fd) conn_ = pool_.wrap(server_, std::move(fd));
+    if (!conn_) {
       state_ = State::kConnecting;
       connect_error_ = errno;  // reported from the loop, as a connect failure
       const timeval now{0, 0};
       evtimer_add(timer_.get(), &now);
       return;
     }
-    if (s.addr.ss_family != AF_UNIX) {
-      int one = 1;
-      setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    }
-    make_events();
+    conn_->owner = this;
     state_ = State::kConnecting;
-    if (::connect(fd_.get(), reinterpret_cast<const sockaddr*>(&s.addr), s.addr_len) == 0) {
+    if (::connect(conn_->fd.get(), reinterpret_cast<const sockaddr*>(&s.addr), s.addr_len) == 0) {
       forwarding();
       return;
     }
@@ -233,19 +230,14 @@ class ProxyExchange : public helpers::JobHandle {
       evtimer_add(timer_.get(), &now);
       return;
     }
-    event_add(write_ev_.get(), nullptr);
+    conn_->set_writing(true);
     arm(pool_.config().connect_timeout);
-  }
-
-  void make_events() {
-    read_ev_.reset(event_new(base_, fd_.get(), EV_READ | EV_PERSIST, on_read, this));
-    write_ev_.reset(event_new(base_, fd_.get(), EV_WRITE | EV_PERSIST, on_write, this));
   }
 
   void connect_done() {
     int err = 0;
     socklen_t len = sizeof err;
-    if (getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+    if (getsockopt(conn_->fd.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
     if (err != 0) {
       connect_failed(err);
       return;
@@ -255,18 +247,18 @@ class ProxyExchange : public helpers::JobHandle {
 
   void forwarding() {
     state_ = State::kForwarding;
-    if (!read_ev_) make_events();
-    if (!output_paused_) event_add(read_ev_.get(), nullptr);
+    conn_->set_writing(false);  // it was on while connecting
+    if (!output_paused_) conn_->set_reading(true);
     // A pooled or just connected socket is writable: send now rather than after a turn of
     // the loop. Errors are left to the write event, which reports them from the loop.
     while (out_sent_ < out_.size()) {
       const ssize_t n =
-          ::send(fd_.get(), out_.data() + out_sent_, out_.size() - out_sent_, MSG_NOSIGNAL);
+          ::send(conn_->fd.get(), out_.data() + out_sent_, out_.size() - out_sent_, MSG_NOSIGNAL);
       if (n <= 0) break;
       out_sent_ += static_cast<size_t>(n);
     }
     if (out_sent_ < out_.size()) {
-      event_add(write_ev_.get(), nullptr);
+      conn_->set_writing(true);
       arm(pool_.config().send_timeout);
     } else {
       out_.clear();
@@ -295,7 +287,7 @@ class ProxyExchange : public helpers::JobHandle {
     const bool was_backlogged = body_backlogged();
     while (out_sent_ < out_.size()) {
       const ssize_t n =
-          ::send(fd_.get(), out_.data() + out_sent_, out_.size() - out_sent_, MSG_NOSIGNAL);
+          ::send(conn_->fd.get(), out_.data() + out_sent_, out_.size() - out_sent_, MSG_NOSIGNAL);
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -309,14 +301,14 @@ class ProxyExchange : public helpers::JobHandle {
     }
     out_.clear();
     out_sent_ = 0;
-    event_del(write_ev_.get());
+    conn_->set_writing(false);
     if (!output_paused_) arm(pool_.config().read_timeout);
     if (was_backlogged && !notify([&] { sink_->on_job_writable(); })) return;
   }
 
   void read_some() {
     std::string& in = proxy_.scratch();  // the worker's one read buffer: parsed and delivered now
-    const ssize_t n = ::recv(fd_.get(), in.data(), in.size(), 0);
+    const ssize_t n = ::recv(conn_->fd.get(), in.data(), in.size(), 0);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
       lost(errno);
@@ -414,8 +406,6 @@ class ProxyExchange : public helpers::JobHandle {
   void stop_io() {
     state_ = State::kDone;
     evtimer_del(timer_.get());
-    read_ev_.reset();
-    write_ev_.reset();
     if (counted_) pool_.finished(server_);
     counted_ = false;
   }
@@ -424,9 +414,9 @@ class ProxyExchange : public helpers::JobHandle {
     pool_.succeeded(server_);
     stop_io();
     if (reusable) {
-      pool_.give_back(server_, std::move(fd_));
+      pool_.give_back(std::move(conn_));
     } else {
-      fd_.reset();
+      conn_.reset();
     }
     if (!notify([&] { sink_->on_job_end(); })) return;
     proxy_.finished(this);
@@ -436,7 +426,7 @@ class ProxyExchange : public helpers::JobHandle {
     spdlog::error("upstream \"{}\" server {}: {}, request: \"{}\"", pool_.config().name,
                   server().text, cause, escape_log_field(request_.request_line));
     stop_io();
-    fd_.reset();
+    conn_.reset();
     if (!notify([&] { sink_->on_job_failed(status); })) return;
     proxy_.finished(this);
   }
@@ -446,9 +436,7 @@ class ProxyExchange : public helpers::JobHandle {
   UpstreamPool& pool_;
   ProxyRequest request_;
   helpers::JobSink* sink_;
-  UniqueFd fd_;
-  EventPtr read_ev_;
-  EventPtr write_ev_;
+  std::unique_ptr<UpstreamConnection> conn_;
   EventPtr timer_;
   State state_ = State::kIdle;
   size_t server_ = 0;

@@ -215,45 +215,111 @@ size_t UpstreamPool::choose(const std::vector<size_t>& tried) {
   return 0;
 }
 
-UniqueFd UpstreamPool::take_idle(size_t server) {
+UpstreamConnection::UpstreamConnection(UpstreamPool& p, size_t s, UniqueFd f)
+    : pool(p), server(s), fd(std::move(f)) {
+  read_ev.reset(event_new(pool.base(), fd.get(), EV_READ | EV_PERSIST, on_read, this));
+  write_ev.reset(event_new(pool.base(), fd.get(), EV_WRITE | EV_PERSIST, on_write, this));
+}
+
+void UpstreamConnection::set_reading(bool on) {
+  if (on == reading) return;
+  reading = on;
+  if (on) {
+    event_add(read_ev.get(), nullptr);
+  } else {
+    event_del(read_ev.get());
+  }
+}
+
+void UpstreamConnection::set_writing(bool on) {
+  if (on == writing) return;
+  writing = on;
+  if (on) {
+    event_add(write_ev.get(), nullptr);
+  } else {
+    event_del(write_ev.get());
+  }
+}
+
+void UpstreamConnection::on_read(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
+  auto* self = static_cast<UpstreamConnection*>(arg);
+  if (self->owner) {
+    self->owner->upstream_readable();
+  } else {
+    self->pool.idle_readable(self);  // frees `self`
+  }
+}
+
+void UpstreamConnection::on_write(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
+  auto* self = static_cast<UpstreamConnection*>(arg);
+  if (self->owner) {
+    self->owner->upstream_writable();
+  } else {
+    self->set_writing(false);
+  }
+}
+
+std::unique_ptr<UpstreamConnection> UpstreamPool::wrap(size_t server, UniqueFd fd) {
+  auto connection = std::make_unique<UpstreamConnection>(*this, server, std::move(fd));
+  if (!connection->read_ev || !connection->write_ev) return nullptr;
+  return connection;
+}
+
+std::unique_ptr<UpstreamConnection> UpstreamPool::take_idle(size_t server) {
+  const auto now = std::chrono::steady_clock::now();
   for (auto it = idle_.rbegin(); it != idle_.rend(); ++it) {
-    if (it->server != server) continue;
-    Idle& idle = *it;
-    char byte;
-    const ssize_t n = ::recv(idle.fd.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    UniqueFd fd = std::move(idle.fd);
+    if ((*it)->server != server) continue;
+    std::unique_ptr<UpstreamConnection> connection = std::move(*it);
     idle_.erase(std::next(it).base());
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return fd;  // open and quiet
-    // Closed (0), reset, or bytes nobody asked for: not reusable. Look on.
+    char byte;
+    const ssize_t n = ::recv(connection->fd.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    const bool fresh_enough = now - connection->idle_since < config_.idle_timeout;
+    if (fresh_enough && n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return connection;
+    // Closed (0), reset, bytes nobody asked for, or idle too long: not reusable. Look on.
     return take_idle(server);
   }
-  return UniqueFd();
+  return nullptr;
 }
 
-void UpstreamPool::give_back(size_t server, UniqueFd fd) {
-  if (config_.keepalive <= 0) return;  // closed by fd's destructor
+void UpstreamPool::give_back(std::unique_ptr<UpstreamConnection> connection) {
+  if (config_.keepalive <= 0) return;  // closed as it goes
   if (idle_.size() >= static_cast<size_t>(config_.keepalive)) idle_.pop_front();  // the oldest
-  Idle& idle = idle_.emplace_back();
-  idle.pool = this;
-  idle.server = server;
-  idle.fd = std::move(fd);
-  idle.watch.reset(event_new(base_, idle.fd.get(), EV_READ, on_idle_event, &idle));
-  const timeval timeout = to_timeval(config_.idle_timeout);
-  if (!idle.watch || event_add(idle.watch.get(), &timeout) != 0) idle_.pop_back();
+  connection->owner = nullptr;
+  connection->set_writing(false);
+  connection->set_reading(true);  // an EOF from the upstream closes it
+  connection->idle_since = std::chrono::steady_clock::now();
+  idle_.push_back(std::move(connection));
+  if (!sweep_) sweep_.reset(evtimer_new(base_, on_sweep, this));
+  if (sweep_ && !evtimer_pending(sweep_.get(), nullptr)) {
+    const timeval after = to_timeval(config_.idle_timeout);
+    evtimer_add(sweep_.get(), &after);
+  }
 }
 
-void UpstreamPool::on_idle_event(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
-  auto* idle = static_cast<Idle*>(arg);
-  idle->pool->drop(idle);  // closed by the upstream, sent something, or idle too long
-}
-
-void UpstreamPool::drop(Idle* idle) {
+void UpstreamPool::idle_readable(UpstreamConnection* connection) {
   for (auto it = idle_.begin(); it != idle_.end(); ++it) {
-    if (&*it == idle) {
+    if (it->get() == connection) {
       idle_.erase(it);
       return;
     }
   }
+}
+
+void UpstreamPool::on_sweep(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
+  static_cast<UpstreamPool*>(arg)->sweep();
+}
+
+void UpstreamPool::sweep() {
+  const auto now = std::chrono::steady_clock::now();
+  // The oldest first: close those idle past idle_timeout, then wait for the next to be.
+  while (!idle_.empty() && now - idle_.front()->idle_since >= config_.idle_timeout) {
+    idle_.pop_front();
+  }
+  if (idle_.empty()) return;
+  const auto left =
+      std::chrono::duration_cast<Millis>(idle_.front()->idle_since + config_.idle_timeout - now);
+  const timeval after = to_timeval(std::max(left, Millis(1)));
+  evtimer_add(sweep_.get(), &after);
 }
 
 }  // namespace shoal::proxy

@@ -1,8 +1,9 @@
 // UpstreamPool: one upstream group as one worker sees it: its servers (with the requests
-// each has outstanding, for the balancing policy) and its idle keep-alive connections. An
-// idle connection is watched by one event: the upstream closing it (or sending anything)
-// or idle_timeout passing closes it, so it is never reused past its timeout; take_idle also
-// peeks for an EOF that has not been seen yet. Health: passive (max_fails failures within
+// each has outstanding, for the balancing policy) and its idle keep-alive connections. A
+// connection's read event is registered once, from the connect to the close, whoever holds
+// it: while pooled, the upstream closing it (or sending anything) closes it; a sweep closes
+// those idle past idle_timeout, and take_idle never returns one past it and peeks for an EOF
+// not yet seen. Health: passive (max_fails failures within
 // fail_timeout take a server out for fail_timeout) and active (a GET of health.path on every
 // server every health.interval; `fall` failures in a row take it out, `rise` successes bring
 // it back). A server out of either is skipped while another is in; with none in, all are tried.
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <list>
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -21,6 +23,41 @@
 #include "util/unique_fd.hpp"
 
 namespace shoal::proxy {
+
+class UpstreamPool;
+
+// One connection to an upstream server and its two events (EV_PERSIST). The read event stays
+// added while the connection lives (no epoll_ctl per request); the write event only while a
+// write waits.
+struct UpstreamConnection {
+  // Whoever uses the connection for an exchange; null while it is pooled.
+  class Owner {
+   public:
+    virtual void upstream_readable() = 0;
+    virtual void upstream_writable() = 0;
+
+   protected:
+    ~Owner() = default;
+  };
+  UpstreamConnection(UpstreamPool& pool, size_t server, UniqueFd fd);
+  UpstreamConnection(const UpstreamConnection&) = delete;
+  UpstreamConnection& operator=(const UpstreamConnection&) = delete;
+
+  void set_reading(bool on);
+  void set_writing(bool on);
+  static void on_read(evutil_socket_t fd, short what, void* arg) noexcept;
+  static void on_write(evutil_socket_t fd, short what, void* arg) noexcept;
+
+  UpstreamPool& pool;
+  size_t server;
+  UniqueFd fd;  // declared before the events: closed after they are freed
+  EventPtr read_ev;
+  EventPtr write_ev;
+  Owner* owner = nullptr;
+  bool reading = false;
+  bool writing = false;
+  std::chrono::steady_clock::time_point idle_since;
+};
 
 class UpstreamPool {
  public:
@@ -41,22 +78,22 @@ class UpstreamPool {
   // The server for the next attempt by the group's policy, avoiding those in `tried` while
   // another one is left.
   size_t choose(const std::vector<size_t>& tried);
-  // A pooled connection to `server` that is still open; invalid when there is none.
-  UniqueFd take_idle(size_t server);
+  // A new connection (a socket, maybe still connecting) to `server`.
+  std::unique_ptr<UpstreamConnection> wrap(size_t server, UniqueFd fd);
+  // A pooled connection to `server` that is still open and not past idle_timeout; null when
+  // there is none.
+  std::unique_ptr<UpstreamConnection> take_idle(size_t server);
   // A connection whose exchange ended cleanly: pooled while there is room, else closed.
-  void give_back(size_t server, UniqueFd fd);
+  void give_back(std::unique_ptr<UpstreamConnection> connection);
+  // A pooled connection became readable (closed, or bytes nobody asked for): closed.
+  void idle_readable(UpstreamConnection* connection);
+  event_base* base() const { return base_; }
   void started(size_t server) { ++servers_[server].outstanding; }
   void finished(size_t server) { --servers_[server].outstanding; }
   size_t idle_count() const { return idle_.size(); }
   std::uint32_t outstanding(size_t server) const { return servers_[server].outstanding; }
 
  private:
-  struct Idle {
-    UpstreamPool* pool = nullptr;
-    size_t server = 0;
-    UniqueFd fd;
-    EventPtr watch;
-  };
   using Clock = std::chrono::steady_clock;
   struct Probe;
   struct Server {
@@ -68,10 +105,10 @@ class UpstreamPool {
     int streak = 0;               // active: good (> 0) or bad (< 0) checks in a row
     std::unique_ptr<Probe> probe;
   };
-  static void on_idle_event(evutil_socket_t fd, short what, void* arg) noexcept;
+  static void on_sweep(evutil_socket_t fd, short what, void* arg) noexcept;
+  void sweep();
   static void on_health_timer(evutil_socket_t fd, short what, void* arg) noexcept;
   static void on_probe(evutil_socket_t fd, short what, void* arg) noexcept;
-  void drop(Idle* idle);
   void probe(size_t server);
   void probe_done(size_t server, bool ok, const std::string& why);
 
@@ -79,8 +116,9 @@ class UpstreamPool {
   const UpstreamConfig& config_;
   std::vector<Server> servers_;
   EventPtr health_timer_;
-  std::list<Idle> idle_;  // the most recently used last
-  size_t next_ = 0;       // round robin
+  std::list<std::unique_ptr<UpstreamConnection>> idle_;  // the most recently used last
+  EventPtr sweep_;
+  size_t next_ = 0;  // round robin
   std::minstd_rand random_;
 };
 

@@ -498,6 +498,10 @@ bool Connection::process_input() {
           return true;
         }
         if (close_after_write_) return true;  // the job was refused or failed early
+        if (answered_early_) {                // its answer is out already; the body was dropped
+          answered_early_ = false;
+          break;
+        }
         respond(http::respond(ex.routed, parser.request(), *context_.mime, *context_.files));
         break;
       case http::ParseEvent::kError: {
@@ -797,6 +801,7 @@ void Connection::on_job_end() {
   ex_->job = nullptr;
   ex_->job_state = next_job_step(ex_->job_state, JobEvent::kEnd).next;
   ex_->output_paused = false;
+  ex_->body_paused = false;  // nothing waits for the body any more
   const auto& response = ex_->job_response;
   if (response.chunked && !response.discard_body) ex_->output.append("0\r\n\r\n");
   if (context_.access_log->enabled()) {
@@ -804,7 +809,11 @@ void Connection::on_job_end() {
                                 response.status, response.bytes, tls_ ? tls_->protocol() : "",
                                 tls_ ? tls_->cipher() : ""});
   }
-  if (!response.keep_alive || ex_->parser.in_message()) {
+  if (response.keep_alive && ex_->parser.in_message() && ex_->runner == context_.proxy) {
+    // An upstream answered before the whole body arrived (as HAProxy, and nginx for its
+    // own answers, do): the rest is read and dropped, and the connection stays open.
+    answered_early_ = true;
+  } else if (!response.keep_alive || ex_->parser.in_message()) {
     // An answer complete before its request (a helper that did not wait for the body) is
     // the last on this connection: the rest of the body is read and discarded while closing.
     close_after_write_ = true;

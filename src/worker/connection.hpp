@@ -248,6 +248,7 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   bool hello_seen_ : 1 = false;         // TLS: the first bytes were a handshake record
   bool read_wants_write_ : 1 = false;   // TLS: SSL_read needs the socket writable first
   bool plain_on_tls_ : 1 = false;       // plain HTTP arrived on a TLS address: 400 to its head
+  bool answered_early_ : 1 = false;     // a proxied answer is out; the body still arrives
 };
 
 }  // namespace shoal
