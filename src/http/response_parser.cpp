@@ -134,8 +134,9 @@ bool ResponseParser::feed(std::string_view data, std::vector<Event>& events, boo
     return true;
   }
   if (err == HPE_OK) return true;
-  if (error_.empty())
+  if (error_.empty()) {
     error_ = std::string("malformed response (") + llhttp_get_error_reason(&parser_) + ")";
+  }
   return false;
 }
 

@@ -2,6 +2,7 @@
 #include "proxy/forward.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include "util/text.hpp"
 
