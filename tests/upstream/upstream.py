@@ -11,7 +11,8 @@ Listens on 127.0.0.1 on an ephemeral port and prints "ready PORT". Paths:
   /chunked?parts=N    N chunks of "part K\\n"
   /close-mid-body     Content-Length 1000, 10 bytes, then the connection closes
   /bad-head           a response line that is not HTTP
-  /early              200 "early" before reading the request body, then the connection closes
+  /early              200 "early" before reading the request body; then it reads the body
+                      and the connection closes
   /stats              "connections C requests R" (counted since start)
 --keepalive-timeout: an idle connection is closed after S seconds; --close-after: a
 connection is closed after N requests (without saying so in the response).
@@ -79,9 +80,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             counts["requests"] += 1
         url = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
-        if url.path == "/early":  # answers before reading the body, then closes
+        if url.path == "/early":  # answers before reading the body, then reads it and closes
             self.close_connection = True
             self.reply(200, b"early")
+            self.wfile.flush()
+            try:
+                self.body()  # read, so that the close sends no RST over the answer
+            except OSError:
+                pass
             return
         data = self.body()
         if url.path.startswith("/echo"):
