@@ -92,7 +92,7 @@ done
 
 echo
 echo "/fast with no load and with $K clients looping on /slow (300 ms CPU); wrk -t1 -c4 -d${SECONDS_PER_RUN}s"
-echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, $(node --version), shoal $(./build/shoal -V | head -1 | cut -d' ' -f2)"
+echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, $(node --version), shoal $(./build/shoal -V | awk 'NR == 1' | cut -d' ' -f2)"
 echo
 printf "| %-8s | %-13s | %-13s | %-11s | %-14s | %-14s | %-12s | %-10s | %-14s |\n" \
   server "idle p50 ms" "idle p99 ms" "idle req/s" "loaded p50 ms" "loaded p99 ms" "loaded req/s" \

@@ -206,10 +206,15 @@ wrk_scenario "small response, keep-alive, -c50" /small -t1 -c50 -d"${DURATION}s"
 wrk_scenario "1 MiB response, -c20" /1m.bin -t1 -c20 -d"${DURATION}s"
 wrk_scenario "1 MiB request body, -c20" /sink -t1 -c20 -d"${DURATION}s" -s "$work/post.lua"
 
-# Upstream connections held by each proxy after the load (ss; 64 idle per worker at most).
+# Upstream connections each proxy holds in the middle of the small-response load (ss; at
+# most 64 idle per worker are kept, and wrk's 50 connections bound those in use).
 declare -A SOCKETS
-ss -tanp state established "( dport = :$UPSTREAM )" >"$work/ss.txt" 2>/dev/null || true
 for s in "${SERVERS[@]}"; do
+  wrk -t1 -c50 -d"${DURATION}s" "http://127.0.0.1:${PORT[$s]}/small" >/dev/null 2>&1 &
+  load=$!
+  sleep "$(awk -v d="$DURATION" 'BEGIN { print d / 2 }')"
+  ss -tanp state established "( dport = :$UPSTREAM )" >"$work/ss.txt" 2>/dev/null || true
+  wait "$load" || true
   n=0
   for p in $(proxy_pid "$s") $(descendants "$(proxy_pid "$s")"); do
     n=$(( n + $(grep -c "pid=$p," "$work/ss.txt" || true) ))
@@ -283,14 +288,14 @@ table() {
   echo
   echo "Small response at $rate req/s (half of nginx's), 50 connections, p50 / p99 / p99.9 us: shoal $(med "${OPEN[shoal,p50]}") / $(med "${OPEN[shoal,p99]}") / $(med "${OPEN[shoal,p999]}"); nginx $(med "${OPEN[nginx,p50]}") / $(med "${OPEN[nginx,p99]}") / $(med "${OPEN[nginx,p999]}"); HAProxy $(med "${OPEN[haproxy,p50]}") / $(med "${OPEN[haproxy,p99]}") / $(med "${OPEN[haproxy,p999]}"); the upstream directly p99 $(med "$direct") (errors: shoal ${ERR[open,shoal]:-0}, nginx ${ERR[open,nginx]:-0}, HAProxy ${ERR[open,haproxy]:-0})."
   echo
-  echo "Upstream connections open after the load (ss): shoal ${SOCKETS[shoal]}, nginx ${SOCKETS[nginx]}, HAProxy ${SOCKETS[haproxy]} (pools of 64 per worker)."
+  echo "Upstream connections during the small-response load, wrk -c50 (ss): shoal ${SOCKETS[shoal]}, nginx ${SOCKETS[nginx]}, HAProxy ${SOCKETS[haproxy]} (pools of 64 idle per worker)."
   echo
   echo "Churn, ${CHURN_SECONDS} s of wrk -c20 on the small response, three upstreams (keep-alive timeout 5 s), one killed and restarted every 10 s: shoal ${CHURN[shoal]}; nginx ${CHURN[nginx]}; HAProxy ${CHURN[haproxy]}."
 }
 
 header="## $(date -u +%Y-%m-%d) proxy run: ${ROUNDS} rounds x ${DURATION}s, medians
 $cpus CPUs ($(lscpu | awk -F: '/Model name/ { gsub(/^ +/, "", $2); if (!seen++) print $2 }')), $(uname -r);
-shoal $(./build/shoal -V | head -1 | cut -d' ' -f2), $(nginx -v 2>&1 | cut -d' ' -f3), HAProxy $(haproxy -v | head -1 | cut -d' ' -f3).
+shoal $(./build/shoal -V | awk 'NR == 1' | cut -d' ' -f2), $(nginx -v 2>&1 | cut -d' ' -f3), HAProxy $(haproxy -v | awk 'NR == 1' | cut -d' ' -f3).
 Command: \`bench/proxy.sh $ROUNDS $DURATION\` (CHURN_SECONDS=$CHURN_SECONDS); the upstream is one nginx worker."
 output="$header
 

@@ -331,7 +331,7 @@ table() {
 
 header="## $(date -u +%Y-%m-%d) run: ${ROUNDS} rounds x ${DURATION}s, medians
 $(nproc) CPUs ($(lscpu | awk -F: '/Model name/ { gsub(/^ +/, "", $2); if (!seen++) print $2 }')), $(uname -r);
-shoal $(./build/shoal -V | head -1 | cut -d' ' -f2), $(nginx -v 2>&1 | cut -d' ' -f3), h2o $(h2o --version | head -1 | cut -d' ' -f3), $( (wrk --version 2>&1 || true) | head -1 | cut -d" " -f1-2).
+shoal $(./build/shoal -V | awk 'NR == 1' | cut -d' ' -f2), $(nginx -v 2>&1 | cut -d' ' -f3), h2o $(h2o --version | awk 'NR == 1' | cut -d' ' -f3), $( (wrk --version 2>&1 || true) | awk 'NR == 1' | cut -d" " -f1-2).
 Command: \`bench/run.sh $ROUNDS $DURATION\`; wrk -t1 -c50 unless the scenario says otherwise (-c1000 uses -t2)."
 output="$header
 

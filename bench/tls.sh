@@ -204,7 +204,7 @@ table() {
 
 header="## $(date -u +%Y-%m-%d) HTTPS run: ${ROUNDS} rounds x ${DURATION}s, medians
 $cpus CPUs ($(lscpu | awk -F: '/Model name/ { gsub(/^ +/, "", $2); if (!seen++) print $2 }')), $(uname -r);
-shoal $(./build/shoal -V | head -1 | cut -d' ' -f2), $(nginx -v 2>&1 | cut -d' ' -f3), h2o $(h2o --version | head -1 | cut -d' ' -f3), $(openssl version | cut -d' ' -f1-2).
+shoal $(./build/shoal -V | awk 'NR == 1' | cut -d' ' -f2), $(nginx -v 2>&1 | cut -d' ' -f3), h2o $(h2o --version | awk 'NR == 1' | cut -d' ' -f3), $(openssl version | cut -d' ' -f1-2).
 Command: \`bench/tls.sh $ROUNDS $DURATION\`; RSA 2048 certificate; \"per second\" is requests (wrk) or connections (s_time)."
 output="$header
 
