@@ -4,7 +4,8 @@
 #   need_tools wrk nginx ...     apt-get install what is missing (nginx means nginx-light)
 #   start_work_dir               sets $work and the cleanup trap
 #   wrk_run ARGS, med LIST, ratio A B, server_pid NAME (with SERVERS and pids), task_stats,
-#   cpu_ns, cpu_busy, pin_server NAME CPUS, pss_kb PID: measuring, shared by the scripts
+#   cpu_ns, cpu_busy, pin_server NAME CPUS, pss_kb PID, measured PID COMMAND..., wrk_counts
+#   FILE: measuring, shared by the scripts
 
 need_tools() {
   local missing=()
@@ -77,3 +78,21 @@ pss_kb() {  # total Pss of a pid and its descendants
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "") printf "%.2fx", a / b; else printf "n/a" }'; }
+
+# measured PID COMMAND...: runs COMMAND (its output to $work/out) and prints the run time, in
+# microseconds, of PID's threads and those of its descendants over it.
+measured() {
+  local pid=$1 stats ns0 ns1
+  shift
+  read -r -a stats <<<"$(task_stats "$pid" | tr '\n' ' ')"
+  ns0=$(cpu_ns "${stats[@]}")
+  "$@" >"$work/out" 2>&1 || true
+  ns1=$(cpu_ns "${stats[@]}")
+  echo $(( (ns1 - ns0) / 1000 ))
+}
+
+# wrk_counts FILE: "requests errors" (socket errors and non-2xx answers) of a wrk report.
+wrk_counts() {
+  awk '/requests in/ { r = $1 } /Socket errors/ { gsub(",", ""); e += $4 + $6 + $8 + $10 }
+       /Non-2xx/ { e += $5 } END { print r + 0, e + 0 }' "$1"
+}

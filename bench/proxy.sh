@@ -169,15 +169,6 @@ if [ "$last_cpu" -ge 1 ]; then
   taskset -p -c 0 $$ >/dev/null
 fi
 
-measured() {  # measured SERVER COMMAND...: the proxy's run time in us over COMMAND
-  local s=$1 stats ns0 ns1
-  shift
-  read -r -a stats <<<"$(task_stats "$(proxy_pid "$s")" | tr '\n' ' ')"
-  ns0=$(cpu_ns "${stats[@]}")
-  "$@" >"$work/out" 2>&1 || true
-  ns1=$(cpu_ns "${stats[@]}")
-  echo $(( (ns1 - ns0) / 1000 ))
-}
 cat >"$work/post.lua" <<LUA
 local f = io.open("$work/body.bin", "rb")
 wrk.method = "POST"
@@ -192,9 +183,8 @@ wrk_scenario() {  # name path wrk-args...
   for round in $(seq "$ROUNDS"); do
     for s in "${SERVERS[@]}"; do
       local us requests errors
-      us=$(measured "$s" wrk --latency "$@" "http://127.0.0.1:${PORT[$s]}$path")
-      requests=$(awk '/requests in/ { print $1 }' "$work/out")
-      errors=$(awk '/Socket errors/ { gsub(",", ""); e += $4 + $6 + $8 + $10 } /Non-2xx/ { e += $5 } END { print e + 0 }' "$work/out")
+      us=$(measured "$(proxy_pid "$s")" wrk --latency "$@" "http://127.0.0.1:${PORT[$s]}$path")
+      read -r requests errors <<<"$(wrk_counts "$work/out")"
       RATE[$name,$s]+="$(awk -v n="$requests" -v d="$DURATION" 'BEGIN { printf "%.0f", n / d }') "
       CPU[$name,$s]+="$(awk -v a="$us" -v b="$requests" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }') "
       ERR[$name,$s]=$(( ${ERR[$name,$s]:-0} + errors ))

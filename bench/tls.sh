@@ -101,17 +101,6 @@ if [ "$last_cpu" -ge 1 ]; then
   taskset -p -c 0 $$ >/dev/null
 fi
 
-# measured SERVER COMMAND...: runs COMMAND (its output to $work/out) and prints the server's
-# run time in microseconds over it.
-measured() {
-  local s=$1 stats ns0 ns1
-  shift
-  read -r -a stats <<<"$(task_stats "$(server_pid "$s")" | tr '\n' ' ')"
-  ns0=$(cpu_ns "${stats[@]}")
-  "$@" >"$work/out" 2>&1 || true
-  ns1=$(cpu_ns "${stats[@]}")
-  echo $(( (ns1 - ns0) / 1000 ))
-}
 per() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }'; }
 
 declare -A RATE CPU ERR
@@ -121,9 +110,8 @@ wrk_scenario() {  # name path wrk-args...
   for round in $(seq "$ROUNDS"); do
     for s in "${SERVERS[@]}"; do
       local us requests errors
-      us=$(measured "$s" wrk "$@" "https://127.0.0.1:${PORT[$s]}$path")
-      requests=$(awk '/requests in/ { print $1 }' "$work/out")
-      errors=$(awk '/Socket errors/ { gsub(",", ""); e += $4 + $6 + $8 + $10 } /Non-2xx/ { e += $5 } END { print e + 0 }' "$work/out")
+      us=$(measured "$(server_pid "$s")" wrk "$@" "https://127.0.0.1:${PORT[$s]}$path")
+      read -r requests errors <<<"$(wrk_counts "$work/out")"
       RATE[$name,$s]+="$(awk -v n="$requests" -v d="$DURATION" 'BEGIN { printf "%.0f", n / d }') "
       CPU[$name,$s]+="$(per "$us" "$requests") "
       ERR[$name,$s]=$(( ${ERR[$name,$s]:-0} + errors ))
@@ -136,7 +124,7 @@ s_time_scenario() {  # name s_time-args...
   for round in $(seq "$ROUNDS"); do
     for s in "${SERVERS[@]}"; do
       local us conns
-      us=$(measured "$s" openssl s_time -connect "127.0.0.1:${PORT[$s]}" -time "$DURATION" \
+      us=$(measured "$(server_pid "$s")" openssl s_time -connect "127.0.0.1:${PORT[$s]}" -time "$DURATION" \
         -www /1k.bin "$@")
       conns=$(awk '/connections in [0-9]+ real seconds/ { print $1 }' "$work/out" | tail -1)
       RATE[$name,$s]+="$(awk -v n="${conns:-0}" -v d="$DURATION" 'BEGIN { printf "%.0f", n / d }') "

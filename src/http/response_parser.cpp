@@ -54,26 +54,24 @@ int ResponseParser::on_status_complete(llhttp_t* p) {
   return 0;
 }
 
-int ResponseParser::on_header_field(llhttp_t* p, const char* at, size_t len) {
-  auto& s = self(p);
-  s.head_bytes_ += len;
-  if (s.head_bytes_ > s.max_head_bytes_) {
-    s.error_ = "the response head is larger than 64 KiB";
+int ResponseParser::append_head_bytes(std::string& to, const char* at, size_t len) {
+  head_bytes_ += len;
+  if (head_bytes_ > max_head_bytes_) {
+    error_ = "the response head is larger than " + std::to_string(max_head_bytes_ / 1024) + " KiB";
     return HPE_USER;
   }
-  s.field_.append(at, len);
+  to.append(at, len);
   return 0;
+}
+
+int ResponseParser::on_header_field(llhttp_t* p, const char* at, size_t len) {
+  auto& s = self(p);
+  return s.append_head_bytes(s.field_, at, len);
 }
 
 int ResponseParser::on_header_value(llhttp_t* p, const char* at, size_t len) {
   auto& s = self(p);
-  s.head_bytes_ += len;
-  if (s.head_bytes_ > s.max_head_bytes_) {
-    s.error_ = "the response head is larger than 64 KiB";
-    return HPE_USER;
-  }
-  s.value_.append(at, len);
-  return 0;
+  return s.append_head_bytes(s.value_, at, len);
 }
 
 int ResponseParser::on_header_value_complete(llhttp_t* p) {

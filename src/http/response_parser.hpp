@@ -57,6 +57,8 @@ class ResponseParser {
   static int on_headers_complete(llhttp_t* p);
   static int on_body(llhttp_t* p, const char* at, size_t len);
   static int on_message_complete(llhttp_t* p);
+  // Appends a piece of a field to `to`, counting it against max_head_bytes.
+  int append_head_bytes(std::string& to, const char* at, size_t len);
   static ResponseParser& self(llhttp_t* p) { return *static_cast<ResponseParser*>(p->data); }
 
   llhttp_t parser_{};

@@ -30,6 +30,13 @@ const std::string& certs() {
 
 std::string cert(const std::string& name) { return certs() + "/" + name; }
 
+// Puts the test certificate `name` (.pem and .key) where a config names `pem` and `key`.
+void install_certificate(const std::string& name, const std::string& pem, const std::string& key) {
+  const auto overwrite = std::filesystem::copy_options::overwrite_existing;
+  std::filesystem::copy_file(cert(name + ".pem"), pem, overwrite);
+  std::filesystem::copy_file(cert(name + ".key"), key, overwrite);
+}
+
 // A document root readable by the workers (they run as nobody under a root test run).
 class WebRoot {
  public:
@@ -328,8 +335,7 @@ TEST(TlsTest, AReloadSwapsTheCertificateWhileADownloadOnTheOldOneFinishes) {
   WebRoot root;
   const std::string pem = root / "server.pem";
   const std::string key = root / "server.key";
-  std::filesystem::copy_file(cert("rsa.pem"), pem);
-  std::filesystem::copy_file(cert("rsa.key"), key);
+  install_certificate("rsa", pem, key);
   ShoalServer server(tls_config(root, pem, key));
   EXPECT_EQ(subject_of(s_client(server.port(), "-servername localhost")), "rsa.test");
   // A slow download (about 3 s) on a connection made with the old certificate.
@@ -340,10 +346,7 @@ TEST(TlsTest, AReloadSwapsTheCertificateWhileADownloadOnTheOldOneFinishes) {
   });
   ASSERT_TRUE(wait_until(
       [&] { return std::filesystem::exists(out) && std::filesystem::file_size(out) > 100'000; }));
-  std::filesystem::copy_file(cert("other.pem"), pem,
-                             std::filesystem::copy_options::overwrite_existing);
-  std::filesystem::copy_file(cert("other.key"), key,
-                             std::filesystem::copy_options::overwrite_existing);
+  install_certificate("other", pem, key);
   auto reload = control(server, "reload");
   EXPECT_EQ(reload.status, 0) << reload.output;
   EXPECT_EQ(subject_of(s_client(server.port(), "-servername localhost")), "other.test");
@@ -356,13 +359,9 @@ TEST(TlsTest, ABrokenCertificateAtAReloadKeepsTheOldOneServing) {
   WebRoot root;
   const std::string pem = root / "server.pem";
   const std::string key = root / "server.key";
-  std::filesystem::copy_file(cert("rsa.pem"), pem);
-  std::filesystem::copy_file(cert("rsa.key"), key);
+  install_certificate("rsa", pem, key);
   ShoalServer server(tls_config(root, pem, key));
-  std::filesystem::copy_file(cert("expired.pem"), pem,
-                             std::filesystem::copy_options::overwrite_existing);
-  std::filesystem::copy_file(cert("expired.key"), key,
-                             std::filesystem::copy_options::overwrite_existing);
+  install_certificate("expired", pem, key);
   auto reload = control(server, "reload");
   EXPECT_NE(reload.status, 0);
   EXPECT_NE(reload.output.find("tls.certificate: " + pem + " expired on"), std::string::npos)
