@@ -2,9 +2,11 @@
 // SNI) and openssl s_client (protocols, ALPN, resumption across workers, reloads and
 // upgrades). The certificates are made once per test run by tests/tls/make_certs.sh.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <regex>
@@ -329,6 +331,26 @@ TEST(TlsTest, ResumptionSurvivesAReloadAndAnUpgrade) {
   ASSERT_EQ(upgrade.status, 0) << upgrade.output;
   auto after_upgrade = s_client(server.port(), "-sess_in " + session);
   EXPECT_TRUE(reused(after_upgrade)) << after_upgrade.output;
+}
+
+TEST(TlsTest, WorkersThatCrashAreReplacedWithTheirContextsAndTicketKeys) {
+  WebRoot root;
+  ShoalServer server(tls_config(root));
+  const std::string session = root / "session";
+  ASSERT_NE(s_client(server.port(), "-sess_out " + session).output.find("New, TLSv1.3"),
+            std::string::npos);
+  const auto before = server.children();
+  for (pid_t worker : before) kill(worker, SIGKILL);
+  ASSERT_TRUE(wait_until([&] {
+    auto now = server.children();
+    if (now.size() != before.size()) return false;
+    for (pid_t p : now) {
+      if (std::find(before.begin(), before.end(), p) != before.end()) return false;
+    }
+    return run_command(curl(server.port(), "localhost", "/")).output == "hello tls\n";
+  })) << server.error_log();
+  auto again = s_client(server.port(), "-sess_in " + session);
+  EXPECT_TRUE(reused(again)) << again.output;
 }
 
 TEST(TlsTest, AReloadSwapsTheCertificateWhileADownloadOnTheOldOneFinishes) {
