@@ -40,6 +40,7 @@ struct Reply {
 struct WireOptions {
   bool keep_alive = true;
   std::string_view date;
+  bool upgrade = false;  // a 101 to a proxied Upgrade: "Connection: upgrade"
 };
 
 // Status line and headers, with Date, Server, Content-Length and Connection, ending in CRLF.

@@ -23,6 +23,7 @@ struct Request {
   std::vector<Header> headers;
   bool keep_alive = true;        // after this request, per version and Connection
   bool has_body = false;         // Content-Length > 0 or chunked
+  bool upgrade = false;          // Connection: upgrade with an Upgrade field (not CONNECT)
   std::uint64_t body_bytes = 0;  // received so far
 
   // The first header with this name (case-insensitive), or nullptr.

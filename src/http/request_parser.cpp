@@ -34,6 +34,7 @@ void Request::clear() {
   http_minor = 1;
   keep_alive = true;
   has_body = false;
+  upgrade = false;
   body_bytes = 0;
 }
 
@@ -181,7 +182,9 @@ int RequestParser::on_headers_complete(llhttp_t* p) {
   r.http_minor = p->http_minor;
   r.method = llhttp_method_name(static_cast<llhttp_method_t>(p->method));
   r.keep_alive = llhttp_should_keep_alive(p) != 0;
-  if (p->upgrade) r.keep_alive = false;  // no protocol switch: answer, then close
+  // No protocol switch but a proxied tunnel (proxy.cpp): answer, then close.
+  if (p->upgrade) r.keep_alive = false;
+  r.upgrade = p->upgrade && p->method != HTTP_CONNECT;
   r.has_body = (p->flags & F_CHUNKED) != 0 || ((p->flags & F_CONTENT_LENGTH) && p->content_length);
   // on_headers_complete reports failure with -1 (not HPE_USER); feed() reads failed_.
   if (r.http_major != 1) return s.fail(505, "unsupported HTTP version"), -1;

@@ -31,8 +31,9 @@ void append_head(std::string& out, const Reply& reply, const WireOptions& option
     length_end = std::to_chars(length, length + sizeof length, reply.content_length).ptr;
   }
   const std::string_view reason = reason_phrase(reply.status);
-  const std::string_view connection =
-      options.keep_alive ? "Connection: keep-alive\r\n\r\n"sv : "Connection: close\r\n\r\n"sv;
+  const std::string_view connection = options.upgrade      ? "Connection: upgrade\r\n\r\n"sv
+                                      : options.keep_alive ? "Connection: keep-alive\r\n\r\n"sv
+                                                           : "Connection: close\r\n\r\n"sv;
   constexpr auto kServerDate = "\r\nServer: shoal\r\nDate: "sv;
   constexpr auto kLength = "Content-Length: "sv;
 

@@ -30,10 +30,13 @@ ResponseParser::ResponseParser(size_t max_head_bytes) : max_head_bytes_(max_head
   parser_.data = this;
 }
 
-void ResponseParser::expect(bool head_request) {
+void ResponseParser::expect(bool head_request, bool upgrade) {
   llhttp_reset(&parser_);
   parser_.data = this;
   head_request_ = head_request;
+  upgrade_requested_ = upgrade;
+  upgraded_ = false;
+  consumed_ = 0;
   head_ = {};
   head_bytes_ = 0;
   error_.clear();
@@ -89,13 +92,20 @@ int ResponseParser::on_header_value_complete(llhttp_t* p) {
 int ResponseParser::on_headers_complete(llhttp_t* p) {
   auto& s = self(p);
   const int status = p->status_code;
-  if (status >= 100 && status < 200) return 0;  // interim: the real head follows
+  const bool switching = status == 101 && s.upgrade_requested_;
+  if (status >= 100 && status < 200 && !switching) return 0;  // interim: the real head follows
   s.head_.status = status;
   s.head_.http_minor = p->http_minor;
   s.head_.chunked = (p->flags & F_CHUNKED) != 0;
   if ((p->flags & F_CONTENT_LENGTH) && !s.head_.chunked) s.head_.content_length = p->content_length;
   s.head_.keep_alive = llhttp_should_keep_alive(p) != 0;
   s.events_->push_back({Event::kHead, {}});
+  if (switching) {
+    s.upgraded_ = true;
+    s.complete_ = true;
+    s.head_.keep_alive = false;
+    return HPE_PAUSED;  // the rest is the new protocol's
+  }
   // 1: no body follows (the answer to HEAD); 204 and 304 llhttp knows by itself.
   return s.head_request_ ? 1 : 0;
 }
@@ -119,6 +129,7 @@ int ResponseParser::on_message_complete(llhttp_t* p) {
 
 bool ResponseParser::feed(std::string_view data, std::vector<Event>& events, bool& extra) {
   extra = false;
+  consumed_ = 0;
   if (data.empty() || complete_) {
     extra = !data.empty();
     return true;
@@ -127,11 +138,15 @@ bool ResponseParser::feed(std::string_view data, std::vector<Event>& events, boo
   const llhttp_errno_t err = llhttp_execute(&parser_, data.data(), data.size());
   events_ = nullptr;
   if (err == HPE_PAUSED) {
-    const auto consumed = static_cast<size_t>(llhttp_get_error_pos(&parser_) - data.data());
-    extra = consumed < data.size();
+    consumed_ = static_cast<size_t>(llhttp_get_error_pos(&parser_) - data.data());
+    extra = consumed_ < data.size();
     return true;
   }
+  consumed_ = data.size();
   if (err == HPE_OK) return true;
+  if (err == HPE_PAUSED_UPGRADE && !upgrade_requested_) {
+    error_ = "a 101 (Switching Protocols) to a request that asked for no upgrade";
+  }
   if (error_.empty()) {
     error_ = std::string("malformed response (") + llhttp_get_error_reason(&parser_) + ")";
   }

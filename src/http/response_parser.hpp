@@ -1,7 +1,8 @@
 // ResponseParser: llhttp in response mode, for what an upstream answers a proxied request.
 // It gathers the status and fields of the head (1xx interim heads are skipped), hands body
 // bytes out as they are decoded (chunked framing removed), and says when the message ended
-// and whether the connection may carry another one.
+// and whether the connection may carry another one. A 101 to a request that asked for an
+// upgrade ends the parse at its head: what follows belongs to the tunnelled protocol.
 #pragma once
 
 #include <llhttp.h>
@@ -36,8 +37,9 @@ class ResponseParser {
   ResponseParser(const ResponseParser&) = delete;
   ResponseParser& operator=(const ResponseParser&) = delete;
 
-  // Prepares for the response to a request with this method (HEAD: no body follows).
-  void expect(bool head_request);
+  // Prepares for the response to a request with this method (HEAD: no body follows), and
+  // one that asked for an upgrade (a 101 is then its answer, not an interim head).
+  void expect(bool head_request, bool upgrade = false);
   // Parses `data`, appending what happened to `events` (the head once, body pieces, the end;
   // parsing stops at the end). False on a malformed or oversized response (see error()).
   // `extra` is set when bytes follow the end of the response.
@@ -47,6 +49,9 @@ class ResponseParser {
 
   const Head& head() const { return head_; }
   const std::string& error() const { return error_; }
+  // A 101 answered the upgrade: after the last feed's `consumed()` bytes the tunnel begins.
+  bool upgraded() const { return upgraded_; }
+  size_t consumed() const { return consumed_; }
 
  private:
   static int on_message_begin(llhttp_t* p);
@@ -65,6 +70,9 @@ class ResponseParser {
   size_t max_head_bytes_;
   size_t head_bytes_ = 0;
   bool head_request_ = false;
+  bool upgrade_requested_ = false;
+  bool upgraded_ = false;
+  size_t consumed_ = 0;
   bool in_value_ = false;
   Head head_;
   std::string field_;

@@ -74,8 +74,12 @@ std::string upstream_target(std::string_view target, const ProxyAction& action) 
   return out;
 }
 
+bool wants_tunnel(const http::Request& request) {
+  return request.upgrade && !request.has_body && request.method != "HEAD";
+}
+
 std::string upstream_request_head(const http::Request& request, const ProxyAction& action,
-                                  const ClientSide& client, bool chunked) {
+                                  const ClientSide& client, bool chunked, bool tunnel) {
   const auto tokens = connection_tokens(request.headers);
   std::string head;
   head.reserve(256 + request.target.size());
@@ -92,10 +96,10 @@ std::string upstream_request_head(const http::Request& request, const ProxyActio
   std::string forwarded_for;
   for (const auto& h : request.headers) {
     if (iequals(h.name, "Host") || iequals(h.name, "Content-Length") ||
-        iequals(h.name, "X-Forwarded-Proto") || iequals(h.name, "X-Forwarded-Host") ||
-        hop_by_hop(h.name, tokens)) {
+        iequals(h.name, "X-Forwarded-Proto") || iequals(h.name, "X-Forwarded-Host")) {
       continue;
     }
+    if (hop_by_hop(h.name, tokens) && !(tunnel && iequals(h.name, "Upgrade"))) continue;
     if (iequals(h.name, "X-Forwarded-For")) {  // appended to, as nginx's
       if (!forwarded_for.empty()) forwarded_for += ", ";
       forwarded_for += h.value;
@@ -112,7 +116,9 @@ std::string upstream_request_head(const http::Request& request, const ProxyActio
   head += client.tls ? "X-Forwarded-Proto: https\r\n" : "X-Forwarded-Proto: http\r\n";
   if (host) head += "X-Forwarded-Host: " + *host + "\r\n";
   for (const auto& [name, value] : action.headers) head += name + ": " + value + "\r\n";
-  if (chunked) {
+  if (tunnel) {
+    head += "Connection: upgrade\r\n";
+  } else if (chunked) {
     head += "Transfer-Encoding: chunked\r\n";
   } else if (const std::string* length = request.header("Content-Length")) {
     head += "Content-Length: " + *length + "\r\n";
@@ -121,11 +127,15 @@ std::string upstream_request_head(const http::Request& request, const ProxyActio
   return head;
 }
 
-Fields client_response_fields(const Fields& upstream) {
+Fields client_response_fields(const Fields& upstream, bool tunnel) {
   const auto tokens = connection_tokens(upstream);
   Fields out;
   out.reserve(upstream.size());
   for (const auto& field : upstream) {
+    if (tunnel && iequals(field.first, "Upgrade")) {
+      out.push_back(field);
+      continue;
+    }
     if (hop_by_hop(field.first, tokens) || iequals(field.first, "Content-Length") ||
         iequals(field.first, "Date") || iequals(field.first, "Server")) {
       continue;  // the connection writes its own Date, Server and framing

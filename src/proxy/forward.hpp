@@ -34,13 +34,18 @@ std::vector<std::string> connection_tokens(const std::vector<http::Header>& fiel
 std::string upstream_target(std::string_view target, const ProxyAction& action);
 
 // The request head for the upstream, ending in the empty line. The body, if any, follows as
-// received: with its Content-Length, or chunked again (`chunked`).
+// received: with its Content-Length, or chunked again (`chunked`). A `tunnel` request (an
+// Upgrade without a body) keeps its Upgrade field and says "Connection: upgrade".
 std::string upstream_request_head(const http::Request& request, const ProxyAction& action,
-                                  const ClientSide& client, bool chunked);
+                                  const ClientSide& client, bool chunked, bool tunnel = false);
+
+// True when a request asks for a protocol switch that the proxy can tunnel: an Upgrade
+// (WebSocket, h2c...) without a body.
+bool wants_tunnel(const http::Request& request);
 
 // The response fields a client gets: hop-by-hop fields and Content-Length removed (the
-// connection frames the body itself).
-Fields client_response_fields(const Fields& upstream);
+// connection frames the body itself); the Upgrade field of a 101 (`tunnel`) is kept.
+Fields client_response_fields(const Fields& upstream, bool tunnel = false);
 
 // Idempotent methods (RFC 9110 section 9.2.2): safe to send again after a failure.
 bool idempotent(std::string_view method);

@@ -58,6 +58,11 @@ class ProxyExchange : public helpers::JobHandle, private UpstreamConnection::Own
 
   void send_body(std::string_view bytes) {
     if (bytes.empty()) return;
+    if (tunnel_) {
+      queue(bytes);
+      if (!output_paused_) arm(pool_.config().read_timeout);  // traffic: the tunnel is alive
+      return;
+    }
     std::string framed;
     if (request_.chunked_body) {
       char size[24];
@@ -72,6 +77,11 @@ class ProxyExchange : public helpers::JobHandle, private UpstreamConnection::Own
   }
 
   void end_body() {
+    if (tunnel_) {  // the client closed its side: so does the upstream's, once all is sent
+      client_closed_ = true;
+      if (out_sent_ == out_.size()) ::shutdown(conn_->fd.get(), SHUT_WR);
+      return;
+    }
     if (body_ended_) return;
     body_ended_ = true;
     if (request_.chunked_body) queue("0\r\n\r\n");
@@ -154,6 +164,14 @@ class ProxyExchange : public helpers::JobHandle, private UpstreamConnection::Own
   }
 
   void timed_out() {
+    if (tunnel_) {
+      spdlog::info(
+          "upstream \"{}\" server {}: tunnel closed after upstreams.read_timeout without "
+          "traffic, request: \"{}\"",
+          pool_.config().name, server().text, escape_log_field(request_.request_line));
+      end_tunnel();
+      return;
+    }
     if (connect_error_ < 0 && state_ == State::kForwarding) {
       pool_.failed(server_);  // a read or send timeout (connect timeouts count below)
     }
@@ -196,7 +214,7 @@ class ProxyExchange : public helpers::JobHandle, private UpstreamConnection::Own
       out_sent_ = 0;
     }
     response_started_ = false;
-    parser_.expect(request_.head_request);
+    parser_.expect(request_.head_request, request_.tunnel);
     if (!fresh) conn_ = pool_.take_idle(server_);
     reused_ = conn_ != nullptr;
     if (reused_) {
@@ -294,6 +312,10 @@ class ProxyExchange : public helpers::JobHandle, private UpstreamConnection::Own
           arm(pool_.config().send_timeout);
           return;
         }
+        if (tunnel_) {
+          end_tunnel();
+          return;
+        }
         lost(errno);
         return;
       }
@@ -302,6 +324,7 @@ class ProxyExchange : public helpers::JobHandle, private UpstreamConnection::Own
     out_.clear();
     out_sent_ = 0;
     conn_->set_writing(false);
+    if (client_closed_) ::shutdown(conn_->fd.get(), SHUT_WR);
     if (!output_paused_) arm(pool_.config().read_timeout);
     if (was_backlogged && !notify([&] { sink_->on_job_writable(); })) return;
   }
@@ -311,29 +334,66 @@ class ProxyExchange : public helpers::JobHandle, private UpstreamConnection::Own
     const ssize_t n = ::recv(conn_->fd.get(), in.data(), in.size(), 0);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+      if (tunnel_) {
+        end_tunnel();
+        return;
+      }
       lost(errno);
       return;
     }
-    if (n == 0) {
+    if (n == 0 && !tunnel_) {
       lost(0);
+      return;
+    }
+    const std::string_view data(in.data(), static_cast<size_t>(n));
+    if (tunnel_) {
+      if (n == 0) {
+        end_tunnel();  // the upstream closed: the client's connection closes after the flush
+        return;
+      }
+      arm(pool_.config().read_timeout);
+      notify([&] { sink_->on_job_data(data); });
       return;
     }
     response_started_ = true;
     arm(pool_.config().read_timeout);
     events_.clear();
     bool extra = false;
-    if (!parser_.feed(std::string_view(in.data(), static_cast<size_t>(n)), events_, extra)) {
+    if (!parser_.feed(data, events_, extra)) {
       fail(502, parser_.error());
       return;
     }
-    deliver(extra);
+    deliver(data, extra);
   }
 
-  void deliver(bool extra) {
+  // Bytes after a 101's head are the new protocol's: they go to the client as they are.
+  void start_tunnel(std::string_view data) {
+    tunnel_ = true;
+    head_delivered_ = true;
+    replay_complete_ = false;  // nothing of a tunnel is ever sent twice
+    std::string().swap(replay_);
+    auto fields = client_response_fields(parser_.head().headers, true);
+    const std::string_view rest = data.substr(parser_.consumed());
+    notify([&] { sink_->on_job_head_and_data(101, std::move(fields), rest); });
+  }
+
+  void end_tunnel() {
+    pool_.succeeded(server_);
+    stop_io();
+    conn_.reset();  // a switched connection never goes back to the pool
+    if (!notify([&] { sink_->on_job_end(); })) return;
+    proxy_.finished(this);
+  }
+
+  void deliver(std::string_view data, bool extra) {
     for (size_t i = 0; i < events_.size(); ++i) {
       const auto& ev = events_[i];
       switch (ev.kind) {
         case http::ResponseParser::Event::kHead: {
+          if (parser_.upgraded()) {
+            start_tunnel(data);
+            return;
+          }
           const auto& head = parser_.head();
           auto fields = client_response_fields(head.headers);
           if (head.content_length) {
@@ -395,7 +455,7 @@ class ProxyExchange : public helpers::JobHandle, private UpstreamConnection::Own
     if (err == 0) {
       events_.clear();
       if (parser_.finish(events_)) {  // a body delimited by the close
-        deliver(false);
+        deliver({}, false);
         return;
       }
     }
@@ -453,6 +513,8 @@ class ProxyExchange : public helpers::JobHandle, private UpstreamConnection::Own
   bool response_started_ = false;
   bool head_delivered_ = false;
   bool output_paused_ = false;
+  bool tunnel_ = false;         // a 101 came: bytes pass both ways as they are
+  bool client_closed_ = false;  // tunnel: the client shut its side (end_body)
   bool in_callback_ = false;
   bool cancelled_ = false;
   http::ResponseParser parser_;

@@ -28,6 +28,8 @@ struct ProxyRequest {
   bool chunked_body = false;  // re-frame it as chunked
   bool head_request = false;  // HEAD: the response has no body
   bool idempotent = false;    // may be sent again after a reset before the response head
+  bool tunnel = false;        // an Upgrade: after a 101, bytes pass both ways (send_body /
+                              // on_job_data) until either side closes (end_body / on_job_end)
   std::string request_line;   // for the error log
 };
 

@@ -314,6 +314,12 @@ bool Connection::read_client() {
   if (n == 0) {
     eof_ = true;
     set_reading(false);
+    if (tunnel_ && ex_->job) {
+      // The client closed its side of a tunnel: the upstream's is shut once what the client
+      // sent is through, and the tunnel ends when the upstream closes (on_job_end).
+      ex_->runner->end_body(ex_->job);
+      return pump();
+    }
     if (!ex_ || ex_->job || ex_->output.empty() || ex_->parser.in_message()) {
       close();  // the client is gone; a job it was waiting for is cancelled
       return false;
@@ -444,6 +450,10 @@ bool Connection::process_input() {
   auto& ex = exchange();
   auto& parser = ex.parser;
   bool just_had_head = false;
+  if (tunnel_) {
+    tunnel_input();
+    return true;
+  }
   while (!close_after_write_ && !close_requested_) {
     if (request_waits_for_job(ex_->job_state)) return true;  // the next pipelined one waits
     if (ex_->job && ex_->runner->body_backlogged(ex_->job)) {
@@ -516,6 +526,18 @@ bool Connection::process_input() {
     }
   }
   return true;
+}
+
+void Connection::tunnel_input() {
+  if (!ex_->job) {  // the tunnel ended: the connection is closing
+    ex_->input = {};
+    return;
+  }
+  if (!ex_->input.empty()) {
+    ex_->runner->send_body(ex_->job, ex_->input);
+    ex_->input = {};
+  }
+  if (ex_->runner->body_backlogged(ex_->job)) ex_->body_paused = true;  // on_job_writable resumes
 }
 
 // nginx's shape: what failed, then who asked and for what.
@@ -676,12 +698,13 @@ bool Connection::start_proxy() {
   const bool chunked = coding != nullptr;  // the parser allows chunked only, last
   proxy::ProxyRequest forward;
   forward.upstream = action.upstream;
-  forward.head =
-      proxy::upstream_request_head(request, action, {peer_.text(), tls_ != nullptr}, chunked);
+  forward.head = proxy::upstream_request_head(request, action, {peer_.text(), tls_ != nullptr},
+                                              chunked, proxy::wants_tunnel(request));
   forward.has_body = request.has_body;
   forward.chunked_body = chunked;
   forward.head_request = request.method == "HEAD";
   forward.idempotent = proxy::idempotent(request.method);
+  forward.tunnel = proxy::wants_tunnel(request);
   forward.request_line = ex_->parser.request_line();
   ex_->job = context_.proxy->start(std::move(forward), this);
   ex_->runner = context_.proxy;
@@ -734,9 +757,12 @@ void Connection::queue_job_head(int status, helpers::HeaderList headers) {
   const auto& request = ex_->parser.request();
   ex_->job_state = next_job_step(ex_->job_state, JobEvent::kHead).next;
   auto& response = ex_->job_response;
+  // Only the proxy passes a 101, and only to an Upgrade it tunnels (proxy.cpp).
+  tunnel_ = status == 101 && ex_->runner == context_.proxy && request.upgrade;
   response.status = status;
   response.keep_alive = request.keep_alive && !context_.draining;
-  response.discard_body = request.method == "HEAD" || http::status_forbids_body(status);
+  response.discard_body =
+      !tunnel_ && (request.method == "HEAD" || http::status_forbids_body(status));
   response.chunked = false;
   http::Reply reply;
   reply.status = status;
@@ -761,7 +787,7 @@ void Connection::queue_job_head(int status, helpers::HeaderList headers) {
       response.keep_alive = false;  // an HTTP/1.0 client learns the end of the body from the close
     }
   }
-  if (response.keep_alive && !nodelay_) {
+  if ((response.keep_alive || tunnel_) && !nodelay_) {
     // A job's answer goes out in pieces (head, data, the last chunk): none may wait for an
     // ACK (Nagle against the client's delayed ACK costs 40 ms).
     int one = 1;
@@ -769,7 +795,7 @@ void Connection::queue_job_head(int status, helpers::HeaderList headers) {
     nodelay_ = true;
   }
   auto& ex = exchange();
-  const http::WireOptions wire{response.keep_alive, context_.dates->now()};
+  const http::WireOptions wire{response.keep_alive, context_.dates->now(), tunnel_};
   ex.output.append_with([&](std::string& out) { http::append_head(out, reply, wire); });
 }
 

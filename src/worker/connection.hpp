@@ -192,6 +192,8 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   bool pump();
   // Parses and answers requests from the Exchange's input while allowed.
   bool process_input();
+  // After a proxied 101: the client's bytes go to the upstream as they are.
+  void tunnel_input();
   bool respond(http::Reply reply);
   void log_failure(const http::Reply::Failure& failure);
   bool start_job();
@@ -249,6 +251,7 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   bool read_wants_write_ : 1 = false;   // TLS: SSL_read needs the socket writable first
   bool plain_on_tls_ : 1 = false;       // plain HTTP arrived on a TLS address: 400 to its head
   bool answered_early_ : 1 = false;     // a proxied answer is out; the body still arrives
+  bool tunnel_ : 1 = false;             // a proxied 101: bytes pass both ways until a close
 };
 
 }  // namespace shoal

@@ -322,6 +322,22 @@ bool HttpClient::wait_for(const std::string& needle, std::chrono::milliseconds t
   return true;
 }
 
+std::optional<std::string> HttpClient::read_bytes(size_t n, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (buffer_.size() < n) {
+    if (!fill(deadline)) return std::nullopt;
+  }
+  std::string out = buffer_.substr(0, n);
+  buffer_.erase(0, n);
+  return out;
+}
+
+std::optional<std::string> HttpClient::read_until(const std::string& needle,
+                                                  std::chrono::milliseconds timeout) {
+  if (!wait_for(needle, timeout)) return std::nullopt;
+  return read_bytes(buffer_.find(needle) + needle.size(), timeout);
+}
+
 bool HttpClient::fill(std::chrono::steady_clock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       deadline - std::chrono::steady_clock::now());

@@ -123,6 +123,13 @@ class HttpClient {
   // Reads raw bytes until `needle` has arrived; false on close or timeout. The bytes stay
   // buffered for read_response.
   bool wait_for(const std::string& needle, std::chrono::milliseconds timeout = 10s);
+  // Exactly `n` raw bytes (after what read_response left buffered); nullopt on close or
+  // timeout first.
+  std::optional<std::string> read_bytes(size_t n, std::chrono::milliseconds timeout = 10s);
+  // The raw bytes up to and including `needle` (e.g. a head that read_response would not
+  // take: a 101's); nullopt on close or timeout first.
+  std::optional<std::string> read_until(const std::string& needle,
+                                        std::chrono::milliseconds timeout = 10s);
   // Shuts down our sending side.
   void shutdown_write();
 

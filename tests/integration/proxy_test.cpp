@@ -314,5 +314,103 @@ TEST(ProxyTest, ConnectFailuresAreRetriedOnAnotherServer) {
       << passive.error_log();
 }
 
+// RFC 6455 frames as a client sends them (masked) and as the echo returns them (unmasked).
+std::string ws_frame(unsigned opcode, const std::string& payload, bool masked = true) {
+  std::string f(1, static_cast<char>(0x80 | opcode));
+  const char mask_bit = masked ? '\x80' : '\0';
+  if (payload.size() < 126) {
+    f += static_cast<char>(mask_bit | static_cast<char>(payload.size()));
+  } else if (payload.size() < 65536) {
+    f += static_cast<char>(mask_bit | 126);
+    f += static_cast<char>(payload.size() >> 8);
+    f += static_cast<char>(payload.size() & 0xff);
+  } else {
+    f += static_cast<char>(mask_bit | 127);
+    for (int shift = 56; shift >= 0; shift -= 8) f += static_cast<char>(payload.size() >> shift);
+  }
+  if (!masked) return f + payload;
+  const char key[4] = {0x12, 0x34, 0x56, 0x78};
+  f.append(key, 4);
+  for (size_t i = 0; i < payload.size(); ++i) f += static_cast<char>(payload[i] ^ key[i % 4]);
+  return f;
+}
+
+constexpr const char* kWsUpgrade =
+    "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+// Sends one message through an open WebSocket and checks that it comes back.
+void expect_echo(HttpClient& client, const std::string& payload) {
+  client.send(ws_frame(2, payload));
+  const std::string expected = ws_frame(2, payload, false);
+  auto back = client.read_bytes(expected.size());
+  ASSERT_TRUE(back) << "no echo of " << payload.size() << " bytes";
+  EXPECT_TRUE(*back == expected) << payload.size() << " bytes came back changed";
+}
+
+TEST(ProxyTest, AWebSocketIsTunnelledBothWaysUntilEitherSideCloses) {
+  Upstream upstream;
+  ShoalServer server(proxy_config({upstream.address()}));
+  HttpClient client(server.port());
+  client.send(kWsUpgrade);
+  auto head = client.read_until("\r\n\r\n");
+  ASSERT_TRUE(head);
+  EXPECT_TRUE(head->starts_with("HTTP/1.1 101 Switching Protocols\r\n")) << *head;
+  EXPECT_NE(head->find("\r\nUpgrade: websocket\r\n"), std::string::npos) << *head;
+  EXPECT_NE(head->find("\r\nConnection: upgrade\r\n"), std::string::npos) << *head;
+  // RFC 6455's own example key and answer: the upstream saw the client's fields.
+  EXPECT_NE(head->find("\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"),
+            std::string::npos)
+      << *head;
+  EXPECT_EQ(head->find("Transfer-Encoding"), std::string::npos) << *head;
+  expect_echo(client, "hello");
+  expect_echo(client, std::string(300'000, 'w'));  // more than either side's buffer bound
+  // The client closes: its close frame is answered, then the upstream ends the connection.
+  client.send(ws_frame(8, "\x03\xe8"));
+  auto closing = client.read_bytes(4);
+  ASSERT_TRUE(closing);
+  EXPECT_EQ(*closing, ws_frame(8, "\x03\xe8", false));
+  EXPECT_TRUE(client.closed_by_peer());
+
+  // The client shuts its side without a close frame: the upstream sees the end, and the
+  // tunnel ends with it.
+  HttpClient quiet(server.port());
+  quiet.send(kWsUpgrade);
+  ASSERT_TRUE(quiet.read_until("\r\n\r\n"));
+  expect_echo(quiet, "last words");
+  quiet.shutdown_write();
+  EXPECT_TRUE(quiet.closed_by_peer());
+
+  // No Upgrade: an ordinary exchange (the upstream's 426), and the connection carries on.
+  HttpClient plain(server.port());
+  plain.send("GET /ws HTTP/1.1\r\nHost: a\r\n\r\n");
+  auto refused = plain.read_response();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 426);
+  EXPECT_TRUE(refused->keep_alive);
+  EXPECT_EQ(count(server.error_log(), "[error]"), 0u) << server.error_log();
+}
+
+TEST(ProxyTest, AnOpenWebSocketOutlivesAReloadInTheOldGeneration) {
+  Upstream upstream;
+  ShoalServer server(proxy_config({upstream.address()}));
+  const auto old_workers = server.children();
+  HttpClient client(server.port());
+  client.send(kWsUpgrade);
+  ASSERT_TRUE(client.read_until("\r\n\r\n"));
+  expect_echo(client, "before");
+  auto reload = run_shoal({"-c", server.config_path(), "-s", "reload"}, server.dir());
+  ASSERT_EQ(reload.status, 0) << reload.output;
+  // New connections are served by the new generation; the tunnel stays with the old one.
+  EXPECT_EQ(must_get(server.port(), "/echo").status, 200);
+  expect_echo(client, "after the reload");
+  EXPECT_TRUE(alive(old_workers.at(0)));
+  client.send(ws_frame(8, ""));
+  EXPECT_TRUE(client.read_bytes(2));
+  EXPECT_TRUE(client.closed_by_peer());
+  EXPECT_TRUE(wait_until([&] { return !alive(old_workers.at(0)); }))
+      << "the old worker stayed after its last tunnel closed";
+}
+
 }  // namespace
 }  // namespace shoal::test

@@ -65,6 +65,33 @@ TEST(ForwardTest, TheUpstreamHeadDropsHopByHopFieldsAndAddsForwardingOnes) {
   EXPECT_EQ(chunked.find("Transfer-Encoding"), chunked.rfind("Transfer-Encoding"));
 }
 
+TEST(ForwardTest, AnUpgradeWithoutABodyKeepsItsUpgradeFieldForATunnel) {
+  auto r = request_with({{"Host", "h"}, {"Connection", "Upgrade"}, {"Upgrade", "websocket"}});
+  r.method = "GET";
+  r.upgrade = true;
+  EXPECT_TRUE(proxy::wants_tunnel(r));
+  const auto head = proxy::upstream_request_head(r, ProxyAction{}, {"192.0.2.7", false}, false,
+                                                 proxy::wants_tunnel(r));
+  EXPECT_NE(head.find("\r\nUpgrade: websocket\r\n"), std::string::npos) << head;
+  EXPECT_NE(head.find("\r\nConnection: upgrade\r\n"), std::string::npos) << head;
+  EXPECT_EQ(head.find("Connection: Upgrade"), std::string::npos) << head;  // the client's, gone
+  // With a body (or as HEAD) it is an ordinary request: no switch, Upgrade dropped.
+  r.has_body = true;
+  EXPECT_FALSE(proxy::wants_tunnel(r));
+  r.has_body = false;
+  r.method = "HEAD";
+  EXPECT_FALSE(proxy::wants_tunnel(r));
+  const auto plain = proxy::upstream_request_head(r, ProxyAction{}, {"192.0.2.7", false}, false);
+  EXPECT_EQ(plain.find("Upgrade"), std::string::npos) << plain;
+  // The 101's Upgrade goes back to the client; on any other answer it is hop-by-hop.
+  const proxy::Fields switched{
+      {"Upgrade", "websocket"}, {"Connection", "Upgrade"}, {"Sec-WebSocket-Accept", "x"}};
+  EXPECT_EQ(proxy::client_response_fields(switched, true),
+            (proxy::Fields{{"Upgrade", "websocket"}, {"Sec-WebSocket-Accept", "x"}}));
+  EXPECT_EQ(proxy::client_response_fields(switched),
+            (proxy::Fields{{"Sec-WebSocket-Accept", "x"}}));
+}
+
 TEST(ForwardTest, ResponseFieldsLoseHopByHopFramingDateAndServer) {
   const proxy::Fields upstream{{"Content-Type", "text/plain"},
                                {"Connection", "close, X-Hop"},
@@ -159,6 +186,41 @@ TEST(ResponseParserTest, MalformedCutAndOversizedResponsesAreErrors) {
       "error");
   const std::string huge = "HTTP/1.1 200 OK\r\nX: " + std::string(70 * 1024, 'a') + "\r\n\r\n";
   EXPECT_EQ(parse(huge, 4096), "error the response head is larger than 64 KiB");
+}
+
+TEST(ResponseParserTest, A101ToAnUpgradeEndsTheParseWhereTheTunnelBegins) {
+  const std::string head =
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+  const std::string bytes = head + "\x81\x02hi";
+  http::ResponseParser parser;
+  parser.expect(false, true);
+  std::vector<http::ResponseParser::Event> events;
+  bool extra = false;
+  ASSERT_TRUE(parser.feed(bytes, events, extra));
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, http::ResponseParser::Event::kHead);
+  EXPECT_TRUE(parser.upgraded());
+  EXPECT_EQ(parser.head().status, 101);
+  EXPECT_EQ(parser.consumed(), head.size());
+  EXPECT_TRUE(extra);
+  // Interim 1xx heads before it are skipped as usual.
+  parser.expect(false, true);
+  events.clear();
+  ASSERT_TRUE(parser.feed("HTTP/1.1 100 Continue\r\n\r\n" + head, events, extra));
+  EXPECT_TRUE(parser.upgraded());
+  // A 101 nobody asked for is an error (502), not a switch.
+  parser.expect(false, false);
+  events.clear();
+  EXPECT_FALSE(parser.feed(bytes, events, extra));
+  EXPECT_FALSE(parser.upgraded());
+  EXPECT_EQ(parser.error(), "a 101 (Switching Protocols) to a request that asked for no upgrade");
+  // An upgrade the upstream declines is an ordinary response.
+  parser.expect(false, true);
+  events.clear();
+  ASSERT_TRUE(
+      parser.feed("HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\n\r\n", events, extra));
+  EXPECT_FALSE(parser.upgraded());
+  EXPECT_EQ(events.back().kind, http::ResponseParser::Event::kComplete);
 }
 
 }  // namespace

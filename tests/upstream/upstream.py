@@ -14,10 +14,15 @@ Listens on 127.0.0.1 on an ephemeral port and prints "ready PORT". Paths:
   /early              200 "early" before reading the request body; then it reads the body
                       and the connection closes
   /stats              "connections C requests R" (counted since start)
+  /ws                 with "Upgrade: websocket": 101, then a WebSocket echo (each data frame
+                      back unmasked, a close frame answered and the connection closed);
+                      without: 426
 --keepalive-timeout: an idle connection is closed after S seconds; --close-after: a
 connection is closed after N requests (without saying so in the response).
 """
 import argparse
+import base64
+import hashlib
 import http.server
 import socketserver
 import sys
@@ -89,6 +94,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
+        if url.path == "/ws":
+            self.websocket()
+            return
         data = self.body()
         if url.path.startswith("/echo"):
             lines = [f"{self.command} {self.path}"]
@@ -127,6 +135,42 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.reply(200, text.encode())
         else:
             self.reply(404, b"no such path")
+
+    def websocket(self):
+        if self.headers.get("Upgrade", "").lower() != "websocket":
+            self.reply(426, b"upgrade required", [("Upgrade", "websocket")])
+            return
+        key = self.headers.get("Sec-WebSocket-Key", "")
+        accept = base64.b64encode(
+            hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
+        self.send_response(101)
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", accept.decode())
+        self.end_headers()
+        self.wfile.flush()
+        self.close_connection = True
+        while True:  # RFC 6455 frames: FIN+opcode, mask bit and length, key, payload
+            head = self.rfile.read(2)
+            if len(head) < 2:
+                return
+            opcode, length = head[0] & 0x0F, head[1] & 0x7F
+            if length == 126:
+                length = int.from_bytes(self.rfile.read(2), "big")
+            elif length == 127:
+                length = int.from_bytes(self.rfile.read(8), "big")
+            mask = self.rfile.read(4) if head[1] & 0x80 else b"\0\0\0\0"
+            payload = bytes(b ^ mask[i % 4] for i, b in enumerate(self.rfile.read(length)))
+            if length < 126:
+                size = bytes([length])
+            elif length < 65536:
+                size = bytes([126]) + length.to_bytes(2, "big")
+            else:
+                size = bytes([127]) + length.to_bytes(8, "big")
+            self.wfile.write(bytes([0x80 | opcode]) + size + payload)
+            self.wfile.flush()
+            if opcode == 8:  # close: answered, then the connection ends
+                return
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = route
 
