@@ -92,12 +92,18 @@ struct CgiAction {
 };
 
 // Forwards the request to an upstream group (src/proxy/).
+// Which fields tell the upstream who the client is.
+enum class ForwardingHeaders : std::uint8_t { kXForwarded, kForwarded, kBoth, kNone };
+
 struct ProxyAction {
   std::string upstream;      // a key of Config::upstreams
   std::string host;          // the Host sent; empty = the client's
   std::string strip_prefix;  // removed from the start of the path when it is there
   std::string add_prefix;    // then put in front of it
   std::vector<std::pair<std::string, std::string>> headers;  // extra request fields
+  // X-Forwarded-For (appended), -Proto, -Host; or RFC 7239 Forwarded (appended); or both.
+  ForwardingHeaders forwarding = ForwardingHeaders::kXForwarded;
+  bool via = false;  // "Via: 1.1 shoal" appended both ways
 };
 
 using RouteAction = std::variant<ReturnAction, StaticAction, JobAction, CgiAction, ProxyAction>;
@@ -140,9 +146,14 @@ enum class Balance : std::uint8_t { kRoundRobin, kLeastOutstanding, kRandomTwo }
 
 // One upstream server: a TCP address or a Unix socket path.
 struct UpstreamServer {
-  std::string text;  // as configured: "127.0.0.1:9000", "unix:/run/app.sock"
-  sockaddr_storage addr{};
+  std::string text;         // as configured: "127.0.0.1:9000", "unix:/run/app.sock", "app:8080"
+  sockaddr_storage addr{};  // a numeric host or unix path; unset for a name
   socklen_t addr_len = 0;
+  // A DNS name (addr unset): resolved in a helper by each worker at start and every
+  // resolve_interval; `port` is what follows the last ':'.
+  std::string name;
+  std::string port;
+  int weight = 1;  // its share of the requests, against the group's other servers
 };
 
 struct UpstreamConfig {
@@ -154,6 +165,7 @@ struct UpstreamConfig {
   Millis connect_timeout{2000};
   Millis send_timeout{30'000};
   Millis read_timeout{60'000};
+  Millis resolve_interval{30'000};  // DNS names are looked up again this often
   int retries = 1;  // other servers tried after a connect failure (body-less idempotent requests)
   // Passive health (nginx's max_fails/fail_timeout): this many failures within fail_timeout
   // take a server out of the choice for fail_timeout. 0: never.

@@ -59,6 +59,12 @@ void emit_route(YAML::Emitter& out, const Route& route) {
     out << YAML::Key << "proxy" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "upstream" << YAML::Value << p->upstream;
     if (!p->host.empty()) out << YAML::Key << "host" << YAML::Value << p->host;
+    out << YAML::Key << "forwarding" << YAML::Value
+        << (p->forwarding == ForwardingHeaders::kXForwarded  ? "x_forwarded"
+            : p->forwarding == ForwardingHeaders::kForwarded ? "forwarded"
+            : p->forwarding == ForwardingHeaders::kBoth      ? "both"
+                                                             : "none");
+    out << YAML::Key << "via" << YAML::Value << p->via;
     if (!p->strip_prefix.empty()) {
       out << YAML::Key << "strip_prefix" << YAML::Value << p->strip_prefix;
     }
@@ -146,9 +152,16 @@ std::string dump_config(const Config& config) {
     out << YAML::Key << "upstreams" << YAML::Value << YAML::BeginMap;
     for (const auto& [name, u] : config.upstreams) {
       out << YAML::Key << name << YAML::Value << YAML::BeginMap;
-      std::vector<std::string> servers;
-      for (const auto& s : u.servers) servers.push_back(s.text);
-      out << YAML::Key << "servers" << YAML::Value << YAML::Flow << servers;
+      out << YAML::Key << "servers" << YAML::Value << YAML::BeginSeq;
+      for (const auto& s : u.servers) {
+        if (s.weight == 1) {
+          out << s.text;
+        } else {
+          out << YAML::Flow << YAML::BeginMap << YAML::Key << "address" << YAML::Value << s.text
+              << YAML::Key << "weight" << YAML::Value << s.weight << YAML::EndMap;
+        }
+      }
+      out << YAML::EndSeq;
       out << YAML::Key << "balance" << YAML::Value
           << (u.balance == Balance::kRoundRobin         ? "round_robin"
               : u.balance == Balance::kLeastOutstanding ? "least_outstanding"
@@ -158,6 +171,7 @@ std::string dump_config(const Config& config) {
       out << YAML::Key << "connect_timeout" << YAML::Value << duration(u.connect_timeout);
       out << YAML::Key << "send_timeout" << YAML::Value << duration(u.send_timeout);
       out << YAML::Key << "read_timeout" << YAML::Value << duration(u.read_timeout);
+      out << YAML::Key << "resolve_interval" << YAML::Value << duration(u.resolve_interval);
       out << YAML::Key << "retries" << YAML::Value << u.retries;
       out << YAML::Key << "max_fails" << YAML::Value << u.max_fails;
       out << YAML::Key << "fail_timeout" << YAML::Value << duration(u.fail_timeout);

@@ -293,6 +293,13 @@ class Loader {
     } else {
       error(root, "missing \"servers\": expected a list of servers with listen and routes");
     }
+    if (config.helpers.count == 0) {
+      for (const auto& mark : names_) {
+        errors_.push_back({file_, mark.line, mark.column,
+                           "upstreams.servers: DNS names are resolved in helper processes, but "
+                           "helpers.count is 0"});
+      }
+    }
   }
 
   void workers(const YAML::Node& node, Config& config) {
@@ -706,6 +713,25 @@ class Loader {
     if (auto n = node["host"]) {
       if (auto s = scalar(n, "proxy.host")) action.host = *s;
     }
+    if (auto n = node["forwarding"]) {
+      if (auto s = scalar(n, "proxy.forwarding")) {
+        if (*s == "x_forwarded") {
+          action.forwarding = ForwardingHeaders::kXForwarded;
+        } else if (*s == "forwarded") {
+          action.forwarding = ForwardingHeaders::kForwarded;
+        } else if (*s == "both") {
+          action.forwarding = ForwardingHeaders::kBoth;
+        } else if (*s == "none") {
+          action.forwarding = ForwardingHeaders::kNone;
+        } else {
+          error(n, "proxy.forwarding: expected x_forwarded, forwarded, both or none, got \"" + *s +
+                       "\"");
+        }
+      }
+    }
+    if (auto n = node["via"]) {
+      if (auto b = boolean(n, "proxy.via")) action.via = *b;
+    }
     for (auto [key, field] : {std::pair{"strip_prefix", &action.strip_prefix},
                               std::pair{"add_prefix", &action.add_prefix}}) {
       if (auto n = node[key]) {
@@ -752,10 +778,19 @@ class Loader {
       const YAML::Node& item = kv.second;
       if (!check_map(item, "an upstream", schema::kUpstream)) continue;
       if (auto n = item["servers"]) {
-        for (const auto& text : string_list(n, "upstreams.servers")) {
-          if (auto server = upstream_server(n, text)) group.servers.push_back(*server);
+        if (!n.IsSequence()) {
+          error(n, "upstreams.servers: expected a list of servers");
+        } else {
+          for (const auto& entry : n) {
+            if (auto server = upstream_entry(entry)) group.servers.push_back(*server);
+          }
         }
-        if (group.servers.empty()) error(n, "upstreams.servers: expected at least one server");
+        if (n.IsSequence() && n.size() == 0) {
+          error(n, "upstreams.servers: expected at least one server");
+        }
+        for (const auto& server : group.servers) {
+          if (!server.name.empty()) names_.push_back(mark_of(n));
+        }
       } else {
         error(item, "upstream \"" + group.name + "\": missing \"servers\"");
       }
@@ -793,7 +828,8 @@ class Loader {
                                 std::pair{"fail_timeout", &group.fail_timeout},
                                 std::pair{"connect_timeout", &group.connect_timeout},
                                 std::pair{"send_timeout", &group.send_timeout},
-                                std::pair{"read_timeout", &group.read_timeout}}) {
+                                std::pair{"read_timeout", &group.read_timeout},
+                                std::pair{"resolve_interval", &group.resolve_interval}}) {
         if (auto n = item[key]) {
           if (auto d = duration(n, std::string("upstreams.") + key)) {
             if (d->count() <= 0) {
@@ -845,6 +881,31 @@ class Loader {
     }
   }
 
+  // A servers entry: "ADDRESS" or {address: ADDRESS, weight: N}.
+  std::optional<UpstreamServer> upstream_entry(const YAML::Node& entry) {
+    if (entry.IsMap()) {
+      if (!check_map(entry, "an upstream server", schema::kUpstreamServer)) return std::nullopt;
+      auto n = entry["address"];
+      if (!n) {
+        error(entry, "upstreams.servers: missing \"address\" in {address, weight}");
+        return std::nullopt;
+      }
+      auto text = scalar(n, "upstreams.servers.address");
+      if (!text) return std::nullopt;
+      auto server = upstream_server(n, *text);
+      if (!server) return std::nullopt;
+      if (auto w = entry["weight"]) {
+        if (auto v = integer(w, "upstreams.servers.weight", 1, 1000)) {
+          server->weight = static_cast<int>(*v);
+        }
+      }
+      return server;
+    }
+    auto text = scalar(entry, "upstreams.servers");
+    if (!text) return std::nullopt;
+    return upstream_server(entry, *text);
+  }
+
   std::optional<UpstreamServer> upstream_server(const YAML::Node& node, const std::string& text) {
     UpstreamServer server;
     server.text = text;
@@ -867,9 +928,30 @@ class Loader {
                        ? std::nullopt
                        : parse_listen_address(text, why);
     if (!address) {
+      // Not numeric: a DNS name, host:port with letters, digits, '-' and '.'.
+      const auto colon = text.rfind(':');
+      const std::string host = colon == std::string::npos ? "" : text.substr(0, colon);
+      const std::string port = colon == std::string::npos ? "" : text.substr(colon + 1);
+      const bool name_ok =
+          !host.empty() && host.size() <= 253 && host.front() != '-' && host.front() != '.' &&
+          std::any_of(host.begin(), host.end(),
+                      [](char c) { return std::isalpha(static_cast<unsigned char>(c)); }) &&
+          std::all_of(host.begin(), host.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+          });
+      const bool port_ok =
+          !port.empty() && port.size() <= 5 &&
+          std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+          std::stoi(port) >= 1 && std::stoi(port) <= 65535;
+      if (name_ok && port_ok) {
+        server.name = host;
+        server.port = port;
+        return server;
+      }
       error(node, "upstreams.servers: \"" + text +
-                      "\": expected host:port, [v6]:port or unix:/path with a numeric host" +
-                      (why.empty() ? "" : " (" + why + ")"));
+                      "\": expected host:port (a numeric address or a DNS name), [v6]:port or "
+                      "unix:/path" +
+                      (why.empty() || name_ok ? "" : " (" + why + ")"));
       return std::nullopt;
     }
     server.addr = address->addr;
@@ -892,6 +974,7 @@ class Loader {
   std::string dir_;
   std::vector<ConfigError> errors_;
   std::vector<SourceMark> helper_routes_;   // job and cgi routes, which need helpers
+  std::vector<SourceMark> names_;           // upstream servers given by DNS name: helpers too
   std::map<std::string, bool> listen_tls_;  // address -> TLS, across servers
   const std::map<std::string, UpstreamConfig>* upstreams_ = nullptr;  // for proxy routes
 };

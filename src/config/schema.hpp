@@ -13,11 +13,12 @@ inline constexpr std::string_view kTopLevel[] = {
     "tls",        "limits",       "helpers",    "upstreams",    "servers"};
 inline constexpr std::string_view kUpstream[] = {
     "servers",      "balance", "keepalive", "idle_timeout", "connect_timeout", "send_timeout",
-    "read_timeout", "retries", "max_fails", "fail_timeout", "health"};
+    "read_timeout", "retries", "max_fails", "fail_timeout", "health",          "resolve_interval"};
+inline constexpr std::string_view kUpstreamServer[] = {"address", "weight"};
 inline constexpr std::string_view kHealth[] = {"path",   "interval", "timeout",
                                                "expect", "rise",     "fall"};
-inline constexpr std::string_view kProxy[] = {"upstream", "host", "strip_prefix", "add_prefix",
-                                              "headers"};
+inline constexpr std::string_view kProxy[] = {
+    "upstream", "host", "strip_prefix", "add_prefix", "headers", "forwarding", "via"};
 inline constexpr std::string_view kTopTls[] = {"session_tickets", "ticket_rotation"};
 inline constexpr std::string_view kLog[] = {"error", "access"};
 inline constexpr std::string_view kErrorLog[] = {"path", "level"};
@@ -50,6 +51,7 @@ inline constexpr Section kSections[] = {{"the top level", kTopLevel},
                                         {"a listen entry", kListen},
                                         {"a server's tls", kServerTls},
                                         {"an upstream", kUpstream},
+                                        {"an upstream server", kUpstreamServer},
                                         {"health", kHealth},
                                         {"proxy", kProxy},
                                         {"a server", kServer},

@@ -4,6 +4,7 @@
 #include "helpers/helper_process.hpp"
 
 #include <fcntl.h>
+#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -20,6 +21,7 @@
 #include "helpers/cgi.hpp"
 #include "helpers/frame.hpp"
 #include "helpers/job.hpp"
+#include "util/socket_address.hpp"
 #include "util/spawn.hpp"
 #include "util/unique_fd.hpp"
 
@@ -125,6 +127,36 @@ void run_builtin(Channel& channel, const JobSpec& job) {
   channel.head(200, {{"Content-Type", "text/plain"}});
   channel.data(std::string(job.type == JobType::kBurn ? "burned " : "slept ") +
                std::to_string(took) + " ms in helper " + std::to_string(getpid()) + "\n");
+  channel.send(FrameType::kEnd, {});
+}
+
+// getaddrinfo, the one call that may block for seconds on a slow DNS server: here, never on
+// a worker's loop. The answer is 200 with "4|6 ADDRESS PORT" lines, or 502 with the reason.
+void run_resolve(Channel& channel, const JobSpec& job) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const int err = getaddrinfo(job.path.c_str(), job.route_prefix.c_str(), &hints, &found);
+  if (err != 0) {
+    channel.head(502, {});
+    channel.data(std::string("getaddrinfo: ") +
+                 (err == EAI_SYSTEM ? std::strerror(errno) : gai_strerror(err)));
+    channel.send(FrameType::kEnd, {});
+    return;
+  }
+  std::vector<SocketAddress> addresses;
+  for (addrinfo* ai = found; ai; ai = ai->ai_next) {
+    if (ai->ai_addrlen > sizeof(sockaddr_storage)) continue;
+    SocketAddress a;
+    std::memcpy(&a.addr, ai->ai_addr, ai->ai_addrlen);
+    a.len = ai->ai_addrlen;
+    addresses.push_back(a);
+  }
+  freeaddrinfo(found);
+  channel.head(200, {});
+  channel.data(encode_address_lines(addresses));
   channel.send(FrameType::kEnd, {});
 }
 
@@ -337,6 +369,9 @@ void helper_main(int in_fd, int out_fd) {
       } else {
         run_cgi(channel, *job, body.get(), *body_len);
       }
+    } else if (job->type == JobType::kResolve) {
+      receive_body(channel, -1);
+      run_resolve(channel, *job);
     } else {
       receive_body(channel, -1);
       run_builtin(channel, *job);

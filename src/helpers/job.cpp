@@ -12,7 +12,8 @@ std::string encode_job(const JobSpec& job) {
   f.emplace_back("type");
   f.emplace_back(job.type == JobType::kBurn    ? "burn"
                  : job.type == JobType::kSleep ? "sleep"
-                                               : "cgi");
+                 : job.type == JobType::kCgi   ? "cgi"
+                                               : "resolve");
   f.emplace_back("ms");
   f.push_back(std::to_string(job.duration.count()));
   f.emplace_back("root");
@@ -43,6 +44,8 @@ std::optional<JobSpec> decode_job(std::string_view payload) {
         job.type = JobType::kSleep;
       } else if (value == "cgi") {
         job.type = JobType::kCgi;
+      } else if (value == "resolve") {
+        job.type = JobType::kResolve;
       } else {
         return std::nullopt;
       }

@@ -11,15 +11,15 @@
 
 namespace shoal::helpers {
 
-enum class JobType { kBurn, kSleep, kCgi };
+enum class JobType { kBurn, kSleep, kCgi, kResolve };
 
 struct JobSpec {
   JobType type = JobType::kSleep;
   std::chrono::milliseconds duration{0};  // burn and sleep
   std::string cgi_root;                   // cgi: absolute directory of the programs
-  std::string route_prefix;               // cgi: the route's match, e.g. "/cgi-bin/"
-  std::string path;                       // cgi: the normalised request path
-  std::vector<std::string> env;           // cgi: "NAME=value" meta-variables of the request
+  std::string route_prefix;      // cgi: the route's match, e.g. "/cgi-bin/"; resolve: the port
+  std::string path;              // cgi: the normalised request path; resolve: the name
+  std::vector<std::string> env;  // cgi: "NAME=value" meta-variables of the request
 };
 
 std::string encode_job(const JobSpec& job);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 
 #include "util/text.hpp"
 
@@ -74,6 +75,19 @@ std::string upstream_target(std::string_view target, const ProxyAction& action) 
   return out;
 }
 
+std::string forwarded_value(std::string_view value) {
+  const bool token = !value.empty() && std::all_of(value.begin(), value.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("!#$%&'*+-.^_`|~", c);
+  });
+  if (token) return std::string(value);
+  std::string quoted = "\"";
+  for (char c : value) {
+    if (c == '"' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
 bool wants_tunnel(const http::Request& request) {
   return request.upgrade && !request.has_body && request.method != "HEAD";
 }
@@ -93,16 +107,35 @@ std::string upstream_request_head(const http::Request& request, const ProxyActio
           : host               ? std::string_view(*host)
                                : std::string_view("localhost");
   head += "\r\n";
+  const bool x_forwarded = action.forwarding == ForwardingHeaders::kXForwarded ||
+                           action.forwarding == ForwardingHeaders::kBoth;
+  const bool rfc_forwarded = action.forwarding == ForwardingHeaders::kForwarded ||
+                             action.forwarding == ForwardingHeaders::kBoth;
+  // Fields shoal appends to: the earlier hops' values first, in the order received.
   std::string forwarded_for;
+  std::string forwarded;
+  std::string via;
+  auto append_to = [](std::string& list, std::string_view value) {
+    if (!list.empty()) list += ", ";
+    list += value;
+  };
   for (const auto& h : request.headers) {
-    if (iequals(h.name, "Host") || iequals(h.name, "Content-Length") ||
-        iequals(h.name, "X-Forwarded-Proto") || iequals(h.name, "X-Forwarded-Host")) {
-      continue;
+    if (iequals(h.name, "Host") || iequals(h.name, "Content-Length")) continue;
+    if (x_forwarded &&
+        (iequals(h.name, "X-Forwarded-Proto") || iequals(h.name, "X-Forwarded-Host"))) {
+      continue;  // shoal says what they are for this hop; a client's would be believed
     }
     if (hop_by_hop(h.name, tokens) && !(tunnel && iequals(h.name, "Upgrade"))) continue;
-    if (iequals(h.name, "X-Forwarded-For")) {  // appended to, as nginx's
-      if (!forwarded_for.empty()) forwarded_for += ", ";
-      forwarded_for += h.value;
+    if (x_forwarded && iequals(h.name, "X-Forwarded-For")) {  // appended to, as nginx's
+      append_to(forwarded_for, h.value);
+      continue;
+    }
+    if (rfc_forwarded && iequals(h.name, "Forwarded")) {
+      append_to(forwarded, h.value);
+      continue;
+    }
+    if (action.via && iequals(h.name, "Via")) {
+      append_to(via, h.value);
       continue;
     }
     head += h.name;
@@ -110,11 +143,26 @@ std::string upstream_request_head(const http::Request& request, const ProxyActio
     head += h.value;
     head += "\r\n";
   }
-  if (!forwarded_for.empty()) forwarded_for += ", ";
-  forwarded_for += client.address;
-  head += "X-Forwarded-For: " + forwarded_for + "\r\n";
-  head += client.tls ? "X-Forwarded-Proto: https\r\n" : "X-Forwarded-Proto: http\r\n";
-  if (host) head += "X-Forwarded-Host: " + *host + "\r\n";
+  if (x_forwarded) {
+    append_to(forwarded_for, client.address);
+    head += "X-Forwarded-For: " + forwarded_for + "\r\n";
+    head += client.tls ? "X-Forwarded-Proto: https\r\n" : "X-Forwarded-Proto: http\r\n";
+    if (host) head += "X-Forwarded-Host: " + *host + "\r\n";
+  }
+  if (rfc_forwarded) {
+    std::string element =
+        "for=" + forwarded_value(client.address.find(':') == std::string_view::npos
+                                     ? std::string(client.address)
+                                     : "[" + std::string(client.address) + "]");
+    if (host) element += ";host=" + forwarded_value(*host);
+    element += client.tls ? ";proto=https" : ";proto=http";
+    append_to(forwarded, element);
+    head += "Forwarded: " + forwarded + "\r\n";
+  }
+  if (action.via) {
+    append_to(via, "1.1 shoal");
+    head += "Via: " + via + "\r\n";
+  }
   for (const auto& [name, value] : action.headers) head += name + ": " + value + "\r\n";
   if (tunnel) {
     head += "Connection: upgrade\r\n";
@@ -127,13 +175,18 @@ std::string upstream_request_head(const http::Request& request, const ProxyActio
   return head;
 }
 
-Fields client_response_fields(const Fields& upstream, bool tunnel) {
+Fields client_response_fields(const Fields& upstream, bool tunnel, bool via) {
   const auto tokens = connection_tokens(upstream);
   Fields out;
-  out.reserve(upstream.size());
+  out.reserve(upstream.size() + (via ? 1 : 0));
+  std::string via_list;
   for (const auto& field : upstream) {
     if (tunnel && iequals(field.first, "Upgrade")) {
       out.push_back(field);
+      continue;
+    }
+    if (via && iequals(field.first, "Via")) {
+      via_list += field.second + ", ";
       continue;
     }
     if (hop_by_hop(field.first, tokens) || iequals(field.first, "Content-Length") ||
@@ -142,6 +195,7 @@ Fields client_response_fields(const Fields& upstream, bool tunnel) {
     }
     out.push_back(field);
   }
+  if (via) out.emplace_back("Via", via_list + "1.1 shoal");
   return out;
 }
 

@@ -1,8 +1,8 @@
 // What a proxied exchange sends upstream and passes back (pure; unit-tested): the request head
 // with the target rewritten, hop-by-hop fields removed (RFC 9110 section 7.6.1: Connection and
 // every field it names, Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade,
-// Proxy-Connection), the Host, the X-Forwarded fields and the route's extra fields; and the
-// response fields a client may see.
+// Proxy-Connection), the Host, the X-Forwarded or Forwarded fields, Via, and the route's extra
+// fields; and the response fields a client may see.
 #pragma once
 
 #include <string>
@@ -45,7 +45,11 @@ bool wants_tunnel(const http::Request& request);
 
 // The response fields a client gets: hop-by-hop fields and Content-Length removed (the
 // connection frames the body itself); the Upgrade field of a 101 (`tunnel`) is kept.
-Fields client_response_fields(const Fields& upstream, bool tunnel = false);
+// `via`: the route's proxy.via (Via gets "1.1 shoal" appended).
+Fields client_response_fields(const Fields& upstream, bool tunnel = false, bool via = false);
+
+// A value for a Forwarded parameter (RFC 7239 section 4): a token as it is, else quoted.
+std::string forwarded_value(std::string_view value);
 
 // Idempotent methods (RFC 9110 section 9.2.2): safe to send again after a failure.
 bool idempotent(std::string_view method);

@@ -24,6 +24,7 @@ namespace {
 
 constexpr size_t kBodyBacklog = 64 * 1024;  // request body waiting for the upstream
 constexpr size_t kReplayLimit = 64 * 1024;  // what is kept to send again after a failure
+constexpr int kNoAddress = 1 << 20;         // a connect_error_: the server has no address
 
 std::string cause_of(int err) {
   if (err == 0) return "the upstream closed the connection";
@@ -32,7 +33,9 @@ std::string cause_of(int err) {
 
 }  // namespace
 
-class ProxyExchange : public helpers::JobHandle, private UpstreamConnection::Owner {
+class ProxyExchange : public helpers::JobHandle,
+                      private UpstreamConnection::Owner,
+                      private AddressWaiter {
  public:
   ProxyExchange(Proxy& proxy, event_base* base, UpstreamPool& pool, ProxyRequest request,
                 helpers::JobSink* sink)
@@ -50,6 +53,7 @@ class ProxyExchange : public helpers::JobHandle, private UpstreamConnection::Own
 
   ~ProxyExchange() {
     if (counted_) pool_.finished(server_);
+    if (waiting_) pool_.stop_waiting(this);
   }
 
   // The first attempt. Nothing reaches the sink within it (Proxy::start): every failure it
@@ -163,7 +167,20 @@ class ProxyExchange : public helpers::JobHandle, private UpstreamConnection::Own
     return true;
   }
 
+  // A name's first lookup answered (or failed): try again with what it gave.
+  void addresses_changed() override {
+    waiting_ = false;
+    evtimer_del(timer_.get());
+    attempt(false, true);
+  }
+
   void timed_out() {
+    if (waiting_) {
+      pool_.stop_waiting(this);
+      waiting_ = false;
+      connect_failed(ETIMEDOUT, "no address within connect_timeout (the name's lookup is slow)");
+      return;
+    }
     if (tunnel_) {
       spdlog::info(
           "upstream \"{}\" server {}: tunnel closed after upstreams.read_timeout without "
@@ -177,7 +194,7 @@ class ProxyExchange : public helpers::JobHandle, private UpstreamConnection::Own
     }
     if (connect_error_ >= 0 && state_ == State::kConnecting) {  // connect() failed at once
       const int err = std::exchange(connect_error_, -1);
-      connect_failed(err);
+      connect_failed(err, err == kNoAddress ? "the name has no address (it did not resolve)" : "");
       return;
     }
     switch (state_) {
@@ -207,6 +224,21 @@ class ProxyExchange : public helpers::JobHandle, private UpstreamConnection::Own
       server_ = pool_.choose(tried_);
       tried_.push_back(server_);
     }
+    std::unique_ptr<UpstreamConnection> pooled = fresh ? nullptr : pool_.take_idle(server_);
+    const Address* to = pooled ? nullptr : pool_.address(server_);
+    if (!pooled && !to) {
+      state_ = State::kConnecting;
+      if (pool_.awaiting_first_lookup(server_)) {  // a name being looked up: wait for it
+        waiting_ = true;
+        pool_.wait_for_addresses(this);
+        arm(pool_.config().connect_timeout);
+        return;
+      }
+      connect_error_ = kNoAddress;  // reported from the loop, as a connect failure
+      const timeval now{0, 0};
+      evtimer_add(timer_.get(), &now);
+      return;
+    }
     pool_.started(server_);
     counted_ = true;
     if (attempts_++ > 0) {  // again: everything from the start (callers checked it is all kept)
@@ -215,16 +247,15 @@ class ProxyExchange : public helpers::JobHandle, private UpstreamConnection::Own
     }
     response_started_ = false;
     parser_.expect(request_.head_request, request_.tunnel);
-    if (!fresh) conn_ = pool_.take_idle(server_);
+    conn_ = std::move(pooled);
     reused_ = conn_ != nullptr;
     if (reused_) {
       conn_->owner = this;
       forwarding();
       return;
     }
-    const auto& s = server();
-    UniqueFd fd(::socket(s.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (fd && s.addr.ss_family != AF_UNIX) {
+    UniqueFd fd(::socket(to->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (fd && to->addr.ss_family != AF_UNIX) {
       int one = 1;
       setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
@@ -238,7 +269,7 @@ class ProxyExchange : public helpers::JobHandle, private UpstreamConnection::Own
     }
     conn_->owner = this;
     state_ = State::kConnecting;
-    if (::connect(conn_->fd.get(), reinterpret_cast<const sockaddr*>(&s.addr), s.addr_len) == 0) {
+    if (::connect(conn_->fd.get(), reinterpret_cast<const sockaddr*>(&to->addr), to->len) == 0) {
       forwarding();
       return;
     }
@@ -285,20 +316,27 @@ class ProxyExchange : public helpers::JobHandle, private UpstreamConnection::Own
     }
   }
 
-  void connect_failed(int err) {
+  // Another server, or another address of this one's name, to try after a failure.
+  bool elsewhere_to_try() const {
+    return pool_.config().servers.size() > 1 || pool_.address_count(server_) > 1;
+  }
+
+  // `cause`: what to say instead of connect()'s error.
+  void connect_failed(int err, const std::string& cause = "") {
     pool_.failed(server_);
+    const std::string what =
+        !cause.empty() ? cause
+                       : "connect() failed (" + std::to_string(err) + ": " + cause_of(err) + ")";
     // Nothing was sent: any request may go to another server.
-    if (retries_left_ > 0 && replay_complete_ && pool_.config().servers.size() > 1) {
+    if (retries_left_ > 0 && replay_complete_ && elsewhere_to_try()) {
       --retries_left_;
-      spdlog::warn(
-          "upstream \"{}\" server {}: connect() failed ({}), trying another; request: \"{}\"",
-          pool_.config().name, server().text, cause_of(err),
-          escape_log_field(request_.request_line));
+      spdlog::warn("upstream \"{}\" server {}: {}, trying another; request: \"{}\"",
+                   pool_.config().name, server().text, what,
+                   escape_log_field(request_.request_line));
       attempt(false);
       return;
     }
-    fail(err == ETIMEDOUT ? 504 : 502,
-         "connect() failed (" + std::to_string(err) + ": " + cause_of(err) + ")");
+    fail(err == ETIMEDOUT ? 504 : 502, what);
   }
 
   void write_some() {
@@ -372,7 +410,7 @@ class ProxyExchange : public helpers::JobHandle, private UpstreamConnection::Own
     head_delivered_ = true;
     replay_complete_ = false;  // nothing of a tunnel is ever sent twice
     std::string().swap(replay_);
-    auto fields = client_response_fields(parser_.head().headers, true);
+    auto fields = client_response_fields(parser_.head().headers, true, request_.via);
     const std::string_view rest = data.substr(parser_.consumed());
     notify([&] { sink_->on_job_head_and_data(101, std::move(fields), rest); });
   }
@@ -395,7 +433,7 @@ class ProxyExchange : public helpers::JobHandle, private UpstreamConnection::Own
             return;
           }
           const auto& head = parser_.head();
-          auto fields = client_response_fields(head.headers);
+          auto fields = client_response_fields(head.headers, false, request_.via);
           if (head.content_length) {
             fields.emplace_back("Content-Length", std::to_string(*head.content_length));
           }
@@ -438,8 +476,7 @@ class ProxyExchange : public helpers::JobHandle, private UpstreamConnection::Own
         attempt(true, true);
         return;
       }
-      if (request_.idempotent && replay_complete_ && retries_left_ > 0 &&
-          pool_.config().servers.size() > 1) {
+      if (request_.idempotent && replay_complete_ && retries_left_ > 0 && elsewhere_to_try()) {
         --retries_left_;
         spdlog::warn(
             "upstream \"{}\" server {}: {} before the response, trying another; request: "
@@ -517,6 +554,7 @@ class ProxyExchange : public helpers::JobHandle, private UpstreamConnection::Own
   bool client_closed_ = false;  // tunnel: the client shut its side (end_body)
   bool in_callback_ = false;
   bool cancelled_ = false;
+  bool waiting_ = false;  // for a name's first lookup (AddressWaiter)
   http::ResponseParser parser_;
   std::vector<http::ResponseParser::Event> events_;
   int attempts_ = 0;
@@ -531,7 +569,24 @@ Proxy::Proxy(event_base* base, const std::map<std::string, UpstreamConfig>& upst
   }
 }
 
-Proxy::~Proxy() { exchanges_.clear(); }
+Proxy::~Proxy() {
+  exchanges_.clear();
+  resolver_.reset();  // its lookups are jobs of the helpers, which outlive this
+}
+
+bool Proxy::has_names(const std::map<std::string, UpstreamConfig>& upstreams) {
+  for (const auto& [name, config] : upstreams) {
+    for (const auto& server : config.servers) {
+      if (!server.name.empty()) return true;
+    }
+  }
+  return false;
+}
+
+void Proxy::start_lookups(helpers::HelperPool& helpers) {
+  resolver_ = std::make_unique<Resolver>(base_, helpers);
+  for (auto& [name, pool] : pools_) resolver_->watch(*pool);
+}
 
 UpstreamPool* Proxy::pool(const std::string& name) {
   auto it = pools_.find(name);

@@ -13,7 +13,9 @@
 #include <unordered_map>
 
 #include "config/config.hpp"
+#include "helpers/helper_pool.hpp"
 #include "helpers/job.hpp"
+#include "proxy/resolver.hpp"
 #include "proxy/upstream_pool.hpp"
 
 namespace shoal::proxy {
@@ -28,6 +30,7 @@ struct ProxyRequest {
   bool chunked_body = false;  // re-frame it as chunked
   bool head_request = false;  // HEAD: the response has no body
   bool idempotent = false;    // may be sent again after a reset before the response head
+  bool via = false;           // the route's proxy.via: Via on the response too
   bool tunnel = false;        // an Upgrade: after a 101, bytes pass both ways (send_body /
                               // on_job_data) until either side closes (end_body / on_job_end)
   std::string request_line;   // for the error log
@@ -39,6 +42,11 @@ class Proxy final : public helpers::JobRunner {
   Proxy(const Proxy&) = delete;
   Proxy& operator=(const Proxy&) = delete;
   ~Proxy();
+
+  // True when a server of some group is given by DNS name (the helpers must then run).
+  static bool has_names(const std::map<std::string, UpstreamConfig>& upstreams);
+  // Starts looking up those names in `helpers` (started), now and every resolve_interval.
+  void start_lookups(helpers::HelperPool& helpers);
 
   // Starts forwarding; the sink hears of it only from the loop, never from within this call.
   helpers::JobHandle* start(ProxyRequest request, helpers::JobSink* sink);
@@ -59,6 +67,7 @@ class Proxy final : public helpers::JobRunner {
  private:
   event_base* base_;
   std::map<std::string, std::unique_ptr<UpstreamPool>> pools_;
+  std::unique_ptr<Resolver> resolver_;  // set when some server is a name
   std::unordered_map<ProxyExchange*, std::unique_ptr<ProxyExchange>> exchanges_;
   std::string scratch_ = std::string(64 * 1024, '\0');
 };

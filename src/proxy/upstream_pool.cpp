@@ -39,13 +39,82 @@ UpstreamPool::UpstreamPool(event_base* base, const UpstreamConfig& config)
     : base_(base),
       config_(config),
       servers_(config.servers.size()),
-      random_(static_cast<unsigned>(getpid())) {}
+      random_(static_cast<unsigned>(getpid())) {
+  for (size_t i = 0; i < servers_.size(); ++i) {
+    const auto& s = config.servers[i];
+    if (s.name.empty()) {
+      Address a;
+      a.addr = s.addr;
+      a.len = s.addr_len;
+      servers_[i].addresses.push_back(a);
+    } else {
+      servers_[i].awaiting_lookup = true;
+    }
+  }
+}
 
 UpstreamPool::~UpstreamPool() = default;
 
 bool UpstreamPool::available(size_t i) const {
   const Server& s = servers_[i];
-  return !s.down && Clock::now() >= s.out_until;
+  return !s.addresses.empty() && !s.down && Clock::now() >= s.out_until;
+}
+
+const Address* UpstreamPool::address(size_t i) {
+  Server& s = servers_[i];
+  if (s.addresses.empty()) return nullptr;
+  return &s.addresses[s.next_address++ % s.addresses.size()];
+}
+
+void UpstreamPool::resolved(size_t i, std::vector<Address> addresses) {
+  Server& s = servers_[i];
+  if (addresses.empty()) {
+    resolution_failed(i, "no addresses");
+    return;
+  }
+  s.awaiting_lookup = false;
+  if (addresses != s.addresses) {
+    std::string list;
+    for (const auto& a : addresses) list += (list.empty() ? "" : ", ") + address_text(a);
+    spdlog::info("upstream \"{}\" server {} resolves to {}", config_.name, config_.servers[i].text,
+                 list);
+    s.addresses = std::move(addresses);
+    s.next_address = 0;
+    // Connections made before may lead to an address the name no longer has: those pooled
+    // are closed now, those in use when their exchange ends (give_back).
+    ++s.addresses_version;
+    idle_.remove_if([i](const auto& connection) { return connection->server == i; });
+  }
+  wake_waiters();
+}
+
+void UpstreamPool::resolution_failed(size_t i, const std::string& why) {
+  Server& s = servers_[i];
+  s.awaiting_lookup = false;
+  if (s.addresses.empty()) {
+    spdlog::warn("upstream \"{}\" server {}: the name did not resolve ({}); it has no address",
+                 config_.name, config_.servers[i].text, why);
+  } else {
+    spdlog::warn(
+        "upstream \"{}\" server {}: the name did not resolve ({}); keeping its last {} "
+        "address(es)",
+        config_.name, config_.servers[i].text, why, s.addresses.size());
+  }
+  wake_waiters();
+}
+
+void UpstreamPool::stop_waiting(AddressWaiter* waiter) { std::erase(waiters_, waiter); }
+
+void UpstreamPool::wake_waiters() {
+  // Each waiter tries again (and may wait again): the list is taken first.
+  auto waiting = std::move(waiters_);
+  waiters_.clear();
+  for (AddressWaiter* w : waiting) w->addresses_changed();
+}
+
+bool UpstreamPool::less_loaded(size_t a, size_t b) const {
+  return std::uint64_t{servers_[a].outstanding} * config_.servers[b].weight <
+         std::uint64_t{servers_[b].outstanding} * config_.servers[a].weight;
 }
 
 void UpstreamPool::failed(size_t i) {
@@ -85,18 +154,19 @@ void UpstreamPool::on_health_timer(evutil_socket_t /*fd*/, short /*what*/, void*
 
 void UpstreamPool::probe(size_t i) {
   const auto& target = config_.servers[i];
+  const Address* to = address(i);
+  if (!to) return;  // a name not resolved yet: nothing to check
   auto p = std::make_unique<Probe>();
   p->pool = this;
   p->server = i;
-  p->fd.reset(::socket(target.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  p->fd.reset(::socket(to->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!p->fd) {
     probe_done(i, false, errno_text("socket()", errno));
     return;
   }
   p->request = "GET " + config_.health.path + " HTTP/1.1\r\nHost: " + target.text +
                "\r\nUser-Agent: shoal-health-check\r\nConnection: close\r\n\r\n";
-  if (::connect(p->fd.get(), reinterpret_cast<const sockaddr*>(&target.addr), target.addr_len) !=
-          0 &&
+  if (::connect(p->fd.get(), reinterpret_cast<const sockaddr*>(&to->addr), to->len) != 0 &&
       errno != EINPROGRESS) {
     probe_done(i, false, errno_text("connect()", errno));
     return;
@@ -183,33 +253,48 @@ size_t UpstreamPool::choose(const std::vector<size_t>& tried) {
     return !was_tried(tried, i);
   };
   switch (config_.balance) {
-    case Balance::kRoundRobin:
-      for (size_t k = 0; k < n; ++k) {
-        const size_t i = next_++ % n;
-        if (untried(i)) return i;
+    case Balance::kRoundRobin: {
+      // Smooth weighted round robin: every candidate gains its weight, the highest is
+      // chosen and pays the total back (weights 1: plain turns; 5:1:1 spreads the five).
+      size_t best = n;
+      int total = 0;
+      for (size_t i = 0; i < n; ++i) {
+        if (!untried(i)) continue;
+        servers_[i].current_weight += config_.servers[i].weight;
+        total += config_.servers[i].weight;
+        if (best == n || servers_[i].current_weight > servers_[best].current_weight) best = i;
       }
-      break;
+      if (best == n) break;
+      servers_[best].current_weight -= total;
+      return best;
+    }
     case Balance::kLeastOutstanding: {
       size_t best = n;
       for (size_t k = 0; k < n; ++k) {
         const size_t i = (next_ + k) % n;  // ties go round
-        if (untried(i) && (best == n || servers_[i].outstanding < servers_[best].outstanding)) {
-          best = i;
-        }
+        if (untried(i) && (best == n || less_loaded(i, best))) best = i;
       }
       ++next_;
       if (best < n) return best;
       break;
     }
     case Balance::kRandomTwo: {
-      std::vector<size_t> candidates;
-      for (size_t i = 0; i < n; ++i) {
-        if (untried(i)) candidates.push_back(i);
-      }
-      if (candidates.empty()) break;
-      const size_t a = candidates[random_() % candidates.size()];
-      const size_t b = candidates[random_() % candidates.size()];
-      return servers_[b].outstanding < servers_[a].outstanding ? b : a;
+      // Two picks, each in proportion to the weights; the less loaded one serves.
+      int total = 0;
+      for (size_t i = 0; i < n; ++i) total += untried(i) ? config_.servers[i].weight : 0;
+      if (total == 0) break;
+      auto pick = [&] {
+        int at = static_cast<int>(random_() % static_cast<unsigned>(total));
+        for (size_t i = 0; i < n; ++i) {
+          if (!untried(i)) continue;
+          at -= config_.servers[i].weight;
+          if (at < 0) return i;
+        }
+        return n - 1;
+      };
+      const size_t a = pick();
+      const size_t b = pick();
+      return less_loaded(b, a) ? b : a;
     }
   }
   return 0;
@@ -262,6 +347,7 @@ void UpstreamConnection::on_write(evutil_socket_t /*fd*/, short /*what*/, void* 
 std::unique_ptr<UpstreamConnection> UpstreamPool::wrap(size_t server, UniqueFd fd) {
   auto connection = std::make_unique<UpstreamConnection>(*this, server, std::move(fd));
   if (!connection->read_ev || !connection->write_ev) return nullptr;
+  connection->addresses_version = servers_[server].addresses_version;
   return connection;
 }
 
@@ -283,6 +369,7 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::take_idle(size_t server) {
 
 void UpstreamPool::give_back(std::unique_ptr<UpstreamConnection> connection) {
   if (config_.keepalive <= 0) return;  // closed as it goes
+  if (connection->addresses_version != servers_[connection->server].addresses_version) return;
   if (idle_.size() >= static_cast<size_t>(config_.keepalive)) idle_.pop_front();  // the oldest
   connection->owner = nullptr;
   connection->set_writing(false);

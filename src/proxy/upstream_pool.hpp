@@ -7,6 +7,9 @@
 // fail_timeout take a server out for fail_timeout) and active (a GET of health.path on every
 // server every health.interval; `fall` failures in a row take it out, `rise` successes bring
 // it back). A server out of either is skipped while another is in; with none in, all are tried.
+// Weights: smooth weighted round robin; least_outstanding and random_two compare requests in
+// flight per unit of weight. A server given by DNS name has the addresses the worker's
+// Resolver last got for it, tried in turn.
 #pragma once
 
 #include <event2/event.h>
@@ -16,15 +19,29 @@
 #include <list>
 #include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "config/config.hpp"
 #include "util/event_ptr.hpp"
+#include "util/socket_address.hpp"
 #include "util/unique_fd.hpp"
 
 namespace shoal::proxy {
 
 class UpstreamPool;
+
+// Where a server can be reached: its numeric address, or one its DNS name resolved to.
+using Address = SocketAddress;
+
+// An exchange waiting for a server's first addresses (a DNS name not resolved yet).
+class AddressWaiter {
+ public:
+  virtual void addresses_changed() = 0;
+
+ protected:
+  ~AddressWaiter() = default;
+};
 
 // One connection to an upstream server and its two events (EV_PERSIST). The read event stays
 // added while the connection lives (no epoll_ctl per request); the write event only while a
@@ -57,6 +74,7 @@ struct UpstreamConnection {
   bool reading = false;
   bool writing = false;
   std::chrono::steady_clock::time_point idle_since;
+  std::uint32_t addresses_version = 0;  // the server's, when this connected (see resolved())
 };
 
 class UpstreamPool {
@@ -71,8 +89,19 @@ class UpstreamPool {
   // Passive health: what an exchange saw of `server`.
   void failed(size_t server);
   void succeeded(size_t server);
-  // In the choice now: not out by either kind of health.
+  // In the choice now: has an address, and is not out by either kind of health.
   bool available(size_t server) const;
+  // The next of the server's addresses, in turn; null while it has none.
+  const Address* address(size_t server);
+  size_t address_count(size_t server) const { return servers_[server].addresses.size(); }
+  // A DNS name's lookup: its addresses (kept, and logged when they change), or its failure
+  // (the last addresses are kept, with a warning). Either wakes the waiters.
+  void resolved(size_t server, std::vector<Address> addresses);
+  void resolution_failed(size_t server, const std::string& why);
+  // True until the first lookup of the server's name has answered.
+  bool awaiting_first_lookup(size_t server) const { return servers_[server].awaiting_lookup; }
+  void wait_for_addresses(AddressWaiter* waiter) { waiters_.push_back(waiter); }
+  void stop_waiting(AddressWaiter* waiter);
 
   const UpstreamConfig& config() const { return config_; }
   // The server for the next attempt by the group's policy, avoiding those in `tried` while
@@ -97,6 +126,11 @@ class UpstreamPool {
   using Clock = std::chrono::steady_clock;
   struct Probe;
   struct Server {
+    std::vector<Address> addresses;  // the numeric one, or what the name resolved to
+    size_t next_address = 0;
+    std::uint32_t addresses_version = 0;  // changes with the addresses: older connections go
+    bool awaiting_lookup = false;         // a name whose first lookup has not answered
+    int current_weight = 0;               // smooth weighted round robin
     std::uint32_t outstanding = 0;
     int fails = 0;                // passive, within the window
     Clock::time_point window;     // when the first of `fails` happened
@@ -116,7 +150,12 @@ class UpstreamPool {
   const UpstreamConfig& config_;
   std::vector<Server> servers_;
   EventPtr health_timer_;
+  void wake_waiters();
+  // outstanding(a) / weight(a) < outstanding(b) / weight(b)
+  bool less_loaded(size_t a, size_t b) const;
+
   std::list<std::unique_ptr<UpstreamConnection>> idle_;  // the most recently used last
+  std::vector<AddressWaiter*> waiters_;
   EventPtr sweep_;
   size_t next_ = 0;  // round robin
   std::minstd_rand random_;

@@ -705,6 +705,7 @@ bool Connection::start_proxy() {
   forward.head_request = request.method == "HEAD";
   forward.idempotent = proxy::idempotent(request.method);
   forward.tunnel = proxy::wants_tunnel(request);
+  forward.via = action.via;
   forward.request_line = ex_->parser.request_line();
   ex_->job = context_.proxy->start(std::move(forward), this);
   ex_->runner = context_.proxy;

@@ -24,6 +24,7 @@ namespace shoal {
 namespace {
 
 bool needs_helpers(const Config& config) {
+  if (proxy::Proxy::has_names(config.upstreams)) return true;  // looked up in helpers
   for (const auto& server : config.servers) {
     for (const auto& route : server.routes) {
       if (std::holds_alternative<JobAction>(route.action) ||
@@ -141,6 +142,7 @@ int Worker::run() {
   if (getppid() != master_) return 1;
   // Helpers are forked before the first client, and only when a route needs them.
   if (needs_helpers(site_.config)) helpers_->start();
+  if (proxy_ && proxy::Proxy::has_names(site_.config.upstreams)) proxy_->start_lookups(*helpers_);
   // Set-up is over: the master may now let this generation replace the previous one.
   if (channel_ && !channel_send(channel_.get(), "ready")) {
     spdlog::error("worker {}: cannot report ready to the master", index_);

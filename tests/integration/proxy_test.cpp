@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -410,6 +412,144 @@ TEST(ProxyTest, AnOpenWebSocketOutlivesAReloadInTheOldGeneration) {
   EXPECT_TRUE(client.closed_by_peer());
   EXPECT_TRUE(wait_until([&] { return !alive(old_workers.at(0)); }))
       << "the old worker stayed after its last tunnel closed";
+}
+
+// Preloads the fake resolver (tests/shim/fake_dns.c) into the servers started while this
+// lives; `set` rewrites what names resolve to. Start upstreams before it (python is not to
+// have the shim).
+class FakeDns {
+ public:
+  explicit FakeDns(std::string hosts) : hosts_(std::move(hosts)) {
+    set("");
+    setenv("LD_PRELOAD", SHOAL_FAKE_DNS_SHIM, 1);
+    setenv("SHOAL_TEST_HOSTS", hosts_.c_str(), 1);
+    const char* asan = getenv("ASAN_OPTIONS");
+    if (asan) saved_asan_ = asan;
+    // Under AddressSanitizer the shim comes before its runtime in the library list.
+    setenv("ASAN_OPTIONS",
+           ((asan ? saved_asan_ + ":" : std::string()) + "verify_asan_link_order=0").c_str(), 1);
+  }
+  ~FakeDns() {
+    unsetenv("LD_PRELOAD");
+    unsetenv("SHOAL_TEST_HOSTS");
+    if (saved_asan_.empty()) {
+      unsetenv("ASAN_OPTIONS");
+    } else {
+      setenv("ASAN_OPTIONS", saved_asan_.c_str(), 1);
+    }
+  }
+  FakeDns(const FakeDns&) = delete;
+  FakeDns& operator=(const FakeDns&) = delete;
+  void set(const std::string& lines) {  // replaced whole: a lookup never reads half a file
+    write_file(hosts_ + ".new", lines);
+    std::filesystem::rename(hosts_ + ".new", hosts_);
+  }
+
+ private:
+  std::string hosts_;
+  std::string saved_asan_;
+};
+
+TEST(ProxyTest, DnsNamesAreLookedUpInAHelperAgainAndAgainAndKeptWhenTheyStopResolving) {
+  const int port = free_port();
+  Upstream a({"--port", std::to_string(port), "--name", "a"});
+  Upstream b({"--host", "127.0.0.2", "--port", std::to_string(port), "--name", "b"});
+  TempDir dns_dir;
+  FakeDns dns(dns_dir / "hosts");
+  dns.set("app.test 127.0.0.1\n");
+  ShoalServer server(
+      "workers: 1\n"
+      "upstreams:\n"
+      "  app: { servers: [\"app.test:" +
+      std::to_string(port) +
+      "\"], resolve_interval: 200ms }\n"
+      "servers:\n"
+      "  - listen: 127.0.0.1:@PORT@\n"
+      "    routes:\n"
+      "      - match: /here\n"
+      "        return: { status: 200, body: here }\n"
+      "      - match: /\n"
+      "        proxy: { upstream: app }\n");
+  // The first request may come before the first lookup has answered: it waits for it.
+  EXPECT_EQ(must_get(server.port(), "/echo").header("X-Upstream"), "a");
+  const std::string first = "server app.test:" + std::to_string(port) + " resolves to 127.0.0.1:";
+  EXPECT_NE(server.error_log().find(first), std::string::npos) << server.error_log();
+  // The name moves: the next lookups see it.
+  dns.set("app.test 127.0.0.2\n");
+  EXPECT_TRUE(wait_until([&] {
+    return server.error_log().find("resolves to 127.0.0.2:") != std::string::npos;
+  })) << server.error_log();
+  EXPECT_EQ(must_get(server.port(), "/echo").header("X-Upstream"), "b");
+  // It stops resolving: its last address is kept, with a warning, and requests go on.
+  dns.set("app.test -\n");
+  EXPECT_TRUE(wait_until([&] {
+    return server.error_log().find(
+               "the name did not resolve (getaddrinfo: Name or service not "
+               "known); keeping its last 1 address(es)") != std::string::npos;
+  })) << server.error_log();
+  EXPECT_EQ(must_get(server.port(), "/echo").header("X-Upstream"), "b");
+  // A lookup that takes seconds blocks no request: it runs in a helper, so the worker answers
+  // while it is still going (were it on the loop, its "resolves to" would come first).
+  dns.set("app.test @3000 127.0.0.1\n");
+  ::usleep(400'000);  // a lookup with the delay has begun (one every 200 ms)
+  EXPECT_EQ(must_get(server.port(), "/here").body, "here");
+  EXPECT_EQ(server.error_log().find("resolves to 127.0.0.1:", server.error_log().find("0.2:")),
+            std::string::npos)
+      << server.error_log();
+  EXPECT_TRUE(wait_until([&] {
+    return must_get(server.port(), "/echo").header("X-Upstream") == "a";
+  })) << server.error_log();
+}
+
+TEST(ProxyTest, NamesThatNeverResolveAre502WithTheirCause) {
+  TempDir dns_dir;
+  FakeDns dns(dns_dir / "hosts");
+  dns.set("nowhere.test -\n");
+  ShoalServer server(proxy_config({"nowhere.test:80"}));
+  EXPECT_EQ(must_get(server.port(), "/echo").status, 502);
+  EXPECT_TRUE(wait_until([&] {
+    return server.error_log().find(
+               "upstream \"app\" server nowhere.test:80: the name has no "
+               "address (it did not resolve), request: \"GET /echo") != std::string::npos;
+  })) << server.error_log();
+}
+
+TEST(ProxyTest, WeightsShareTheRequestsAndForwardedAndViaAreOnRequest) {
+  Upstream a({"--name", "a"});
+  Upstream b({"--name", "b"});
+  ShoalServer server(
+      "workers: 1\n"
+      "upstreams:\n"
+      "  app:\n"
+      "    servers: [{ address: \"" +
+      a.address() + "\", weight: 3 }, \"" + b.address() +
+      "\"]\n"
+      "servers:\n"
+      "  - listen: 127.0.0.1:@PORT@\n"
+      "    routes:\n"
+      "      - match: /rfc/\n"
+      "        proxy: { upstream: app, strip_prefix: /rfc, forwarding: forwarded, via: true }\n"
+      "      - match: /\n"
+      "        proxy: { upstream: app }\n");
+  std::map<std::string, int> served;
+  for (int i = 0; i < 8; ++i) ++served[must_get(server.port(), "/echo").header("X-Upstream")];
+  EXPECT_EQ(served, (std::map<std::string, int>{{"a", 6}, {"b", 2}}));
+  HttpClient client(server.port());
+  client.send(
+      "GET /rfc/echo HTTP/1.1\r\nHost: example.test:8080\r\n"
+      "Forwarded: for=192.0.2.60;proto=https\r\nVia: 1.0 fred\r\n"
+      "X-Forwarded-For: 10.9.9.9\r\n\r\n");
+  auto answer = client.read_response();
+  ASSERT_TRUE(answer);
+  const Response& r = *answer;
+  EXPECT_NE(r.body.find("Forwarded: for=192.0.2.60;proto=https, "
+                        "for=127.0.0.1;host=\"example.test:8080\";proto=http\n"),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find("Via: 1.0 fred, 1.1 shoal\n"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("X-Forwarded-For: 10.9.9.9\n"), std::string::npos) << r.body;  // as sent
+  EXPECT_EQ(r.body.find("X-Forwarded-Proto"), std::string::npos) << r.body;
+  EXPECT_EQ(r.header("Via"), "1.1 shoal");
 }
 
 }  // namespace

@@ -264,6 +264,44 @@ TEST(Config, HelperRoutesNeedHelpers) {
             "5:22: cgi.root: /nonexistent-cgi: No such file or directory");
 }
 
+TEST(Config, UpstreamServersAreAddressesNamesOrWeightedEntries) {
+  auto config = load_config_from_string(
+      "upstreams:\n"
+      "  app:\n"
+      "    servers: [\"127.0.0.1:9000\", \"app.internal:8080\", "
+      "{ address: \"unix:/run/app.sock\", weight: 5 }]\n"
+      "    resolve_interval: 5s\n" +
+          kMinimalServer,
+      kFile);
+  const auto& servers = config.upstreams.at("app").servers;
+  ASSERT_EQ(servers.size(), 3u);
+  EXPECT_TRUE(servers[0].name.empty());
+  EXPECT_EQ(servers[1].name, "app.internal");
+  EXPECT_EQ(servers[1].port, "8080");
+  EXPECT_EQ(servers[2].weight, 5);
+  EXPECT_EQ(servers[0].weight, 1);
+  EXPECT_EQ(config.upstreams.at("app").resolve_interval, Millis(5000));
+  const std::string head = "upstreams:\n  app:\n    servers: ";
+  EXPECT_EQ(error_of(head + "[\"app.internal\"]\n" + kMinimalServer),
+            "3:15: upstreams.servers: \"app.internal\": expected host:port (a numeric address "
+            "or a DNS name), [v6]:port or unix:/path");
+  EXPECT_TRUE(error_of(head + "[\"bad_name:80\"]\n" + kMinimalServer)
+                  .starts_with("3:15: upstreams.servers: \"bad_name:80\": expected"));
+  EXPECT_TRUE(error_of(head + "[\"app:99999\"]\n" + kMinimalServer)
+                  .starts_with("3:15: upstreams.servers: \"app:99999\": expected"));
+  EXPECT_EQ(error_of(head + "[{ address: \"127.0.0.1:1\", weight: 0 }]\n" + kMinimalServer),
+            "3:49: upstreams.servers.weight: expected an integer from 1 to 1000, got \"0\"");
+  EXPECT_EQ(error_of(head + "[{ weight: 2 }]\n" + kMinimalServer),
+            "3:15: upstreams.servers: missing \"address\" in {address, weight}");
+  EXPECT_EQ(error_of("helpers: { count: 0 }\n" + head + "[\"app.internal:80\"]\n" + kMinimalServer),
+            "4:14: upstreams.servers: DNS names are resolved in helper processes, but "
+            "helpers.count is 0");
+  EXPECT_EQ(
+      error_of(head + "[\"127.0.0.1:1\"]\nservers:\n  - listen: 80\n    routes:\n"
+                      "      - match: /\n        proxy: { upstream: app, forwarding: rfc }\n"),
+      "8:45: proxy.forwarding: expected x_forwarded, forwarded, both or none, got \"rfc\"");
+}
+
 TEST(Config, EveryErrorIsReportedNotJustTheFirst) {
   auto errors = errors_of("workers: x\nshutdown_timeout: y\nbogus: 1\n" + kMinimalServer);
   ASSERT_EQ(errors.size(), 3u);

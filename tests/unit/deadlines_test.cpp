@@ -15,10 +15,10 @@ std::array<Millis, kTimerKinds> durations() {
 TEST(DeadlinesTest, NodesAreDueInOrderAcrossKinds) {
   DeadlineLists lists(durations());
   DeadlineNode a, b, c, d;
-  lists.arm(a, TimerKind::kKeepAlive, 0);    // due 75000
-  lists.arm(b, TimerKind::kHeader, 100);     // due 10100
+  lists.arm(a, TimerKind::kKeepAlive, 0);     // due 75000
+  lists.arm(b, TimerKind::kHeader, 100);      // due 10100
   lists.arm(c, TimerKind::kDrainGrace, 200);  // due 1200
-  lists.arm(d, TimerKind::kNone, 300);       // never
+  lists.arm(d, TimerKind::kNone, 300);        // never
   EXPECT_EQ(lists.size(), 4u);
   EXPECT_EQ(lists.earliest(), 1200);
   EXPECT_EQ(lists.pop_due(1199), nullptr);

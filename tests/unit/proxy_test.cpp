@@ -1,9 +1,14 @@
 // Proxy pieces without processes: the forwarding rules (hop-by-hop fields, the upstream
 // target and head, the fields passed back) and llhttp's response mode as ResponseParser uses it.
+#include <arpa/inet.h>
+#include <event2/event.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 
 #include "http/response_parser.hpp"
 #include "proxy/forward.hpp"
+#include "proxy/upstream_pool.hpp"
+#include "util/socket_address.hpp"
 
 namespace shoal {
 namespace {
@@ -221,6 +226,75 @@ TEST(ResponseParserTest, A101ToAnUpgradeEndsTheParseWhereTheTunnelBegins) {
       parser.feed("HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\n\r\n", events, extra));
   EXPECT_FALSE(parser.upgraded());
   EXPECT_EQ(events.back().kind, http::ResponseParser::Event::kComplete);
+}
+
+TEST(SocketAddressTest, ResolvedAddressesTravelAsLinesAndBadLinesAreRefused) {
+  SocketAddress v4;
+  auto* in = reinterpret_cast<sockaddr_in*>(&v4.addr);
+  in->sin_family = AF_INET;
+  in->sin_port = htons(8080);
+  inet_pton(AF_INET, "10.0.0.7", &in->sin_addr);
+  v4.len = sizeof(sockaddr_in);
+  SocketAddress v6;
+  auto* in6 = reinterpret_cast<sockaddr_in6*>(&v6.addr);
+  in6->sin6_family = AF_INET6;
+  in6->sin6_port = htons(443);
+  inet_pton(AF_INET6, "2001:db8::1", &in6->sin6_addr);
+  v6.len = sizeof(sockaddr_in6);
+  const std::string lines = encode_address_lines({v4, v6, v4});
+  EXPECT_EQ(lines, "4 10.0.0.7 8080\n6 2001:db8::1 443\n4 10.0.0.7 8080\n");
+  auto back = decode_address_lines(lines);
+  ASSERT_TRUE(back);
+  ASSERT_EQ(back->size(), 2u);  // the duplicate dropped
+  EXPECT_TRUE((*back)[0] == v4);
+  EXPECT_TRUE((*back)[1] == v6);
+  EXPECT_EQ(address_text(v6), "[2001:db8::1]:443");
+  for (const char* bad : {"4 10.0.0.7 8080", "4 10.0.0.700 80\n", "6 10.0.0.7 80\n",
+                          "4 10.0.0.7 0\n", "4 10.0.0.7 65536\n", "x 1.2.3.4 80\n", "4\n"}) {
+    EXPECT_FALSE(decode_address_lines(bad)) << bad;
+  }
+}
+
+UpstreamConfig weighted_group(Balance balance, std::vector<int> weights) {
+  UpstreamConfig config;
+  config.name = "app";
+  config.balance = balance;
+  for (size_t i = 0; i < weights.size(); ++i) {
+    UpstreamServer s;
+    s.text = "10.0.0." + std::to_string(i + 1) + ":80";
+    auto* in = reinterpret_cast<sockaddr_in*>(&s.addr);
+    in->sin_family = AF_INET;
+    s.addr_len = sizeof(sockaddr_in);
+    s.weight = weights[i];
+    config.servers.push_back(s);
+  }
+  return config;
+}
+
+TEST(UpstreamPoolTest, WeightsShareTheTurnsSmoothlyAndTheLoad) {
+  std::unique_ptr<event_base, void (*)(event_base*)> base(event_base_new(), event_base_free);
+  const auto config = weighted_group(Balance::kRoundRobin, {5, 1, 1});
+  proxy::UpstreamPool pool(base.get(), config);
+  std::string turns;
+  for (int i = 0; i < 14; ++i) turns += static_cast<char>('a' + pool.choose({}));
+  EXPECT_EQ(turns, "aabacaaaabacaa");  // five of seven, never five in a row
+  // least_outstanding weighs requests in flight by the weights: 3 on a (weight 3) is as
+  // loaded as 1 on b (weight 1).
+  const auto least = weighted_group(Balance::kLeastOutstanding, {3, 1});
+  proxy::UpstreamPool busy(base.get(), least);
+  for (int i = 0; i < 2; ++i) busy.started(0);
+  busy.started(1);
+  EXPECT_EQ(busy.choose({}), 0u);
+  busy.started(0);
+  busy.started(0);
+  EXPECT_EQ(busy.choose({}), 1u);
+  // random_two picks in proportion to the weights (an idle a serves 9 in 10; 800 is ten
+  // standard deviations away).
+  const auto random = weighted_group(Balance::kRandomTwo, {9, 1});
+  proxy::UpstreamPool lottery(base.get(), random);
+  int first = 0;
+  for (int i = 0; i < 1000; ++i) first += lottery.choose({}) == 0 ? 1 : 0;
+  EXPECT_GT(first, 800);
 }
 
 }  // namespace

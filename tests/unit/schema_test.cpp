@@ -1,7 +1,8 @@
 // The configuration schema against its documentation and its dump: every key the loader
 // accepts is described in shoal.yaml(5), and `shoal -T` output loads back to itself.
-#include <gtest/gtest.h>
+#include "config/schema.hpp"
 
+#include <gtest/gtest.h>
 #include <pwd.h>
 
 #include <algorithm>
@@ -11,7 +12,6 @@
 
 #include "config/dump.hpp"
 #include "config/loader.hpp"
-#include "config/schema.hpp"
 
 namespace shoal {
 namespace {
@@ -74,7 +74,8 @@ TEST(SchemaTest, TheManualsExampleIsAValidConfiguration) {
            {"\\en", "\\n"},
            {"/srv/www", SHOAL_SOURCE_DIR "/conf/www"},
            {"/srv/cgi-bin", SHOAL_SOURCE_DIR "/conf/cgi-bin"}}) {
-    for (size_t at = yaml.find(from); at != std::string::npos; at = yaml.find(from, at + to.size())) {
+    for (size_t at = yaml.find(from); at != std::string::npos;
+         at = yaml.find(from, at + to.size())) {
       yaml.replace(at, from.size(), to);
     }
   }

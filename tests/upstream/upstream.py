@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """A test upstream for the proxy tests (HTTP/1.1, keep-alive, one thread per connection).
 
-    upstream.py [--keepalive-timeout S] [--close-after N] [--name NAME]
+    upstream.py [--keepalive-timeout S] [--close-after N] [--name NAME] [--host H] [--port P]
 
-Listens on 127.0.0.1 on an ephemeral port and prints "ready PORT". Paths:
+Listens on 127.0.0.1 (or H) on an ephemeral port (or P) and prints "ready PORT". Paths:
   /echo...            200, a text body: the method, the target, every field, then the body
   /delay?ms=N         200 "slept" after N ms
   /status?code=N      that status, body "status N" (none for 204 and 304)
@@ -186,12 +186,13 @@ def main():
     parser.add_argument("--close-after", type=int, default=0)
     parser.add_argument("--name", default="upstream")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args()
     Handler.close_after = args.close_after
     Handler.name = args.name
     if args.keepalive_timeout:
         Handler.timeout = args.keepalive_timeout  # an idle connection's read times out: closed
-    server = Server(("127.0.0.1", args.port), Handler)
+    server = Server((args.host, args.port), Handler)
     print(f"ready {server.server_address[1]}", flush=True)
     server.serve_forever()
 
