@@ -48,6 +48,10 @@ class ResponseParser {
   bool finish(std::vector<Event>& events);
 
   const Head& head() const { return head_; }
+  // The head's fields, moved out (once the head has been read).
+  std::vector<std::pair<std::string, std::string>> take_headers() {
+    return std::move(head_.headers);
+  }
   const std::string& error() const { return error_; }
   // A 101 answered the upgrade: after the last feed's `consumed()` bytes the tunnel begins.
   bool upgraded() const { return upgraded_; }

@@ -32,6 +32,11 @@ void add_tokens(std::string_view value, std::vector<std::string>& out) {
   }
 }
 
+// "Name: value\r\n", appended without temporaries (this runs for every proxied request).
+void add_field(std::string& head, std::string_view name, std::string_view value) {
+  head.append(name).append(": ").append(value).append("\r\n");
+}
+
 }  // namespace
 
 bool hop_by_hop(std::string_view name, const std::vector<std::string>& tokens) {
@@ -138,16 +143,13 @@ std::string upstream_request_head(const http::Request& request, const ProxyActio
       append_to(via, h.value);
       continue;
     }
-    head += h.name;
-    head += ": ";
-    head += h.value;
-    head += "\r\n";
+    add_field(head, h.name, h.value);
   }
   if (x_forwarded) {
     append_to(forwarded_for, client.address);
-    head += "X-Forwarded-For: " + forwarded_for + "\r\n";
+    add_field(head, "X-Forwarded-For", forwarded_for);
     head += client.tls ? "X-Forwarded-Proto: https\r\n" : "X-Forwarded-Proto: http\r\n";
-    if (host) head += "X-Forwarded-Host: " + *host + "\r\n";
+    if (host) add_field(head, "X-Forwarded-Host", *host);
   }
   if (rfc_forwarded) {
     std::string element =
@@ -157,46 +159,40 @@ std::string upstream_request_head(const http::Request& request, const ProxyActio
     if (host) element += ";host=" + forwarded_value(*host);
     element += client.tls ? ";proto=https" : ";proto=http";
     append_to(forwarded, element);
-    head += "Forwarded: " + forwarded + "\r\n";
+    add_field(head, "Forwarded", forwarded);
   }
   if (action.via) {
     append_to(via, "1.1 shoal");
-    head += "Via: " + via + "\r\n";
+    add_field(head, "Via", via);
   }
-  for (const auto& [name, value] : action.headers) head += name + ": " + value + "\r\n";
+  for (const auto& [name, value] : action.headers) add_field(head, name, value);
   if (tunnel) {
     head += "Connection: upgrade\r\n";
   } else if (chunked) {
     head += "Transfer-Encoding: chunked\r\n";
   } else if (const std::string* length = request.header("Content-Length")) {
-    head += "Content-Length: " + *length + "\r\n";
+    add_field(head, "Content-Length", *length);
   }
   head += "\r\n";
   return head;
 }
 
-Fields client_response_fields(const Fields& upstream, bool tunnel, bool via) {
+Fields client_response_fields(Fields upstream, bool tunnel, bool via) {
   const auto tokens = connection_tokens(upstream);
-  Fields out;
-  out.reserve(upstream.size() + (via ? 1 : 0));
   std::string via_list;
-  for (const auto& field : upstream) {
-    if (tunnel && iequals(field.first, "Upgrade")) {
-      out.push_back(field);
-      continue;
-    }
+  // Filtered in place: the kept fields are moved, not copied.
+  std::erase_if(upstream, [&](const Fields::value_type& field) {
+    if (tunnel && iequals(field.first, "Upgrade")) return false;
     if (via && iequals(field.first, "Via")) {
       via_list += field.second + ", ";
-      continue;
+      return true;
     }
-    if (hop_by_hop(field.first, tokens) || iequals(field.first, "Content-Length") ||
-        iequals(field.first, "Date") || iequals(field.first, "Server")) {
-      continue;  // the connection writes its own Date, Server and framing
-    }
-    out.push_back(field);
-  }
-  if (via) out.emplace_back("Via", via_list + "1.1 shoal");
-  return out;
+    // The connection writes its own Date, Server and framing.
+    return hop_by_hop(field.first, tokens) || iequals(field.first, "Content-Length") ||
+           iequals(field.first, "Date") || iequals(field.first, "Server");
+  });
+  if (via) upstream.emplace_back("Via", via_list + "1.1 shoal");
+  return upstream;
 }
 
 bool idempotent(std::string_view method) {

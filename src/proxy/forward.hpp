@@ -46,7 +46,7 @@ bool wants_tunnel(const http::Request& request);
 // The response fields a client gets: hop-by-hop fields and Content-Length removed (the
 // connection frames the body itself); the Upgrade field of a 101 (`tunnel`) is kept.
 // `via`: the route's proxy.via (Via gets "1.1 shoal" appended).
-Fields client_response_fields(const Fields& upstream, bool tunnel = false, bool via = false);
+Fields client_response_fields(Fields upstream, bool tunnel = false, bool via = false);
 
 // A value for a Forwarded parameter (RFC 7239 section 4): a token as it is, else quoted.
 std::string forwarded_value(std::string_view value);

@@ -2,12 +2,15 @@
 // response, with every way it can fail before, during and after the upstream's head.
 #include "proxy/proxy.hpp"
 
+#include <event2/event_struct.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -45,13 +48,12 @@ class ProxyExchange : public helpers::JobHandle,
         request_(std::move(request)),
         sink_(sink),
         retries_left_(pool.config().retries) {
-    out_ = request_.head;
-    replay_ = request_.head;
     body_ended_ = !request_.has_body;
-    timer_.reset(evtimer_new(base_, on_timer, this));
+    evtimer_assign(&timer_, base_, on_timer, this);  // in the exchange: no allocation
   }
 
   ~ProxyExchange() {
+    event_del(&timer_);
     if (counted_) pool_.finished(server_);
     if (waiting_) pool_.stop_waiting(this);
   }
@@ -83,7 +85,7 @@ class ProxyExchange : public helpers::JobHandle,
   void end_body() {
     if (tunnel_) {  // the client closed its side: so does the upstream's, once all is sent
       client_closed_ = true;
-      if (out_sent_ == out_.size()) ::shutdown(conn_->fd.get(), SHUT_WR);
+      if (pending() == 0) ::shutdown(conn_->fd.get(), SHUT_WR);
       return;
     }
     if (body_ended_) return;
@@ -91,12 +93,12 @@ class ProxyExchange : public helpers::JobHandle,
     if (request_.chunked_body) queue("0\r\n\r\n");
   }
 
-  bool body_backlogged() const { return out_.size() - out_sent_ > kBodyBacklog; }
+  bool body_backlogged() const { return pending() > kBodyBacklog; }
 
   void pause_output() {
     output_paused_ = true;
     if (conn_) conn_->set_reading(false);
-    evtimer_del(timer_.get());  // a slow client is not the upstream's fault
+    evtimer_del(&timer_);  // a slow client is not the upstream's fault
   }
 
   void resume_output() {
@@ -134,16 +136,39 @@ class ProxyExchange : public helpers::JobHandle,
 
   void arm(Millis timeout) {
     const timeval tv = to_timeval(timeout);
-    evtimer_add(timer_.get(), &tv);
+    evtimer_add(&timer_, &tv);
   }
 
   const UpstreamServer& server() const { return pool_.config().servers[server_]; }
 
+  // What waits to be written: the rest of the head, then queued body bytes.
+  size_t pending() const { return (request_.head.size() - head_sent_) + (out_.size() - out_sent_); }
+
+  // One sendmsg of what waits (the head and the body bytes behind it in one segment).
+  ssize_t send_some() {
+    iovec iov[2];
+    size_t count = 0;
+    if (head_sent_ < request_.head.size()) {
+      iov[count++] = {request_.head.data() + head_sent_, request_.head.size() - head_sent_};
+    }
+    if (out_sent_ < out_.size()) iov[count++] = {out_.data() + out_sent_, out_.size() - out_sent_};
+    msghdr message{};
+    message.msg_iov = iov;
+    message.msg_iovlen = count;
+    const ssize_t n = ::sendmsg(conn_->fd.get(), &message, MSG_NOSIGNAL);
+    if (n <= 0) return n;
+    size_t sent = static_cast<size_t>(n);
+    const size_t from_head = std::min(sent, request_.head.size() - head_sent_);
+    head_sent_ += from_head;
+    out_sent_ += sent - from_head;
+    return n;
+  }
+
   void queue(std::string_view bytes) {
-    const bool was_empty = out_sent_ == out_.size();
+    const bool was_empty = pending() == 0;
     out_.append(bytes);
     if (replay_complete_) {
-      if (replay_.size() + bytes.size() <= kReplayLimit) {
+      if (request_.head.size() + replay_.size() + bytes.size() <= kReplayLimit) {
         replay_.append(bytes);
       } else {
         replay_complete_ = false;  // too much to keep: this request is not sent twice
@@ -170,7 +195,7 @@ class ProxyExchange : public helpers::JobHandle,
   // A name's first lookup answered (or failed): try again with what it gave.
   void addresses_changed() override {
     waiting_ = false;
-    evtimer_del(timer_.get());
+    evtimer_del(&timer_);
     attempt(false, true);
   }
 
@@ -202,7 +227,7 @@ class ProxyExchange : public helpers::JobHandle,
         connect_failed(ETIMEDOUT);
         return;
       case State::kForwarding:
-        if (out_sent_ < out_.size() && !response_started_) {
+        if (pending() > 0 && !response_started_) {
           fail(504, "timed out sending the request (upstreams.send_timeout)");
         } else {
           fail(head_delivered_ ? 502 : 504,
@@ -236,12 +261,13 @@ class ProxyExchange : public helpers::JobHandle,
       }
       connect_error_ = kNoAddress;  // reported from the loop, as a connect failure
       const timeval now{0, 0};
-      evtimer_add(timer_.get(), &now);
+      evtimer_add(&timer_, &now);
       return;
     }
     pool_.started(server_);
     counted_ = true;
     if (attempts_++ > 0) {  // again: everything from the start (callers checked it is all kept)
+      head_sent_ = 0;
       out_ = replay_;
       out_sent_ = 0;
     }
@@ -264,7 +290,7 @@ class ProxyExchange : public helpers::JobHandle,
       state_ = State::kConnecting;
       connect_error_ = errno;  // reported from the loop, as a connect failure
       const timeval now{0, 0};
-      evtimer_add(timer_.get(), &now);
+      evtimer_add(&timer_, &now);
       return;
     }
     conn_->owner = this;
@@ -276,7 +302,7 @@ class ProxyExchange : public helpers::JobHandle,
     if (errno != EINPROGRESS) {
       connect_error_ = errno;  // reported from the loop, like any other failure
       const timeval now{0, 0};
-      evtimer_add(timer_.get(), &now);
+      evtimer_add(&timer_, &now);
       return;
     }
     conn_->set_writing(true);
@@ -300,13 +326,9 @@ class ProxyExchange : public helpers::JobHandle,
     if (!output_paused_) conn_->set_reading(true);
     // A pooled or just connected socket is writable: send now rather than after a turn of
     // the loop. Errors are left to the write event, which reports them from the loop.
-    while (out_sent_ < out_.size()) {
-      const ssize_t n =
-          ::send(conn_->fd.get(), out_.data() + out_sent_, out_.size() - out_sent_, MSG_NOSIGNAL);
-      if (n <= 0) break;
-      out_sent_ += static_cast<size_t>(n);
+    while (pending() > 0 && send_some() > 0) {
     }
-    if (out_sent_ < out_.size()) {
+    if (pending() > 0) {
       conn_->set_writing(true);
       arm(pool_.config().send_timeout);
     } else {
@@ -341,9 +363,8 @@ class ProxyExchange : public helpers::JobHandle,
 
   void write_some() {
     const bool was_backlogged = body_backlogged();
-    while (out_sent_ < out_.size()) {
-      const ssize_t n =
-          ::send(conn_->fd.get(), out_.data() + out_sent_, out_.size() - out_sent_, MSG_NOSIGNAL);
+    while (pending() > 0) {
+      const ssize_t n = send_some();
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -357,7 +378,6 @@ class ProxyExchange : public helpers::JobHandle,
         lost(errno);
         return;
       }
-      out_sent_ += static_cast<size_t>(n);
     }
     out_.clear();
     out_sent_ = 0;
@@ -410,7 +430,7 @@ class ProxyExchange : public helpers::JobHandle,
     head_delivered_ = true;
     replay_complete_ = false;  // nothing of a tunnel is ever sent twice
     std::string().swap(replay_);
-    auto fields = client_response_fields(parser_.head().headers, true, request_.via);
+    auto fields = client_response_fields(parser_.take_headers(), true, request_.via);
     const std::string_view rest = data.substr(parser_.consumed());
     notify([&] { sink_->on_job_head_and_data(101, std::move(fields), rest); });
   }
@@ -433,7 +453,7 @@ class ProxyExchange : public helpers::JobHandle,
             return;
           }
           const auto& head = parser_.head();
-          auto fields = client_response_fields(head.headers, false, request_.via);
+          auto fields = client_response_fields(parser_.take_headers(), false, request_.via);
           if (head.content_length) {
             fields.emplace_back("Content-Length", std::to_string(*head.content_length));
           }
@@ -456,7 +476,7 @@ class ProxyExchange : public helpers::JobHandle,
           if (!notify([&] { sink_->on_job_data(ev.body); })) return;
           break;
         case http::ResponseParser::Event::kComplete:
-          complete(parser_.head().keep_alive && !extra && body_ended_ && out_sent_ == out_.size());
+          complete(parser_.head().keep_alive && !extra && body_ended_ && pending() == 0);
           return;
       }
     }
@@ -502,7 +522,7 @@ class ProxyExchange : public helpers::JobHandle,
 
   void stop_io() {
     state_ = State::kDone;
-    evtimer_del(timer_.get());
+    evtimer_del(&timer_);
     if (counted_) pool_.finished(server_);
     counted_ = false;
   }
@@ -534,16 +554,17 @@ class ProxyExchange : public helpers::JobHandle,
   ProxyRequest request_;
   helpers::JobSink* sink_;
   std::unique_ptr<UpstreamConnection> conn_;
-  EventPtr timer_;
+  event timer_{};
   State state_ = State::kIdle;
   size_t server_ = 0;
   bool counted_ = false;  // server_'s outstanding count includes this exchange
   std::vector<size_t> tried_;
   int retries_left_;
   int connect_error_ = -1;
-  std::string out_;  // bytes for the upstream not yet written
+  size_t head_sent_ = 0;  // of request_.head, which goes first (and again on a retry)
+  std::string out_;       // body bytes for the upstream not yet written
   size_t out_sent_ = 0;
-  std::string replay_;  // every byte of the request so far, while at most kReplayLimit
+  std::string replay_;  // every body byte so far, while the head and these fit kReplayLimit
   bool replay_complete_ = true;
   bool body_ended_ = false;
   bool reused_ = false;

@@ -170,7 +170,7 @@ TEST(TlsAccessLogTest, CombinedTlsEndsWithTheProtocolAndCipher) {
   logger->set_pattern("%v");
   AccessLog log(logger, AccessLogFormat::kCombinedTls);
   log.write({"127.0.0.1", nullptr, "GET / HTTP/1.1", 200, 5, "TLSv1.3", "TLS_AES_128_GCM_SHA256"});
-  log.write({"127.0.0.1", nullptr, "GET / HTTP/1.1", 200, 5});
+  log.write({"127.0.0.1", nullptr, "GET / HTTP/1.1", 200, 5, "", ""});
   const std::string text = out.str();
   EXPECT_NE(text.find("\"GET / HTTP/1.1\" 200 5 \"-\" \"-\" TLSv1.3 TLS_AES_128_GCM_SHA256\n"),
             std::string::npos)
