@@ -58,6 +58,11 @@ task_stats() {  # the schedstat files of every thread of pid $1 and its descenda
 cpu_ns() {  # total run time, in nanoseconds, of the threads whose schedstat files are given
   awk '{ total += $1 } END { printf "%.0f\n", total }' "$@" 2>/dev/null  # %d stops at 2^31 in mawk
 }
+user_sys_ticks() {  # "user system" clock ticks of every thread of pid $1 and its descendants
+  local p
+  for p in $1 $(descendants "$1"); do cat /proc/"$p"/task/*/stat 2>/dev/null; done |
+    awk '{ sub(/^.*\) /, ""); u += $12; s += $13 } END { print u + 0, s + 0 }'
+}
 cpu_busy() {  # busy clock ticks of CPU $1 (user nice system irq softirq), from /proc/stat
   awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 }' /proc/stat
 }

@@ -7,13 +7,17 @@
 # inverse ratios of those costs. Then churn: three upstreams (keep-alive timeout 5 s), one
 # killed and restarted every 10 s for CHURN_SECONDS under wrk; non-2xx and socket errors.
 #
-#   bench/proxy.sh [ROUNDS=3] [SECONDS=4]     CHURN_SECONDS=30; RECORD=1 appends to RESULTS.md
+# The small-response cost is also split into user and kernel time (clock ticks of the
+# proxies' threads over every round): the kernel's share is the TCP work of the four socket
+# calls a proxied request needs, the same for every proxy.
+#
+#   bench/proxy.sh [ROUNDS=3] [SECONDS=4]     CHURN_SECONDS=60; RECORD=1 appends to RESULTS.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
 ROUNDS=${1:-3}
 DURATION=${2:-4}
-CHURN_SECONDS=${CHURN_SECONDS:-30}
+CHURN_SECONDS=${CHURN_SECONDS:-60}
 declare -A PORT=([shoal]=18301 [nginx]=18302 [haproxy]=18303)
 UPSTREAM=18300
 CHURN_PORTS=(18310 18311 18312)
@@ -176,15 +180,19 @@ wrk.body = f:read("*a")
 wrk.headers["Content-Type"] = "application/octet-stream"
 LUA
 
-declare -A RATE CPU ERR P99
+declare -A RATE CPU ERR P99 SPLIT
 wrk_scenario() {  # name path wrk-args...
   local name=$1 path=$2
   shift 2
   for round in $(seq "$ROUNDS"); do
     for s in "${SERVERS[@]}"; do
-      local us requests errors
+      local us requests errors u0 s0 u1 s1 su ss sn
+      read -r u0 s0 <<<"$(user_sys_ticks "$(proxy_pid "$s")")"
       us=$(measured "$(proxy_pid "$s")" wrk --latency "$@" "http://127.0.0.1:${PORT[$s]}$path")
+      read -r u1 s1 <<<"$(user_sys_ticks "$(proxy_pid "$s")")"
       read -r requests errors <<<"$(wrk_counts "$work/out")"
+      read -r su ss sn <<<"${SPLIT[$name,$s]:-0 0 0}"
+      SPLIT[$name,$s]="$((su + u1 - u0)) $((ss + s1 - s0)) $((sn + requests))"
       RATE[$name,$s]+="$(awk -v n="$requests" -v d="$DURATION" 'BEGIN { printf "%.0f", n / d }') "
       CPU[$name,$s]+="$(awk -v a="$us" -v b="$requests" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }') "
       ERR[$name,$s]=$(( ${ERR[$name,$s]:-0} + errors ))
@@ -277,6 +285,14 @@ table() {
   done
   echo
   echo "Small response at $rate req/s (half of nginx's), 50 connections, p50 / p99 / p99.9 us: shoal $(med "${OPEN[shoal,p50]}") / $(med "${OPEN[shoal,p99]}") / $(med "${OPEN[shoal,p999]}"); nginx $(med "${OPEN[nginx,p50]}") / $(med "${OPEN[nginx,p99]}") / $(med "${OPEN[nginx,p999]}"); HAProxy $(med "${OPEN[haproxy,p50]}") / $(med "${OPEN[haproxy,p99]}") / $(med "${OPEN[haproxy,p999]}"); the upstream directly p99 $(med "$direct") (errors: shoal ${ERR[open,shoal]:-0}, nginx ${ERR[open,nginx]:-0}, HAProxy ${ERR[open,haproxy]:-0})."
+  echo
+  local split="" hz
+  hz=$(getconf CLK_TCK)
+  for s in "${SERVERS[@]}"; do
+    read -r su ss sn <<<"${SPLIT[small response, keep-alive, -c50,$s]}"
+    split+="${split:+; }$s $(awk -v u="$su" -v k="$ss" -v n="$sn" -v hz="$hz" 'BEGIN { printf "user %.1f us + kernel %.1f us (%.0f%% kernel)", u * 1e6 / hz / n, k * 1e6 / hz / n, 100 * k / (u + k) }')"
+  done
+  echo "Small response, where the time goes (per request, all rounds): $split."
   echo
   echo "Upstream connections during the small-response load, wrk -c50 (ss): shoal ${SOCKETS[shoal]}, nginx ${SOCKETS[nginx]}, HAProxy ${SOCKETS[haproxy]} (pools of 64 idle per worker)."
   echo

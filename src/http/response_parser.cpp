@@ -46,6 +46,7 @@ void ResponseParser::expect(bool head_request, bool upgrade) {
 int ResponseParser::on_message_begin(llhttp_t* p) {
   auto& s = self(p);
   s.head_ = {};
+  s.head_.headers.reserve(8);  // grown once, not field by field
   s.field_.clear();
   s.value_.clear();
   s.in_value_ = false;
@@ -93,7 +94,9 @@ int ResponseParser::on_headers_complete(llhttp_t* p) {
   auto& s = self(p);
   const int status = p->status_code;
   const bool switching = status == 101 && s.upgrade_requested_;
-  if (status >= 100 && status < 200 && !switching) return 0;  // interim: the real head follows
+  // Interim: the real head follows. 1: no body, whatever its fields say (RFC 9110 15.2;
+  // llhttp would read a Content-Length's worth of the next head as one).
+  if (status >= 100 && status < 200 && !switching) return 1;
   s.head_.status = status;
   s.head_.http_minor = p->http_minor;
   s.head_.chunked = (p->flags & F_CHUNKED) != 0;

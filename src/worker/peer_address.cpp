@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <charconv>
 #include <cstring>
 
 namespace shoal {
@@ -24,6 +25,16 @@ PeerAddress::PeerAddress(const sockaddr* addr) {
 
 std::string PeerAddress::text() const {
   char buf[INET6_ADDRSTRLEN];
+  if (family_ == AF_INET) {
+    // Per proxied request (X-Forwarded-For) and access-log line: glibc's inet_ntop formats
+    // IPv4 with sprintf, this with to_chars.
+    char* at = buf;
+    for (int i = 0; i < 4; ++i) {
+      if (i > 0) *at++ = '.';
+      at = std::to_chars(at, buf + sizeof buf, bytes_[i]).ptr;
+    }
+    return std::string(buf, at);
+  }
   if ((family_ != AF_INET && family_ != AF_INET6) ||
       !inet_ntop(family_, bytes_.data(), buf, sizeof buf)) {
     return "-";

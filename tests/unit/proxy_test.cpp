@@ -182,6 +182,18 @@ TEST(ResponseParserTest, HeadsBodiesAndEndsWhateverTheSplit) {
             "head 200 length 0;end close;");
 }
 
+TEST(ResponseParserTest, AnInterimHeadHasNoBodyWhateverItsFieldsSay) {
+  // Found by the response fuzz target: a 1xx with Content-Length had the next head read as
+  // its body, and passed on as the response's.
+  const std::string bytes =
+      "HTTP/1.1 103 Early Hints\r\nContent-Length: 5\r\nLink: </a.css>\r\n\r\n"
+      "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  for (size_t step : {bytes.size() - 2, bytes.size()}) {  // "ok" in one piece
+    EXPECT_EQ(parse(bytes, step), "head 200 length 2;body ok;end keep;") << step;
+  }
+  EXPECT_EQ(parse(bytes, 1), "head 200 length 2;body o;body k;end keep;");
+}
+
 TEST(ResponseParserTest, MalformedCutAndOversizedResponsesAreErrors) {
   EXPECT_TRUE(parse("NOT HTTP\r\n\r\n", 1000).starts_with("error malformed response"));
   EXPECT_EQ(parse("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", 1000, false, true),
