@@ -80,6 +80,10 @@ int ResponseParser::on_header_value(llhttp_t* p, const char* at, size_t len) {
 
 int ResponseParser::on_header_value_complete(llhttp_t* p) {
   auto& s = self(p);
+  if (s.field_.empty()) {  // llhttp lets ": value" through; a client must never see it
+    s.error_ = "malformed response (a field without a name)";
+    return HPE_USER;
+  }
   if (s.head_.headers.size() >= kMaxFields) {
     s.error_ = "the response head has more than 100 fields";
     return HPE_USER;
@@ -93,6 +97,10 @@ int ResponseParser::on_header_value_complete(llhttp_t* p) {
 int ResponseParser::on_headers_complete(llhttp_t* p) {
   auto& s = self(p);
   const int status = p->status_code;
+  if (status < 100 || status > 599) {  // llhttp lets "HTTP/1.1 \n" through as status 0
+    s.error_ = "malformed response (status " + std::to_string(status) + ")";
+    return -1;
+  }
   const bool switching = status == 101 && s.upgrade_requested_;
   // Interim: the real head follows. 1: no body, whatever its fields say (RFC 9110 15.2;
   // llhttp would read a Content-Length's worth of the next head as one).

@@ -393,7 +393,16 @@ TEST(ProxyTest, AWebSocketIsTunnelledBothWaysUntilEitherSideCloses) {
   EXPECT_EQ(count(server.error_log(), "[error]"), 0u) << server.error_log();
 }
 
-TEST(ProxyTest, AnOpenWebSocketOutlivesAReloadInTheOldGeneration) {
+// The requests the test upstream has counted (its /stats, asked directly; each ask counts).
+int upstream_requests(const Upstream& upstream) {
+  auto r = get(upstream.port(), "/stats");
+  int connections = 0;
+  int requests = 0;
+  if (r) std::sscanf(r->body.c_str(), "connections %d requests %d", &connections, &requests);
+  return requests;
+}
+
+TEST(ProxyTest, AnOpenWebSocketAndASlowExchangeOutliveAReloadInTheOldGeneration) {
   Upstream upstream;
   ShoalServer server(proxy_config({upstream.address()}));
   const auto old_workers = server.children();
@@ -401,11 +410,20 @@ TEST(ProxyTest, AnOpenWebSocketOutlivesAReloadInTheOldGeneration) {
   client.send(kWsUpgrade);
   ASSERT_TRUE(client.read_until("\r\n\r\n"));
   expect_echo(client, "before");
+  HttpClient slow(server.port());  // a proxied exchange in flight across the reload
+  const int before = upstream_requests(upstream);
+  slow.send("GET /delay?ms=1500 HTTP/1.1\r\nHost: a\r\n\r\n");
+  ASSERT_TRUE(wait_until([&] { return upstream_requests(upstream) > before + 1; }));
   auto reload = run_shoal({"-c", server.config_path(), "-s", "reload"}, server.dir());
   ASSERT_EQ(reload.status, 0) << reload.output;
   // New connections are served by the new generation; the tunnel stays with the old one.
   EXPECT_EQ(must_get(server.port(), "/echo").status, 200);
   expect_echo(client, "after the reload");
+  auto slow_answer = slow.read_response();
+  ASSERT_TRUE(slow_answer);
+  EXPECT_EQ(slow_answer->status, 200);
+  EXPECT_EQ(slow_answer->body, "slept");
+  EXPECT_FALSE(slow_answer->keep_alive);  // its worker drains: the connection's last answer
   EXPECT_TRUE(alive(old_workers.at(0)));
   client.send(ws_frame(8, ""));
   EXPECT_TRUE(client.read_bytes(2));

@@ -201,6 +201,12 @@ TEST(ResponseParserTest, MalformedCutAndOversizedResponsesAreErrors) {
   EXPECT_EQ(
       parse("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 1000).substr(0, 5),
       "error");
+  // Found by the response fuzz target: llhttp passes a status line without a status (as
+  // 0, which then ended like an interim head) and a field without a name.
+  EXPECT_EQ(parse("HTTP/1.1 \nContent-Length: 0\r\n\r\n", 1000),
+            "error malformed response (status 0)");
+  EXPECT_EQ(parse("HTTP/1.1 200 OK\r\n: no name\r\nContent-Length: 0\r\n\r\n", 1000),
+            "error malformed response (a field without a name)");
   const std::string huge = "HTTP/1.1 200 OK\r\nX: " + std::string(70 * 1024, 'a') + "\r\n\r\n";
   EXPECT_EQ(parse(huge, 4096), "error the response head is larger than 64 KiB");
 }
