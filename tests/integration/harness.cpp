@@ -322,6 +322,26 @@ bool HttpClient::wait_for(const std::string& needle, std::chrono::milliseconds t
   return true;
 }
 
+PreloadedShim::PreloadedShim(const char* library, std::string name, const std::string& value)
+    : name_(std::move(name)) {
+  if (const char* asan = getenv("ASAN_OPTIONS")) saved_asan_ = asan;
+  setenv("LD_PRELOAD", library, 1);
+  setenv(name_.c_str(), value.c_str(), 1);
+  setenv("ASAN_OPTIONS",
+         ((saved_asan_ ? *saved_asan_ + ":" : std::string()) + "verify_asan_link_order=0").c_str(),
+         1);
+}
+
+PreloadedShim::~PreloadedShim() {
+  unsetenv("LD_PRELOAD");
+  unsetenv(name_.c_str());
+  if (saved_asan_) {
+    setenv("ASAN_OPTIONS", saved_asan_->c_str(), 1);
+  } else {
+    unsetenv("ASAN_OPTIONS");
+  }
+}
+
 std::optional<std::string> HttpClient::read_bytes(size_t n, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (buffer_.size() < n) {

@@ -61,6 +61,21 @@ std::vector<TcpSocketRow> loopback_sockets_on(int port);
 template <typename F>
 bool wait_until(F condition, std::chrono::milliseconds timeout = 10s);
 
+// An LD_PRELOAD shim (tests/shim) for the processes started while this lives, with its one
+// variable `name`=`value`; the environment is put back when it goes. Under AddressSanitizer
+// the shim comes before the runtime in the library list, which ASan is told to accept.
+class PreloadedShim {
+ public:
+  PreloadedShim(const char* library, std::string name, const std::string& value);
+  ~PreloadedShim();
+  PreloadedShim(const PreloadedShim&) = delete;
+  PreloadedShim& operator=(const PreloadedShim&) = delete;
+
+ private:
+  std::string name_;
+  std::optional<std::string> saved_asan_;
+};
+
 class ShoalServer {
  public:
   // `config_body` is YAML placed after a generated header that sets the error log, the pid

@@ -441,24 +441,14 @@ TEST(LifecycleTest, ANewImageThatFailsAfterTheExecFallsBackToThePreviousOne) {
 // shim, since RLIMIT_NPROC does not hold for root.
 class ForkFailures {
  public:
-  explicit ForkFailures(const std::string& flag) : flag_(flag) {
-    setenv("LD_PRELOAD", SHOAL_FAIL_FORK_SHIM, 1);
-    setenv("SHOAL_TEST_FAIL_FORK", flag_.c_str(), 1);
-    // Under AddressSanitizer the shim comes before its runtime in the library list.
-    const char* asan = getenv("ASAN_OPTIONS");
-    setenv("ASAN_OPTIONS",
-           ((asan ? std::string(asan) + ":" : std::string()) + "verify_asan_link_order=0").c_str(),
-           1);
-  }
-  ~ForkFailures() {
-    unsetenv("LD_PRELOAD");
-    unsetenv("SHOAL_TEST_FAIL_FORK");
-  }
+  explicit ForkFailures(const std::string& flag)
+      : flag_(flag), shim_(SHOAL_FAIL_FORK_SHIM, "SHOAL_TEST_FAIL_FORK", flag) {}
   void on() { write_file(flag_, ""); }
   void off() { std::filesystem::remove(flag_); }
 
  private:
   std::string flag_;
+  PreloadedShim shim_;
 };
 
 // Issue 14, defect 4: the first generation's failed forks are retried with the backoff (it

@@ -437,35 +437,18 @@ TEST(ProxyTest, AnOpenWebSocketAndASlowExchangeOutliveAReloadInTheOldGeneration)
 // have the shim).
 class FakeDns {
  public:
-  explicit FakeDns(std::string hosts) : hosts_(std::move(hosts)) {
-    set("");
-    setenv("LD_PRELOAD", SHOAL_FAKE_DNS_SHIM, 1);
-    setenv("SHOAL_TEST_HOSTS", hosts_.c_str(), 1);
-    const char* asan = getenv("ASAN_OPTIONS");
-    if (asan) saved_asan_ = asan;
-    // Under AddressSanitizer the shim comes before its runtime in the library list.
-    setenv("ASAN_OPTIONS",
-           ((asan ? saved_asan_ + ":" : std::string()) + "verify_asan_link_order=0").c_str(), 1);
-  }
-  ~FakeDns() {
-    unsetenv("LD_PRELOAD");
-    unsetenv("SHOAL_TEST_HOSTS");
-    if (saved_asan_.empty()) {
-      unsetenv("ASAN_OPTIONS");
-    } else {
-      setenv("ASAN_OPTIONS", saved_asan_.c_str(), 1);
-    }
-  }
-  FakeDns(const FakeDns&) = delete;
-  FakeDns& operator=(const FakeDns&) = delete;
-  void set(const std::string& lines) {  // replaced whole: a lookup never reads half a file
-    write_file(hosts_ + ".new", lines);
-    std::filesystem::rename(hosts_ + ".new", hosts_);
-  }
+  explicit FakeDns(std::string hosts)
+      : hosts_((set_file(hosts, ""), std::move(hosts))),
+        shim_(SHOAL_FAKE_DNS_SHIM, "SHOAL_TEST_HOSTS", hosts_) {}
+  void set(const std::string& lines) { set_file(hosts_, lines); }
 
  private:
+  static void set_file(const std::string& path, const std::string& lines) {
+    write_file(path + ".new", lines);  // replaced whole: a lookup never reads half a file
+    std::filesystem::rename(path + ".new", path);
+  }
   std::string hosts_;
-  std::string saved_asan_;
+  PreloadedShim shim_;
 };
 
 TEST(ProxyTest, DnsNamesAreLookedUpInAHelperAgainAndAgainAndKeptWhenTheyStopResolving) {
