@@ -123,8 +123,10 @@ int main(int argc, char** argv) {
   std::string signal_name;
   app.add_option("-c,--config", config_path, "configuration file")->default_str(kDefaultConfig);
   app.add_option("-s,--signal", signal_name,
-                 "ask the running master: reload, reopen, quit, stop or upgrade")
-      ->check(CLI::IsMember({"reload", "reopen", "quit", "stop", "upgrade"}));
+                 "ask the running master: reload, reopen, quit, stop, upgrade or status")
+      ->check(CLI::IsMember({"reload", "reopen", "quit", "stop", "upgrade", "status"}));
+  bool json = false;
+  app.add_flag("--json", json, "with -s status: print the status as one JSON object");
   app.add_flag("-t,--test", test_only, "test the configuration and exit");
   app.add_flag("-T,--test-dump", dump,
                "test the configuration and print it with every default filled in (YAML)");
@@ -148,7 +150,13 @@ int main(int argc, char** argv) {
     print_versions(versions);
     return kExitOk;
   }
-  if (!signal_name.empty()) return shoal::run_control_command(signal_name, config_path);
+  if (json && signal_name != "status") {
+    std::cerr << "shoal: --json goes with -s status\n";
+    return kExitConfig;
+  }
+  if (!signal_name.empty()) {
+    return shoal::run_control_command(json ? "status json" : signal_name, config_path);
+  }
   // Reload and upgrade read the file again, after -d changed to "/".
   config_path = std::filesystem::absolute(config_path).lexically_normal().string();
   if (upgrade_trial && !test_only && !dump) return run_upgrade_trial(config_path);

@@ -93,3 +93,83 @@ std::optional<ListenAddress> parse_listen_address(std::string_view text, std::st
 }
 
 }  // namespace shoal
+
+namespace shoal {
+
+std::optional<Cidr> parse_cidr(std::string_view text, std::string& error) {
+  Cidr cidr;
+  cidr.text = std::string(text);
+  std::string_view host = text;
+  std::optional<int> prefix;
+  if (auto slash = text.find('/'); slash != std::string_view::npos) {
+    host = text.substr(0, slash);
+    auto bits = text.substr(slash + 1);
+    int value = -1;
+    auto [end, ec] = std::from_chars(bits.data(), bits.data() + bits.size(), value);
+    if (bits.empty() || ec != std::errc() || end != bits.data() + bits.size()) {
+      error = "expected a network such as 10.0.0.0/8 or ::1/128, got \"" + cidr.text + "\"";
+      return std::nullopt;
+    }
+    prefix = value;
+  }
+  const std::string h(host);
+  if (inet_pton(AF_INET, h.c_str(), cidr.bytes.data()) == 1) {
+    cidr.family = AF_INET;
+  } else if (inet_pton(AF_INET6, h.c_str(), cidr.bytes.data()) == 1) {
+    cidr.family = AF_INET6;
+  } else {
+    error = "expected a network such as 10.0.0.0/8 or ::1/128, got \"" + cidr.text + "\"";
+    return std::nullopt;
+  }
+  const int max = cidr.family == AF_INET ? 32 : 128;
+  cidr.prefix = prefix.value_or(max);
+  if (cidr.prefix < 0 || cidr.prefix > max) {
+    error =
+        "a prefix length of 0 to " + std::to_string(max) + " was expected in \"" + cidr.text + "\"";
+    return std::nullopt;
+  }
+  // Host bits set below the prefix are a typo more often than not: refuse them, as HAProxy warns.
+  const size_t bytes = cidr.family == AF_INET ? 4 : 16;
+  for (size_t bit = static_cast<size_t>(cidr.prefix); bit < bytes * 8; ++bit) {
+    if (cidr.bytes[bit / 8] & (0x80 >> (bit % 8))) {
+      error = "\"" + cidr.text + "\" has bits set past its prefix length";
+      return std::nullopt;
+    }
+  }
+  return cidr;
+}
+
+bool cidr_contains(const Cidr& network, const sockaddr* addr) {
+  const unsigned char* bytes = nullptr;
+  int family = addr->sa_family;
+  if (family == AF_INET) {
+    bytes = reinterpret_cast<const unsigned char*>(
+        &reinterpret_cast<const sockaddr_in*>(addr)->sin_addr);
+  } else if (family == AF_INET6) {
+    bytes = reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr.s6_addr;
+    static constexpr unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (network.family == AF_INET && std::memcmp(bytes, kMapped, 12) == 0) {
+      bytes += 12;
+      family = AF_INET;
+    }
+  } else {
+    return false;
+  }
+  if (family != network.family) return false;
+  const int full = network.prefix / 8;
+  if (std::memcmp(bytes, network.bytes.data(), static_cast<size_t>(full)) != 0) return false;
+  const int rest = network.prefix % 8;
+  if (rest == 0) return true;
+  const auto mask = static_cast<unsigned char>(0xff << (8 - rest));
+  return (bytes[full] & mask) == (network.bytes[full] & mask);
+}
+
+bool allowed(const std::vector<Cidr>& allow, const sockaddr* addr) {
+  if (addr->sa_family == AF_UNIX) return true;  // a local client, as trusted as the socket's mode
+  for (const auto& network : allow) {
+    if (cidr_contains(network, addr)) return true;
+  }
+  return false;
+}
+
+}  // namespace shoal

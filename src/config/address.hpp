@@ -5,7 +5,9 @@
 #include <sys/socket.h>
 
 #include <optional>
+#include <array>
 #include <string>
+#include <vector>
 #include <string_view>
 
 namespace shoal {
@@ -23,5 +25,18 @@ struct ListenAddress {
 
 // Parses a listen address; std::nullopt with `error` set when it is not one.
 std::optional<ListenAddress> parse_listen_address(std::string_view text, std::string& error);
+
+// A client network of an allow-list: "127.0.0.1/32", "10.0.0.0/8", "::1/128", or an address
+// alone (all its bits). IPv4-mapped IPv6 clients (::ffff:a.b.c.d) match IPv4 networks.
+struct Cidr {
+  int family = 0;  // AF_INET or AF_INET6
+  std::array<unsigned char, 16> bytes{};
+  int prefix = 0;
+  std::string text;
+};
+std::optional<Cidr> parse_cidr(std::string_view text, std::string& error);
+bool cidr_contains(const Cidr& network, const sockaddr* addr);
+// True when one of the networks of `allow` holds `addr` (an empty list allows no one).
+bool allowed(const std::vector<Cidr>& allow, const sockaddr* addr);
 
 }  // namespace shoal

@@ -106,7 +106,13 @@ struct ProxyAction {
   bool via = false;  // "Via: 1.1 shoal" appended both ways
 };
 
-using RouteAction = std::variant<ReturnAction, StaticAction, JobAction, CgiAction, ProxyAction>;
+// Serves the metrics (src/metrics/) to clients of `allow`; 403 for others.
+struct MetricsAction {
+  std::vector<Cidr> allow;  // default: loopback (127.0.0.0/8, ::1/128)
+};
+
+using RouteAction =
+    std::variant<ReturnAction, StaticAction, JobAction, CgiAction, ProxyAction, MetricsAction>;
 
 struct Route {
   std::string match;  // a path prefix, matched on segment boundaries
@@ -186,6 +192,7 @@ struct UpstreamConfig {
 struct Config {
   std::string path;  // the file this was read from
   std::string dir;   // its directory: relative paths resolve against it
+  std::uint32_t text_hash = 0;  // FNV-1a of the file's text (the metrics' shoal_config_hash)
   int workers = 0;   // resolved: "auto" becomes the CPUs in the affinity mask
   bool workers_auto = true;
   std::optional<std::string> user;
@@ -200,6 +207,8 @@ struct Config {
   std::string pid_file;      // empty = none
   bool reuse_port = false;   // one SO_REUSEPORT listening socket per worker instead of one shared
   bool defer_accept = true;  // TCP_DEFER_ACCEPT: accepted once the request arrived
+  // Count requests, connections, helper jobs and loop lag in shared memory (src/metrics/).
+  bool metrics = true;
   Millis shutdown_timeout{30'000};
   std::string mime_types;  // absolute path; empty = the built-in table (MimeTypes::builtin)
   std::string default_type = "application/octet-stream";

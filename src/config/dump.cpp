@@ -55,6 +55,11 @@ void emit_route(YAML::Emitter& out, const Route& route) {
   } else if (const auto* c = std::get_if<CgiAction>(&route.action)) {
     out << YAML::Key << "cgi" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "root" << YAML::Value << c->root << YAML::EndMap;
+  } else if (const auto* m = std::get_if<MetricsAction>(&route.action)) {
+    out << YAML::Key << "metrics" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "allow" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const auto& network : m->allow) out << network.text;
+    out << YAML::EndSeq << YAML::EndMap;
   } else if (const auto* p = std::get_if<ProxyAction>(&route.action)) {
     out << YAML::Key << "proxy" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "upstream" << YAML::Value << p->upstream;
@@ -104,6 +109,7 @@ std::string dump_config(const Config& config) {
   out << YAML::Key << "shutdown_timeout" << YAML::Value << duration(config.shutdown_timeout);
   out << YAML::Key << "reuse_port" << YAML::Value << config.reuse_port;
   out << YAML::Key << "defer_accept" << YAML::Value << config.defer_accept;
+  out << YAML::Key << "metrics" << YAML::Value << config.metrics;
   if (!config.mime_types.empty()) {
     out << YAML::Key << "mime_types" << YAML::Value << config.mime_types;
   } else {

@@ -257,6 +257,9 @@ class Loader {
     if (auto n = root["reuse_port"]) {
       if (auto b = boolean(n, "reuse_port")) config.reuse_port = *b;
     }
+    if (auto n = root["metrics"]) {
+      if (auto b = boolean(n, "metrics")) config.metrics = *b;
+    }
     if (auto n = root["defer_accept"]) {
       if (auto b = boolean(n, "defer_accept")) config.defer_accept = *b;
     }
@@ -603,18 +606,18 @@ class Loader {
         error(item, "route: missing \"match\": expected a path prefix such as /");
       }
       int handlers = 0;
-      for (const char* key : {"return", "static", "job", "cgi", "proxy"}) {
+      for (const char* key : {"return", "static", "job", "cgi", "proxy", "metrics"}) {
         handlers += item[key] ? 1 : 0;
       }
       if (handlers == 0) {
         error(item, "route \"" + route.match +
-                        "\" has no handler: expected one of return, static, job, cgi, proxy");
+                        "\" has no handler: expected one of return, static, job, cgi, proxy, metrics");
         continue;
       }
       if (handlers > 1) {
         error(item, "route \"" + route.match +
                         "\" has more than one handler: expected one of return, static, job, cgi, "
-                        "proxy");
+                        "proxy, metrics");
         continue;
       }
       if (auto n = item["return"]) {
@@ -629,6 +632,8 @@ class Loader {
         helper_routes_.push_back(mark_of(c));
       } else if (auto p = item["proxy"]) {
         route.action = proxy_action(p);
+      } else if (auto m = item["metrics"]) {
+        route.action = metrics_action(m);
       }
       server.routes.push_back(std::move(route));
     }
@@ -695,6 +700,38 @@ class Loader {
       if (auto v = integer(n, "job.ms", 0, 3'600'000)) action.duration = Millis(*v);
     }
     return action;
+  }
+
+  MetricsAction metrics_action(const YAML::Node& node) {
+    MetricsAction action;
+    if (!node.IsNull() && !check_map(node, "metrics", schema::kMetrics)) return action;
+    if (auto n = node.IsNull() ? YAML::Node() : node["allow"]) {
+      action.allow = cidr_list(n, "metrics.allow");
+    } else {
+      std::string ignored;
+      action.allow.push_back(*parse_cidr("127.0.0.0/8", ignored));
+      action.allow.push_back(*parse_cidr("::1/128", ignored));
+    }
+    return action;
+  }
+
+  std::vector<Cidr> cidr_list(const YAML::Node& node, std::string_view what) {
+    std::vector<Cidr> list;
+    if (!node.IsSequence()) {
+      error(node, std::string(what) + ": expected a list of networks such as [127.0.0.1/32]");
+      return list;
+    }
+    for (const auto& item : node) {
+      auto s = scalar(item, what);
+      if (!s) continue;
+      std::string why;
+      if (auto cidr = parse_cidr(*s, why)) {
+        list.push_back(std::move(*cidr));
+      } else {
+        error(item, std::string(what) + ": " + why);
+      }
+    }
+    return list;
   }
 
   ProxyAction proxy_action(const YAML::Node& node) {
@@ -985,7 +1022,11 @@ ConfigErrors::ConfigErrors(std::vector<ConfigError> errors)
     : StartupError(join_errors(errors)), errors_(std::move(errors)) {}
 
 Config load_config_from_string(std::string_view yaml, const std::string& path) {
-  return Loader(path).load(yaml);
+  Config config = Loader(path).load(yaml);
+  std::uint32_t hash = 2166136261u;  // FNV-1a, 32 bits
+  for (unsigned char c : yaml) hash = (hash ^ c) * 16777619u;
+  config.text_hash = hash;
+  return config;
 }
 
 std::string read_config_file(const std::string& path) {

@@ -67,6 +67,8 @@ struct HelperPool::Job : JobHandle {
   std::string pending;       // BODY/BODY_END frames waiting for a helper
   bool output_paused = false;
   std::unique_ptr<event, EventDeleter> deadline;
+  std::uint64_t queued_ns = 0;   // submitted (metrics on)
+  std::uint64_t started_ns = 0;  // a helper took it
 };
 
 struct HelperPool::Helper {
@@ -185,6 +187,12 @@ size_t HelperPool::idle_helpers() const {
   }));
 }
 
+size_t HelperPool::busy_helpers() const {
+  return static_cast<size_t>(std::count_if(helpers_.begin(), helpers_.end(), [](const auto& h) {
+    return h->state == Helper::State::kBusy;
+  }));
+}
+
 void HelperPool::share_occupancy(Occupancy* table, size_t slot) {
   occupancy_ = table && slot < table->size() ? table : nullptr;
   slot_ = slot;
@@ -208,8 +216,12 @@ bool HelperPool::queue_full() const {
 
 JobHandle* HelperPool::submit(const JobSpec& spec, JobSink* sink) {
   Helper* idle = queue_.empty() ? idle_helper() : nullptr;
-  if (!idle && queue_full()) return nullptr;
+  if (!idle && queue_full()) {
+    metrics_->job(metrics::JobOutcome::kQueueFull);
+    return nullptr;
+  }
   auto job = std::make_unique<Job>();
+  if (metrics_->on()) job->queued_ns = metrics::monotonic_ns();
   append_frame(job->start_frame, FrameType::kJobStart, encode_job(spec));
   job->sink = sink;
   Job* raw = job.get();
@@ -227,6 +239,10 @@ void HelperPool::dispatch(Job* job, Helper& h) {
   h.state = Helper::State::kBusy;
   h.job = job;
   job->helper = &h;
+  if (metrics_->on()) {
+    job->started_ns = metrics::monotonic_ns();
+    metrics_->observe(metrics_->worker().queue_wait, job->started_ns - job->queued_ns);
+  }
   spdlog::debug("helper {} (pid {}) takes a job", h.index, h.pid.get());
   auto* out = bufferevent_get_output(h.to.get());
   evbuffer_add(out, job->start_frame.data(), job->start_frame.size());
@@ -313,6 +329,7 @@ void HelperPool::cancel(JobHandle* handle) {
   auto* job = static_cast<Job*>(handle);
   auto owned = take(job);
   if (!owned) return;
+  metrics_->job(metrics::JobOutcome::kCancelled);
   queue_.erase(std::remove(queue_.begin(), queue_.end(), job), queue_.end());
   if (Helper* h = job->helper) {
     // The helper may be deep in a blocking job; killing it is the only way to free it now.
@@ -430,6 +447,8 @@ void HelperPool::finish(Helper& h, int failure_status) {
   h.program_group = 0;  // the helper has reaped its program
   if (h.state == Helper::State::kBusy) h.state = Helper::State::kIdle;
   auto owned = take(job);
+  if (owned)
+    ended(*owned, failure_status == 0 ? metrics::JobOutcome::kOk : metrics::JobOutcome::kError);
   // The helper takes the next queued job and the siblings see the new numbers before the
   // client hears the end of this one: a client that answers at once with a new job finds
   // them current.
@@ -444,6 +463,13 @@ void HelperPool::finish(Helper& h, int failure_status) {
       sink->on_job_failed(failure_status);
     }
   }
+}
+
+void HelperPool::ended(const Job& job, metrics::JobOutcome outcome) {
+  if (!metrics_->on()) return;
+  metrics_->job(outcome);
+  if (job.started_ns)
+    metrics_->observe(metrics_->worker().run_time, metrics::monotonic_ns() - job.started_ns);
 }
 
 void HelperPool::on_helper_drained(bufferevent* /*bev*/, void* arg) noexcept {
@@ -490,12 +516,15 @@ void HelperPool::helper_died(Helper& h, const std::string& why) {
   if (job) {
     job->helper = nullptr;
     auto owned = take(job);
+    if (owned)
+      ended(*owned, on_purpose ? metrics::JobOutcome::kTimeout : metrics::JobOutcome::kCrashed);
     if (owned && owned->sink) {
       JobSink* sink = owned->sink;
       owned.reset();
       sink->on_job_failed(on_purpose ? 504 : 502);
     }
   }
+  metrics_->add(metrics_->on() ? metrics_->worker().helper_restarts : metrics::kSinkCell);
   if (!on_purpose && std::chrono::steady_clock::now() - h.started < kQuickDeath) {
     ++h.quick_deaths;
   } else if (!on_purpose) {

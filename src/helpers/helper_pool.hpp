@@ -19,6 +19,7 @@
 #include "config/config.hpp"
 #include "helpers/job.hpp"
 #include "helpers/occupancy.hpp"
+#include "metrics/layout.hpp"
 #include "util/spawn.hpp"
 
 namespace shoal::helpers {
@@ -56,6 +57,9 @@ class HelperPool final : public JobRunner {
   void reap();
 
   size_t idle_helpers() const;
+  size_t busy_helpers() const;
+  // Counts job outcomes, queue waits, run times and restarts in `recorder` (the worker's).
+  void set_metrics(metrics::Recorder* recorder) { metrics_ = recorder; }
   size_t queued_jobs() const { return queue_.size(); }
   // Publishes this pool's idle helpers and queued jobs in `slot` of the generation's table
   // from now on, and counts the queue limit over the whole table.
@@ -75,6 +79,8 @@ class HelperPool final : public JobRunner {
   void dispatch_queued(Helper& helper);
   void process_output(Helper& helper);
   void finish(Helper& helper, int failure_status);
+  // A job's end, counted in the metrics: its outcome and how long it ran.
+  void ended(const Job& job, metrics::JobOutcome outcome);
   void helper_died(Helper& helper, const std::string& why);
   void schedule_respawn(Helper& helper);
   void write_to(Job* job, std::string frames);
@@ -90,6 +96,8 @@ class HelperPool final : public JobRunner {
   std::unordered_map<Job*, std::unique_ptr<Job>> jobs_;
   std::deque<Job*> queue_;
   Occupancy* occupancy_ = nullptr;  // shared with the generation's other workers, or none
+  metrics::Recorder no_metrics_;
+  metrics::Recorder* metrics_ = &no_metrics_;
   size_t slot_ = 0;
   // Helpers killed or gone whose process is not reaped yet: their pids stay owned here until
   // waitpid says so, and are never signalled after that.

@@ -20,7 +20,7 @@ namespace shoal {
 namespace {
 
 bool known_command(const std::string& name) {
-  for (const char* known : {"reload", "reopen", "quit", "stop", "upgrade"}) {
+  for (const char* known : {"reload", "reopen", "quit", "stop", "upgrade", "status"}) {
     if (name == known) return true;
   }
   return false;
@@ -97,6 +97,8 @@ int run_control_command(const std::string& name, const std::string& config_path)
     return 1;
   }
   const bool stopping = name == "quit" || name == "stop";
+  // A status report is the answer itself: its lines go to stdout as they are, no summary.
+  const bool report = name == "status" || name == "status json";
   std::string buffer;
   bool saw_stopping = false;
   char chunk[4096];
@@ -110,7 +112,7 @@ int run_control_command(const std::string& name, const std::string& config_path)
       std::string line = buffer.substr(0, eol);
       buffer.erase(0, eol + 1);
       if (line.starts_with("ok ")) {
-        std::cout << "shoal: " << line.substr(3) << "\n";
+        if (!report) std::cout << "shoal: " << line.substr(3) << "\n";
         return 0;
       }
       if (line.starts_with("error ")) {
@@ -118,6 +120,10 @@ int run_control_command(const std::string& name, const std::string& config_path)
         return 1;
       }
       if (stopping && line.starts_with("stopping")) saw_stopping = true;
+      if (report) {
+        std::cout << line << "\n";
+        continue;
+      }
       std::cerr << "shoal: " << line << "\n";
     }
   }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "master/listeners.hpp"
+#include "metrics/layout.hpp"
 #include "util/event_ptr.hpp"
 #include "util/unique_fd.hpp"
 #include "worker/site.hpp"
@@ -32,6 +33,7 @@ struct WorkerSlot {
   int failures = 0;        // consecutive short lives (restart backoff)
   std::string last_error;  // why its last start failed (fork, or the worker's word)
   std::chrono::steady_clock::time_point started;
+  int metrics_row = -1;  // the worker's row of the metrics segment; -1: none
 };
 
 class Generation {
@@ -53,6 +55,9 @@ class Generation {
   State state = State::kStarting;
   Master* master = nullptr;  // for the slots' event callbacks
   EventPtr deadline;         // starting: every worker must be ready by then; draining: SIGKILL then
+  // Its series in the metrics segment, registered before its first fork (null: adopted
+  // across an upgrade without a configuration).
+  std::shared_ptr<const metrics::Layout> layout;
 
   // For workers adopted across an upgrade, whose slot numbers need not be 0..n-1.
   WorkerSlot& add_slot(int index);

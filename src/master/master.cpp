@@ -66,6 +66,7 @@ Master::~Master() {
   check_output_event_.reset();
   upgrade_timer_.reset();
   ticket_timer_.reset();
+  metrics_timer_.reset();
 }
 
 void Master::on_ticket_rotation(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
@@ -157,6 +158,7 @@ int Master::run(std::optional<UpgradeState> adopted) {
     try {
       setup_loop();
       adopt(*adopted);
+      start_metrics();
       if (!control_ && site_ && !site_->config.pid_file.empty()) {
         control_ = std::make_unique<ControlServer>(
             base_.get(), control_socket_path(site_->config.pid_file), handler);
@@ -174,6 +176,7 @@ int Master::run(std::optional<UpgradeState> adopted) {
     after_generation_change();
   } else {
     setup_loop();
+    start_metrics();
     if (!tickets_) tickets_ = std::make_shared<tls::TicketKeys>(tls::TicketKeys::create());
     schedule_ticket_rotation();
     const auto& config = site_->config;
@@ -217,6 +220,16 @@ void Master::on_command(const std::string& command, ControlReply reply) {
     request_reopen(std::move(reply));
   } else if (command == "upgrade") {
     request_upgrade(std::move(reply));
+  } else if (command == "status" || command == "status json") {
+    const std::string report = status_report(command == "status json");
+    size_t start = 0;
+    while (start <= report.size()) {
+      size_t eol = report.find('\n', start);
+      if (eol == std::string::npos) eol = report.size();
+      reply.line(std::string_view(report).substr(start, eol - start));
+      start = eol + 1;
+    }
+    reply.finish(true, "status");
   } else if (command == "quit" || command == "stop") {
     // The client reads until the connection closes, which is when this process exits.
     reply.line("stopping pid " + std::to_string(getpid()));
@@ -240,11 +253,14 @@ void Master::spawn(WorkerSlot& slot) {
     worker_not_started(slot, e.what());
     return;
   }
+  give_row(slot);
   const pid_t pid = fork_child([&] { become_worker(slot, std::move(channel.worker_end)); });
   if (pid < 0) {
+    retire_row(slot);
     worker_not_started(slot, errno_text("fork() of worker " + std::to_string(slot.index), errno));
     return;
   }
+  if (metrics_) metrics_->set_owner(slot.metrics_row, pid);
   slot.last_error.clear();
   slot.pid = pid;
   slot.ready = false;
@@ -258,6 +274,7 @@ void Master::spawn(WorkerSlot& slot) {
 }
 
 void Master::start_generation(Generation& generation) {
+  register_layout(generation);  // before the forks: every worker inherits its cells
   // Workers inherit the limit when they are forked: raise it first.
   if (const auto& site = generation.site()) {
     const auto& config = site->config;
@@ -314,7 +331,11 @@ void Master::become_worker(WorkerSlot& slot, UniqueFd channel) {
   start.master = getppid();
   start.channel = std::move(channel);
   start.peers = generation.peers_for(slot.index);
+  if (metrics_ && generation.site() && generation.site()->config.metrics) {
+    start.metrics = {metrics_, generation.layout, slot.metrics_row};
+  }
   std::vector<int> keep{start.channel.get()};
+  if (metrics_) keep.push_back(metrics_->fd());  // the worker's Segment closes it at exit
   for (const auto& socket : start.sockets) keep.push_back(socket.fd);
   if (start.peers.handoff_in >= 0) keep.push_back(start.peers.handoff_in);
   for (int fd : start.peers.handoff_out) {
@@ -439,6 +460,7 @@ void Master::worker_exited(WorkerSlot& slot, int status) {
   }
   slot.pid = 0;
   slot.ready = false;
+  retire_row(slot);  // its counts go to the retired row: no counter goes down
   slot.channel_event.reset();
   slot.channel.reset();
   if (reopen_pending_.erase(pid) > 0 && reopen_pending_.empty()) worker_reopened(slot);
@@ -461,6 +483,10 @@ void Master::worker_exited(WorkerSlot& slot, int status) {
     abort_reload(generation, "worker " + std::to_string(slot.index) + " (pid " +
                                  std::to_string(pid) + ") " + how);
     return;
+  }
+  if (!startup) {
+    count(WIFSIGNALED(status) ? &metrics::MasterCells::restarts_signal
+                              : &metrics::MasterCells::restarts_exit);
   }
   if (!generation.site()) {
     spdlog::error(

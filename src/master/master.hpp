@@ -8,8 +8,10 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <list>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -23,6 +25,8 @@
 #include "master/pid_file.hpp"
 #include "master/service_notify.hpp"
 #include "master/upgrade_state.hpp"
+#include "metrics/layout.hpp"
+#include "metrics/segment.hpp"
 #include "tls/ticket_keys.hpp"
 #include "util/event_ptr.hpp"
 #include "util/spawn.hpp"
@@ -43,6 +47,9 @@ struct MasterOptions {
   // the previous image's).
   std::shared_ptr<tls::TicketKeys> tickets;
 };
+
+// "2026-12-02T10:00:00Z": now, in UTC (for `-s status`).
+std::string iso_time_now();
 
 // How long a new generation's workers have to say "ready" before a reload is abandoned.
 inline constexpr std::chrono::milliseconds kReadyTimeout{10'000};
@@ -125,6 +132,23 @@ class Master {
   void upgrade_step_finished(int status);
   void exec_upgrade();
   void adopt(const UpgradeState& state);
+  // An upgrade that did not happen: counted, noted for `-s status`, and told to its waiters.
+  void upgrade_failed(const std::string& why);
+
+  // Metrics (master_metrics.cpp): the segment made before the first fork or adopted, a row
+  // per worker, the master's own series, process facts and requests per second on a timer,
+  // and `-s status`.
+  void start_metrics();
+  void adopt_metrics(const UpgradeState& state);
+  void register_layout(Generation& generation);
+  void give_row(WorkerSlot& slot);
+  void retire_row(WorkerSlot& slot);
+  void count(std::uint32_t metrics::MasterCells::*cell);
+  void config_loaded(const Generation& generation);
+  static void on_metrics_tick(evutil_socket_t fd, short what, void* arg) noexcept;
+  void gather_facts();
+  std::string status_report(bool json) const;
+  void note_reload(bool ok, const std::string& text);
 
   // Session ticket keys: turned every tls.ticket_rotation of the active configuration.
   static void on_ticket_rotation(evutil_socket_t fd, short what, void* arg) noexcept;
@@ -135,6 +159,25 @@ class Master {
   // Shared by every generation and passed on by an upgrade (see tls/ticket_keys.hpp).
   std::shared_ptr<tls::TicketKeys> tickets_;
   EventPtr ticket_timer_;
+  std::shared_ptr<metrics::Segment> metrics_;
+  std::shared_ptr<const metrics::Layout> layout_;  // the newest generation's
+  metrics::MasterCells master_cells_;              // the master's own series
+  EventPtr metrics_timer_;
+  int metrics_ticks_ = 0;
+  // Total responses, sampled every second, for requests per second in `-s status`.
+  std::deque<std::uint64_t> request_samples_;
+  std::string last_reload_;  // "ok at 2026-12-02T10:00:00Z: generation 3 (2 workers) is serving"
+  std::string last_upgrade_;
+  bool upgrade_commit_ = false;  // the next commit is this new image's first generation
+  struct ProcessFacts {
+    std::uint64_t rss = 0;
+    std::uint64_t fds = 0;
+    std::uint64_t helpers_rss = 0;
+    std::uint64_t helpers_fds = 0;
+    size_t helpers = 0;
+  };
+  std::map<pid_t, ProcessFacts> facts_;  // by worker pid, from the last gather_facts
+  std::chrono::system_clock::time_point started_at_ = std::chrono::system_clock::now();
   Millis ticket_period_{0};
   std::unique_ptr<PidFile> pid_file_;
   EventBasePtr base_;

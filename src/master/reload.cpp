@@ -65,11 +65,13 @@ void Master::start_reload() {
       reload_waiters_.line(error.to_string());
     }
     spdlog::error("reload refused: configuration {} is invalid{}", options_.config_path, keeps);
+    note_reload(false, "configuration " + options_.config_path + " is invalid");
     reload_waiters_.finish(false, "configuration " + options_.config_path + " is invalid" + keeps);
     notifier_.ready(status_ + "; last reload refused: invalid configuration");
     return;
   } catch (const std::exception& e) {
     spdlog::error("reload refused: {}: {}{}", options_.config_path, e.what(), keeps);
+    note_reload(false, options_.config_path + ": " + e.what());
     reload_waiters_.finish(false, options_.config_path + ": " + e.what() + keeps);
     notifier_.ready(status_ + "; last reload refused");
     return;
@@ -81,6 +83,7 @@ void Master::start_reload() {
     if (!restart_only.empty()) {
       const std::string why = restart_only + " cannot change on reload; restart shoal to change it";
       spdlog::error("reload refused: {}{}", why, keeps);
+      note_reload(false, why);
       reload_waiters_.finish(false, why + keeps);
       notifier_.ready(status_ + "; last reload refused");
       return;
@@ -91,6 +94,7 @@ void Master::start_reload() {
     listeners = plan_listeners(site->config);
   } catch (const std::exception& e) {
     spdlog::error("reload refused: {}{}", e.what(), keeps);
+    note_reload(false, e.what());
     reload_waiters_.finish(false, std::string(e.what()) + keeps);
     notifier_.ready(status_ + "; last reload refused");
     return;
@@ -177,6 +181,8 @@ void Master::commit_reload(Generation& fresh) {
     send_drain(*old);
   }
   reload_waiters_.finish(true, fresh.describe() + " is serving");
+  if (old || upgrade_commit_) note_reload(true, fresh.describe() + " is serving");
+  config_loaded(fresh);
   log_status();
   notifier_.ready(status_);
   if (old && old->running() == 0) {
@@ -197,6 +203,7 @@ void Master::abort_reload(Generation& fresh, const std::string& why) {
   }
   const std::string keeps = current ? "; " + current->describe() + " keeps serving" : "";
   spdlog::error("reload abandoned: new {}: {}{}", fresh.describe(), why, keeps);
+  note_reload(false, "new " + fresh.describe() + ": " + why);
   reload_waiters_.finish(false, "new " + fresh.describe() + ": " + why + keeps);
   notifier_.ready(status_ + "; last reload abandoned");
   // Workers of the new generation that did start may hold connections: let them finish.

@@ -73,7 +73,7 @@ void Master::request_upgrade(ControlReply reply) {
 void Master::start_upgrade_step(UpgradeStep step) {
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    upgrade_waiters_.finish(false, errno_text("pipe2() for the upgrade", errno));
+    upgrade_failed(errno_text("pipe2() for the upgrade", errno));
     return;
   }
   UniqueFd read_end(pipe_fds[0]);
@@ -94,7 +94,7 @@ void Master::start_upgrade_step(UpgradeStep step) {
   const ProgramSpawn spawned = spawn_program(
       check_binary_, argv, envp.data(), [out] { return dup2(out, 1) == 1 && dup2(out, 2) == 2; });
   if (spawned.pid < 0) {
-    upgrade_waiters_.finish(false, errno_text(spawned.exec_failed ? "execve() of " + check_binary_
+    upgrade_failed(errno_text(spawned.exec_failed ? "execve() of " + check_binary_
                                                                   : std::string("fork()"),
                                               spawned.error) +
                                        "; the running binary keeps serving");
@@ -181,14 +181,14 @@ void Master::upgrade_step_finished(int status) {
     }
     start = eol + 1;
   }
-  upgrade_waiters_.finish(false, "new binary " + check_binary_ + " " + what + " (" + how +
+  upgrade_failed("new binary " + check_binary_ + " " + what + " (" + how +
                                      "); the running binary keeps serving");
   after_generation_change();  // a reload that waited for the upgrade may start now
 }
 
 void Master::exec_upgrade() {
   if (stopping_ || in_state(Generation::State::kStarting)) {
-    upgrade_waiters_.finish(false, "a reload started meanwhile; ask again");
+    upgrade_failed("a reload started meanwhile; ask again");
     return;
   }
   UpgradeState state;
@@ -213,11 +213,12 @@ void Master::exec_upgrade() {
   for (const auto& r : upgrade_waiters_.replies) state.reply_fds.push_back(r.fd());
   state.config_path = options_.config_path;
   if (tickets_) state.tickets_fd = tickets_->fd();
+  if (metrics_) state.metrics_fd = metrics_->fd();
   // The way back: this image, open for fexecve, for a new image that fails before it serves.
   // /proc/self/exe opens the running file even when a package manager replaced or deleted it.
   UniqueFd fallback(::open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
   if (!fallback) {
-    upgrade_waiters_.finish(false, errno_text("open() of /proc/self/exe for the fallback", errno));
+    upgrade_failed(errno_text("open() of /proc/self/exe for the fallback", errno));
     return;
   }
   state.fallback_fd = fallback.get();
@@ -238,11 +239,18 @@ void Master::exec_upgrade() {
   fallback.reset();
   spdlog::error("upgrade failed: execv({}) failed ({}); the running binary keeps serving",
                 check_binary_, std::strerror(err));
-  upgrade_waiters_.finish(false, "execv() of " + check_binary_ + " failed: " + std::strerror(err));
+  upgrade_failed("execv() of " + check_binary_ + " failed: " + std::strerror(err));
+}
+
+void Master::upgrade_failed(const std::string& why) {
+  last_upgrade_ = "failed at " + iso_time_now() + ": " + why;
+  count(&metrics::MasterCells::upgrades_failed);
+  upgrade_waiters_.finish(false, why);
 }
 
 void Master::adopt(const UpgradeState& state) {
   last_generation_ = state.generation;
+  adopt_metrics(state);
   std::vector<std::shared_ptr<Listener>> listeners;
   for (const auto& l : state.listeners) {
     auto listener = std::make_shared<Listener>();
@@ -270,6 +278,7 @@ void Master::adopt(const UpgradeState& state) {
     slot.ready = true;
     slot.started = std::chrono::steady_clock::now();
     slot.channel.reset(w.channel_fd);
+    slot.metrics_row = metrics_ ? metrics_->row_of(w.pid) : -1;
     slot.channel_event.reset(
         event_new(base_.get(), w.channel_fd, EV_READ | EV_PERSIST, on_channel, &slot));
     if (slot.channel_event) event_add(slot.channel_event.get(), nullptr);
@@ -302,6 +311,7 @@ void Master::adopt(const UpgradeState& state) {
     asked.add(ControlReply(UniqueFd(fd)));
   }
   if (state.failed.empty()) {
+    upgrade_commit_ = true;  // the generation this image starts next is the upgrade's outcome
     queued_reload_waiters_.replies = std::move(asked.replies);  // they hear of the generation
   } else {
     // This is the previous image again: the new one could not start.
@@ -310,6 +320,8 @@ void Master::adopt(const UpgradeState& state) {
         "took its workers back",
         state.failed);
     asked.line("the new binary could not start: " + state.failed);
+    last_upgrade_ = "failed at " + iso_time_now() + ": the new binary could not start: " + state.failed;
+    count(&metrics::MasterCells::upgrades_failed);
     asked.finish(false, "the new binary could not start; the previous binary (pid " +
                             std::to_string(getpid()) + ") keeps serving");
   }

@@ -54,6 +54,7 @@ std::string encode_upgrade_state(const UpgradeState& state) {
   if (!state.config_path.empty()) out << "config " << one_line(state.config_path) << "\n";
   if (state.fallback_fd >= 0) out << "fallback " << state.fallback_fd << "\n";
   if (state.tickets_fd >= 0) out << "tickets " << state.tickets_fd << "\n";
+  if (state.metrics_fd >= 0) out << "metrics " << state.metrics_fd << "\n";
   if (!state.failed.empty()) out << "failed " << one_line(state.failed) << "\n";
   return out.str();
 }
@@ -99,6 +100,8 @@ std::optional<UpgradeState> decode_upgrade_state(std::string_view text, std::str
       ok = fd_number(w[1], state.fallback_fd);
     } else if (w[0] == "tickets" && w.size() == 2) {
       ok = fd_number(w[1], state.tickets_fd);
+    } else if (w[0] == "metrics" && w.size() == 2) {
+      ok = fd_number(w[1], state.metrics_fd);
     } else if (w[0] == "worker" && w.size() == 5) {
       UpgradeState::Worker worker;
       ok = number(w[1], worker.generation) && number(w[2], worker.slot) &&
@@ -125,6 +128,7 @@ std::vector<int> upgrade_state_fds(const UpgradeState& state) {
   for (const auto& w : state.workers) fds.push_back(w.channel_fd);
   if (state.fallback_fd >= 0) fds.push_back(state.fallback_fd);
   if (state.tickets_fd >= 0) fds.push_back(state.tickets_fd);
+  if (state.metrics_fd >= 0) fds.push_back(state.metrics_fd);
   return fds;
 }
 

@@ -40,13 +40,14 @@ struct UpgradeState {
   std::string config_path;  // the master's -c, for a fallback exec whatever argv the new had
   int fallback_fd = -1;     // the previous image, open for fexecve; -1: none
   int tickets_fd = -1;      // the session ticket keys' memfd (tls/ticket_keys.hpp); -1: none
+  int metrics_fd = -1;      // the metrics segment's memfd (metrics/segment.hpp); -1: none
   std::string failed;       // set by a new image that failed before serving (one line)
 
   bool operator==(const UpgradeState&) const = default;
 };
 
 // One line per item: "generation N", "active N", "listen ADDRESS FD...", "control FD", "reply FD",
-// "worker GENERATION SLOT PID FD", "config PATH", "fallback FD", "tickets FD", "failed TEXT".
+// "worker GENERATION SLOT PID FD", "config PATH", "fallback FD", "tickets FD", "metrics FD", "failed TEXT".
 std::string encode_upgrade_state(const UpgradeState& state);
 
 // nullopt with `error` set when `text` is not a state encode_upgrade_state wrote.

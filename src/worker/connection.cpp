@@ -20,6 +20,7 @@
 #include "http/dispatch.hpp"
 #include "http/router.hpp"
 #include "http/status.hpp"
+#include "metrics/exposition.hpp"
 #include "proxy/forward.hpp"
 #include "worker/handoff.hpp"
 
@@ -306,6 +307,7 @@ bool Connection::read_client() {
     }
   }
   ssize_t n = receive(scratch.data(), scratch.size());
+  if (n > 0) context_.metrics->received(static_cast<std::uint64_t>(n));
   if (n < 0) {
     if (errno == EAGAIN || errno == EINTR) return true;
     close();  // reset by peer or another error: nothing more to do
@@ -389,7 +391,9 @@ bool Connection::pump() {
     if (close_requested_) break;
     // Once this reply is out the connection closes (a job still streaming is not done).
     const bool closing = close_after_write_ && !ex_->job;
+    const auto queued = ex.output.pending();
     const auto flushed = tls_ ? ex.output.flush_tls(*tls_) : ex.output.flush(fd_.get(), closing);
+    if (queued > ex.output.pending()) context_.metrics->sent(queued - ex.output.pending());
     switch (flushed) {
       case OutputQueue::Flush::kError:
         close_requested_ = true;
@@ -481,6 +485,7 @@ bool Connection::process_input() {
         if (plain_on_tls_) return refuse_plain_http();
         const auto& request = parser.request();
         ex.routed = http::route_request(hosts_, request);
+        if (context_.metrics->on()) ex.started_ns = metrics::monotonic_ns();
         if (ex.routed.target && ex.routed.needs_helper() && hand_over_job()) return false;
         const auto* expect = request.header("Expect");
         if (expect && request.http_minor >= 1) {
@@ -512,10 +517,16 @@ bool Connection::process_input() {
           answered_early_ = false;
           break;
         }
+        if (ex.routed.target && ex.routed.route &&
+            std::holds_alternative<MetricsAction>(ex.routed.route->action)) {
+          respond(metrics_reply());
+          break;
+        }
         respond(http::respond(ex.routed, parser.request(), *context_.mime, *context_.files));
         break;
       case http::ParseEvent::kError: {
         end_job();  // a 400 or 413 in the middle of a job's body: its helper is freed now
+        context_.metrics->refused(parser.error_status());
         spdlog::info("client {} sent a bad request: {} ({}), request: \"{}\"", peer_.text(),
                      parser.error_reason(), parser.error_status(),
                      escape_log_field(parser.request_line()));
@@ -579,6 +590,7 @@ bool Connection::respond(http::Reply reply) {
     body_bytes = reply.content_length;
   }
   if (!reply.failure.what.empty()) log_failure(reply.failure);
+  count_response(reply.status);
   if (context_.access_log->enabled()) {
     context_.access_log->write({peer_.text(), &request, ex.parser.request_line(), reply.status,
                                 body_bytes, tls_ ? tls_->protocol() : "",
@@ -591,6 +603,50 @@ bool Connection::respond(http::Reply reply) {
     linger_on_close_ = ex.parser.in_message() || !ex_->input.empty();
   }
   return true;
+}
+
+void Connection::count_response(int status) {
+  auto& recorder = *context_.metrics;
+  if (!recorder.on()) return;
+  auto& ex = exchange();
+  if (ex.started_ns == 0) {  // no complete head: a bad request, a header timeout
+    recorder.response(nullptr, nullptr, status, std::nullopt);
+    return;
+  }
+  const auto ns = metrics::monotonic_ns() - ex.started_ns;
+  ex.started_ns = 0;
+  recorder.response(ex.routed.server, ex.routed.route, status, ns);
+}
+
+http::Reply Connection::metrics_reply() {
+  const auto& action = std::get<MetricsAction>(ex_->routed.route->action);
+  const auto& request = ex_->parser.request();
+  const auto peer = peer_.to_sockaddr();
+  if (!allowed(action.allow, reinterpret_cast<const sockaddr*>(&peer))) {
+    spdlog::info("client {} is not in the allow list of metrics route \"{}\"", peer_.text(),
+                 ex_->routed.route->match);
+    return http::error_reply(403);
+  }
+  if (request.method != "GET" && request.method != "HEAD") {
+    auto reply = http::error_reply(405);
+    reply.headers.emplace_back("Allow", "GET, HEAD");
+    return reply;
+  }
+  if (!context_.segment) {
+    http::Reply reply;
+    reply.status = 503;
+    reply.set_body("metrics are off (metrics: false in the configuration)\n", "text/plain");
+    return reply;
+  }
+  const auto* accept = request.header("Accept");
+  const auto format = metrics::negotiate(accept ? std::string_view(*accept) : std::string_view());
+  http::Reply reply;
+  reply.status = 200;
+  reply.set_body(metrics::expose(context_.segment->read(), format),
+                 std::string(metrics::content_type(format)));
+  reply.headers.emplace_back("Cache-Control", "no-store");
+  if (request.method == "HEAD") reply.send_body = false;
+  return reply;
 }
 
 void Connection::start_lingering_close() {
@@ -624,6 +680,7 @@ void Connection::on_timeout() {
   self->end_job();  // one answer per request: the 408, never the job's too
   auto reply = http::error_reply(408);
   reply.close = true;
+  context_.metrics->refused(408);
   self->respond(std::move(reply));
   self->linger_on_close_ = false;
   self->pump();
@@ -831,6 +888,7 @@ void Connection::on_job_end() {
   ex_->body_paused = false;  // nothing waits for the body any more
   const auto& response = ex_->job_response;
   if (response.chunked && !response.discard_body) ex_->output.append("0\r\n\r\n");
+  count_response(response.status);
   if (context_.access_log->enabled()) {
     context_.access_log->write({peer_.text(), &ex_->parser.request(), ex_->parser.request_line(),
                                 response.status, response.bytes, tls_ ? tls_->protocol() : "",

@@ -25,6 +25,7 @@
 #include "http/request_parser.hpp"
 #include "http/router.hpp"
 #include "log/repeat_limiter.hpp"
+#include "metrics/layout.hpp"
 #include "proxy/proxy.hpp"
 #include "tls/tls_stream.hpp"
 #include "util/event_ptr.hpp"
@@ -95,6 +96,7 @@ struct Exchange {
     bool discard_body = false;  // HEAD, 204, 304: send the head only
     bool keep_alive = false;
   } job_response;
+  std::uint64_t started_ns = 0;  // when the current request's head was complete (metrics on)
   bool body_paused = false;    // client reads stopped until the helper takes more body
   bool output_paused = false;  // helper reads stopped until the client takes more output
 };
@@ -142,6 +144,8 @@ struct ConnectionContext {
   ExchangePool* exchanges = nullptr;
   RepeatLimiter* log_limiter = nullptr;        // errors that come in floods: one line a second each
   Siblings* siblings = nullptr;                // null: no hand-over (one worker, or an adopted one)
+  metrics::Recorder* metrics = nullptr;        // this worker's row (records nothing when off)
+  const metrics::Segment* segment = nullptr;   // what a metrics route reads; null: off
   bool draining = false;                       // finish the request in flight, then close
   std::function<void(Connection*)> on_closed;  // the worker destroys the connection
 };
@@ -195,6 +199,10 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   // After a proxied 101: the client's bytes go to the upstream as they are.
   void tunnel_input();
   bool respond(http::Reply reply);
+  // Counts the response to the current request (status class, duration) in the metrics.
+  void count_response(int status);
+  // A metrics route's answer: the exposition, 403 outside its allow-list.
+  http::Reply metrics_reply();
   void log_failure(const http::Reply::Failure& failure);
   bool start_job();
   // A proxy route's request: forwarded by the worker's Proxy, answered as a job is.

@@ -18,6 +18,7 @@ void DeadlineLists::unlink(DeadlineNode& node) {
   node.prev = node.next = nullptr;
   node.linked = false;
   --size_;
+  --counts_[static_cast<size_t>(node.kind)];
 }
 
 void DeadlineLists::arm(DeadlineNode& node, TimerKind kind, std::int64_t now_ms) {
@@ -34,6 +35,7 @@ void DeadlineLists::arm(DeadlineNode& node, TimerKind kind, std::int64_t now_ms)
   list.tail = &node;
   node.linked = true;
   ++size_;
+  ++counts_[static_cast<size_t>(kind)];
 }
 
 std::optional<std::int64_t> DeadlineLists::earliest() const {

@@ -52,6 +52,8 @@ class DeadlineLists {
     }
   }
   size_t size() const { return size_; }
+  // Nodes on `kind`'s list (the metrics' reading/writing/idle connection gauges).
+  size_t count(TimerKind kind) const { return counts_[static_cast<size_t>(kind)]; }
 
  private:
   struct List {
@@ -61,6 +63,7 @@ class DeadlineLists {
   std::array<List, kTimerKinds> lists_{};
   std::array<Millis, kTimerKinds> durations_;
   size_t size_ = 0;
+  std::array<size_t, kTimerKinds> counts_{};
 };
 
 // Milliseconds on a monotonic clock cheap enough to read for every request (vDSO, coarse:

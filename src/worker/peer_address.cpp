@@ -23,6 +23,22 @@ PeerAddress::PeerAddress(const sockaddr* addr) {
   }
 }
 
+sockaddr_storage PeerAddress::to_sockaddr() const {
+  sockaddr_storage out{};
+  if (family_ == AF_INET) {
+    auto* in = reinterpret_cast<sockaddr_in*>(&out);
+    in->sin_family = AF_INET;
+    in->sin_port = htons(port_);
+    std::memcpy(&in->sin_addr, bytes_.data(), sizeof in->sin_addr);
+  } else if (family_ == AF_INET6) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&out);
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(port_);
+    std::memcpy(&in6->sin6_addr, bytes_.data(), sizeof in6->sin6_addr);
+  }
+  return out;
+}
+
 std::string PeerAddress::text() const {
   char buf[INET6_ADDRSTRLEN];
   if (family_ == AF_INET) {

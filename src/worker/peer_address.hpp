@@ -17,6 +17,8 @@ class PeerAddress {
   // "192.0.2.1", "2001:db8::1", or "-" for an address family it does not know.
   std::string text() const;
   int port() const { return port_; }
+  // Back to a sockaddr (port included), for allow-lists; AF_UNSPEC when unknown.
+  sockaddr_storage to_sockaddr() const;
 
  private:
   std::array<std::uint8_t, 16> bytes_{};

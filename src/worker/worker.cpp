@@ -41,15 +41,24 @@ constexpr timeval kAcceptRetry{0, 100'000};  // after EMFILE/ENFILE: try again i
 }  // namespace
 
 Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int index,
-               int generation, pid_t master, UniqueFd channel, WorkerPeers peers)
+               int generation, pid_t master, UniqueFd channel, WorkerPeers peers,
+               WorkerMetrics metrics)
     : site_(site),
       index_(index),
       generation_(generation),
       master_(master),
       channel_(std::move(channel)),
       base_(event_base_new()),
-      access_log_(open_access_log(site.config.log.access), site.config.log.access.format) {
+      access_log_(open_access_log(site.config.log.access), site.config.log.access.format),
+      metrics_(std::move(metrics)) {
   if (!base_) throw StartupError("event_base_new() failed");
+  if (metrics_.segment && metrics_.layout && metrics_.row >= 0 &&
+      static_cast<size_t>(index_) < metrics_.layout->workers()) {
+    recorder_ = metrics::Recorder(metrics_.segment->row(static_cast<size_t>(metrics_.row)),
+                                  metrics_.layout, static_cast<size_t>(index_));
+  }
+  context_.metrics = &recorder_;
+  context_.segment = metrics_.segment.get();
   context_.base = base_.get();
   context_.limits = &site_.config.limits;
   context_.mime = &site_.mime;
@@ -59,6 +68,7 @@ Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int i
   context_.scratch = &scratch_;
   context_.access_log = &access_log_;
   helpers_ = std::make_unique<helpers::HelperPool>(base_.get(), site_.config.helpers);
+  helpers_->set_metrics(&recorder_);
   context_.helpers = helpers_.get();
   if (!site_.config.upstreams.empty()) {
     proxy_ = std::make_unique<proxy::Proxy>(base_.get(), site_.config.upstreams);
@@ -99,6 +109,10 @@ Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int i
   }
   resume_accept_.reset(evtimer_new(base_.get(), on_resume_accept, this));
   drain_deadline_.reset(evtimer_new(base_.get(), on_drain_deadline, this));
+  if (recorder_.on()) {
+    metrics_tick_.reset(evtimer_new(base_.get(), on_metrics_tick, this));
+    if (!metrics_tick_) throw StartupError("evtimer_new() failed for the metrics timer");
+  }
   peers_ = std::move(peers);
   if (peers_.occupancy && peers_.handoff_in >= 0 &&
       static_cast<size_t>(index_) < peers_.occupancy->size()) {
@@ -129,6 +143,7 @@ Worker::~Worker() {
   signals_.clear();
   resume_accept_.reset();
   drain_deadline_.reset();
+  metrics_tick_.reset();
   channel_event_.reset();
   hand_off_event_.reset();
 }
@@ -149,6 +164,7 @@ int Worker::run() {
     return 1;
   }
   if (context_.siblings) peers_.occupancy->slot(index_).taking.store(1);
+  if (metrics_tick_) arm_metrics_tick();
   spdlog::debug("worker {} of generation {} serving", index_, generation_);
   if (event_base_dispatch(base_.get()) < 0) {
     spdlog::error("worker {}: event_base_dispatch() failed", index_);
@@ -178,6 +194,8 @@ void Worker::on_acceptable(evutil_socket_t fd, short /*what*/, void* arg) noexce
     if (static_cast<int>(self->connection_count()) >= self->site_.config.limits.max_connections) {
       self->set_accepting(false);  // resumed when a connection closes
     }
+    self->recorder_.add(self->recorder_.on() ? self->recorder_.worker().accepted
+                                             : metrics::kSinkCell);
     connection->start(from->tls);  // may answer and close it at once
   }
 }
@@ -368,6 +386,35 @@ void Worker::on_hand_off(evutil_socket_t fd, short /*what*/, void* arg) noexcept
   }
 }
 
+void Worker::arm_metrics_tick() {
+  tick_due_ns_ = metrics::monotonic_ns() + kLagPeriodNs;
+  const timeval tv{0, static_cast<suseconds_t>(kLagPeriodNs / 1000)};
+  evtimer_add(metrics_tick_.get(), &tv);
+}
+
+void Worker::on_metrics_tick(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
+  auto* self = static_cast<Worker*>(arg);
+  const auto now = metrics::monotonic_ns();
+  // libevent may fire a timer up to a millisecond early (it rounds to its clock): not lag.
+  const auto lag = now > self->tick_due_ns_ ? now - self->tick_due_ns_ : 0;
+  self->recorder_.observe(self->recorder_.worker().loop_lag, lag);
+  self->publish_gauges();
+  self->arm_metrics_tick();
+}
+
+void Worker::publish_gauges() {
+  const auto& cells = recorder_.worker();
+  const auto& lists = timers_->lists();
+  const auto idle = lists.count(TimerKind::kKeepAlive) + lists.count(TimerKind::kDrainGrace);
+  recorder_.set(cells.active, lists.size());
+  recorder_.set(cells.reading, lists.count(TimerKind::kHeader));
+  recorder_.set(cells.writing, lists.count(TimerKind::kSend));
+  recorder_.set(cells.idle, idle);
+  recorder_.set(cells.helpers_busy, helpers_->busy_helpers());
+  recorder_.set(cells.helpers_idle, helpers_->idle_helpers());
+  recorder_.set(cells.queue_depth, helpers_->queued_jobs());
+}
+
 int worker_main(WorkerStart start) {
   // Exit status of a worker that could not start (as opposed to one that crashed serving).
   constexpr int kStartupFailed = 2;
@@ -378,7 +425,7 @@ int worker_main(WorkerStart start) {
   try {
     setup_error_log(site.config.log.error);
     Worker worker(site, start.sockets, start.index, start.generation, start.master,
-                  std::move(start.channel), std::move(start.peers));
+                  std::move(start.channel), std::move(start.peers), std::move(start.metrics));
     report.reset();
     status = worker.run();
   } catch (const std::exception& e) {

@@ -23,7 +23,7 @@ int worker_main(WorkerStart start);
 class Worker final : private Siblings {
  public:
   Worker(const Site& site, const std::vector<ListenSocket>& sockets, int index, int generation,
-         pid_t master, UniqueFd channel, WorkerPeers peers = {});
+         pid_t master, UniqueFd channel, WorkerPeers peers = {}, WorkerMetrics metrics = {});
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
   ~Worker() override;
@@ -47,6 +47,10 @@ class Worker final : private Siblings {
   static void on_drain_deadline(evutil_socket_t fd, short what, void* arg) noexcept;
   static void on_channel(evutil_socket_t fd, short what, void* arg) noexcept;
   static void on_hand_off(evutil_socket_t fd, short what, void* arg) noexcept;
+  // Every kLagPeriod: how late this timer fired (loop lag), and the gauges of this worker.
+  static void on_metrics_tick(evutil_socket_t fd, short what, void* arg) noexcept;
+  void arm_metrics_tick();
+  void publish_gauges();
 
   // Siblings: connections of a job whose helpers here are all busy go to a sibling with an
   // idle one (see worker/handoff.hpp and helpers/occupancy.hpp).
@@ -97,6 +101,13 @@ class Worker final : private Siblings {
   };
   std::vector<Handed> handed_;
   bool accepting_ = true;
+  WorkerMetrics metrics_;
+  metrics::Recorder recorder_;
+  std::unique_ptr<event, EventDeleter> metrics_tick_;
+  std::uint64_t tick_due_ns_ = 0;
 };
+
+// How often a worker measures its loop's lag and publishes its gauges.
+inline constexpr std::uint64_t kLagPeriodNs = 100'000'000;
 
 }  // namespace shoal

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "helpers/occupancy.hpp"
+#include "metrics/layout.hpp"
+#include "metrics/segment.hpp"
 #include "util/unique_fd.hpp"
 #include "worker/site.hpp"
 
@@ -30,6 +32,14 @@ struct WorkerPeers {
   std::vector<int> handoff_out;                   // by slot: the sending ends (-1 for itself)
 };
 
+// The worker's part of the metrics segment: the row it alone writes, the generation's layout,
+// and the segment itself, which a scrape reads. No segment: metrics are off.
+struct WorkerMetrics {
+  std::shared_ptr<metrics::Segment> segment;
+  std::shared_ptr<const metrics::Layout> layout;
+  int row = -1;  // -1: no row was free; this worker counts nothing
+};
+
 struct WorkerStart {
   std::shared_ptr<const Site> site;
   std::vector<ListenSocket> sockets;
@@ -38,6 +48,7 @@ struct WorkerStart {
   pid_t master = 0;
   UniqueFd channel;  // the worker's end
   WorkerPeers peers;
+  WorkerMetrics metrics;
 };
 
 // Runs in the forked child, which holds nothing but `start`'s descriptors and stdio; returns

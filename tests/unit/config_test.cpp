@@ -152,7 +152,7 @@ TEST(Config, UnknownKeyNamesItsPosition) {
       error_of("wrokers: 2\n" + kMinimalServer),
       "1:1: unknown key \"wrokers\" in the top level; expected one of: workers, user, "
       "group, pid_file, shutdown_timeout, reuse_port, defer_accept, mime_types, default_type, "
-      "log, tls, limits, helpers, upstreams, servers");
+      "log, tls, limits, helpers, upstreams, servers, metrics");
   EXPECT_EQ(error_of("limits: { max_conections: 3 }\n" + kMinimalServer).substr(0, 40),
             "1:11: unknown key \"max_conections\" in li");
 }
@@ -220,11 +220,12 @@ TEST(Config, DuplicateListenAndServerName) {
 
 TEST(Config, RouteWithoutHandlerOrWithTwo) {
   EXPECT_EQ(error_of("servers:\n  - listen: 80\n    routes:\n      - match: /x\n"),
-            "4:9: route \"/x\" has no handler: expected one of return, static, job, cgi, proxy");
+            "4:9: route \"/x\" has no handler: expected one of return, static, job, cgi, proxy, "
+            "metrics");
   EXPECT_EQ(error_of("servers:\n  - listen: 80\n    routes:\n      - match: /x\n"
                      "        return: {}\n        static: { root: /tmp }\n"),
             "4:9: route \"/x\" has more than one handler: expected one of return, static, job, "
-            "cgi, proxy");
+            "cgi, proxy, metrics");
   EXPECT_EQ(error_of("servers:\n  - listen: 80\n    routes:\n      - match: x\n"
                      "        return: {}\n"),
             "4:16: match: expected a path prefix starting with \"/\", got \"x\"");

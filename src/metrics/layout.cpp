@@ -1,0 +1,133 @@
+// Layout: the series of one configuration, registered in the segment by the master.
+#include "metrics/layout.hpp"
+
+#include <time.h>
+
+#include <string>
+
+namespace shoal::metrics {
+
+std::string server_label(const ServerConfig& server) {
+  if (!server.server_names.empty()) return server.server_names.front();
+  if (!server.listen.empty()) return server.listen.front().text;
+  return "-";
+}
+
+namespace {
+
+std::string join(std::initializer_list<std::string> labels) {
+  std::string out;
+  for (const auto& l : labels) {
+    if (!out.empty()) out += ',';
+    out += l;
+  }
+  return out;
+}
+
+RouteCells route_cells(Segment& segment, std::string_view server, std::string_view route,
+                       std::vector<std::uint32_t>& all) {
+  RouteCells cells;
+  for (int cls = 1; cls <= 5; ++cls) {
+    cells.requests[cls - 1] =
+        segment.series(Family::kRequests, join({label("server", server), label("route", route),
+                                                label("code", std::to_string(cls) + "xx")}));
+    all.push_back(cells.requests[cls - 1]);
+  }
+  cells.duration = segment.series(Family::kRequestDuration,
+                                  join({label("server", server), label("route", route)}));
+  return cells;
+}
+
+}  // namespace
+
+MasterCells register_master(Segment& segment) {
+  MasterCells m;
+  m.generation = segment.series(Family::kGeneration, "");
+  m.serving = segment.series(Family::kWorkers, label("state", "serving"));
+  m.draining = segment.series(Family::kWorkers, label("state", "draining"));
+  m.reloads_ok = segment.series(Family::kReloads, label("result", "ok"));
+  m.reloads_failed = segment.series(Family::kReloads, label("result", "failed"));
+  m.upgrades_ok = segment.series(Family::kUpgrades, label("result", "ok"));
+  m.upgrades_failed = segment.series(Family::kUpgrades, label("result", "failed"));
+  m.restarts_signal = segment.series(Family::kWorkerRestarts, label("cause", "signal"));
+  m.restarts_exit = segment.series(Family::kWorkerRestarts, label("cause", "exit"));
+  m.config_time = segment.series(Family::kConfigLoadTime, "");
+  m.config_hash = segment.series(Family::kConfigHash, "");
+  m.start_time = segment.series(Family::kStartTime, "");
+  m.rss = segment.series(Family::kResidentMemory, label("process", "master"));
+  m.fds = segment.series(Family::kOpenFds, label("process", "master"));
+  return m;
+}
+
+Layout::Layout(Segment& segment, const Config& config, size_t workers) : config_(&config) {
+  for (const auto& server : config.servers) {
+    const auto name = server_label(server);
+    auto& cells = routes_.emplace_back();
+    for (const auto& route : server.routes) {
+      cells.push_back(route_cells(segment, name, route.match, request_cells_));
+    }
+    cells.push_back(route_cells(segment, name, "-", request_cells_));  // no route matched
+  }
+  unrouted_ = route_cells(segment, "-", "-", request_cells_);
+  received_ = segment.series(Family::kReceivedBytes, "");
+  sent_ = segment.series(Family::kSentBytes, "");
+  bad_ = segment.series(Family::kBadRequests, "");
+  for (size_t i = 0; i < kRefusedStatuses.size(); ++i) {
+    refused_[i] =
+        segment.series(Family::kRefused, label("code", std::to_string(kRefusedStatuses[i])));
+  }
+  for (size_t w = 0; w < workers; ++w) {
+    const auto worker = label("worker", std::to_string(w));
+    WorkerCells c;
+    c.accepted = segment.series(Family::kAccepted, worker);
+    c.active = segment.series(Family::kActive, worker);
+    c.reading = segment.series(Family::kReading, worker);
+    c.writing = segment.series(Family::kWriting, worker);
+    c.idle = segment.series(Family::kIdle, worker);
+    c.helpers_busy = segment.series(Family::kHelpersBusy, worker);
+    c.helpers_idle = segment.series(Family::kHelpersIdle, worker);
+    c.queue_depth = segment.series(Family::kQueueDepth, worker);
+    for (size_t o = 0; o < kJobOutcomes; ++o) {
+      c.jobs[o] =
+          segment.series(Family::kJobs, join({worker, label("outcome", kJobOutcomeNames[o])}));
+    }
+    c.queue_wait = segment.series(Family::kQueueWait, worker);
+    c.run_time = segment.series(Family::kRunTime, worker);
+    c.helper_restarts = segment.series(Family::kHelperRestarts, worker);
+    c.loop_lag = segment.series(Family::kLoopLag, worker);
+    c.worker_rss =
+        segment.series(Family::kResidentMemory, join({label("process", "worker"), worker}));
+    c.worker_fds = segment.series(Family::kOpenFds, join({label("process", "worker"), worker}));
+    c.helpers_rss =
+        segment.series(Family::kResidentMemory, join({label("process", "helpers"), worker}));
+    c.helpers_fds = segment.series(Family::kOpenFds, join({label("process", "helpers"), worker}));
+    workers_.push_back(c);
+  }
+  master_ = register_master(segment);
+}
+
+const RouteCells& Layout::route(const ServerConfig* server, const Route* route) const {
+  if (!server) return unrouted_;
+  const auto s = static_cast<size_t>(server - config_->servers.data());
+  if (s >= routes_.size()) return unrouted_;
+  const auto& cells = routes_[s];
+  if (!route) return cells.back();
+  const auto r = static_cast<size_t>(route - server->routes.data());
+  return r + 1 < cells.size() ? cells[r] : cells.back();
+}
+
+std::uint32_t Layout::refused(int status) const {
+  for (size_t i = 0; i < kRefusedStatuses.size(); ++i) {
+    if (kRefusedStatuses[i] == status) return refused_[i];
+  }
+  return kSinkCell;
+}
+
+std::uint64_t monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull +
+         static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+}  // namespace shoal::metrics

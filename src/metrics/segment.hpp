@@ -1,0 +1,94 @@
+// Segment: shoal's counters in shared memory. A memfd the master creates before its first fork
+// (or adopts from the previous image of an upgrade) and maps once; every worker inherits the
+// mapping. It holds a directory of series (family + label text -> cells) that only the master
+// appends to, and one row of cells per writer: kWorkerSlots rows for workers, one `retired`
+// row that keeps the counts of workers that exited, and one for the master. Each row has one
+// writer, so counting is a plain store, without locks or messages; a scrape sums the rows.
+// When a worker is reaped the master folds its counters into the retired row under a
+// sequence count, so a sum taken meanwhile is retried, and no counter ever goes down while the
+// memfd lives. See src/DESIGN.md, Metrics.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "metrics/families.hpp"
+#include "util/unique_fd.hpp"
+
+namespace shoal::metrics {
+
+inline constexpr size_t kWorkerSlots = 128;
+inline constexpr size_t kRows = kWorkerSlots + 2;
+inline constexpr size_t kRetiredRow = kWorkerSlots;
+inline constexpr size_t kMasterRow = kWorkerSlots + 1;
+inline constexpr std::uint32_t kCellsPerRow = 16384;
+inline constexpr size_t kMaxSeries = 4096;
+inline constexpr size_t kLabelBytes = 244;
+// Cell 0 of every row is a sink: what a series that did not fit in the directory counts.
+inline constexpr std::uint32_t kSinkCell = 0;
+
+// One series as a scrape reads it: the sum of its cells over the rows.
+struct SeriesValue {
+  Family family;
+  std::string labels;  // 'server="a",route="/"' (escaped), or ""
+  std::vector<std::uint64_t> cells;
+};
+
+class Segment {
+ public:
+  // A new memfd of zeros. Throws StartupError.
+  static Segment create();
+  // The memfd a previous image passed over an upgrade; nullopt when it is not one.
+  static std::optional<Segment> adopt(int fd);
+
+  Segment(Segment&& other) noexcept;
+  Segment& operator=(Segment&&) = delete;
+  Segment(const Segment&) = delete;
+  ~Segment();
+
+  int fd() const { return fd_.get(); }
+
+  // Master only, before the forks that use it: the first cell of the series `family{labels}`,
+  // added if new; kSinkCell when the directory or the rows are full.
+  std::uint32_t series(Family family, std::string_view labels);
+
+  // Master only: a free worker row for the process about to be forked, or -1 when all are taken.
+  int take_row();
+  // Master only: the row's process, once forked (an upgraded master finds its rows by pid).
+  void set_owner(int row, pid_t pid);
+  // The row owned by `pid`, or -1.
+  int row_of(pid_t pid) const;
+  // Rows taken whose owner is not in `alive` (an upgraded master retires them).
+  std::vector<int> rows_not_owned_by(const std::vector<pid_t>& alive) const;
+  // Master only, after the row's process is gone: adds its counters and histograms to the
+  // retired row, zeroes the row (gauges included) and frees it.
+  void retire_row(int row);
+
+  // The row a process writes: a worker its own, the master kMasterRow.
+  std::uint64_t* row(size_t index);
+  const std::uint64_t* row(size_t index) const;
+
+  // Every series, summed over the retired, master and taken worker rows; consistent with
+  // respect to folds (retried while one runs).
+  std::vector<SeriesValue> read() const;
+  // The sum of one cell over the rows (the master's requests-per-second sampling).
+  std::uint64_t sum(std::uint32_t cell) const;
+  std::uint32_t cells_used() const;
+
+ private:
+  struct Shared;
+  Segment(UniqueFd fd, Shared* shared) : fd_(std::move(fd)), shared_(shared) {}
+  UniqueFd fd_;
+  Shared* shared_ = nullptr;
+};
+
+// Prometheus label text: `name="value"` with \, " and newline escaped.
+std::string label(std::string_view name, std::string_view value);
+
+}  // namespace shoal::metrics
