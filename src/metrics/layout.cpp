@@ -76,6 +76,28 @@ Layout::Layout(Segment& segment, const Config& config, size_t workers) : config_
     refused_[i] =
         segment.series(Family::kRefused, label("code", std::to_string(kRefusedStatuses[i])));
   }
+  tls_[0] = segment.series(Family::kTlsHandshakes, label("result", "full"));
+  tls_[1] = segment.series(Family::kTlsHandshakes, label("result", "resumed"));
+  tls_[2] = segment.series(Family::kTlsHandshakes, label("result", "failed"));
+  for (const auto& [name, group] : config.upstreams) {
+    auto& cells = upstreams_[name];
+    const auto upstream = label("upstream", name);
+    for (const auto& server : group.servers) {
+      const auto both = join({upstream, label("server", server.text)});
+      auto& s = cells.servers.emplace_back();
+      s.requests = segment.series(Family::kUpstreamRequests, both);
+      s.errors_502 = segment.series(Family::kUpstreamErrors, join({both, label("status", "502")}));
+      s.errors_504 = segment.series(Family::kUpstreamErrors, join({both, label("status", "504")}));
+      for (size_t w = 0; w < workers; ++w) {
+        s.up.push_back(
+            segment.series(Family::kUpstreamUp, join({both, label("worker", std::to_string(w))})));
+      }
+    }
+    for (size_t w = 0; w < workers; ++w) {
+      cells.idle.push_back(segment.series(Family::kUpstreamIdle,
+                                          join({upstream, label("worker", std::to_string(w))})));
+    }
+  }
   for (size_t w = 0; w < workers; ++w) {
     const auto worker = label("worker", std::to_string(w));
     WorkerCells c;

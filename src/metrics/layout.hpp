@@ -6,6 +6,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -50,6 +51,18 @@ struct WorkerCells {
   std::uint32_t helpers_fds = kSinkCell;
 };
 
+// One upstream group's cells: per configured server, and the per-worker gauges.
+struct UpstreamCells {
+  struct Server {
+    std::uint32_t requests = kSinkCell;
+    std::uint32_t errors_502 = kSinkCell;
+    std::uint32_t errors_504 = kSinkCell;
+    std::vector<std::uint32_t> up;  // by worker ordinal
+  };
+  std::vector<Server> servers;      // as configured
+  std::vector<std::uint32_t> idle;  // by worker ordinal
+};
+
 struct MasterCells {
   std::uint32_t generation = kSinkCell;
   std::uint32_t serving = kSinkCell;
@@ -87,6 +100,13 @@ class Layout {
   std::uint32_t received() const { return received_; }
   std::uint32_t sent() const { return sent_; }
   std::uint32_t bad() const { return bad_; }
+  // TLS handshakes: full, resumed, failed.
+  const std::array<std::uint32_t, 3>& tls() const { return tls_; }
+  // The group's cells; null for a name not in the configuration.
+  const UpstreamCells* upstream(const std::string& name) const {
+    auto it = upstreams_.find(name);
+    return it == upstreams_.end() ? nullptr : &it->second;
+  }
   // The cell for a refused status, kSinkCell for any other.
   std::uint32_t refused(int status) const;
   // Every requests_total cell: the master sums them for requests per second.
@@ -101,6 +121,8 @@ class Layout {
   std::uint32_t received_ = kSinkCell;
   std::uint32_t sent_ = kSinkCell;
   std::uint32_t bad_ = kSinkCell;
+  std::array<std::uint32_t, 3> tls_{};
+  std::map<std::string, UpstreamCells> upstreams_;
   std::array<std::uint32_t, kRefusedStatuses.size()> refused_{};
   std::vector<std::uint32_t> request_cells_;
 };
@@ -138,6 +160,11 @@ class Recorder {
     if (cls >= 1 && cls <= 5) add(cells.requests[cls - 1]);
     if (ns) observe(cells.duration, *ns);
   }
+  enum class Handshake : std::uint8_t { kFull, kResumed, kFailed };
+  void handshake(Handshake result) {
+    if (row_) add(layout_->tls()[static_cast<size_t>(result)]);
+  }
+  size_t ordinal() const { return ordinal_; }
   void job(JobOutcome outcome) {
     if (row_) add(worker().jobs[static_cast<size_t>(outcome)]);
   }

@@ -529,6 +529,7 @@ class ProxyExchange : public helpers::JobHandle,
 
   void complete(bool reusable) {
     pool_.succeeded(server_);
+    pool_.count_exchange(server_, 0);
     stop_io();
     if (reusable) {
       pool_.give_back(std::move(conn_));
@@ -542,6 +543,7 @@ class ProxyExchange : public helpers::JobHandle,
   void fail(int status, const std::string& cause) {
     spdlog::error("upstream \"{}\" server {}: {}, request: \"{}\"", pool_.config().name,
                   server().text, cause, escape_log_field(request_.request_line));
+    pool_.count_exchange(server_, status);
     stop_io();
     conn_.reset();
     if (!notify([&] { sink_->on_job_failed(status); })) return;
@@ -647,5 +649,13 @@ void Proxy::cancel(helpers::JobHandle* job) {
 }
 
 void Proxy::finished(ProxyExchange* exchange) { exchanges_.erase(exchange); }
+
+void Proxy::set_metrics(metrics::Recorder* recorder) {
+  for (auto& [name, pool] : pools_) pool->set_metrics(recorder);
+}
+
+void Proxy::publish_metrics() const {
+  for (const auto& [name, pool] : pools_) pool->publish_metrics();
+}
 
 }  // namespace shoal::proxy

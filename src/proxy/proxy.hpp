@@ -61,6 +61,9 @@ class Proxy final : public helpers::JobRunner {
   // An exchange that ended (after it told its sink): freed here.
   void finished(ProxyExchange* exchange);
   UpstreamPool* pool(const std::string& name);
+  // Every group counts in `recorder` (the worker's); publish_metrics sets the gauges.
+  void set_metrics(metrics::Recorder* recorder);
+  void publish_metrics() const;
   // One read buffer for every exchange of the worker (each parses what it read at once).
   std::string& scratch() { return scratch_; }
 

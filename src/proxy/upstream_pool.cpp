@@ -409,4 +409,31 @@ void UpstreamPool::sweep() {
   evtimer_add(sweep_.get(), &after);
 }
 
+void UpstreamPool::set_metrics(metrics::Recorder* recorder) {
+  metrics_ = recorder;
+  cells_ = recorder && recorder->on() ? recorder->layout()->upstream(config_.name) : nullptr;
+  if (cells_ && cells_->servers.size() != servers_.size()) cells_ = nullptr;
+}
+
+void UpstreamPool::count_exchange(size_t server, int failure_status) {
+  if (!cells_) return;
+  const auto& cells = cells_->servers[server];
+  metrics_->add(cells.requests);
+  if (failure_status == 504) {
+    metrics_->add(cells.errors_504);
+  } else if (failure_status != 0) {
+    metrics_->add(cells.errors_502);
+  }
+}
+
+void UpstreamPool::publish_metrics() const {
+  if (!cells_) return;
+  const size_t worker = metrics_->ordinal();
+  for (size_t s = 0; s < servers_.size(); ++s) {
+    const auto& up = cells_->servers[s].up;
+    if (worker < up.size()) metrics_->set(up[worker], available(s) ? 1 : 0);
+  }
+  if (worker < cells_->idle.size()) metrics_->set(cells_->idle[worker], idle_.size());
+}
+
 }  // namespace shoal::proxy

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "metrics/layout.hpp"
 #include "util/event_ptr.hpp"
 #include "util/socket_address.hpp"
 #include "util/unique_fd.hpp"
@@ -122,6 +123,12 @@ class UpstreamPool {
   size_t idle_count() const { return idle_.size(); }
   std::uint32_t outstanding(size_t server) const { return servers_[server].outstanding; }
 
+  // Metrics: requests and errors by server as exchanges end, and (publish_metrics, on the
+  // worker's metrics tick) which servers are in the choice and how many connections idle.
+  void set_metrics(metrics::Recorder* recorder);
+  void count_exchange(size_t server, int failure_status);  // 0: it ended well
+  void publish_metrics() const;
+
  private:
   using Clock = std::chrono::steady_clock;
   struct Probe;
@@ -159,6 +166,8 @@ class UpstreamPool {
   EventPtr sweep_;
   size_t next_ = 0;  // round robin
   std::minstd_rand random_;
+  metrics::Recorder* metrics_ = nullptr;
+  const metrics::UpstreamCells* cells_ = nullptr;  // set while metrics are on
 };
 
 }  // namespace shoal::proxy

@@ -237,6 +237,8 @@ bool Connection::continue_handshake() {
       set_write_wait(false);
       spdlog::debug("client {}: {} {} handshake, {}", peer_.text(), tls_->protocol(),
                     tls_->resumed() ? "resumed" : "full", tls_->cipher());
+      context_.metrics->handshake(tls_->resumed() ? metrics::Recorder::Handshake::kResumed
+                                                  : metrics::Recorder::Handshake::kFull);
       return true;
     case tls::Io::kWantRead:
       set_write_wait(false);
@@ -253,6 +255,7 @@ bool Connection::continue_handshake() {
       spdlog::info("client {}: TLS handshake failed: {}", peer_.text(), tls_->failure());
       break;
   }
+  context_.metrics->handshake(metrics::Recorder::Handshake::kFailed);
   close();
   return false;
 }

@@ -72,6 +72,7 @@ Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int i
   context_.helpers = helpers_.get();
   if (!site_.config.upstreams.empty()) {
     proxy_ = std::make_unique<proxy::Proxy>(base_.get(), site_.config.upstreams);
+    proxy_->set_metrics(&recorder_);
     context_.proxy = proxy_.get();
   }
   context_.on_closed = [this](Connection* c) { connection_closed(c); };
@@ -413,6 +414,7 @@ void Worker::publish_gauges() {
   recorder_.set(cells.helpers_busy, helpers_->busy_helpers());
   recorder_.set(cells.helpers_idle, helpers_->idle_helpers());
   recorder_.set(cells.queue_depth, helpers_->queued_jobs());
+  if (proxy_) proxy_->publish_metrics();
 }
 
 int worker_main(WorkerStart start) {

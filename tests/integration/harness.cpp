@@ -485,4 +485,29 @@ std::optional<Response> get(int port, const std::string& path,
   return client.read_response(method == "HEAD");
 }
 
+MetricSamples parse_metrics(const std::string& text) {
+  MetricSamples samples;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    const auto space = line.rfind(' ');
+    if (space == std::string::npos) continue;
+    samples[line.substr(0, space)] = std::stod(line.substr(space + 1));
+  }
+  return samples;
+}
+
+double metric_sum(const MetricSamples& samples, const std::string& name,
+                  const std::vector<std::string>& parts) {
+  double total = 0;
+  for (const auto& [key, value] : samples) {
+    if (key != name && !key.starts_with(name + "{")) continue;
+    bool all = true;
+    for (const auto& p : parts) all = all && key.find(p) != std::string::npos;
+    if (all) total += value;
+  }
+  return total;
+}
+
 }  // namespace shoal::test

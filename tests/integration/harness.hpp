@@ -165,6 +165,13 @@ CommandResult run_shoal(const std::vector<std::string>& args, const TempDir& dir
 // otherwise (e.g. curl, openssl s_client).
 CommandResult run_command(const std::string& command);
 
+// A Prometheus text scrape as 'name{labels}' -> value (comments skipped).
+using MetricSamples = std::map<std::string, double>;
+MetricSamples parse_metrics(const std::string& text);
+// The sum of the samples of `name` whose label text holds every one of `parts`.
+double metric_sum(const MetricSamples& samples, const std::string& name,
+                  const std::vector<std::string>& parts = {});
+
 // True while `pid` exists and is not a zombie.
 bool alive(pid_t pid);
 

@@ -17,32 +17,11 @@
 namespace shoal::test {
 namespace {
 
-using Samples = std::map<std::string, double>;  // 'name{labels}' -> value
+using Samples = MetricSamples;
 
-Samples parse(const std::string& text) {
-  Samples samples;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    const auto space = line.rfind(' ');
-    if (space == std::string::npos) continue;
-    samples[line.substr(0, space)] = std::stod(line.substr(space + 1));
-  }
-  return samples;
-}
-
-// The sum of the samples of `name` whose labels hold every one of `parts`.
 double sum(const Samples& samples, const std::string& name,
            const std::vector<std::string>& parts = {}) {
-  double total = 0;
-  for (const auto& [key, value] : samples) {
-    if (key != name && !key.starts_with(name + "{")) continue;
-    bool all = true;
-    for (const auto& p : parts) all = all && key.find(p) != std::string::npos;
-    if (all) total += value;
-  }
-  return total;
+  return metric_sum(samples, name, parts);
 }
 
 std::string scrape_text(int port, const std::map<std::string, std::string>& headers = {}) {
@@ -53,7 +32,7 @@ std::string scrape_text(int port, const std::map<std::string, std::string>& head
   return r->body;
 }
 
-Samples scrape(int port) { return parse(scrape_text(port)); }
+Samples scrape(int port) { return parse_metrics(scrape_text(port)); }
 
 bool have(const std::string& command) { return run_command("command -v " + command).status == 0; }
 
@@ -230,7 +209,7 @@ TEST(MetricsTest, NoCounterGoesDownAcrossReloadsAndAnUpgrade) {
   std::thread scraper([&] {
     while (!done) {
       auto r = get(server.port(), "/metrics");
-      if (r && r->status == 200) scrapes.push_back(parse(r->body));
+      if (r && r->status == 200) scrapes.push_back(parse_metrics(r->body));
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   });

@@ -210,8 +210,15 @@ TEST(ProxyTest, EachUpstreamFailureHasItsStatusAndOneLogLine) {
       "    routes:\n"
       "      - match: /gone\n"
       "        proxy: { upstream: gone }\n"
+      "      - match: /metrics\n"
+      "        metrics: {}\n"
       "      - match: /\n"
       "        proxy: { upstream: app }\n");
+  // Before any failure, both servers are in (the gauge follows the worker's metrics tick).
+  EXPECT_TRUE(wait_until([&] {
+    const auto m = parse_metrics(must_get(server.port(), "/metrics").body);
+    return metric_sum(m, "shoal_upstream_up", {"worker=\"0\""}) == 2;
+  }));
   EXPECT_EQ(must_get(server.port(), "/gone").status, 502);
   EXPECT_EQ(must_get(server.port(), "/delay?ms=2000").status, 504);
   EXPECT_EQ(must_get(server.port(), "/bad-head").status, 502);
@@ -235,6 +242,23 @@ TEST(ProxyTest, EachUpstreamFailureHasItsStatusAndOneLogLine) {
             std::string::npos)
       << log;
   EXPECT_EQ(must_get(server.port(), "/echo").status, 200);  // and it serves on
+  // Each ended exchange is counted for its server, each failure by its status; the pool and
+  // health gauges follow on the worker's next metrics tick.
+  const std::string gone = "server=\"127.0.0.1:" + std::to_string(closed_port) + "\"";
+  const std::string app = "server=\"" + upstream.address() + "\"";
+  MetricSamples m;
+  ASSERT_TRUE(wait_until([&] {
+    m = parse_metrics(must_get(server.port(), "/metrics").body);
+    return metric_sum(m, "shoal_upstream_idle_connections", {"upstream=\"app\""}) == 1;
+  }));
+  EXPECT_EQ(metric_sum(m, "shoal_upstream_requests_total", {gone}), 1);
+  EXPECT_EQ(metric_sum(m, "shoal_upstream_errors_total", {gone, "status=\"502\""}), 1);
+  EXPECT_EQ(metric_sum(m, "shoal_upstream_requests_total", {app}), 4);
+  EXPECT_EQ(metric_sum(m, "shoal_upstream_errors_total", {app, "status=\"504\""}), 1);
+  EXPECT_EQ(metric_sum(m, "shoal_upstream_errors_total", {app, "status=\"502\""}), 2);
+  // Both are out of the choice now: a failure each within fail_timeout (max_fails: 1).
+  EXPECT_EQ(metric_sum(m, "shoal_upstream_up", {app, "worker=\"0\""}), 0);
+  EXPECT_EQ(metric_sum(m, "shoal_upstream_up", {gone}), 0);
 }
 
 TEST(ProxyTest, PooledConnectionsTheUpstreamClosedNeverCostARequest) {

@@ -86,6 +86,8 @@ std::string tls_config(const WebRoot& root, const std::string& certificate = cer
          "        cgi: { root: " +
          root / "cgi-bin" +
          " }\n"
+         "      - match: /metrics\n"
+         "        metrics: {}\n"
          "  - listen: [{ address: \"127.0.0.1:@PORT@\", tls: true }]\n"
          "    server_names: [ec.test]\n"
          "    tls: { certificate: " +
@@ -253,6 +255,23 @@ void expect_resumption_on_every_worker(const std::string& version) {
 TEST(TlsTest, ATls13SessionResumesOnEveryWorker) { expect_resumption_on_every_worker("tls1_3"); }
 
 TEST(TlsTest, ATls12SessionResumesOnEveryWorker) { expect_resumption_on_every_worker("tls1_2"); }
+
+TEST(TlsTest, HandshakesAreCountedByResultOnEveryWorker) {
+  WebRoot root;
+  ShoalServer server(tls_config(root));
+  const std::string session = root / "session";
+  ASSERT_NE(s_client(server.port(), "-tls1_3 -sess_out " + session).output.find("New, TLSv1."),
+            std::string::npos);
+  ASSERT_TRUE(reused(s_client(server.port(), "-tls1_3 -sess_in " + session)));
+  s_client(server.port(), "-alpn h2");  // ends in an alert: failed
+  // The scrape's own handshake is the second full one.
+  auto scrape = run_command(curl(server.port(), "localhost", "/metrics"));
+  ASSERT_EQ(scrape.status, 0) << scrape.output;
+  const auto m = parse_metrics(scrape.output);
+  EXPECT_EQ(metric_sum(m, "shoal_tls_handshakes_total", {"result=\"full\""}), 2) << scrape.output;
+  EXPECT_EQ(metric_sum(m, "shoal_tls_handshakes_total", {"result=\"resumed\""}), 1);
+  EXPECT_EQ(metric_sum(m, "shoal_tls_handshakes_total", {"result=\"failed\""}), 1);
+}
 
 TEST(TlsTest, BadClientsGetAnInfoLineAndTheWorkerServesOn) {
   WebRoot root;
