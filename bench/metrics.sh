@@ -6,6 +6,7 @@
 #  2. scrape time: a server with 10 routes, 2 workers and every histogram filled (requests on
 #     each route, helper jobs), SCRAPES scrapes with curl: median and p99 at the client, and
 #     the size of the answer.
+#  3. instructions per request under callgrind, on and off (CALLGRIND=0 skips it).
 #
 #   bench/metrics.sh [ROUNDS=5] [SECONDS=5] [SCRAPES=200]
 set -euo pipefail
@@ -45,7 +46,8 @@ for round in $(seq "$ROUNDS"); do
     worker=$(pgrep -P "$pid")
     scraper=""
     if [ "$mode" = true ]; then
-      (while true; do curl -s -o /dev/null "http://127.0.0.1:$PORT/metrics"; sleep 1; done) &
+      # The scraper stands for a Prometheus elsewhere: on wrk's CPU, not the worker's.
+      (while true; do taskset -c 0 curl -s -o /dev/null "http://127.0.0.1:$PORT/metrics"; sleep 1; done) &
       scraper=$!
     fi
     read -r -a stats <<<"$(task_stats "$worker" | tr '\n' ' ')"
@@ -67,7 +69,8 @@ printf '%-26s %12s %16s\n' "" "req/s" "worker ns/req"
 printf '%-26s %12s %16s\n' "metrics: true (scraped 1/s)" "$on_rps" "$on_cpu"
 printf '%-26s %12s %16s\n' "metrics: false" "$off_rps" "$off_cpu"
 echo "on/off: throughput $(ratio "$on_rps" "$off_rps"), CPU per request $(ratio "$on_cpu" "$off_cpu")"
-echo "per round, on: ${RPS[true]}/ off: ${RPS[false]}"
+echo "per round req/s, on: ${RPS[true]}/ off: ${RPS[false]}"
+echo "per round ns/req, on: ${CPU[true]}/ off: ${CPU[false]}"
 
 # 2. The scrape of a bigger server.
 {
@@ -101,3 +104,50 @@ p99=$(sort -n "$work/times" | awk '{ v[NR] = $1 } END { printf "%.2f", v[int(NR 
 echo "scrape: 10 routes, 2 workers, every histogram filled: $size bytes, $series samples;" \
   "$SCRAPES scrapes with curl (new connection each): median $p50 ms, p99 $p99 ms"
 kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+
+# 3. Instructions per request, which a noisy machine does not blur: the worker under
+#    callgrind, answering N and then 2N keep-alive requests for the 1 KiB file (the
+#    difference removes start-up and exit), metrics on and off.
+if [ "${CALLGRIND:-1}" = 1 ]; then
+  need_tools valgrind
+  N=${CALLGRIND_REQUESTS:-4000}
+  cat >"$work/client.py" <<'PY'
+import socket, sys
+port, n = int(sys.argv[1]), int(sys.argv[2])
+s = socket.create_connection(("127.0.0.1", port))
+request = b"GET /1k.bin HTTP/1.1\r\nHost: x\r\n\r\n"
+buffered = b""
+for _ in range(n):
+    s.sendall(request)
+    while b"\r\n\r\n" not in buffered:
+        buffered += s.recv(65536)
+    head, _, buffered = buffered.partition(b"\r\n\r\n")
+    length = int([l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")][0].split(b":")[1])
+    while len(buffered) < length:
+        buffered += s.recv(65536)
+    buffered = buffered[length:]
+PY
+  mkdir -p "$work/cg" && chmod 1777 "$work/cg"  # the worker may run as nobody
+  instructions() {  # instructions of the worker of config $1 answering $2 requests
+    rm -f "$work"/cg/callgrind.out.*
+    valgrind --tool=callgrind --callgrind-out-file="$work/cg/callgrind.out.%p" \
+      build/shoal -c "$work/$1.yaml" >/dev/null 2>&1 & local pid=$!
+    local tries=0
+    until curl -s -o /dev/null "http://127.0.0.1:$PORT/1k.bin" || [ $tries -gt 100 ]; do
+      sleep 0.2; tries=$((tries + 1))
+    done
+    python3 "$work/client.py" "$PORT" "$2"
+    kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+    local worker_file
+    worker_file=$(ls "$work"/cg/callgrind.out.* | grep -v "out.$pid$" | head -1)
+    awk '/^summary:/ { print $2 }' "$worker_file"
+  }
+  declare -A PER
+  for mode in true false; do
+    one=$(instructions "$mode" "$N")
+    two=$(instructions "$mode" $((2 * N)))
+    PER[$mode]=$(( (two - one) / N ))
+  done
+  echo "instructions per request (callgrind, worker only, $N vs $((2 * N)) requests):" \
+    "metrics on ${PER[true]}, off ${PER[false]}: $(ratio "${PER[true]}" "${PER[false]}")"
+fi

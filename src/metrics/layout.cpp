@@ -1,8 +1,6 @@
 // Layout: the series of one configuration, registered in the segment by the master.
 #include "metrics/layout.hpp"
 
-#include <time.h>
-
 #include <string>
 
 namespace shoal::metrics {
@@ -59,7 +57,8 @@ MasterCells register_master(Segment& segment) {
   return m;
 }
 
-Layout::Layout(Segment& segment, const Config& config, size_t workers) : config_(&config) {
+Layout::Layout(Segment& segment, const Config& config, size_t workers)
+    : servers_(config.servers.data()) {
   for (const auto& server : config.servers) {
     const auto name = server_label(server);
     auto& cells = routes_.emplace_back();
@@ -128,28 +127,11 @@ Layout::Layout(Segment& segment, const Config& config, size_t workers) : config_
   master_ = register_master(segment);
 }
 
-const RouteCells& Layout::route(const ServerConfig* server, const Route* route) const {
-  if (!server) return unrouted_;
-  const auto s = static_cast<size_t>(server - config_->servers.data());
-  if (s >= routes_.size()) return unrouted_;
-  const auto& cells = routes_[s];
-  if (!route) return cells.back();
-  const auto r = static_cast<size_t>(route - server->routes.data());
-  return r + 1 < cells.size() ? cells[r] : cells.back();
-}
-
 std::uint32_t Layout::refused(int status) const {
   for (size_t i = 0; i < kRefusedStatuses.size(); ++i) {
     if (kRefusedStatuses[i] == status) return refused_[i];
   }
   return kSinkCell;
-}
-
-std::uint64_t monotonic_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull +
-         static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
 }  // namespace shoal::metrics

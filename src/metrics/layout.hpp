@@ -3,6 +3,8 @@
 // worker inherits the result). Recorder: a worker's (or the master's) writer of one row.
 #pragma once
 
+#include <time.h>
+
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -93,7 +95,16 @@ class Layout {
 
   // The cells of a response's series: its server and route, or the server's unmatched
   // requests (route null), or requests that never reached a server (both null).
-  const RouteCells& route(const ServerConfig* server, const Route* route) const;
+  // Inline: it runs for every response.
+  const RouteCells& route(const ServerConfig* server, const Route* route) const {
+    if (!server) return unrouted_;
+    const auto s = static_cast<size_t>(server - servers_);
+    if (s >= routes_.size()) return unrouted_;
+    const auto& cells = routes_[s];
+    if (!route) return cells.back();
+    const auto r = static_cast<size_t>(route - server->routes.data());
+    return r + 1 < cells.size() ? cells[r] : cells.back();
+  }
   const WorkerCells& worker(size_t ordinal) const { return workers_.at(ordinal); }
   size_t workers() const { return workers_.size(); }
   const MasterCells& master() const { return master_; }
@@ -113,7 +124,7 @@ class Layout {
   const std::vector<std::uint32_t>& request_cells() const { return request_cells_; }
 
  private:
-  const Config* config_;
+  const ServerConfig* servers_;  // the configuration's, which the requests point into
   std::vector<std::vector<RouteCells>> routes_;  // [server][route], then the unmatched one
   RouteCells unrouted_;
   std::vector<WorkerCells> workers_;
@@ -185,7 +196,12 @@ class Recorder {
   size_t ordinal_ = 0;
 };
 
-// Nanoseconds on the monotonic clock.
-std::uint64_t monotonic_ns();
+// Nanoseconds on the monotonic clock (vDSO: no system call).
+inline std::uint64_t monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull +
+         static_cast<std::uint64_t>(ts.tv_nsec);
+}
 
 }  // namespace shoal::metrics

@@ -488,7 +488,7 @@ bool Connection::process_input() {
         if (plain_on_tls_) return refuse_plain_http();
         const auto& request = parser.request();
         ex.routed = http::route_request(hosts_, request);
-        if (context_.metrics->on()) ex.started_ns = metrics::monotonic_ns();
+        if (context_.clock) ex.started = context_.clock->now();
         if (ex.routed.target && ex.routed.needs_helper() && hand_over_job()) return false;
         const auto* expect = request.header("Expect");
         if (expect && request.http_minor >= 1) {
@@ -612,12 +612,12 @@ void Connection::count_response(int status) {
   auto& recorder = *context_.metrics;
   if (!recorder.on()) return;
   auto& ex = exchange();
-  if (ex.started_ns == 0) {  // no complete head: a bad request, a header timeout
+  if (ex.started == 0 || !context_.clock) {  // no complete head: a bad request, a timeout
     recorder.response(nullptr, nullptr, status, std::nullopt);
     return;
   }
-  const auto ns = metrics::monotonic_ns() - ex.started_ns;
-  ex.started_ns = 0;
+  const auto ns = context_.clock->elapsed_ns(ex.started, context_.clock->now());
+  ex.started = 0;
   recorder.response(ex.routed.server, ex.routed.route, status, ns);
 }
 

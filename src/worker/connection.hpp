@@ -25,6 +25,7 @@
 #include "http/request_parser.hpp"
 #include "http/router.hpp"
 #include "log/repeat_limiter.hpp"
+#include "metrics/clock.hpp"
 #include "metrics/layout.hpp"
 #include "proxy/proxy.hpp"
 #include "tls/tls_stream.hpp"
@@ -96,7 +97,7 @@ struct Exchange {
     bool discard_body = false;  // HEAD, 204, 304: send the head only
     bool keep_alive = false;
   } job_response;
-  std::uint64_t started_ns = 0;  // when the current request's head was complete (metrics on)
+  std::uint64_t started = 0;   // RequestClock reading when the head was complete (metrics on)
   bool body_paused = false;    // client reads stopped until the helper takes more body
   bool output_paused = false;  // helper reads stopped until the client takes more output
 };
@@ -142,12 +143,13 @@ struct ConnectionContext {
   std::string* scratch = nullptr;      // the worker's read buffer, shared by its connections
   ConnectionTimers* timers = nullptr;  // every connection's deadline, and the registry
   ExchangePool* exchanges = nullptr;
-  RepeatLimiter* log_limiter = nullptr;        // errors that come in floods: one line a second each
-  Siblings* siblings = nullptr;                // null: no hand-over (one worker, or an adopted one)
-  metrics::Recorder* metrics = nullptr;        // this worker's row (records nothing when off)
-  const metrics::Segment* segment = nullptr;   // what a metrics route reads; null: off
-  bool draining = false;                       // finish the request in flight, then close
-  std::function<void(Connection*)> on_closed;  // the worker destroys the connection
+  RepeatLimiter* log_limiter = nullptr;       // errors that come in floods: one line a second each
+  Siblings* siblings = nullptr;               // null: no hand-over (one worker, or an adopted one)
+  metrics::Recorder* metrics = nullptr;       // this worker's row (records nothing when off)
+  const metrics::Segment* segment = nullptr;  // what a metrics route reads; null: off
+  const metrics::RequestClock* clock = nullptr;  // set while metrics are on
+  bool draining = false;                         // finish the request in flight, then close
+  std::function<void(Connection*)> on_closed;    // the worker destroys the connection
 };
 
 // A job route's response streams from a helper through the JobSink callbacks: the head, then

@@ -57,6 +57,8 @@ Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int i
     recorder_ = metrics::Recorder(metrics_.segment->row(static_cast<size_t>(metrics_.row)),
                                   metrics_.layout, static_cast<size_t>(index_));
   }
+  if (recorder_.on()) clock_ = std::make_unique<metrics::RequestClock>();
+  context_.clock = clock_.get();
   context_.metrics = &recorder_;
   context_.segment = metrics_.segment.get();
   context_.base = base_.get();
@@ -400,6 +402,7 @@ void Worker::on_metrics_tick(evutil_socket_t /*fd*/, short /*what*/, void* arg) 
   const auto lag = now > self->tick_due_ns_ ? now - self->tick_due_ns_ : 0;
   self->recorder_.observe(self->recorder_.worker().loop_lag, lag);
   self->publish_gauges();
+  self->clock_->recalibrate();
   self->arm_metrics_tick();
 }
 

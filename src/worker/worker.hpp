@@ -103,6 +103,7 @@ class Worker final : private Siblings {
   bool accepting_ = true;
   WorkerMetrics metrics_;
   metrics::Recorder recorder_;
+  std::unique_ptr<metrics::RequestClock> clock_;  // while metrics are on
   std::unique_ptr<event, EventDeleter> metrics_tick_;
   std::uint64_t tick_due_ns_ = 0;
 };

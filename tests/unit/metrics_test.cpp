@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "config/loader.hpp"
+#include "metrics/clock.hpp"
 #include "metrics/exposition.hpp"
 #include "metrics/layout.hpp"
 #include "metrics/segment.hpp"
@@ -320,3 +321,31 @@ TEST(Config, ABadMetricsNetworkIsAnErrorAtItsPlace) {
 
 }  // namespace
 }  // namespace shoal
+
+namespace shoal::metrics {
+namespace {
+
+TEST(RequestClock, TheTscIsUsedOnlyWhenItIsInvariant) {
+  EXPECT_TRUE(
+      invariant_tsc("processor : 0\nflags\t\t: fpu tsc constant_tsc rep_good nonstop_tsc cpuid\n"));
+  EXPECT_FALSE(
+      invariant_tsc("flags\t\t: fpu tsc constant_tsc rep_good cpuid\n"));  // stops in C-states
+  EXPECT_FALSE(
+      invariant_tsc("flags\t\t: fpu tsc nonstop_tsc_s constant_tsc\n"));  // whole words only
+  EXPECT_FALSE(invariant_tsc("Features\t: fp asimd\n"));                  // no flags line
+}
+
+TEST(RequestClock, ADifferenceIsNanosecondsAndNeverNegative) {
+  RequestClock clock;
+  const auto from = clock.now();
+  const timespec pause{0, 20'000'000};
+  nanosleep(&pause, nullptr);
+  const auto ns = clock.elapsed_ns(from, clock.now());
+  // At least the 20 ms slept, give or take the calibration; far below a second.
+  EXPECT_GT(ns, 15'000'000u) << (clock.uses_tsc() ? "tsc" : "monotonic");
+  EXPECT_LT(ns, 1'000'000'000u);
+  EXPECT_EQ(clock.elapsed_ns(clock.now() + 1000, clock.now()), 0u);
+}
+
+}  // namespace
+}  // namespace shoal::metrics
