@@ -149,5 +149,6 @@ PY
     PER[$mode]=$(( (two - one) / N ))
   done
   echo "instructions per request (callgrind, worker only, $N vs $((2 * N)) requests):" \
-    "metrics on ${PER[true]}, off ${PER[false]}: $(ratio "${PER[true]}" "${PER[false]}")"
+    "metrics on ${PER[true]}, off ${PER[false]}:" \
+    "$(awk -v a="${PER[true]}" -v b="${PER[false]}" 'BEGIN { printf "%+.1f%%", (a / b - 1) * 100 }')"
 fi
