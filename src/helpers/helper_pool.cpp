@@ -524,7 +524,7 @@ void HelperPool::helper_died(Helper& h, const std::string& why) {
       sink->on_job_failed(on_purpose ? 504 : 502);
     }
   }
-  metrics_->add(metrics_->on() ? metrics_->worker().helper_restarts : metrics::kSinkCell);
+  metrics_->helper_restarted();
   if (!on_purpose && std::chrono::steady_clock::now() - h.started < kQuickDeath) {
     ++h.quick_deaths;
   } else if (!on_purpose) {

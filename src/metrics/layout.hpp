@@ -179,6 +179,12 @@ class Recorder {
   void job(JobOutcome outcome) {
     if (row_) add(worker().jobs[static_cast<size_t>(outcome)]);
   }
+  void accepted() {
+    if (row_) add(worker().accepted);
+  }
+  void helper_restarted() {
+    if (row_) add(worker().helper_restarts);
+  }
   void received(std::uint64_t bytes) {
     if (row_) add(layout_->received(), bytes);
   }

@@ -197,8 +197,7 @@ void Worker::on_acceptable(evutil_socket_t fd, short /*what*/, void* arg) noexce
     if (static_cast<int>(self->connection_count()) >= self->site_.config.limits.max_connections) {
       self->set_accepting(false);  // resumed when a connection closes
     }
-    self->recorder_.add(self->recorder_.on() ? self->recorder_.worker().accepted
-                                             : metrics::kSinkCell);
+    self->recorder_.accepted();
     connection->start(from->tls);  // may answer and close it at once
   }
 }
