@@ -117,6 +117,8 @@ using RouteAction =
 struct Route {
   std::string match;  // a path prefix, matched on segment boundaries
   RouteAction action;
+  // `allow`: only clients of these networks; others get 403 (nginx's allow/deny all).
+  std::optional<std::vector<Cidr>> allow;
   SourceMark mark;
 };
 
@@ -190,10 +192,10 @@ struct UpstreamConfig {
 };
 
 struct Config {
-  std::string path;  // the file this was read from
-  std::string dir;   // its directory: relative paths resolve against it
+  std::string path;             // the file this was read from
+  std::string dir;              // its directory: relative paths resolve against it
   std::uint32_t text_hash = 0;  // FNV-1a of the file's text (the metrics' shoal_config_hash)
-  int workers = 0;   // resolved: "auto" becomes the CPUs in the affinity mask
+  int workers = 0;              // resolved: "auto" becomes the CPUs in the affinity mask
   bool workers_auto = true;
   std::optional<std::string> user;
   std::optional<std::string> group;

@@ -37,6 +37,11 @@ const char* level_name(LogLevel level) {
 
 void emit_route(YAML::Emitter& out, const Route& route) {
   out << YAML::BeginMap << YAML::Key << "match" << YAML::Value << route.match;
+  if (route.allow) {
+    out << YAML::Key << "allow" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const auto& network : *route.allow) out << network.text;
+    out << YAML::EndSeq;
+  }
   if (const auto* r = std::get_if<ReturnAction>(&route.action)) {
     out << YAML::Key << "return" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "status" << YAML::Value << r->status;

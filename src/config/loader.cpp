@@ -589,6 +589,7 @@ class Loader {
       if (!check_map(item, "a route", schema::kRoute)) continue;
       Route route;
       route.mark = mark_of(item);
+      if (auto n = item["allow"]) route.allow = cidr_list(n, "allow");
       if (auto n = item["match"]) {
         if (auto s = scalar(n, "match")) {
           if (s->empty() || s->front() != '/') {
@@ -610,8 +611,9 @@ class Loader {
         handlers += item[key] ? 1 : 0;
       }
       if (handlers == 0) {
-        error(item, "route \"" + route.match +
-                        "\" has no handler: expected one of return, static, job, cgi, proxy, metrics");
+        error(item,
+              "route \"" + route.match +
+                  "\" has no handler: expected one of return, static, job, cgi, proxy, metrics");
         continue;
       }
       if (handlers > 1) {

@@ -489,6 +489,14 @@ bool Connection::process_input() {
         const auto& request = parser.request();
         ex.routed = http::route_request(hosts_, request);
         if (context_.clock) ex.started = context_.clock->now();
+        if (ex.routed.route && ex.routed.route->allow && !peer_allowed(*ex.routed.route->allow)) {
+          spdlog::info("client {} is not in the allow list of route \"{}\", request: \"{}\"",
+                       peer_.text(), ex.routed.route->match,
+                       escape_log_field(parser.request_line()));
+          auto reply = http::error_reply(403);
+          reply.close = true;  // before its body, if any: the rest is read and dropped
+          return respond(std::move(reply));
+        }
         if (ex.routed.target && ex.routed.needs_helper() && hand_over_job()) return false;
         const auto* expect = request.header("Expect");
         if (expect && request.http_minor >= 1) {
@@ -621,11 +629,15 @@ void Connection::count_response(int status) {
   recorder.response(ex.routed.server, ex.routed.route, status, ns);
 }
 
+bool Connection::peer_allowed(const std::vector<Cidr>& allow) const {
+  const auto peer = peer_.to_sockaddr();
+  return allowed(allow, reinterpret_cast<const sockaddr*>(&peer));
+}
+
 http::Reply Connection::metrics_reply() {
   const auto& action = std::get<MetricsAction>(ex_->routed.route->action);
   const auto& request = ex_->parser.request();
-  const auto peer = peer_.to_sockaddr();
-  if (!allowed(action.allow, reinterpret_cast<const sockaddr*>(&peer))) {
+  if (!peer_allowed(action.allow)) {
     spdlog::info("client {} is not in the allow list of metrics route \"{}\"", peer_.text(),
                  ex_->routed.route->match);
     return http::error_reply(403);

@@ -205,6 +205,7 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   void count_response(int status);
   // A metrics route's answer: the exposition, 403 outside its allow-list.
   http::Reply metrics_reply();
+  bool peer_allowed(const std::vector<Cidr>& allow) const;
   void log_failure(const http::Reply::Failure& failure);
   bool start_job();
   // A proxy route's request: forwarded by the worker's Proxy, answered as a job is.

@@ -283,10 +283,25 @@ TEST(MetricsTest, AStoppedWorkerShowsInTheLoopLagHistogram) {
 }
 
 TEST(MetricsTest, OutsideTheAllowListIsForbiddenAndStatusDescribesTheWorkers) {
-  ShoalServer server(site("2", "", " allow: [192.0.2.0/24] "));
+  ShoalServer server(site("2",
+                          "      - match: /private\n"
+                          "        allow: [192.0.2.0/24, \"2001:db8::/32\"]\n"
+                          "        return: { status: 200, body: secret }\n"
+                          "      - match: /local\n"
+                          "        allow: [127.0.0.1]\n"
+                          "        job: { builtin: sleep, ms: 1 }\n",
+                          " allow: [192.0.2.0/24] "));
   auto refused = get(server.port(), "/metrics");
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 403);
+  // The route-level allow-list, on any handler.
+  auto hidden = get(server.port(), "/private");
+  ASSERT_TRUE(hidden);
+  EXPECT_EQ(hidden->status, 403);
+  EXPECT_EQ(hidden->body.find("secret"), std::string::npos);
+  EXPECT_NE(server.error_log().find("is not in the allow list of route \"/private\""),
+            std::string::npos);
+  EXPECT_EQ(get(server.port(), "/local")->status, 200);
   EXPECT_NE(server.error_log().find("is not in the allow list of metrics route \"/metrics\""),
             std::string::npos);
   for (int i = 0; i < 4; ++i) get(server.port(), "/fast");

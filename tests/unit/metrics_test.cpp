@@ -309,6 +309,20 @@ TEST(Config, AMetricsRouteAllowsLoopbackUnlessToldOtherwise) {
             "10.0.0.0/8");
 }
 
+TEST(Config, AnyRouteMayHaveAnAllowList) {
+  auto config = load_config_from_string(
+      "servers:\n  - listen: 127.0.0.1:8080\n    routes:\n      - match: /a\n"
+      "        allow: [10.0.0.0/8]\n        return: { status: 204 }\n"
+      "      - match: /\n        return: { status: 204 }\n",
+      "/t.yaml");
+  ASSERT_TRUE(config.servers[0].routes[0].allow);
+  EXPECT_EQ(config.servers[0].routes[0].allow->at(0).text, "10.0.0.0/8");
+  EXPECT_FALSE(config.servers[0].routes[1].allow);
+  EXPECT_EQ(error_of("servers:\n  - listen: 127.0.0.1:8080\n    routes:\n      - match: /a\n"
+                     "        allow: [10.0.0.0/33]\n        return: { status: 204 }\n"),
+            "5:17: allow: a prefix length of 0 to 32 was expected in \"10.0.0.0/33\"");
+}
+
 TEST(Config, ABadMetricsNetworkIsAnErrorAtItsPlace) {
   EXPECT_EQ(error_of(kMetricsRoute + "        metrics: { allow: [10.0.0.0/8, 10.0.0.300/32] }\n"),
             "5:40: metrics.allow: expected a network such as 10.0.0.0/8 or ::1/128, got "
