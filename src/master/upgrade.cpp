@@ -94,10 +94,10 @@ void Master::start_upgrade_step(UpgradeStep step) {
   const ProgramSpawn spawned = spawn_program(
       check_binary_, argv, envp.data(), [out] { return dup2(out, 1) == 1 && dup2(out, 2) == 2; });
   if (spawned.pid < 0) {
-    upgrade_failed(errno_text(spawned.exec_failed ? "execve() of " + check_binary_
-                                                                  : std::string("fork()"),
-                                              spawned.error) +
-                                       "; the running binary keeps serving");
+    upgrade_failed(
+        errno_text(spawned.exec_failed ? "execve() of " + check_binary_ : std::string("fork()"),
+                   spawned.error) +
+        "; the running binary keeps serving");
     return;
   }
   upgrade_step_ = step;
@@ -182,7 +182,7 @@ void Master::upgrade_step_finished(int status) {
     start = eol + 1;
   }
   upgrade_failed("new binary " + check_binary_ + " " + what + " (" + how +
-                                     "); the running binary keeps serving");
+                 "); the running binary keeps serving");
   after_generation_change();  // a reload that waited for the upgrade may start now
 }
 
@@ -290,8 +290,9 @@ void Master::adopt(const UpgradeState& state) {
     if (auto keys = tls::TicketKeys::adopt(state.tickets_fd)) {
       tickets_ = std::make_shared<tls::TicketKeys>(std::move(*keys));
     } else {
-      spdlog::warn("upgrade: the session ticket keys passed on could not be read; new keys "
-                   "(sessions made before the upgrade will not resume)");
+      spdlog::warn(
+          "upgrade: the session ticket keys passed on could not be read; new keys "
+          "(sessions made before the upgrade will not resume)");
     }
   }
   if (state.control_fd >= 0) {
@@ -320,7 +321,8 @@ void Master::adopt(const UpgradeState& state) {
         "took its workers back",
         state.failed);
     asked.line("the new binary could not start: " + state.failed);
-    last_upgrade_ = "failed at " + iso_time_now() + ": the new binary could not start: " + state.failed;
+    last_upgrade_ =
+        "failed at " + iso_time_now() + ": the new binary could not start: " + state.failed;
     count(&metrics::MasterCells::upgrades_failed);
     asked.finish(false, "the new binary could not start; the previous binary (pid " +
                             std::to_string(getpid()) + ") keeps serving");

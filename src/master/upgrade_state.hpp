@@ -47,7 +47,8 @@ struct UpgradeState {
 };
 
 // One line per item: "generation N", "active N", "listen ADDRESS FD...", "control FD", "reply FD",
-// "worker GENERATION SLOT PID FD", "config PATH", "fallback FD", "tickets FD", "metrics FD", "failed TEXT".
+// "worker GENERATION SLOT PID FD", "config PATH", "fallback FD", "tickets FD", "metrics FD",
+// "failed TEXT".
 std::string encode_upgrade_state(const UpgradeState& state);
 
 // nullopt with `error` set when `text` is not a state encode_upgrade_state wrote.
