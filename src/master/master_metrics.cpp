@@ -82,11 +82,10 @@ std::string mebibytes(std::uint64_t bytes) {
 }
 
 void store(std::uint64_t* row, std::uint32_t cell, std::uint64_t value) {
-  std::atomic_ref<std::uint64_t>(row[cell]).store(value, std::memory_order_relaxed);
+  metrics::store_cell(row[cell], value);
 }
 std::uint64_t load(const std::uint64_t* row, std::uint32_t cell) {
-  return std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(row[cell]))
-      .load(std::memory_order_relaxed);
+  return metrics::load_cell(row[cell]);
 }
 
 const char* state_name(Generation::State state) {

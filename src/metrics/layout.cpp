@@ -22,14 +22,12 @@ std::string join(std::initializer_list<std::string> labels) {
   return out;
 }
 
-RouteCells route_cells(Segment& segment, std::string_view server, std::string_view route,
-                       std::vector<std::uint32_t>& all) {
+RouteCells route_cells(Segment& segment, std::string_view server, std::string_view route) {
   RouteCells cells;
   for (int cls = 1; cls <= 5; ++cls) {
     cells.requests[cls - 1] =
         segment.series(Family::kRequests, join({label("server", server), label("route", route),
                                                 label("code", std::to_string(cls) + "xx")}));
-    all.push_back(cells.requests[cls - 1]);
   }
   cells.duration = segment.series(Family::kRequestDuration,
                                   join({label("server", server), label("route", route)}));
@@ -63,11 +61,11 @@ Layout::Layout(Segment& segment, const Config& config, size_t workers)
     const auto name = server_label(server);
     auto& cells = routes_.emplace_back();
     for (const auto& route : server.routes) {
-      cells.push_back(route_cells(segment, name, route.match, request_cells_));
+      cells.push_back(route_cells(segment, name, route.match));
     }
-    cells.push_back(route_cells(segment, name, "-", request_cells_));  // no route matched
+    cells.push_back(route_cells(segment, name, "-"));  // no route matched
   }
-  unrouted_ = route_cells(segment, "-", "-", request_cells_);
+  unrouted_ = route_cells(segment, "-", "-");
   received_ = segment.series(Family::kReceivedBytes, "");
   sent_ = segment.series(Family::kSentBytes, "");
   bad_ = segment.series(Family::kBadRequests, "");

@@ -120,8 +120,6 @@ class Layout {
   }
   // The cell for a refused status, kSinkCell for any other.
   std::uint32_t refused(int status) const;
-  // Every requests_total cell: the master sums them for requests per second.
-  const std::vector<std::uint32_t>& request_cells() const { return request_cells_; }
 
  private:
   const ServerConfig* servers_;  // the configuration's, which the requests point into
@@ -135,7 +133,6 @@ class Layout {
   std::array<std::uint32_t, 3> tls_{};
   std::map<std::string, UpstreamCells> upstreams_;
   std::array<std::uint32_t, kRefusedStatuses.size()> refused_{};
-  std::vector<std::uint32_t> request_cells_;
 };
 
 // One row's writer. A default Recorder (metrics off, or no row free) records nothing.
@@ -150,12 +147,10 @@ class Recorder {
   const WorkerCells& worker() const { return layout_->worker(ordinal_); }
 
   void add(std::uint32_t cell, std::uint64_t n = 1) {
-    if (!row_) return;
-    std::atomic_ref<std::uint64_t> ref(row_[cell]);
-    ref.store(ref.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    if (row_) store_cell(row_[cell], load_cell(row_[cell]) + n);
   }
   void set(std::uint32_t cell, std::uint64_t value) {
-    if (row_) std::atomic_ref<std::uint64_t>(row_[cell]).store(value, std::memory_order_relaxed);
+    if (row_) store_cell(row_[cell], value);
   }
   void observe(std::uint32_t histogram, std::uint64_t ns) {
     if (!row_ || histogram == kSinkCell) return;

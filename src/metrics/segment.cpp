@@ -1,17 +1,10 @@
 // The metrics segment: a series directory and rows of cells in one memfd (see segment.hpp).
 #include "metrics/segment.hpp"
 
-#include <fcntl.h>
 #include <sched.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
-#include <new>
-
-#include "util/syscall.hpp"
 
 namespace shoal::metrics {
 
@@ -19,14 +12,6 @@ namespace {
 
 constexpr std::uint64_t kMagic = 0x73686f616c6d7431;  // "shoalmt1"
 constexpr std::uint32_t kLayoutVersion = 1;           // what an upgraded image checks
-
-std::uint64_t load(const std::uint64_t& cell) {
-  return std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(cell))
-      .load(std::memory_order_relaxed);
-}
-void store(std::uint64_t& cell, std::uint64_t value) {
-  std::atomic_ref<std::uint64_t>(cell).store(value, std::memory_order_relaxed);
-}
 
 }  // namespace
 
@@ -49,44 +34,34 @@ struct Segment::Shared {
 };
 
 Segment Segment::create() {
-  UniqueFd fd(memfd_create("shoal-metrics", MFD_CLOEXEC));
-  check_syscall(fd.get(), "memfd_create() for the metrics");
-  check_syscall(ftruncate(fd.get(), sizeof(Shared)), "ftruncate() of the metrics");
-  void* memory = mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
-  if (memory == MAP_FAILED) check_syscall(-1, "mmap() of the metrics");
   // The memfd is zeros: only the header needs writing (placement-new would touch every page).
-  auto* shared = static_cast<Shared*>(memory);
+  auto mapping = MemfdMapping::create("shoal-metrics", sizeof(Shared), "the metrics");
+  auto* shared = static_cast<Shared*>(mapping.memory());
   shared->magic = kMagic;
   shared->layout_version = kLayoutVersion;
   shared->rows_per_segment = kRows;
   shared->next_cell.store(1, std::memory_order_relaxed);
-  return Segment(std::move(fd), shared);
+  return Segment(std::move(mapping));
 }
 
-std::optional<Segment> Segment::adopt(int fd_number) {
-  UniqueFd fd(fd_number);
-  struct stat st {};
-  if (fstat(fd.get(), &st) != 0 || st.st_size != static_cast<off_t>(sizeof(Shared))) {
-    return std::nullopt;
-  }
-  void* memory = mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
-  if (memory == MAP_FAILED) return std::nullopt;
-  auto* shared = static_cast<Shared*>(memory);
+std::optional<Segment> Segment::adopt(int fd) {
+  auto mapping = MemfdMapping::adopt(fd, sizeof(Shared));
+  if (!mapping) return std::nullopt;
+  const auto* shared = static_cast<const Shared*>(mapping->memory());
   if (shared->magic != kMagic || shared->layout_version != kLayoutVersion ||
       shared->rows_per_segment != kRows) {
-    munmap(memory, sizeof(Shared));
     return std::nullopt;
   }
-  fcntl(fd.get(), F_SETFD, FD_CLOEXEC);  // open only across the exec that brought it
-  return Segment(std::move(fd), shared);
+  return Segment(std::move(*mapping));
 }
+
+Segment::Segment(MemfdMapping mapping)
+    : mapping_(std::move(mapping)), shared_(static_cast<Shared*>(mapping_.memory())) {}
 
 Segment::Segment(Segment&& other) noexcept
-    : fd_(std::move(other.fd_)), shared_(std::exchange(other.shared_, nullptr)) {}
+    : mapping_(std::move(other.mapping_)), shared_(std::exchange(other.shared_, nullptr)) {}
 
-Segment::~Segment() {
-  if (shared_) munmap(shared_, sizeof(Shared));
-}
+Segment::~Segment() = default;
 
 std::uint32_t Segment::series(Family family, std::string_view labels) {
   const auto count = shared_->series_count.load(std::memory_order_relaxed);
@@ -151,11 +126,11 @@ void Segment::retire_row(int index) {
     const auto& e = shared_->entries[i];
     if (kFamilies[e.family].type == Type::kGauge) continue;
     for (std::uint32_t c = e.first; c < e.first + e.cells; ++c) {
-      store(retired[c], load(retired[c]) + load(gone[c]));
+      store_cell(retired[c], load_cell(retired[c]) + load_cell(gone[c]));
     }
   }
   const auto used = shared_->next_cell.load(std::memory_order_relaxed);
-  for (std::uint32_t c = 0; c < used; ++c) store(gone[c], 0);
+  for (std::uint32_t c = 0; c < used; ++c) store_cell(gone[c], 0);
   shared_->fold_sequence.fetch_add(1, std::memory_order_release);
   shared_->owners[index].store(0, std::memory_order_release);
 }
@@ -167,25 +142,29 @@ std::uint32_t Segment::cells_used() const {
   return shared_->next_cell.load(std::memory_order_acquire);
 }
 
-std::vector<SeriesValue> Segment::read() const {
-  const auto count = shared_->series_count.load(std::memory_order_acquire);
-  const auto used = shared_->next_cell.load(std::memory_order_acquire);
-  std::vector<std::uint64_t> totals(used);
+void Segment::sum_rows(std::uint32_t first, std::uint32_t end, std::uint64_t* totals) const {
   while (true) {
     const auto before = shared_->fold_sequence.load(std::memory_order_acquire);
     if (before & 1) {
       sched_yield();
       continue;
     }
-    std::fill(totals.begin(), totals.end(), 0);
+    std::fill(totals, totals + (end - first), 0);
     for (size_t r = 0; r < kRows; ++r) {
       if (r < kWorkerSlots && shared_->owners[r].load(std::memory_order_relaxed) == 0) continue;
       const auto& cells = shared_->rows[r];
-      for (std::uint32_t c = 1; c < used; ++c) totals[c] += load(cells[c]);
+      for (std::uint32_t c = first; c < end; ++c) totals[c - first] += load_cell(cells[c]);
     }
     std::atomic_thread_fence(std::memory_order_acquire);
-    if (shared_->fold_sequence.load(std::memory_order_relaxed) == before) break;
+    if (shared_->fold_sequence.load(std::memory_order_relaxed) == before) return;
   }
+}
+
+std::vector<SeriesValue> Segment::read() const {
+  const auto count = shared_->series_count.load(std::memory_order_acquire);
+  const auto used = shared_->next_cell.load(std::memory_order_acquire);
+  std::vector<std::uint64_t> totals(used);
+  sum_rows(1, used, totals.data() + 1);
   std::vector<SeriesValue> values;
   values.reserve(count);
   for (std::uint32_t i = 0; i < count; ++i) {
@@ -199,20 +178,9 @@ std::vector<SeriesValue> Segment::read() const {
 }
 
 std::uint64_t Segment::sum(std::uint32_t cell) const {
-  while (true) {
-    const auto before = shared_->fold_sequence.load(std::memory_order_acquire);
-    if (before & 1) {
-      sched_yield();
-      continue;
-    }
-    std::uint64_t total = 0;
-    for (size_t r = 0; r < kRows; ++r) {
-      if (r < kWorkerSlots && shared_->owners[r].load(std::memory_order_relaxed) == 0) continue;
-      total += load(shared_->rows[r][cell]);
-    }
-    std::atomic_thread_fence(std::memory_order_acquire);
-    if (shared_->fold_sequence.load(std::memory_order_relaxed) == before) return total;
-  }
+  std::uint64_t total = 0;
+  sum_rows(cell, cell + 1, &total);
+  return total;
 }
 
 std::string label(std::string_view name, std::string_view value) {

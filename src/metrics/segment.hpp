@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "metrics/families.hpp"
-#include "util/unique_fd.hpp"
+#include "util/memfd_mapping.hpp"
 
 namespace shoal::metrics {
 
@@ -52,7 +52,7 @@ class Segment {
   Segment(const Segment&) = delete;
   ~Segment();
 
-  int fd() const { return fd_.get(); }
+  int fd() const { return mapping_.fd(); }
 
   // Master only, before the forks that use it: the first cell of the series `family{labels}`,
   // added if new; kSinkCell when the directory or the rows are full.
@@ -83,10 +83,23 @@ class Segment {
 
  private:
   struct Shared;
-  Segment(UniqueFd fd, Shared* shared) : fd_(std::move(fd)), shared_(shared) {}
-  UniqueFd fd_;
+  explicit Segment(MemfdMapping mapping);
+  // totals[c - first] = cell c summed over the summed rows, for c in [first, end), as of one
+  // moment between folds (retried while one runs).
+  void sum_rows(std::uint32_t first, std::uint32_t end, std::uint64_t* totals) const;
+  MemfdMapping mapping_;
   Shared* shared_ = nullptr;
 };
+
+// A cell as its one writer and any reader touch it: a relaxed atomic load or store (a plain
+// mov on x86-64; no lock prefix, since each cell has one writer).
+inline std::uint64_t load_cell(const std::uint64_t& cell) {
+  return std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(cell))
+      .load(std::memory_order_relaxed);
+}
+inline void store_cell(std::uint64_t& cell, std::uint64_t value) {
+  std::atomic_ref<std::uint64_t>(cell).store(value, std::memory_order_relaxed);
+}
 
 // Prometheus label text: `name="value"` with \, " and newline escaped.
 std::string label(std::string_view name, std::string_view value);

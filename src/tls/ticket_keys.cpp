@@ -1,13 +1,9 @@
 // Ticket keys in shared memory: a sequence-counted set of three, written by the master only.
 #include "tls/ticket_keys.hpp"
 
-#include <fcntl.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cstring>
 
@@ -53,40 +49,29 @@ TicketLookup find_ticket_key(const TicketKeySet& set, const unsigned char* name)
 }
 
 TicketKeys TicketKeys::create() {
-  UniqueFd fd(memfd_create("shoal-ticket-keys", MFD_CLOEXEC));
-  check_syscall(fd.get(), "memfd_create() for the session ticket keys");
-  check_syscall(ftruncate(fd.get(), sizeof(Shared)), "ftruncate() of the session ticket keys");
-  void* memory = mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
-  if (memory == MAP_FAILED) check_syscall(-1, "mmap() of the session ticket keys");
-  auto* shared = new (memory) Shared{};
+  auto mapping =
+      MemfdMapping::create("shoal-ticket-keys", sizeof(Shared), "the session ticket keys");
+  auto* shared = new (mapping.memory()) Shared{};
   shared->magic = kMagic;
   for (auto& key : shared->keys) key = random_key();
-  return TicketKeys(std::move(fd), shared);
+  return TicketKeys(std::move(mapping));
 }
 
-std::optional<TicketKeys> TicketKeys::adopt(int fd_number) {
-  UniqueFd fd(fd_number);
-  struct stat st {};
-  if (fstat(fd.get(), &st) != 0 || st.st_size != static_cast<off_t>(sizeof(Shared))) {
+std::optional<TicketKeys> TicketKeys::adopt(int fd) {
+  auto mapping = MemfdMapping::adopt(fd, sizeof(Shared));
+  if (!mapping || static_cast<const Shared*>(mapping->memory())->magic != kMagic) {
     return std::nullopt;
   }
-  void* memory = mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
-  if (memory == MAP_FAILED) return std::nullopt;
-  auto* shared = static_cast<Shared*>(memory);
-  if (shared->magic != kMagic) {
-    munmap(memory, sizeof(Shared));
-    return std::nullopt;
-  }
-  fcntl(fd.get(), F_SETFD, FD_CLOEXEC);  // open only across the exec that brought it
-  return TicketKeys(std::move(fd), shared);
+  return TicketKeys(std::move(*mapping));
 }
+
+TicketKeys::TicketKeys(MemfdMapping mapping)
+    : mapping_(std::move(mapping)), shared_(static_cast<Shared*>(mapping_.memory())) {}
 
 TicketKeys::TicketKeys(TicketKeys&& other) noexcept
-    : fd_(std::move(other.fd_)), shared_(std::exchange(other.shared_, nullptr)) {}
+    : mapping_(std::move(other.mapping_)), shared_(std::exchange(other.shared_, nullptr)) {}
 
-TicketKeys::~TicketKeys() {
-  if (shared_) munmap(shared_, sizeof(Shared));
-}
+TicketKeys::~TicketKeys() = default;
 
 void TicketKeys::rotate() {
   const TicketKey fresh = random_key();

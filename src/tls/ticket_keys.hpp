@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "util/unique_fd.hpp"
+#include "util/memfd_mapping.hpp"
 
 namespace shoal::tls {
 
@@ -52,15 +52,15 @@ class TicketKeys {
   void rotate();
   // A consistent copy (retries while the master is mid-rotation).
   TicketKeySet read() const;
-  int fd() const { return fd_.get(); }
+  int fd() const { return mapping_.fd(); }
 
   // Installs the ticket callback on `ctx` that uses these keys (they must outlive `ctx`).
   void attach(SSL_CTX* ctx) const;
 
  private:
   struct Shared;
-  TicketKeys(UniqueFd fd, Shared* shared) : fd_(std::move(fd)), shared_(shared) {}
-  UniqueFd fd_;
+  explicit TicketKeys(MemfdMapping mapping);
+  MemfdMapping mapping_;
   Shared* shared_ = nullptr;
 };
 
