@@ -193,12 +193,14 @@ void Master::on_metrics_tick(evutil_socket_t /*fd*/, short /*what*/, void* arg) 
   auto* self = static_cast<Master*>(arg);
   if (!self->metrics_) return;
   // Every requests_total series ever registered: a reload that drops a route drops none.
-  std::uint64_t total = 0;
-  for (const auto& series : self->metrics_->read()) {
-    if (series.family == metrics::Family::kRequests) total += series.cells.at(0);
+  if (auto all = self->metrics_->read()) {
+    std::uint64_t total = 0;
+    for (const auto& series : *all) {
+      if (series.family == metrics::Family::kRequests) total += series.cells.at(0);
+    }
+    self->request_samples_.push_back(total);
+    if (self->request_samples_.size() > kRequestSamples) self->request_samples_.pop_front();
   }
-  self->request_samples_.push_back(total);
-  if (self->request_samples_.size() > kRequestSamples) self->request_samples_.pop_front();
   auto* row = self->metrics_->row(metrics::kMasterRow);
   const auto& m = self->master_cells_;
   std::uint64_t serving = 0;

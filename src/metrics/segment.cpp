@@ -2,6 +2,7 @@
 #include "metrics/segment.hpp"
 
 #include <sched.h>
+#include <time.h>
 
 #include <algorithm>
 #include <cstring>
@@ -142,10 +143,19 @@ std::uint32_t Segment::cells_used() const {
   return shared_->next_cell.load(std::memory_order_acquire);
 }
 
-void Segment::sum_rows(std::uint32_t first, std::uint32_t end, std::uint64_t* totals) const {
+bool Segment::sum_rows(std::uint32_t first, std::uint32_t end, std::uint64_t* totals) const {
+  // A fold takes microseconds; one that lasts longer means the master stopped in it (SIGSTOP,
+  // a debugger): the reader gives up rather than stall its worker's loop.
+  std::uint64_t deadline = 0;
   while (true) {
     const auto before = shared_->fold_sequence.load(std::memory_order_acquire);
     if (before & 1) {
+      timespec ts{};
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      const auto now = static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull +
+                       static_cast<std::uint64_t>(ts.tv_nsec);
+      if (deadline == 0) deadline = now + kFoldWaitNs;
+      if (now > deadline) return false;
       sched_yield();
       continue;
     }
@@ -156,15 +166,15 @@ void Segment::sum_rows(std::uint32_t first, std::uint32_t end, std::uint64_t* to
       for (std::uint32_t c = first; c < end; ++c) totals[c - first] += load_cell(cells[c]);
     }
     std::atomic_thread_fence(std::memory_order_acquire);
-    if (shared_->fold_sequence.load(std::memory_order_relaxed) == before) return;
+    if (shared_->fold_sequence.load(std::memory_order_relaxed) == before) return true;
   }
 }
 
-std::vector<SeriesValue> Segment::read() const {
+std::optional<std::vector<SeriesValue>> Segment::read() const {
   const auto count = shared_->series_count.load(std::memory_order_acquire);
   const auto used = shared_->next_cell.load(std::memory_order_acquire);
   std::vector<std::uint64_t> totals(used);
-  sum_rows(1, used, totals.data() + 1);
+  if (!sum_rows(1, used, totals.data() + 1)) return std::nullopt;
   std::vector<SeriesValue> values;
   values.reserve(count);
   for (std::uint32_t i = 0; i < count; ++i) {
@@ -177,9 +187,9 @@ std::vector<SeriesValue> Segment::read() const {
   return values;
 }
 
-std::uint64_t Segment::sum(std::uint32_t cell) const {
+std::optional<std::uint64_t> Segment::sum(std::uint32_t cell) const {
   std::uint64_t total = 0;
-  sum_rows(cell, cell + 1, &total);
+  if (!sum_rows(cell, cell + 1, &total)) return std::nullopt;
   return total;
 }
 

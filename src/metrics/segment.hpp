@@ -30,6 +30,8 @@ inline constexpr size_t kMasterRow = kWorkerSlots + 1;
 inline constexpr std::uint32_t kCellsPerRow = 16384;
 inline constexpr size_t kMaxSeries = 4096;
 inline constexpr size_t kLabelBytes = 244;
+// How long a reader waits for a fold to end before it gives up (a scrape then answers 503).
+inline constexpr std::uint64_t kFoldWaitNs = 20'000'000;
 // Cell 0 of every row is a sink: what a series that did not fit in the directory counts.
 inline constexpr std::uint32_t kSinkCell = 0;
 
@@ -75,10 +77,11 @@ class Segment {
   const std::uint64_t* row(size_t index) const;
 
   // Every series, summed over the retired, master and taken worker rows; consistent with
-  // respect to folds (retried while one runs).
-  std::vector<SeriesValue> read() const;
-  // The sum of one cell over the rows (the master's requests-per-second sampling).
-  std::uint64_t sum(std::uint32_t cell) const;
+  // respect to folds (retried while one runs); nullopt when a fold has not ended within
+  // kFoldWaitNs (the master stopped in the middle of one).
+  std::optional<std::vector<SeriesValue>> read() const;
+  // The sum of one cell over the rows, as read() does.
+  std::optional<std::uint64_t> sum(std::uint32_t cell) const;
   std::uint32_t cells_used() const;
 
  private:
@@ -86,7 +89,7 @@ class Segment {
   explicit Segment(MemfdMapping mapping);
   // totals[c - first] = cell c summed over the summed rows, for c in [first, end), as of one
   // moment between folds (retried while one runs).
-  void sum_rows(std::uint32_t first, std::uint32_t end, std::uint64_t* totals) const;
+  bool sum_rows(std::uint32_t first, std::uint32_t end, std::uint64_t* totals) const;
   MemfdMapping mapping_;
   Shared* shared_ = nullptr;
 };

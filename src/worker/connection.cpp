@@ -655,10 +655,19 @@ http::Reply Connection::metrics_reply() {
   }
   const auto* accept = request.header("Accept");
   const auto format = metrics::negotiate(accept ? std::string_view(*accept) : std::string_view());
+  auto series = context_.segment->read();
+  if (!series) {
+    // The master stopped in the middle of folding an exited worker's counts (it takes
+    // microseconds otherwise): no sum now would be right.
+    spdlog::warn("metrics route \"{}\": the master has not finished a fold; 503",
+                 ex_->routed.route->match);
+    auto busy = http::error_reply(503);
+    busy.headers.emplace_back("Retry-After", "1");
+    return busy;
+  }
   http::Reply reply;
   reply.status = 200;
-  reply.set_body(metrics::expose(context_.segment->read(), format),
-                 std::string(metrics::content_type(format)));
+  reply.set_body(metrics::expose(*series, format), std::string(metrics::content_type(format)));
   reply.headers.emplace_back("Cache-Control", "no-store");
   if (request.method == "HEAD") reply.send_body = false;
   return reply;
