@@ -258,6 +258,25 @@ TEST(MetricsTest, NoCounterGoesDownAcrossReloadsAndAnUpgrade) {
   EXPECT_EQ(sum(last, "shoal_requests_total", {"route=\"/fast\"", "code=\"5xx\""}), 0);
 }
 
+TEST(MetricsTest, AWorkerThatDiesKeepsItsCountsAndIsCountedAsARestart) {
+  ShoalServer server(site("1"));
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(get(server.port(), "/fast")->status, 200);
+  auto workers = server.children();
+  ASSERT_EQ(workers.size(), 1u);
+  kill(workers[0], SIGKILL);
+  // Its row is folded when it is reaped; the replacement takes a fresh one.
+  ASSERT_TRUE(wait_until([&] {
+    auto now = server.children();
+    return now.size() == 1 && now[0] != workers[0] && get(server.port(), "/fast");
+  }));
+  const auto after = scrape(server.port());
+  EXPECT_EQ(sum(after, "shoal_requests_total", {"route=\"/fast\"", "code=\"2xx\""}), 21);
+  EXPECT_EQ(sum(after, "shoal_request_duration_seconds_count", {"route=\"/fast\""}), 21);
+  EXPECT_EQ(sum(after, "shoal_worker_restarts_total", {"cause=\"signal\""}), 1);
+  EXPECT_EQ(sum(after, "shoal_worker_restarts_total", {"cause=\"exit\""}), 0);
+  EXPECT_GE(sum(after, "shoal_connections_accepted_total"), 22);
+}
+
 TEST(MetricsTest, AStoppedWorkerShowsInTheLoopLagHistogram) {
   ShoalServer server(site("1"));
   ASSERT_TRUE(wait_until([&] {
