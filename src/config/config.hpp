@@ -111,8 +111,14 @@ struct MetricsAction {
   std::vector<Cidr> allow;  // default: loopback (127.0.0.0/8, ::1/128)
 };
 
-using RouteAction =
-    std::variant<ReturnAction, StaticAction, JobAction, CgiAction, ProxyAction, MetricsAction>;
+// Serves the status page (src/status/) and, with ?format=json, its data, to clients of
+// `allow`; 403 for others.
+struct StatusAction {
+  std::vector<Cidr> allow;  // default: loopback, as the metrics
+};
+
+using RouteAction = std::variant<ReturnAction, StaticAction, JobAction, CgiAction, ProxyAction,
+                                 MetricsAction, StatusAction>;
 
 struct Route {
   std::string match;  // a path prefix, matched on segment boundaries

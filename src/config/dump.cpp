@@ -35,6 +35,14 @@ const char* level_name(LogLevel level) {
   return "info";
 }
 
+// A metrics or status route's action: `key: {allow: [...]}`.
+void dump_allow(YAML::Emitter& out, const char* key, const std::vector<Cidr>& allow) {
+  out << YAML::Key << key << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "allow" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const auto& network : allow) out << network.text;
+  out << YAML::EndSeq << YAML::EndMap;
+}
+
 void emit_route(YAML::Emitter& out, const Route& route) {
   out << YAML::BeginMap << YAML::Key << "match" << YAML::Value << route.match;
   if (route.allow) {
@@ -61,10 +69,9 @@ void emit_route(YAML::Emitter& out, const Route& route) {
     out << YAML::Key << "cgi" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "root" << YAML::Value << c->root << YAML::EndMap;
   } else if (const auto* m = std::get_if<MetricsAction>(&route.action)) {
-    out << YAML::Key << "metrics" << YAML::Value << YAML::BeginMap;
-    out << YAML::Key << "allow" << YAML::Value << YAML::Flow << YAML::BeginSeq;
-    for (const auto& network : m->allow) out << network.text;
-    out << YAML::EndSeq << YAML::EndMap;
+    dump_allow(out, "metrics", m->allow);
+  } else if (const auto* st = std::get_if<StatusAction>(&route.action)) {
+    dump_allow(out, "status", st->allow);
   } else if (const auto* p = std::get_if<ProxyAction>(&route.action)) {
     out << YAML::Key << "proxy" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "upstream" << YAML::Value << p->upstream;

@@ -607,19 +607,20 @@ class Loader {
         error(item, "route: missing \"match\": expected a path prefix such as /");
       }
       int handlers = 0;
-      for (const char* key : {"return", "static", "job", "cgi", "proxy", "metrics"}) {
+      for (const char* key : {"return", "static", "job", "cgi", "proxy", "metrics", "status"}) {
         handlers += item[key] ? 1 : 0;
       }
       if (handlers == 0) {
         error(item,
               "route \"" + route.match +
-                  "\" has no handler: expected one of return, static, job, cgi, proxy, metrics");
+                  "\" has no handler: expected one of return, static, job, cgi, proxy, metrics, "
+                  "status");
         continue;
       }
       if (handlers > 1) {
         error(item, "route \"" + route.match +
                         "\" has more than one handler: expected one of return, static, job, cgi, "
-                        "proxy, metrics");
+                        "proxy, metrics, status");
         continue;
       }
       if (auto n = item["return"]) {
@@ -635,7 +636,9 @@ class Loader {
       } else if (auto p = item["proxy"]) {
         route.action = proxy_action(p);
       } else if (auto m = item["metrics"]) {
-        route.action = metrics_action(m);
+        route.action = MetricsAction{allow_action(m, "metrics", schema::kMetrics)};
+      } else if (auto st = item["status"]) {
+        route.action = StatusAction{allow_action(st, "status", schema::kStatus)};
       }
       server.routes.push_back(std::move(route));
     }
@@ -704,17 +707,20 @@ class Loader {
     return action;
   }
 
-  MetricsAction metrics_action(const YAML::Node& node) {
-    MetricsAction action;
-    if (!node.IsNull() && !check_map(node, "metrics", schema::kMetrics)) return action;
-    if (auto n = node.IsNull() ? YAML::Node() : node["allow"]) {
-      action.allow = cidr_list(n, "metrics.allow");
+  // The `allow` of a metrics or status route: its networks, loopback when left out.
+  std::vector<Cidr> allow_action(const YAML::Node& node, const std::string& what,
+                                 std::span<const std::string_view> keys) {
+    std::vector<Cidr> allow;
+    if (!node.IsNull() && !check_map(node, what, keys)) return allow;
+    if (auto n = node.IsNull() ? YAML::Node(YAML::NodeType::Undefined) : node["allow"];
+        n.IsDefined()) {
+      allow = cidr_list(n, what + ".allow");
     } else {
       std::string ignored;
-      action.allow.push_back(*parse_cidr("127.0.0.0/8", ignored));
-      action.allow.push_back(*parse_cidr("::1/128", ignored));
+      allow.push_back(*parse_cidr("127.0.0.0/8", ignored));
+      allow.push_back(*parse_cidr("::1/128", ignored));
     }
-    return action;
+    return allow;
   }
 
   std::vector<Cidr> cidr_list(const YAML::Node& node, std::string_view what) {

@@ -31,9 +31,10 @@ inline constexpr std::string_view kHelpers[] = {"count", "queue", "timeout", "ni
 inline constexpr std::string_view kServer[] = {"listen", "server_names", "tls", "routes"};
 inline constexpr std::string_view kListen[] = {"address", "tls"};
 inline constexpr std::string_view kServerTls[] = {"certificate", "key", "protocols", "ciphers"};
-inline constexpr std::string_view kRoute[] = {"match", "allow", "return", "static",
-                                              "job",   "cgi",   "proxy",  "metrics"};
+inline constexpr std::string_view kRoute[] = {"match", "allow", "return",  "static", "job",
+                                              "cgi",   "proxy", "metrics", "status"};
 inline constexpr std::string_view kMetrics[] = {"allow"};
+inline constexpr std::string_view kStatus[] = {"allow"};
 inline constexpr std::string_view kReturn[] = {"status", "body", "location", "content_type"};
 inline constexpr std::string_view kStatic[] = {"root", "index"};
 inline constexpr std::string_view kJob[] = {"builtin", "ms"};
@@ -63,6 +64,7 @@ inline constexpr Section kSections[] = {{"the top level", kTopLevel},
                                         {"static", kStatic},
                                         {"job", kJob},
                                         {"cgi", kCgi},
-                                        {"metrics", kMetrics}};
+                                        {"metrics", kMetrics},
+                                        {"status", kStatus}};
 
 }  // namespace shoal::schema

@@ -193,6 +193,15 @@ size_t HelperPool::busy_helpers() const {
   }));
 }
 
+std::uint64_t HelperPool::oldest_job_started_ns() const {
+  std::uint64_t oldest = 0;
+  for (const auto& h : helpers_) {
+    if (h->state != Helper::State::kBusy || !h->job || h->job->started_ns == 0) continue;
+    if (oldest == 0 || h->job->started_ns < oldest) oldest = h->job->started_ns;
+  }
+  return oldest;
+}
+
 void HelperPool::share_occupancy(Occupancy* table, size_t slot) {
   occupancy_ = table && slot < table->size() ? table : nullptr;
   slot_ = slot;

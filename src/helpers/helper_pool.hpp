@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
@@ -61,6 +62,9 @@ class HelperPool final : public JobRunner {
   // Counts job outcomes, queue waits, run times and restarts in `recorder` (the worker's).
   void set_metrics(metrics::Recorder* recorder) { metrics_ = recorder; }
   size_t queued_jobs() const { return queue_.size(); }
+  // When the longest-running job a helper runs now started (metrics::monotonic_ns, metrics
+  // on), or 0 when no helper runs one.
+  std::uint64_t oldest_job_started_ns() const;
   // Publishes this pool's idle helpers and queued jobs in `slot` of the generation's table
   // from now on, and counts the queue limit over the whole table.
   void share_occupancy(Occupancy* table, size_t slot);

@@ -414,6 +414,7 @@ void Master::on_channel(evutil_socket_t fd, short /*what*/, void* arg) noexcept 
 
 void Master::worker_ready(WorkerSlot& slot) {
   slot.ready = true;
+  publish_rows();
   Generation& generation = *slot.generation;
   spdlog::debug("worker {} of generation {} (pid {}) is ready", slot.index, generation.number(),
                 slot.pid);
@@ -625,6 +626,7 @@ void Master::on_generation_deadline(evutil_socket_t /*fd*/, short /*what*/, void
 
 void Master::send_drain(Generation& generation) {
   generation.state = Generation::State::kDraining;
+  publish_rows();
   for (auto& slot : generation.slots()) {
     slot->restart_timer.reset();
     if (slot->pid > 0 && !channel_send(slot->channel.get(), "drain")) kill(slot->pid, SIGQUIT);

@@ -8,7 +8,6 @@
 #include <sys/types.h>
 
 #include <chrono>
-#include <deque>
 #include <functional>
 #include <list>
 #include <map>
@@ -47,9 +46,6 @@ struct MasterOptions {
   // the previous image's).
   std::shared_ptr<tls::TicketKeys> tickets;
 };
-
-// "2026-12-02T10:00:00Z": now, in UTC (for `-s status`).
-std::string iso_time_now();
 
 // How long a new generation's workers have to say "ready" before a reload is abandoned.
 inline constexpr std::chrono::milliseconds kReadyTimeout{10'000};
@@ -149,6 +145,10 @@ class Master {
   void gather_facts();
   std::string status_report(bool json) const;
   void note_reload(bool ok, const std::string& text);
+  void note_upgrade_failed(const std::string& text);
+  // The master's part of the board (metrics/board.hpp): its facts, and each row's process.
+  void publish_board();
+  void publish_rows();
 
   // Session ticket keys: turned every tls.ticket_rotation of the active configuration.
   static void on_ticket_rotation(evutil_socket_t fd, short what, void* arg) noexcept;
@@ -164,10 +164,10 @@ class Master {
   metrics::MasterCells master_cells_;              // the master's own series
   EventPtr metrics_timer_;
   int metrics_ticks_ = 0;
-  // Total responses, sampled every second, for requests per second in `-s status`.
-  std::deque<std::uint64_t> request_samples_;
-  std::string last_reload_;  // "ok at 2026-12-02T10:00:00Z: generation 3 (2 workers) is serving"
-  std::string last_upgrade_;
+  // What `-s status` and the status page show; the board in the segment holds a copy
+  // (publish_board), which an upgraded image reads back.
+  std::optional<metrics::Outcome> last_reload_;
+  std::optional<metrics::Outcome> last_upgrade_;
   bool upgrade_commit_ = false;  // the next commit is this new image's first generation
   struct ProcessFacts {
     std::uint64_t rss = 0;

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "master/master.hpp"
+#include "util/text.hpp"
 
 namespace shoal {
 
@@ -23,7 +24,6 @@ namespace {
 
 constexpr timeval kMetricsTick{1, 0};
 constexpr int kFactsEveryTicks = 5;  // process facts every 5 s
-constexpr size_t kRequestSamples = 61;
 
 std::uint64_t resident_bytes(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/statm");
@@ -54,6 +54,12 @@ std::vector<pid_t> children_of(pid_t pid) {
 
 std::uint64_t unix_now() { return static_cast<std::uint64_t>(std::time(nullptr)); }
 
+std::uint64_t unix_now_ms() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
 std::string iso_time(std::time_t t) {
   std::tm tm{};
   gmtime_r(&t, &tm);
@@ -62,19 +68,22 @@ std::string iso_time(std::time_t t) {
   return buf;
 }
 
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-    } else {
-      out += c;
-    }
+// The status class of a requests_total series: 'server="a",route="/",code="2xx"' is 2.
+int status_class(std::string_view labels) {
+  const auto code = metrics::label_value(labels, "code");
+  return !code.empty() && code[0] >= '1' && code[0] <= '5' ? code[0] - '0' : 0;
+}
+
+metrics::RowState row_state(Generation::State state) {
+  switch (state) {
+    case Generation::State::kActive:
+      return metrics::RowState::kServing;
+    case Generation::State::kStarting:
+      return metrics::RowState::kStarting;
+    case Generation::State::kDraining:
+      return metrics::RowState::kDraining;
   }
-  return out + "\"";
+  return metrics::RowState::kFree;
 }
 
 std::string mebibytes(std::uint64_t bytes) {
@@ -89,20 +98,10 @@ std::uint64_t load(const std::uint64_t* row, std::uint32_t cell) {
 }
 
 const char* state_name(Generation::State state) {
-  switch (state) {
-    case Generation::State::kActive:
-      return "serving";
-    case Generation::State::kStarting:
-      return "starting";
-    case Generation::State::kDraining:
-      return "draining";
-  }
-  return "?";
+  return metrics::row_state_name(row_state(state));
 }
 
 }  // namespace
-
-std::string iso_time_now() { return iso_time(std::time(nullptr)); }
 
 void Master::start_metrics() {
   if (!metrics_) {
@@ -132,6 +131,11 @@ void Master::adopt_metrics(const UpgradeState& state) {
   std::vector<pid_t> alive;
   for (const auto& w : state.workers) alive.push_back(w.pid);
   for (int row : metrics_->rows_not_owned_by(alive)) metrics_->retire_row(row);
+  // What the previous image last reloaded and upgraded stays on the board.
+  if (auto board = metrics_->master_board()) {
+    last_reload_ = board->info.last_reload;
+    last_upgrade_ = board->info.last_upgrade;
+  }
 }
 
 void Master::register_layout(Generation& generation) {
@@ -154,7 +158,13 @@ void Master::give_row(WorkerSlot& slot) {
   if (slot.metrics_row < 0) {
     spdlog::warn("metrics: all {} worker rows are taken; worker {} of generation {} counts nothing",
                  metrics::kWorkerSlots, slot.index, slot.generation->number());
+    return;
   }
+  metrics::RowInfo info;
+  info.generation = static_cast<std::uint32_t>(slot.generation->number());
+  info.ordinal = static_cast<std::uint32_t>(slot.index);
+  info.state = metrics::RowState::kStarting;
+  metrics_->set_row_info(slot.metrics_row, info);
 }
 
 void Master::retire_row(WorkerSlot& slot) {
@@ -176,16 +186,64 @@ void Master::config_loaded(const Generation& generation) {
   store(row, master_cells_.generation, static_cast<std::uint64_t>(generation.number()));
   store(row, master_cells_.config_time, unix_now());
   store(row, master_cells_.config_hash, config.text_hash);
+  publish_rows();
+  publish_board();
 }
 
 void Master::note_reload(bool ok, const std::string& text) {
   auto& note = upgrade_commit_ ? last_upgrade_ : last_reload_;
-  note = std::string(ok ? "ok" : "failed") + " at " + iso_time(std::time(nullptr)) + ": " + text;
+  note = metrics::Outcome{ok, unix_now(), text};
   if (upgrade_commit_) {
     count(ok ? &metrics::MasterCells::upgrades_ok : &metrics::MasterCells::upgrades_failed);
     upgrade_commit_ = false;
   } else {
     count(ok ? &metrics::MasterCells::reloads_ok : &metrics::MasterCells::reloads_failed);
+  }
+  publish_board();
+}
+
+void Master::note_upgrade_failed(const std::string& text) {
+  last_upgrade_ = metrics::Outcome{false, unix_now(), text};
+  count(&metrics::MasterCells::upgrades_failed);
+  publish_board();
+}
+
+void Master::publish_board() {
+  if (!metrics_) return;
+  const auto* row = metrics_->row(metrics::kMasterRow);
+  metrics::MasterInfo info;
+  info.pid = getpid();
+  info.start_time = static_cast<std::uint64_t>(std::chrono::system_clock::to_time_t(started_at_));
+  const Generation* current = active();
+  info.generation = current ? static_cast<std::uint32_t>(current->number()) : 0;
+  info.degraded = degraded_;
+  info.config_path = options_.config_path;
+  info.config_time = load(row, master_cells_.config_time);
+  info.config_hash = static_cast<std::uint32_t>(load(row, master_cells_.config_hash));
+  info.last_reload = last_reload_;
+  info.last_upgrade = last_upgrade_;
+  metrics_->publish_master(info);
+}
+
+void Master::publish_rows() {
+  if (!metrics_) return;
+  for (const auto& g : generations_) {
+    for (const auto& slot : g->slots()) {
+      if (slot->metrics_row < 0) continue;
+      metrics::RowInfo info;
+      info.pid = slot->pid;
+      info.generation = static_cast<std::uint32_t>(g->number());
+      info.ordinal = static_cast<std::uint32_t>(slot->index);
+      info.state = row_state(g->state);
+      info.ready = slot->ready;
+      if (auto f = facts_.find(slot->pid); f != facts_.end()) {
+        info.rss = f->second.rss;
+        info.fds = f->second.fds;
+        info.helpers = f->second.helpers;
+        info.helpers_rss = f->second.helpers_rss;
+      }
+      metrics_->set_row_info(slot->metrics_row, info);
+    }
   }
 }
 
@@ -194,12 +252,14 @@ void Master::on_metrics_tick(evutil_socket_t /*fd*/, short /*what*/, void* arg) 
   if (!self->metrics_) return;
   // Every requests_total series ever registered: a reload that drops a route drops none.
   if (auto all = self->metrics_->read()) {
-    std::uint64_t total = 0;
+    metrics::RequestSample sample;
+    sample.unix_ms = unix_now_ms();
     for (const auto& series : *all) {
-      if (series.family == metrics::Family::kRequests) total += series.cells.at(0);
+      if (series.family != metrics::Family::kRequests) continue;
+      if (const int cls = status_class(series.labels))
+        sample.by_class[cls - 1] += series.cells.at(0);
     }
-    self->request_samples_.push_back(total);
-    if (self->request_samples_.size() > kRequestSamples) self->request_samples_.pop_front();
+    self->metrics_->add_request_sample(sample);
   }
   auto* row = self->metrics_->row(metrics::kMasterRow);
   const auto& m = self->master_cells_;
@@ -213,6 +273,8 @@ void Master::on_metrics_tick(evutil_socket_t /*fd*/, short /*what*/, void* arg) 
   store(row, m.serving, serving);
   store(row, m.draining, draining);
   if (self->metrics_ticks_++ % kFactsEveryTicks == 0) self->gather_facts();
+  self->publish_rows();
+  self->publish_board();
 }
 
 void Master::gather_facts() {
@@ -264,13 +326,11 @@ std::string Master::status_report(bool json) const {
     config_time = load(row, master_cells_.config_time);
     config_hash = load(row, master_cells_.config_hash);
   }
-  auto rate = [&](size_t seconds) -> double {
-    if (request_samples_.size() < 2) return 0;
-    const size_t span = std::min(seconds, request_samples_.size() - 1);
-    const auto newest = request_samples_.back();
-    const auto oldest = request_samples_[request_samples_.size() - 1 - span];
-    return static_cast<double>(newest - oldest) / static_cast<double>(span);
-  };
+  std::vector<metrics::RequestSample> samples;
+  if (metrics_) {
+    if (auto board = metrics_->master_board()) samples = std::move(board->samples);
+  }
+  auto rate = [&](size_t seconds) { return metrics::request_rate(samples, seconds); };
   struct WorkerLine {
     const Generation* generation;
     const WorkerSlot* slot;
@@ -303,10 +363,10 @@ std::string Master::status_report(bool json) const {
         "{{\"pid\":{},\"uptime_seconds\":{},\"generation\":{},\"config\":{{\"path\":{},"
         "\"loaded\":{},\"hash\":\"{:08x}\"}},\"last_reload\":{},\"last_upgrade\":{},"
         "\"requests_per_second\":{{\"1s\":{:.1f},\"10s\":{:.1f},\"60s\":{:.1f}}},\"workers\":[",
-        getpid(), uptime, current ? current->number() : 0, json_string(options_.config_path),
-        json_string(config_time ? iso_time(static_cast<std::time_t>(config_time)) : ""),
-        config_hash, json_string(last_reload_), json_string(last_upgrade_), rate(1), rate(10),
-        rate(60));
+        getpid(), uptime, current ? current->number() : 0, json_quote(options_.config_path),
+        json_quote(config_time ? iso_time(static_cast<std::time_t>(config_time)) : ""), config_hash,
+        json_quote(last_reload_ ? last_reload_->line() : ""),
+        json_quote(last_upgrade_ ? last_upgrade_->line() : ""), rate(1), rate(10), rate(60));
     for (size_t i = 0; i < lines.size(); ++i) {
       const auto& l = lines[i];
       if (i > 0) out += ',';
@@ -332,8 +392,8 @@ std::string Master::status_report(bool json) const {
   out +=
       fmt::format("config {}, loaded {}, hash {:08x}\n", options_.config_path,
                   config_time ? iso_time(static_cast<std::time_t>(config_time)) : "-", config_hash);
-  out += fmt::format("last reload: {}\n", last_reload_.empty() ? "none" : last_reload_);
-  if (!last_upgrade_.empty()) out += fmt::format("last upgrade: {}\n", last_upgrade_);
+  out += fmt::format("last reload: {}\n", last_reload_ ? last_reload_->line() : "none");
+  if (last_upgrade_) out += fmt::format("last upgrade: {}\n", last_upgrade_->line());
   out += fmt::format("requests per second: {:.1f} (1 s), {:.1f} (10 s), {:.1f} (60 s)\n", rate(1),
                      rate(10), rate(60));
   for (const auto& l : lines) {

@@ -243,8 +243,7 @@ void Master::exec_upgrade() {
 }
 
 void Master::upgrade_failed(const std::string& why) {
-  last_upgrade_ = "failed at " + iso_time_now() + ": " + why;
-  count(&metrics::MasterCells::upgrades_failed);
+  note_upgrade_failed(why);
   upgrade_waiters_.finish(false, why);
 }
 
@@ -321,9 +320,7 @@ void Master::adopt(const UpgradeState& state) {
         "took its workers back",
         state.failed);
     asked.line("the new binary could not start: " + state.failed);
-    last_upgrade_ =
-        "failed at " + iso_time_now() + ": the new binary could not start: " + state.failed;
-    count(&metrics::MasterCells::upgrades_failed);
+    note_upgrade_failed("the new binary could not start: " + state.failed);
     asked.finish(false, "the new binary could not start; the previous binary (pid " +
                             std::to_string(getpid()) + ") keeps serving");
   }

@@ -197,12 +197,4 @@ class Recorder {
   size_t ordinal_ = 0;
 };
 
-// Nanoseconds on the monotonic clock (vDSO: no system call).
-inline std::uint64_t monotonic_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull +
-         static_cast<std::uint64_t>(ts.tv_nsec);
-}
-
 }  // namespace shoal::metrics

@@ -6,13 +6,63 @@
 
 #include <algorithm>
 #include <cstring>
+#include <ctime>
 
 namespace shoal::metrics {
 
 namespace {
 
 constexpr std::uint64_t kMagic = 0x73686f616c6d7431;  // "shoalmt1"
-constexpr std::uint32_t kLayoutVersion = 1;           // what an upgraded image checks
+constexpr std::uint32_t kLayoutVersion = 2;           // what an upgraded image checks
+
+// Runs `copy` until it ran while `sequence` stayed the same even number: a seqlock reader.
+// A writer takes microseconds; one that lasts longer than kFoldWaitNs stopped in the middle
+// (SIGSTOP, a debugger), and the reader gives up rather than stall its worker's loop.
+template <typename Copy>
+bool read_consistent(const std::atomic<std::uint64_t>& sequence, Copy&& copy) {
+  std::uint64_t deadline = 0;
+  while (true) {
+    const auto before = sequence.load(std::memory_order_acquire);
+    if (before & 1) {
+      const auto now = monotonic_ns();
+      if (deadline == 0) deadline = now + kFoldWaitNs;
+      if (now > deadline) return false;
+      sched_yield();
+      continue;
+    }
+    copy();
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (sequence.load(std::memory_order_relaxed) == before) return true;
+  }
+}
+
+// A text of at most kBoardTextBytes, longer ones cut.
+struct Text {
+  std::uint32_t size;
+  char bytes[kBoardTextBytes];
+  void set(std::string_view text) {
+    size = static_cast<std::uint32_t>(std::min(text.size(), kBoardTextBytes));
+    std::memcpy(bytes, text.data(), size);
+  }
+  std::string get() const { return std::string(bytes, std::min<size_t>(size, kBoardTextBytes)); }
+};
+
+struct OutcomeSlot {
+  std::uint32_t present;
+  std::uint32_t ok;
+  std::uint64_t unix_time;
+  Text message;
+  void set(const std::optional<Outcome>& outcome) {
+    present = outcome ? 1 : 0;
+    ok = outcome && outcome->ok ? 1 : 0;
+    unix_time = outcome ? outcome->unix_time : 0;
+    message.set(outcome ? std::string_view(outcome->message) : std::string_view());
+  }
+  std::optional<Outcome> get() const {
+    if (!present) return std::nullopt;
+    return Outcome{ok != 0, unix_time, message.get()};
+  }
+};
 
 }  // namespace
 
@@ -31,6 +81,39 @@ struct Segment::Shared {
   std::atomic<std::uint64_t> fold_sequence;        // odd while the master folds a row
   std::atomic<std::int32_t> owners[kWorkerSlots];  // 0: free; -1: taken, not forked yet; pid
   Entry entries[kMaxSeries];
+  // The board (board.hpp). Per worker row: the first eight written by the master, the rest
+  // by the row's worker.
+  struct RowBoard {
+    std::atomic<std::uint32_t> generation;
+    std::atomic<std::uint32_t> ordinal;
+    std::atomic<std::uint32_t> state;
+    std::atomic<std::uint32_t> ready;
+    std::atomic<std::uint64_t> rss;
+    std::atomic<std::uint64_t> fds;
+    std::atomic<std::uint64_t> helpers;
+    std::atomic<std::uint64_t> helpers_rss;
+    std::atomic<std::uint64_t> oldest_job_ns;
+    std::atomic<std::uint64_t> lags_written;
+    std::atomic<std::uint64_t> lag_at[kLagSamples];
+    std::atomic<std::uint64_t> lag_ns[kLagSamples];
+  };
+  RowBoard row_boards[kWorkerSlots];
+  // Written by the master only, under `sequence` (odd while it writes).
+  struct MasterSlot {
+    std::atomic<std::uint64_t> sequence;
+    std::int32_t pid;
+    std::uint32_t generation;
+    std::uint32_t degraded;
+    std::uint32_t config_hash;
+    std::uint64_t start_time;
+    std::uint64_t config_time;
+    Text config_path;
+    OutcomeSlot last_reload;
+    OutcomeSlot last_upgrade;
+    std::uint64_t samples_written;
+    std::uint64_t sample_ms[kRequestSamples];
+    std::uint64_t sample_classes[kRequestSamples][5];
+  } master;
   alignas(4096) std::uint64_t rows[kRows][kCellsPerRow];
 };
 
@@ -133,6 +216,14 @@ void Segment::retire_row(int index) {
   const auto used = shared_->next_cell.load(std::memory_order_relaxed);
   for (std::uint32_t c = 0; c < used; ++c) store_cell(gone[c], 0);
   shared_->fold_sequence.fetch_add(1, std::memory_order_release);
+  auto& board = shared_->row_boards[index];
+  for (auto* field : {&board.generation, &board.ordinal, &board.state, &board.ready}) {
+    field->store(0, std::memory_order_relaxed);
+  }
+  for (auto* field : {&board.rss, &board.fds, &board.helpers, &board.helpers_rss,
+                      &board.oldest_job_ns, &board.lags_written}) {
+    field->store(0, std::memory_order_relaxed);
+  }
   shared_->owners[index].store(0, std::memory_order_release);
 }
 
@@ -144,30 +235,14 @@ std::uint32_t Segment::cells_used() const {
 }
 
 bool Segment::sum_rows(std::uint32_t first, std::uint32_t end, std::uint64_t* totals) const {
-  // A fold takes microseconds; one that lasts longer means the master stopped in it (SIGSTOP,
-  // a debugger): the reader gives up rather than stall its worker's loop.
-  std::uint64_t deadline = 0;
-  while (true) {
-    const auto before = shared_->fold_sequence.load(std::memory_order_acquire);
-    if (before & 1) {
-      timespec ts{};
-      clock_gettime(CLOCK_MONOTONIC, &ts);
-      const auto now = static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull +
-                       static_cast<std::uint64_t>(ts.tv_nsec);
-      if (deadline == 0) deadline = now + kFoldWaitNs;
-      if (now > deadline) return false;
-      sched_yield();
-      continue;
-    }
+  return read_consistent(shared_->fold_sequence, [&] {
     std::fill(totals, totals + (end - first), 0);
     for (size_t r = 0; r < kRows; ++r) {
       if (r < kWorkerSlots && shared_->owners[r].load(std::memory_order_relaxed) == 0) continue;
       const auto& cells = shared_->rows[r];
       for (std::uint32_t c = first; c < end; ++c) totals[c - first] += load_cell(cells[c]);
     }
-    std::atomic_thread_fence(std::memory_order_acquire);
-    if (shared_->fold_sequence.load(std::memory_order_relaxed) == before) return true;
-  }
+  });
 }
 
 std::optional<std::vector<SeriesValue>> Segment::read() const {
@@ -193,6 +268,196 @@ std::optional<std::uint64_t> Segment::sum(std::uint32_t cell) const {
   return total;
 }
 
+std::uint32_t Segment::find(Family family, std::string_view labels) const {
+  const auto count = shared_->series_count.load(std::memory_order_acquire);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const auto& e = shared_->entries[i];
+    if (e.family == static_cast<std::uint16_t>(family) && labels == e.labels) return e.first;
+  }
+  return kSinkCell;
+}
+
+void Segment::set_row_info(int row, const RowInfo& info) {
+  if (row < 0 || static_cast<size_t>(row) >= kWorkerSlots) return;
+  auto& b = shared_->row_boards[row];
+  b.generation.store(info.generation, std::memory_order_relaxed);
+  b.ordinal.store(info.ordinal, std::memory_order_relaxed);
+  b.state.store(static_cast<std::uint32_t>(info.state), std::memory_order_relaxed);
+  b.ready.store(info.ready ? 1 : 0, std::memory_order_relaxed);
+  b.rss.store(info.rss, std::memory_order_relaxed);
+  b.fds.store(info.fds, std::memory_order_relaxed);
+  b.helpers.store(info.helpers, std::memory_order_relaxed);
+  b.helpers_rss.store(info.helpers_rss, std::memory_order_relaxed);
+}
+
+std::vector<std::pair<int, RowInfo>> Segment::row_infos() const {
+  std::vector<std::pair<int, RowInfo>> rows;
+  for (size_t i = 0; i < kWorkerSlots; ++i) {
+    const auto owner = shared_->owners[i].load(std::memory_order_acquire);
+    if (owner <= 0) continue;
+    const auto& b = shared_->row_boards[i];
+    RowInfo info;
+    info.pid = owner;
+    info.generation = b.generation.load(std::memory_order_relaxed);
+    info.ordinal = b.ordinal.load(std::memory_order_relaxed);
+    const auto state = b.state.load(std::memory_order_relaxed);
+    info.state = state <= static_cast<std::uint32_t>(RowState::kDraining) ? RowState(state)
+                                                                          : RowState::kFree;
+    info.ready = b.ready.load(std::memory_order_relaxed) != 0;
+    info.rss = b.rss.load(std::memory_order_relaxed);
+    info.fds = b.fds.load(std::memory_order_relaxed);
+    info.helpers = b.helpers.load(std::memory_order_relaxed);
+    info.helpers_rss = b.helpers_rss.load(std::memory_order_relaxed);
+    rows.emplace_back(static_cast<int>(i), info);
+  }
+  return rows;
+}
+
+void Segment::note_lag(size_t row, LagSample sample) {
+  if (row >= kWorkerSlots) return;
+  auto& b = shared_->row_boards[row];
+  const auto n = b.lags_written.load(std::memory_order_relaxed);
+  b.lag_at[n % kLagSamples].store(sample.at_ns, std::memory_order_relaxed);
+  b.lag_ns[n % kLagSamples].store(sample.lag_ns, std::memory_order_relaxed);
+  b.lags_written.store(n + 1, std::memory_order_release);
+}
+
+void Segment::set_oldest_job(size_t row, std::uint64_t started_ns) {
+  if (row < kWorkerSlots) {
+    shared_->row_boards[row].oldest_job_ns.store(started_ns, std::memory_order_relaxed);
+  }
+}
+
+std::vector<LagSample> Segment::lag_samples(size_t row) const {
+  std::vector<LagSample> samples;
+  if (row >= kWorkerSlots) return samples;
+  const auto& b = shared_->row_boards[row];
+  const auto n =
+      std::min<std::uint64_t>(b.lags_written.load(std::memory_order_acquire), kLagSamples);
+  for (size_t i = 0; i < n; ++i) {
+    samples.push_back(
+        {b.lag_at[i].load(std::memory_order_relaxed), b.lag_ns[i].load(std::memory_order_relaxed)});
+  }
+  return samples;
+}
+
+std::uint64_t Segment::oldest_job(size_t row) const {
+  return row < kWorkerSlots ? shared_->row_boards[row].oldest_job_ns.load(std::memory_order_relaxed)
+                            : 0;
+}
+
+void Segment::publish_master(const MasterInfo& info) {
+  auto& m = shared_->master;
+  m.sequence.fetch_add(1, std::memory_order_acq_rel);  // odd: readers wait
+  std::atomic_thread_fence(std::memory_order_release);
+  m.pid = info.pid;
+  m.generation = info.generation;
+  m.degraded = info.degraded ? 1 : 0;
+  m.config_hash = info.config_hash;
+  m.start_time = info.start_time;
+  m.config_time = info.config_time;
+  m.config_path.set(info.config_path);
+  m.last_reload.set(info.last_reload);
+  m.last_upgrade.set(info.last_upgrade);
+  m.sequence.fetch_add(1, std::memory_order_release);
+}
+
+void Segment::add_request_sample(const RequestSample& sample) {
+  auto& m = shared_->master;
+  m.sequence.fetch_add(1, std::memory_order_acq_rel);
+  std::atomic_thread_fence(std::memory_order_release);
+  const auto slot = m.samples_written % kRequestSamples;
+  m.sample_ms[slot] = sample.unix_ms;
+  std::copy(sample.by_class.begin(), sample.by_class.end(), m.sample_classes[slot]);
+  ++m.samples_written;
+  m.sequence.fetch_add(1, std::memory_order_release);
+}
+
+std::optional<MasterBoard> Segment::master_board() const {
+  const auto& m = shared_->master;
+  MasterBoard board;
+  const bool ok = read_consistent(m.sequence, [&] {
+    auto& info = board.info;
+    info.pid = m.pid;
+    info.generation = m.generation;
+    info.degraded = m.degraded != 0;
+    info.config_hash = m.config_hash;
+    info.start_time = m.start_time;
+    info.config_time = m.config_time;
+    info.config_path = m.config_path.get();
+    info.last_reload = m.last_reload.get();
+    info.last_upgrade = m.last_upgrade.get();
+    const auto written = m.samples_written;
+    const auto n = std::min<std::uint64_t>(written, kRequestSamples);
+    board.samples.resize(n);
+    for (std::uint64_t i = 0; i < n; ++i) {
+      const auto slot = (written - n + i) % kRequestSamples;
+      board.samples[i].unix_ms = m.sample_ms[slot];
+      std::copy(std::begin(m.sample_classes[slot]), std::end(m.sample_classes[slot]),
+                board.samples[i].by_class.begin());
+    }
+  });
+  if (!ok) return std::nullopt;
+  return board;
+}
+
+const char* row_state_name(RowState state) {
+  switch (state) {
+    case RowState::kFree:
+      return "free";
+    case RowState::kStarting:
+      return "starting";
+    case RowState::kServing:
+      return "serving";
+    case RowState::kDraining:
+      return "draining";
+  }
+  return "?";
+}
+
+std::string Outcome::line() const {
+  const auto t = static_cast<std::time_t>(unix_time);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char when[32];
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return std::string(ok ? "ok" : "failed") + " at " + when + ": " + message;
+}
+
+std::uint64_t RequestSample::total() const {
+  std::uint64_t n = 0;
+  for (auto c : by_class) n += c;
+  return n;
+}
+
+double request_rate(const std::vector<RequestSample>& samples, size_t seconds) {
+  if (samples.size() < 2 || seconds == 0) return 0;
+  const size_t span = std::min(seconds, samples.size() - 1);
+  const auto& newest = samples.back();
+  const auto& oldest = samples[samples.size() - 1 - span];
+  if (newest.unix_ms <= oldest.unix_ms || newest.total() < oldest.total()) return 0;
+  return static_cast<double>(newest.total() - oldest.total()) * 1000.0 /
+         static_cast<double>(newest.unix_ms - oldest.unix_ms);
+}
+
+LagSummary summarize_lag(std::vector<LagSample> samples, std::uint64_t now_ns,
+                         std::uint64_t window_ns) {
+  std::vector<std::uint64_t> lags;
+  for (const auto& s : samples) {
+    if (s.at_ns <= now_ns && now_ns - s.at_ns <= window_ns) lags.push_back(s.lag_ns);
+  }
+  LagSummary summary;
+  summary.samples = lags.size();
+  if (lags.empty()) return summary;
+  std::sort(lags.begin(), lags.end());
+  // Nearest rank: the smallest value with at least p of the samples at or below it.
+  auto rank = [&](size_t percent) { return lags[(lags.size() * percent + 99) / 100 - 1]; };
+  summary.p50_ns = rank(50);
+  summary.p99_ns = rank(99);
+  summary.max_ns = lags.back();
+  return summary;
+}
+
 std::string label(std::string_view name, std::string_view value) {
   std::string out(name);
   out += "=\"";
@@ -208,6 +473,28 @@ std::string label(std::string_view name, std::string_view value) {
   }
   out += '"';
   return out;
+}
+
+std::string label_value(std::string_view labels, std::string_view name) {
+  size_t at = 0;
+  while (at < labels.size()) {
+    const auto eq = labels.find("=\"", at);
+    if (eq == std::string_view::npos) break;
+    const bool wanted = labels.substr(at, eq - at) == name;
+    std::string value;
+    size_t i = eq + 2;
+    for (; i < labels.size() && labels[i] != '"'; ++i) {
+      if (labels[i] == '\\' && i + 1 < labels.size()) {
+        ++i;
+        value += labels[i] == 'n' ? '\n' : labels[i];
+      } else {
+        value += labels[i];
+      }
+    }
+    if (wanted) return value;
+    at = i + 2;  // past the closing quote and the comma
+  }
+  return {};
 }
 
 }  // namespace shoal::metrics

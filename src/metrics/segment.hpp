@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "metrics/board.hpp"
 #include "metrics/families.hpp"
 #include "util/memfd_mapping.hpp"
 
@@ -83,6 +84,23 @@ class Segment {
   // The sum of one cell over the rows, as read() does.
   std::optional<std::uint64_t> sum(std::uint32_t cell) const;
   std::uint32_t cells_used() const;
+  // The first cell of `family{labels}` when registered, else kSinkCell (any process).
+  std::uint32_t find(Family family, std::string_view labels) const;
+
+  // The board (board.hpp). Master only: a taken row's process; the pid stays set_owner's.
+  void set_row_info(int row, const RowInfo& info);
+  // Any process: the taken rows (owner set) and what the master wrote of each.
+  std::vector<std::pair<int, RowInfo>> row_infos() const;
+  // A worker, its own row: one loop-lag sample; the start of its oldest running job (0: none).
+  void note_lag(size_t row, LagSample sample);
+  void set_oldest_job(size_t row, std::uint64_t started_ns);
+  std::vector<LagSample> lag_samples(size_t row) const;
+  std::uint64_t oldest_job(size_t row) const;
+  // Master only: its facts, and one more sample of the requests (the oldest goes past 300).
+  void publish_master(const MasterInfo& info);
+  void add_request_sample(const RequestSample& sample);
+  // Any process; nullopt when the master stopped mid-write for longer than kFoldWaitNs.
+  std::optional<MasterBoard> master_board() const;
 
  private:
   struct Shared;
@@ -106,5 +124,7 @@ inline void store_cell(std::uint64_t& cell, std::uint64_t value) {
 
 // Prometheus label text: `name="value"` with \, " and newline escaped.
 std::string label(std::string_view name, std::string_view value);
+// The value of label `name` in a series' labels ('a="1",b="x\"y"'), unescaped; "" if absent.
+std::string label_value(std::string_view labels, std::string_view name);
 
 }  // namespace shoal::metrics

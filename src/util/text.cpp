@@ -1,4 +1,4 @@
-// Text helpers that are not constexpr: log-safe copies of client text.
+// Text helpers that are not constexpr: log-safe and JSON copies of text.
 #include "util/text.hpp"
 
 namespace shoal {
@@ -16,6 +16,27 @@ std::string escape_log_field(std::string_view text) {
       out += static_cast<char>(c);
     }
   }
+  return out;
+}
+
+std::string json_quote(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size() + 2);
+  out += '"';
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      out += "\\u00";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += '"';
   return out;
 }
 

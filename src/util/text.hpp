@@ -1,5 +1,5 @@
 // Small text helpers for protocol fields: ASCII case-insensitive comparison and trimming of
-// optional whitespace (RFC 9110 section 5.6.3), log-safe copies, shared by every module.
+// optional whitespace (RFC 9110 section 5.6.3), log-safe and JSON copies, shared by every module.
 #pragma once
 
 #include <string>
@@ -30,6 +30,9 @@ constexpr std::string_view trim_ows(std::string_view s) {
     s.remove_suffix(1);
   return s;
 }
+
+// A JSON string literal of `text`: '"', '\\' and control bytes escaped, other bytes as they are.
+std::string json_quote(std::string_view text);
 
 // Quotes-safe copy of client-supplied text: '"', '\\', control and non-ASCII bytes as \xHH.
 std::string escape_log_field(std::string_view text);

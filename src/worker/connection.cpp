@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <utility>
 
 #include "helpers/cgi.hpp"
@@ -22,6 +23,8 @@
 #include "http/status.hpp"
 #include "metrics/exposition.hpp"
 #include "proxy/forward.hpp"
+#include "status/page.hpp"
+#include "status/status_json.hpp"
 #include "worker/handoff.hpp"
 
 namespace shoal {
@@ -528,10 +531,16 @@ bool Connection::process_input() {
           answered_early_ = false;
           break;
         }
-        if (ex.routed.target && ex.routed.route &&
-            std::holds_alternative<MetricsAction>(ex.routed.route->action)) {
-          respond(metrics_reply());
-          break;
+        if (ex.routed.target && ex.routed.route) {
+          const auto& action = ex.routed.route->action;
+          if (std::holds_alternative<MetricsAction>(action)) {
+            respond(metrics_reply());
+            break;
+          }
+          if (std::holds_alternative<StatusAction>(action)) {
+            respond(status_reply());
+            break;
+          }
         }
         respond(http::respond(ex.routed, parser.request(), *context_.mime, *context_.files));
         break;
@@ -634,11 +643,11 @@ bool Connection::peer_allowed(const std::vector<Cidr>& allow) const {
   return allowed(allow, reinterpret_cast<const sockaddr*>(&peer));
 }
 
-http::Reply Connection::metrics_reply() {
-  const auto& action = std::get<MetricsAction>(ex_->routed.route->action);
+std::optional<http::Reply> Connection::refuse_reader(const std::vector<Cidr>& allow,
+                                                     const char* what, bool needs_segment) {
   const auto& request = ex_->parser.request();
-  if (!peer_allowed(action.allow)) {
-    spdlog::info("client {} is not in the allow list of metrics route \"{}\"", peer_.text(),
+  if (!peer_allowed(allow)) {
+    spdlog::info("client {} is not in the allow list of {} route \"{}\"", peer_.text(), what,
                  ex_->routed.route->match);
     return http::error_reply(403);
   }
@@ -647,27 +656,86 @@ http::Reply Connection::metrics_reply() {
     reply.headers.emplace_back("Allow", "GET, HEAD");
     return reply;
   }
-  if (!context_.segment) {
+  if (needs_segment && !context_.segment) {
     http::Reply reply;
     reply.status = 503;
     reply.set_body("metrics are off (metrics: false in the configuration)\n", "text/plain");
     return reply;
   }
+  return std::nullopt;
+}
+
+namespace {
+
+// The master stopped in the middle of a write to the segment (it takes microseconds
+// otherwise): no answer now would be right.
+http::Reply segment_busy(const char* what, const std::string& match) {
+  spdlog::warn("{} route \"{}\": the master has not finished writing the metrics; 503", what,
+               match);
+  auto busy = http::error_reply(503);
+  busy.headers.emplace_back("Retry-After", "1");
+  return busy;
+}
+
+// `format=json` among the query's parameters.
+bool wants_json(std::string_view query) {
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    if (query.substr(0, amp) == "format=json") return true;
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return false;
+}
+
+std::uint64_t unix_ms_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000 +
+         static_cast<std::uint64_t>(ts.tv_nsec) / 1'000'000;
+}
+
+}  // namespace
+
+http::Reply Connection::metrics_reply() {
+  const auto& action = std::get<MetricsAction>(ex_->routed.route->action);
+  if (auto refused = refuse_reader(action.allow, "metrics", true)) return std::move(*refused);
+  const auto& request = ex_->parser.request();
   const auto* accept = request.header("Accept");
   const auto format = metrics::negotiate(accept ? std::string_view(*accept) : std::string_view());
   auto series = context_.segment->read();
-  if (!series) {
-    // The master stopped in the middle of folding an exited worker's counts (it takes
-    // microseconds otherwise): no sum now would be right.
-    spdlog::warn("metrics route \"{}\": the master has not finished a fold; 503",
-                 ex_->routed.route->match);
-    auto busy = http::error_reply(503);
-    busy.headers.emplace_back("Retry-After", "1");
-    return busy;
-  }
+  if (!series) return segment_busy("metrics", ex_->routed.route->match);
   http::Reply reply;
   reply.status = 200;
   reply.set_body(metrics::expose(*series, format), std::string(metrics::content_type(format)));
+  reply.headers.emplace_back("Cache-Control", "no-store");
+  if (request.method == "HEAD") reply.send_body = false;
+  return reply;
+}
+
+http::Reply Connection::status_reply() {
+  const auto& action = std::get<StatusAction>(ex_->routed.route->action);
+  const auto& request = ex_->parser.request();
+  // The page itself needs no segment: with metrics off it shows the JSON's 503.
+  const bool json = wants_json(ex_->routed.target->query);
+  if (auto refused = refuse_reader(action.allow, "status", json)) return std::move(*refused);
+  http::Reply reply;
+  reply.status = 200;
+  if (json) {
+    status::Viewer viewer{getpid(), context_.generation, context_.worker, unix_ms_now(),
+                          metrics::monotonic_ns()};
+    auto body = status::status_json(*context_.segment, viewer);
+    if (!body) return segment_busy("status", ex_->routed.route->match);
+    reply.set_body(std::move(*body), "application/json");
+  } else {
+    reply.set_body(std::string(status::page()), "text/html; charset=utf-8");
+    // Everything the page needs is inline; it talks to its own origin only.
+    reply.headers.emplace_back("Content-Security-Policy",
+                               "default-src 'none'; style-src 'unsafe-inline'; "
+                               "script-src 'unsafe-inline'; img-src data:; connect-src 'self'; "
+                               "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+    reply.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  }
   reply.headers.emplace_back("Cache-Control", "no-store");
   if (request.method == "HEAD") reply.send_body = false;
   return reply;

@@ -148,8 +148,10 @@ struct ConnectionContext {
   metrics::Recorder* metrics = nullptr;       // this worker's row (records nothing when off)
   const metrics::Segment* segment = nullptr;  // what a metrics route reads; null: off
   const metrics::RequestClock* clock = nullptr;  // set while metrics are on
-  bool draining = false;                         // finish the request in flight, then close
-  std::function<void(Connection*)> on_closed;    // the worker destroys the connection
+  int generation = 0;                            // who answers (a status route says)
+  int worker = 0;
+  bool draining = false;                       // finish the request in flight, then close
+  std::function<void(Connection*)> on_closed;  // the worker destroys the connection
 };
 
 // A job route's response streams from a helper through the JobSink callbacks: the head, then
@@ -204,7 +206,12 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   // Counts the response to the current request (status class, duration) in the metrics.
   void count_response(int status);
   // A metrics route's answer: the exposition, 403 outside its allow-list.
+  // A metrics or status route: 403 outside `allow`, 405 for other methods than GET and HEAD,
+  // 503 with metrics off when it reads the segment; nullopt: go on.
+  std::optional<http::Reply> refuse_reader(const std::vector<Cidr>& allow, const char* what,
+                                           bool needs_segment);
   http::Reply metrics_reply();
+  http::Reply status_reply();
   bool peer_allowed(const std::vector<Cidr>& allow) const;
   void log_failure(const http::Reply::Failure& failure);
   bool start_job();

@@ -61,6 +61,8 @@ Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int i
   context_.clock = clock_.get();
   context_.metrics = &recorder_;
   context_.segment = metrics_.segment.get();
+  context_.generation = generation_;
+  context_.worker = index_;
   context_.base = base_.get();
   context_.limits = &site_.config.limits;
   context_.mime = &site_.mime;
@@ -400,6 +402,12 @@ void Worker::on_metrics_tick(evutil_socket_t /*fd*/, short /*what*/, void* arg) 
   // libevent may fire a timer up to a millisecond early (it rounds to its clock): not lag.
   const auto lag = now > self->tick_due_ns_ ? now - self->tick_due_ns_ : 0;
   self->recorder_.observe(self->recorder_.worker().loop_lag, lag);
+  if (self->metrics_.segment && self->metrics_.row >= 0) {
+    // The board's recent samples, for the status page's p50/p99 of the last seconds.
+    const auto row = static_cast<size_t>(self->metrics_.row);
+    self->metrics_.segment->note_lag(row, {now, lag});
+    self->metrics_.segment->set_oldest_job(row, self->helpers_->oldest_job_started_ns());
+  }
   self->publish_gauges();
   self->clock_->recalibrate();
   self->arm_metrics_tick();

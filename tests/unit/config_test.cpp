@@ -221,11 +221,11 @@ TEST(Config, DuplicateListenAndServerName) {
 TEST(Config, RouteWithoutHandlerOrWithTwo) {
   EXPECT_EQ(error_of("servers:\n  - listen: 80\n    routes:\n      - match: /x\n"),
             "4:9: route \"/x\" has no handler: expected one of return, static, job, cgi, proxy, "
-            "metrics");
+            "metrics, status");
   EXPECT_EQ(error_of("servers:\n  - listen: 80\n    routes:\n      - match: /x\n"
                      "        return: {}\n        static: { root: /tmp }\n"),
             "4:9: route \"/x\" has more than one handler: expected one of return, static, job, "
-            "cgi, proxy, metrics");
+            "cgi, proxy, metrics, status");
   EXPECT_EQ(error_of("servers:\n  - listen: 80\n    routes:\n      - match: x\n"
                      "        return: {}\n"),
             "4:16: match: expected a path prefix starting with \"/\", got \"x\"");

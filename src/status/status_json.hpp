@@ -1,0 +1,33 @@
+// The status page's data (`?format=json` on a status route): one JSON document built by the
+// answering worker from the metrics segment alone (the counters, and the board the master and
+// every worker keep there), so it never waits for another process. See src/DESIGN.md, Status
+// page, for the fields.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "metrics/segment.hpp"
+
+namespace shoal::status {
+
+// Who answers, and when.
+struct Viewer {
+  pid_t pid = 0;
+  int generation = 0;
+  int worker = 0;
+  std::uint64_t unix_ms = 0;       // the wall clock, for the document's time
+  std::uint64_t monotonic_ns = 0;  // metrics::monotonic_ns(), for ages and the lag window
+};
+
+// How far back the lag percentiles look: 20 of the worker's 100 ms ticks.
+inline constexpr std::uint64_t kLagWindowNs = 2'000'000'000;
+
+// The document; nullopt when the master stopped in the middle of a write for longer than
+// metrics::kFoldWaitNs (the route answers 503 with Retry-After then, as the metrics do).
+std::optional<std::string> status_json(const metrics::Segment& segment, const Viewer& viewer);
+
+}  // namespace shoal::status
