@@ -1,7 +1,8 @@
 # Shared by the bench scripts (sourced, not run): installs missing tools and gives a temp
 # dir `$work` whose servers (pids in `pids`) are stopped and which is removed on exit.
 #
-#   need_tools wrk nginx ...     apt-get install what is missing (nginx means nginx-light)
+#   need_tools wrk nginx ...     apt-get install what is missing (nginx means nginx-light,
+#                                gnuplot gnuplot-nox)
 #   start_work_dir               sets $work and the cleanup trap
 #   wrk_run ARGS, med LIST, ratio A B, server_pid NAME (with SERVERS and pids), task_stats,
 #   cpu_ns, cpu_busy, pin_server NAME CPUS, pss_kb PID, measured PID COMMAND..., wrk_counts
@@ -12,6 +13,7 @@ need_tools() {
   for tool in "$@"; do command -v "$tool" >/dev/null || missing+=("$tool"); done
   if [ ${#missing[@]} -gt 0 ]; then
     local pkgs=("${missing[@]/nginx/nginx-light}")
+    pkgs=("${pkgs[@]/gnuplot/gnuplot-nox}")
     echo "bench: installing ${pkgs[*]}"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${pkgs[@]}" >/dev/null
   fi

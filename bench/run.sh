@@ -3,7 +3,8 @@
 # and h2o with apt if missing, builds shoal Release, starts the three with equivalent setups
 # (2 workers or threads, the same files, access log off, keep-alive on) on loopback, runs
 # every scenario for every server in alternation ROUNDS times, and prints medians and the
-# ratios shoal/nginx and shoal/h2o. Appends the table to bench/RESULTS.md with RECORD=1.
+# ratios shoal/nginx and shoal/h2o. Appends the table to bench/RESULTS.md with RECORD=1, and
+# draws bench/throughput.svg, cpu.svg and latency.svg (bench/charts.sh, gnuplot) every run.
 #
 #   bench/run.sh [ROUNDS=5] [SECONDS=4]
 #   SERVE=1 bench/run.sh     only start the three servers (same files and setup) and wait
@@ -16,7 +17,7 @@ IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-10000}
 declare -A PORT=([shoal]=18100 [nginx]=18101 [h2o]=18102)
 SERVERS=(shoal nginx h2o)
 
-need_tools wrk nginx h2o python3
+need_tools wrk nginx h2o python3 gnuplot
 make -s build >/dev/null
 cmake --build build --target openloop >/dev/null
 ulimit -n 20000 2>/dev/null || true
@@ -328,6 +329,52 @@ table() {
   echo
   echo "First request in two writes, Nagle on (bench/split_request.py): shoal ${SPLIT[shoal]}; nginx ${SPLIT[nginx]}; h2o ${SPLIT[h2o]}"
 }
+
+# The charts' data (bench/charts.sh draws them beside RESULTS.md): medians, "-" where a
+# server was not measured.
+charts() {
+  local dir=$work/charts name s v
+  mkdir -p "$dir"
+  row() {  # row LABEL ARRAY-NAME KEY-PREFIX KEY-SUFFIX
+    local -n values=$2
+    printf '%s' "$1"
+    for s in "${SERVERS[@]}"; do
+      v=${values[$3$s$4]:-}
+      printf '\t%s' "$( [ -n "$v" ] && med "$v" || echo -)"
+    done
+    echo
+  }
+  {
+    printf 'scenario\tshoal\tnginx\th2o\n'
+    local -A short=([1 KiB file, -c50]="1 KiB -c50" [tiny response, -c50]="tiny -c50"
+      [64 KiB file, -c50]="64 KiB -c50" [1 MiB file, -c50]="1 MiB -c50"
+      [1 KiB file, -c1000]="1 KiB -c1000" [new connection per request]="conn per request")
+    for name in "1 KiB file, -c50" "tiny response, -c50" "64 KiB file, -c50" "1 MiB file, -c50" \
+                "1 KiB file, -c1000" "new connection per request"; do
+      row "${short[$name]}" RPS "$name," ""
+    done
+  } >"$dir/throughput.tsv"
+  {
+    printf 'load\tshoal\tnginx\th2o\n'
+    for rate in "${OPEN_RATES[@]}"; do row "1 KiB $rate/s" OPEN "$rate," ",cpu"; done
+    if [ -n "${ISO_LOAD[1 KiB file]:-}" ]; then  # the servers alone on their CPU
+      local -A short=([1 KiB file]="1 KiB" [tiny response]="tiny" [1 MiB file]="1 MiB")
+      for name in "${ISO_SCENARIOS[@]}"; do
+        row "${short[$name]} ${ISO_LOAD[$name]}/s alone" ISO_CPU "$name," ""
+      done
+    fi
+  } >"$dir/cpu.tsv"
+  local top=${OPEN_RATES[-1]}
+  echo "$top" >"$dir/latency.rate"
+  {
+    printf 'percentile\tshoal\tnginx\th2o\n'
+    row p50 OPEN "$top," ",p50"
+    row p99 OPEN "$top," ",p99"
+    row p99.9 OPEN "$top," ",p999"
+  } >"$dir/latency.tsv"
+  bash bench/charts.sh "$dir" bench "$(date -u +%Y-%m-%d), $ROUNDS x ${DURATION}s"
+}
+charts
 
 header="## $(date -u +%Y-%m-%d) run: ${ROUNDS} rounds x ${DURATION}s, medians
 $(nproc) CPUs ($(lscpu | awk -F: '/Model name/ { gsub(/^ +/, "", $2); if (!seen++) print $2 }')), $(uname -r);

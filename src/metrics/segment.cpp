@@ -262,6 +262,37 @@ std::optional<std::vector<SeriesValue>> Segment::read() const {
   return values;
 }
 
+std::optional<std::vector<SeriesValue>> Segment::read_values(
+    std::span<const Family> families) const {
+  const auto count = shared_->series_count.load(std::memory_order_acquire);
+  const auto used = shared_->next_cell.load(std::memory_order_acquire);
+  std::vector<const Shared::Entry*> wanted;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const auto& e = shared_->entries[i];
+    if (e.first + e.cells > used) continue;
+    if (std::find(families.begin(), families.end(), static_cast<Family>(e.family)) !=
+        families.end()) {
+      wanted.push_back(&e);
+    }
+  }
+  std::vector<std::uint64_t> totals(wanted.size());
+  const bool ok = read_consistent(shared_->fold_sequence, [&] {
+    std::fill(totals.begin(), totals.end(), 0);
+    for (size_t r = 0; r < kRows; ++r) {
+      if (r < kWorkerSlots && shared_->owners[r].load(std::memory_order_relaxed) == 0) continue;
+      const auto& cells = shared_->rows[r];
+      for (size_t w = 0; w < wanted.size(); ++w) totals[w] += load_cell(cells[wanted[w]->first]);
+    }
+  });
+  if (!ok) return std::nullopt;
+  std::vector<SeriesValue> values;
+  values.reserve(wanted.size());
+  for (size_t w = 0; w < wanted.size(); ++w) {
+    values.push_back({static_cast<Family>(wanted[w]->family), wanted[w]->labels, {totals[w]}});
+  }
+  return values;
+}
+
 std::optional<std::uint64_t> Segment::sum(std::uint32_t cell) const {
   std::uint64_t total = 0;
   if (!sum_rows(cell, cell + 1, &total)) return std::nullopt;

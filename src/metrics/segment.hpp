@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -81,6 +82,9 @@ class Segment {
   // respect to folds (retried while one runs); nullopt when a fold has not ended within
   // kFoldWaitNs (the master stopped in the middle of one).
   std::optional<std::vector<SeriesValue>> read() const;
+  // As read(), but only the series of `families`, and only their first cell (a counter's or
+  // gauge's value): what the status page needs, without a histogram's buckets.
+  std::optional<std::vector<SeriesValue>> read_values(std::span<const Family> families) const;
   // The sum of one cell over the rows, as read() does.
   std::optional<std::uint64_t> sum(std::uint32_t cell) const;
   std::uint32_t cells_used() const;

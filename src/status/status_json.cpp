@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <ctime>
 #include <map>
 #include <utility>
@@ -50,13 +51,10 @@ class RowReader {
         cells_(segment.row(static_cast<size_t>(row))),
         worker_(metrics::label("worker", std::to_string(ordinal))) {}
 
+  // `family{worker="N"}`, or `family{worker="N",more}` (a job outcome's labels).
   std::uint64_t get(Family family, std::string_view more = {}) const {
-    std::string labels = worker_;
-    if (!more.empty()) {
-      labels = family == Family::kJobs ? worker_ + "," + std::string(more)
-                                       : std::string(more) + "," + worker_;
-    }
-    const auto cell = segment_.find(family, labels);
+    const auto cell = more.empty() ? segment_.find(family, worker_)
+                                   : segment_.find(family, worker_ + "," + std::string(more));
     return cell == metrics::kSinkCell ? 0 : metrics::load_cell(cells_[cell]);
   }
 
@@ -181,19 +179,21 @@ std::string number_map(const std::map<std::string, std::uint64_t>& values) {
   return out + "}";
 }
 
-std::string requests_json(const Totals& t, const std::vector<metrics::RequestSample>& samples) {
+std::string requests_json(const Totals& t, const std::vector<metrics::RequestSample>& samples,
+                          std::uint64_t since_ms) {
   std::uint64_t all = 0;
   for (auto n : t.by_class) all += n;
-  std::string history;
+  fmt::memory_buffer history;  // format_to a std::string's back_inserter grows it byte by byte
+  auto out = fmt::appender(history);
   for (size_t i = 1; i < samples.size(); ++i) {
     const auto& a = samples[i - 1];
     const auto& b = samples[i];
-    history += fmt::format("{}[{}", i > 1 ? "," : "", b.unix_ms);
-    for (size_t c = 0; c < 5; ++c) {
-      history +=
-          fmt::format(",{}", b.by_class[c] >= a.by_class[c] ? b.by_class[c] - a.by_class[c] : 0);
-    }
-    history += ']';
+    if (b.unix_ms <= since_ms) continue;
+    std::array<std::uint64_t, 5> d{};
+    for (size_t c = 0; c < 5; ++c)
+      d[c] = b.by_class[c] >= a.by_class[c] ? b.by_class[c] - a.by_class[c] : 0;
+    fmt::format_to(out, "{}[{},{},{},{},{},{}]", history.size() ? "," : "", b.unix_ms, d[0], d[1],
+                   d[2], d[3], d[4]);
   }
   return fmt::format(
       R"({{"total":{},"by_class":{{"1xx":{},"2xx":{},"3xx":{},"4xx":{},"5xx":{}}},)"
@@ -201,14 +201,39 @@ std::string requests_json(const Totals& t, const std::vector<metrics::RequestSam
       R"("history":{{"columns":["unix_ms","1xx","2xx","3xx","4xx","5xx"],"points":[{}]}}}})",
       all, t.by_class[0], t.by_class[1], t.by_class[2], t.by_class[3], t.by_class[4],
       metrics::request_rate(samples, 1), metrics::request_rate(samples, 10),
-      metrics::request_rate(samples, 60), history);
+      metrics::request_rate(samples, 60), fmt::to_string(history));
 }
 
 }  // namespace
 
+Query parse_query(std::string_view query) {
+  Query q;
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const auto param = query.substr(0, amp);
+    if (param == "format=json") {
+      q.json = true;
+    } else if (param.starts_with("since=")) {
+      const auto value = param.substr(6);
+      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), q.since_ms);
+      if (value.empty() || ec != std::errc() || end != value.data() + value.size()) {
+        q.error = "since: expected a time in Unix milliseconds, such as since=1796283000847";
+      }
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return q;
+}
+
 std::optional<std::string> status_json(const metrics::Segment& segment, const Viewer& viewer) {
   auto board = segment.master_board();
-  auto series = segment.read();
+  static constexpr Family kTotals[] = {Family::kRequests,       Family::kReceivedBytes,
+                                       Family::kSentBytes,      Family::kBadRequests,
+                                       Family::kAccepted,       Family::kRefused,
+                                       Family::kTlsHandshakes,  Family::kUpstreamRequests,
+                                       Family::kUpstreamErrors, Family::kUpstreamUp};
+  auto series = segment.read_values(kTotals);
   if (!board || !series) return std::nullopt;
   const auto& m = board->info;
   const auto now_s = viewer.unix_ms / 1000;
@@ -226,7 +251,7 @@ std::optional<std::string> status_json(const metrics::Segment& segment, const Vi
       m.degraded ? "true" : "false", json_quote(m.config_path),
       m.config_time ? json_quote(iso_time(m.config_time)) : "null", m.config_hash,
       outcome_json(m.last_reload), outcome_json(m.last_upgrade),
-      requests_json(totals, board->samples));
+      requests_json(totals, board->samples, viewer.since_ms));
 
   auto rows = segment.row_infos();
   std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "metrics/segment.hpp"
 
@@ -21,7 +22,19 @@ struct Viewer {
   int worker = 0;
   std::uint64_t unix_ms = 0;       // the wall clock, for the document's time
   std::uint64_t monotonic_ns = 0;  // metrics::monotonic_ns(), for ages and the lag window
+  // `?since=`: the history holds only the points after this time (Unix ms), so a page that
+  // polls every second gets one new point rather than five minutes of them.
+  std::uint64_t since_ms = 0;
 };
+
+// What a status route's query asks: `format=json` for the data, `since=MS` for the history
+// after a time. `error` is set (a 400's reason) for a `since` that is not a number.
+struct Query {
+  bool json = false;
+  std::uint64_t since_ms = 0;
+  std::string error;
+};
+Query parse_query(std::string_view query);
 
 // How far back the lag percentiles look: 20 of the worker's 100 ms ticks.
 inline constexpr std::uint64_t kLagWindowNs = 2'000'000'000;

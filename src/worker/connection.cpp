@@ -677,17 +677,6 @@ http::Reply segment_busy(const char* what, const std::string& match) {
   return busy;
 }
 
-// `format=json` among the query's parameters.
-bool wants_json(std::string_view query) {
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    if (query.substr(0, amp) == "format=json") return true;
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return false;
-}
-
 std::uint64_t unix_ms_now() {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -717,13 +706,19 @@ http::Reply Connection::status_reply() {
   const auto& action = std::get<StatusAction>(ex_->routed.route->action);
   const auto& request = ex_->parser.request();
   // The page itself needs no segment: with metrics off it shows the JSON's 503.
-  const bool json = wants_json(ex_->routed.target->query);
-  if (auto refused = refuse_reader(action.allow, "status", json)) return std::move(*refused);
+  const auto query = status::parse_query(ex_->routed.target->query);
+  if (auto refused = refuse_reader(action.allow, "status", query.json)) return std::move(*refused);
+  if (!query.error.empty()) {
+    http::Reply bad;
+    bad.status = 400;
+    bad.set_body(query.error + "\n", "text/plain");
+    return bad;
+  }
   http::Reply reply;
   reply.status = 200;
-  if (json) {
-    status::Viewer viewer{getpid(), context_.generation, context_.worker, unix_ms_now(),
-                          metrics::monotonic_ns()};
+  if (query.json) {
+    status::Viewer viewer{getpid(),      context_.generation,     context_.worker,
+                          unix_ms_now(), metrics::monotonic_ns(), query.since_ms};
     auto body = status::status_json(*context_.segment, viewer);
     if (!body) return segment_busy("status", ex_->routed.route->match);
     reply.set_body(std::move(*body), "application/json");

@@ -203,6 +203,10 @@ TEST(StatusTest, ThePageIsServedWithItsHeadersToTheAllowedOnly) {
   ASSERT_TRUE(post);
   EXPECT_EQ(post->status, 405);
   EXPECT_EQ(post->header("Allow"), "GET, HEAD");
+  auto bad = get(server.port(), "/status?format=json&since=yesterday");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("since: expected a time in Unix milliseconds"), std::string::npos);
   for (const char* path : {"/elsewhere", "/elsewhere?format=json"}) {
     auto refused = get(server.port(), path);
     ASSERT_TRUE(refused);

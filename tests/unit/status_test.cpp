@@ -272,3 +272,36 @@ TEST(Config, ABadStatusRouteIsAnErrorAtItsPlace) {
 
 }  // namespace
 }  // namespace shoal
+
+namespace shoal::status {
+namespace {
+
+TEST(StatusQuery, FormatAndSinceAreReadAndABadSinceIsAnError) {
+  EXPECT_FALSE(parse_query("").json);
+  EXPECT_TRUE(parse_query("format=json").json);
+  EXPECT_FALSE(parse_query("format=jsonx").json);
+  auto q = parse_query("x=1&format=json&since=1796283000847");
+  EXPECT_TRUE(q.json);
+  EXPECT_EQ(q.since_ms, 1796283000847u);
+  EXPECT_TRUE(q.error.empty());
+  EXPECT_FALSE(parse_query("format=json&since=12ab").error.empty());
+  EXPECT_FALSE(parse_query("since=").error.empty());
+  EXPECT_FALSE(parse_query("since=99999999999999999999999").error.empty());
+}
+
+TEST(StatusJson, SinceLeavesOutTheHistoryUpToThatTime) {
+  auto segment = metrics::Segment::create();
+  for (std::uint64_t i = 1; i <= 5; ++i) segment.add_request_sample({1000 * i, {0, i, 0, 0, 0}});
+  Viewer viewer{1, 1, 0, 6000, 0};
+  auto all = nlohmann::json::parse(*status_json(segment, viewer));
+  EXPECT_EQ(all["requests"]["history"]["points"].size(), 4u);
+  viewer.since_ms = 4000;
+  auto recent = nlohmann::json::parse(*status_json(segment, viewer));
+  ASSERT_EQ(recent["requests"]["history"]["points"].size(), 1u);
+  EXPECT_EQ(recent["requests"]["history"]["points"][0][0], 5000);
+  // The rates still use every sample.
+  EXPECT_DOUBLE_EQ(recent["requests"]["per_second"]["10s"].get<double>(), 1.0);
+}
+
+}  // namespace
+}  // namespace shoal::status
