@@ -205,11 +205,11 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   bool respond(http::Reply reply);
   // Counts the response to the current request (status class, duration) in the metrics.
   void count_response(int status);
-  // A metrics route's answer: the exposition, 403 outside its allow-list.
   // A metrics or status route: 403 outside `allow`, 405 for other methods than GET and HEAD,
   // 503 with metrics off when it reads the segment; nullopt: go on.
   std::optional<http::Reply> refuse_reader(const std::vector<Cidr>& allow, const char* what,
                                            bool needs_segment);
+  // A metrics route's answer: the exposition. A status route's: the page, or its JSON.
   http::Reply metrics_reply();
   http::Reply status_reply();
   bool peer_allowed(const std::vector<Cidr>& allow) const;
