@@ -117,8 +117,12 @@ struct StatusAction {
   std::vector<Cidr> allow;  // default: loopback, as the metrics
 };
 
+// Answers a load balancer's health check: 200 while serving, 503 from the start of a graceful
+// stop's drain_delay (the balancer takes the instance out before it stops accepting).
+struct HealthAction {};
+
 using RouteAction = std::variant<ReturnAction, StaticAction, JobAction, CgiAction, ProxyAction,
-                                 MetricsAction, StatusAction>;
+                                 MetricsAction, StatusAction, HealthAction>;
 
 struct Route {
   std::string match;  // a path prefix, matched on segment boundaries
@@ -218,6 +222,9 @@ struct Config {
   // Count requests, connections, helper jobs and loop lag in shared memory (src/metrics/).
   bool metrics = true;
   Millis shutdown_timeout{30'000};
+  // A graceful stop first answers health routes 503 and closes every keep-alive connection
+  // after its next response for this long, still accepting, so a balancer stops sending.
+  Millis drain_delay{0};
   std::string mime_types;  // absolute path; empty = the built-in table (MimeTypes::builtin)
   std::string default_type = "application/octet-stream";
   LogConfig log;

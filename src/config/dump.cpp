@@ -72,6 +72,8 @@ void emit_route(YAML::Emitter& out, const Route& route) {
     dump_allow(out, "metrics", m->allow);
   } else if (const auto* st = std::get_if<StatusAction>(&route.action)) {
     dump_allow(out, "status", st->allow);
+  } else if (std::holds_alternative<HealthAction>(route.action)) {
+    out << YAML::Key << "health" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::EndMap;
   } else if (const auto* p = std::get_if<ProxyAction>(&route.action)) {
     out << YAML::Key << "proxy" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "upstream" << YAML::Value << p->upstream;
@@ -119,6 +121,7 @@ std::string dump_config(const Config& config) {
   if (config.group) out << YAML::Key << "group" << YAML::Value << *config.group;
   if (!config.pid_file.empty()) out << YAML::Key << "pid_file" << YAML::Value << config.pid_file;
   out << YAML::Key << "shutdown_timeout" << YAML::Value << duration(config.shutdown_timeout);
+  out << YAML::Key << "drain_delay" << YAML::Value << duration(config.drain_delay);
   out << YAML::Key << "reuse_port" << YAML::Value << config.reuse_port;
   out << YAML::Key << "defer_accept" << YAML::Value << config.defer_accept;
   out << YAML::Key << "metrics" << YAML::Value << config.metrics;

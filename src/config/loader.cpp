@@ -266,6 +266,9 @@ class Loader {
     if (auto n = root["shutdown_timeout"]) {
       if (auto d = duration(n, "shutdown_timeout")) config.shutdown_timeout = *d;
     }
+    if (auto n = root["drain_delay"]) {
+      if (auto d = duration(n, "drain_delay")) config.drain_delay = *d;
+    }
     if (auto n = root["mime_types"]) {
       if (auto s = scalar(n, "mime_types")) {
         config.mime_types = resolve(*s);
@@ -607,20 +610,21 @@ class Loader {
         error(item, "route: missing \"match\": expected a path prefix such as /");
       }
       int handlers = 0;
-      for (const char* key : {"return", "static", "job", "cgi", "proxy", "metrics", "status"}) {
+      for (const char* key :
+           {"return", "static", "job", "cgi", "proxy", "metrics", "status", "health"}) {
         handlers += item[key] ? 1 : 0;
       }
       if (handlers == 0) {
         error(item,
               "route \"" + route.match +
                   "\" has no handler: expected one of return, static, job, cgi, proxy, metrics, "
-                  "status");
+                  "status, health");
         continue;
       }
       if (handlers > 1) {
         error(item, "route \"" + route.match +
                         "\" has more than one handler: expected one of return, static, job, cgi, "
-                        "proxy, metrics, status");
+                        "proxy, metrics, status, health");
         continue;
       }
       if (auto n = item["return"]) {
@@ -639,6 +643,11 @@ class Loader {
         route.action = MetricsAction{allow_action(m, "metrics", schema::kMetrics)};
       } else if (auto st = item["status"]) {
         route.action = StatusAction{allow_action(st, "status", schema::kStatus)};
+      } else if (auto h = item["health"]) {
+        if (!h.IsNull() && !(h.IsMap() && h.size() == 0)) {
+          error(h, "health: takes no keys; write health: {}");
+        }
+        route.action = HealthAction{};
       }
       server.routes.push_back(std::move(route));
     }

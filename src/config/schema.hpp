@@ -8,10 +8,10 @@
 namespace shoal::schema {
 
 inline constexpr std::string_view kTopLevel[] = {
-    "workers",          "user",       "group",        "pid_file",
-    "shutdown_timeout", "reuse_port", "defer_accept", "mime_types",
-    "default_type",     "log",        "tls",          "limits",
-    "helpers",          "upstreams",  "servers",      "metrics"};
+    "workers",     "user",       "group",        "pid_file",   "shutdown_timeout",
+    "drain_delay", "reuse_port", "defer_accept", "mime_types", "default_type",
+    "log",         "tls",        "limits",       "helpers",    "upstreams",
+    "servers",     "metrics"};
 inline constexpr std::string_view kUpstream[] = {
     "servers",      "balance", "keepalive", "idle_timeout", "connect_timeout", "send_timeout",
     "read_timeout", "retries", "max_fails", "fail_timeout", "health",          "resolve_interval"};
@@ -32,7 +32,7 @@ inline constexpr std::string_view kServer[] = {"listen", "server_names", "tls", 
 inline constexpr std::string_view kListen[] = {"address", "tls"};
 inline constexpr std::string_view kServerTls[] = {"certificate", "key", "protocols", "ciphers"};
 inline constexpr std::string_view kRoute[] = {"match", "allow", "return",  "static", "job",
-                                              "cgi",   "proxy", "metrics", "status"};
+                                              "cgi",   "proxy", "metrics", "status", "health"};
 inline constexpr std::string_view kMetrics[] = {"allow"};
 inline constexpr std::string_view kStatus[] = {"allow"};
 inline constexpr std::string_view kReturn[] = {"status", "body", "location", "content_type"};

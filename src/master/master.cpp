@@ -62,6 +62,7 @@ Master::~Master() {
   control_.reset();
   signals_.clear();
   kill_timer_.reset();
+  drain_delay_timer_.reset();
   reopen_timer_.reset();
   check_output_event_.reset();
   upgrade_timer_.reset();
@@ -105,6 +106,7 @@ void Master::setup_loop() {
     }
   }
   kill_timer_.reset(evtimer_new(base_.get(), on_kill_deadline, this));
+  drain_delay_timer_.reset(evtimer_new(base_.get(), on_drain_delay, this));
   reopen_timer_.reset(evtimer_new(base_.get(), on_reopen_deadline, this));
 }
 
@@ -235,8 +237,7 @@ void Master::on_command(const std::string& command, ControlReply reply) {
     reply.line("stopping pid " + std::to_string(getpid()));
     stop_waiters_.push_back(std::move(reply));
     if (command == "quit") {
-      stop(SIGQUIT, (site_ ? site_->config.shutdown_timeout : kDefaultShutdownTimeout) +
-                        std::chrono::seconds(2));
+      graceful_stop();
     } else {
       stop(SIGTERM, kFastStopDeadline);
     }
@@ -365,9 +366,7 @@ void Master::on_signal(evutil_socket_t sig, short /*what*/, void* arg) noexcept 
       break;
     case SIGQUIT:
       spdlog::info("received SIGQUIT: graceful stop");
-      self->stop(SIGQUIT,
-                 (self->site_ ? self->site_->config.shutdown_timeout : kDefaultShutdownTimeout) +
-                     std::chrono::seconds(2));
+      self->graceful_stop();
       break;
     case SIGHUP:
       spdlog::info("received SIGHUP: reload");
@@ -415,6 +414,7 @@ void Master::on_channel(evutil_socket_t fd, short /*what*/, void* arg) noexcept 
 void Master::worker_ready(WorkerSlot& slot) {
   slot.ready = true;
   publish_rows();
+  if (lame_duck_) channel_send(slot.channel.get(), "lame");  // one started in the drain_delay
   Generation& generation = *slot.generation;
   spdlog::debug("worker {} of generation {} (pid {}) is ready", slot.index, generation.number(),
                 slot.pid);
@@ -553,15 +553,47 @@ void Master::log_status() {
               std::to_string(g->slots().size()) + " workers";
   }
   if (degraded_) status += "; degraded";
+  if (lame_duck_ && !stopping_) status = "draining before a graceful stop (health 503); " + status;
   if (status == status_) return;
   status_ = status;
   spdlog::info("status: {}", status_);
   notifier_.status(status_);
 }
 
+void Master::graceful_stop() {
+  const auto delay = site_ ? site_->config.drain_delay : Millis(0);
+  if (!stopping_ && !lame_duck_ && delay.count() > 0) {
+    lame_duck_ = true;
+    notifier_.stopping();
+    spdlog::info(
+        "graceful stop: draining for {} ms first (health routes answer 503, every response "
+        "closes its connection, listeners stay open)",
+        delay.count());
+    for (const auto& g : generations_) {
+      for (const auto& slot : g->slots()) {
+        if (slot->pid > 0) channel_send(slot->channel.get(), "lame");
+      }
+    }
+    auto tv = to_timeval(delay);
+    evtimer_add(drain_delay_timer_.get(), &tv);
+    log_status();
+    return;
+  }
+  if (lame_duck_ && !stopping_) spdlog::info("graceful stop: drain_delay cut short");
+  stop(SIGQUIT, (site_ ? site_->config.shutdown_timeout : kDefaultShutdownTimeout) +
+                    std::chrono::seconds(2));
+}
+
+void Master::on_drain_delay(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
+  auto* self = static_cast<Master*>(arg);
+  spdlog::info("graceful stop: drain_delay is over; stopping");
+  self->graceful_stop();
+}
+
 void Master::stop(int worker_signal, std::chrono::milliseconds deadline) {
   if (stopping_ && (fast_stop_ || worker_signal == SIGQUIT)) return;
-  if (!stopping_) notifier_.stopping();
+  evtimer_del(drain_delay_timer_.get());
+  if (!stopping_ && !lame_duck_) notifier_.stopping();
   stopping_ = true;
   fast_stop_ = worker_signal == SIGTERM;
   reload_waiters_.finish(false, "the server is stopping");

@@ -99,6 +99,11 @@ class Master {
   void schedule_restart(WorkerSlot& slot, bool startup_failure);
   void worker_ready(WorkerSlot& slot);
   void stop(int worker_signal, std::chrono::milliseconds deadline);
+  // SIGQUIT or `-s quit`: with drain_delay, first that long of health routes answering 503
+  // and every response closing its connection, listeners open; then stop(SIGQUIT). A second
+  // one during the delay ends it at once.
+  void graceful_stop();
+  static void on_drain_delay(evutil_socket_t fd, short what, void* arg) noexcept;
   void send_drain(Generation& generation);
   void generation_gone(Generation* generation);
   void log_status();
@@ -183,6 +188,9 @@ class Master {
   EventBasePtr base_;
   std::vector<EventPtr> signals_;
   EventPtr kill_timer_;
+  // drain_delay (graceful_stop): the workers are told "lame" and this fires the stop.
+  EventPtr drain_delay_timer_;
+  bool lame_duck_ = false;
   std::unique_ptr<ControlServer> control_;
   std::list<std::unique_ptr<Generation>> generations_;
   int last_generation_ = 0;

@@ -216,8 +216,7 @@ void Master::publish_board() {
   // The first image's start, kept in the segment across upgrades (the pid stays the same).
   info.start_time = load(row, master_cells_.start_time);
   if (info.start_time == 0) {
-    info.start_time =
-        static_cast<std::uint64_t>(std::chrono::system_clock::to_time_t(started_at_));
+    info.start_time = static_cast<std::uint64_t>(std::chrono::system_clock::to_time_t(started_at_));
   }
   const Generation* current = active();
   info.generation = current ? static_cast<std::uint32_t>(current->number()) : 0;

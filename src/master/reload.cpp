@@ -20,7 +20,7 @@
 namespace shoal {
 
 void Master::request_reload(ControlReply reply) {
-  if (stopping_) {
+  if (stopping_ || lame_duck_) {
     reply.finish(false, "the server is stopping");
     return;
   }

@@ -47,7 +47,7 @@ void set_cloexec(int fd, bool on) {
 }  // namespace
 
 void Master::request_upgrade(ControlReply reply) {
-  if (stopping_) {
+  if (stopping_ || lame_duck_) {
     reply.finish(false, "the server is stopping");
     return;
   }

@@ -541,6 +541,10 @@ bool Connection::process_input() {
             respond(status_reply());
             break;
           }
+          if (std::holds_alternative<HealthAction>(action)) {
+            respond(health_reply());
+            break;
+          }
         }
         respond(http::respond(ex.routed, parser.request(), *context_.mime, *context_.files));
         break;
@@ -589,7 +593,8 @@ void Connection::log_failure(const http::Reply::Failure& failure) {
 bool Connection::respond(http::Reply reply) {
   auto& ex = exchange();
   const auto& request = ex.parser.request();
-  const bool keep_alive = !reply.close && request.keep_alive && !context_.draining;
+  const bool keep_alive =
+      !reply.close && request.keep_alive && !context_.draining && !context_.lame_duck;
   if (keep_alive && !nodelay_) {
     // Only a connection that stays open needs its small replies sent at once; set it once.
     int one = 1;
@@ -733,6 +738,17 @@ http::Reply Connection::status_reply() {
   }
   reply.headers.emplace_back("Cache-Control", "no-store");
   if (request.method == "HEAD") reply.send_body = false;
+  return reply;
+}
+
+http::Reply Connection::health_reply() const {
+  http::Reply reply;
+  // An old generation draining in a reload is still this instance serving: 200.
+  const bool serving = !context_.lame_duck;
+  reply.status = serving ? 200 : 503;
+  reply.set_body(serving ? "ok\n" : "draining\n", "text/plain");
+  reply.headers.emplace_back("Cache-Control", "no-store");
+  if (ex_->parser.request().method == "HEAD") reply.send_body = false;
   return reply;
 }
 
@@ -905,7 +921,7 @@ void Connection::queue_job_head(int status, helpers::HeaderList headers) {
   // Only the proxy passes a 101, and only to an Upgrade it tunnels (proxy.cpp).
   tunnel_ = status == 101 && ex_->runner == context_.proxy && request.upgrade;
   response.status = status;
-  response.keep_alive = request.keep_alive && !context_.draining;
+  response.keep_alive = request.keep_alive && !context_.draining && !context_.lame_duck;
   response.discard_body =
       !tunnel_ && (request.method == "HEAD" || http::status_forbids_body(status));
   response.chunked = false;

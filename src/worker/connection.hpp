@@ -150,7 +150,10 @@ struct ConnectionContext {
   const metrics::RequestClock* clock = nullptr;  // set while metrics are on
   int generation = 0;                            // who answers (a status route says)
   int worker = 0;
-  bool draining = false;                       // finish the request in flight, then close
+  bool draining = false;  // finish the request in flight, then close
+  // A graceful stop's drain_delay: health routes answer 503 and every response closes its
+  // connection, while the worker still accepts.
+  bool lame_duck = false;
   std::function<void(Connection*)> on_closed;  // the worker destroys the connection
 };
 
@@ -212,6 +215,7 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   // A metrics route's answer: the exposition. A status route's: the page, or its JSON.
   http::Reply metrics_reply();
   http::Reply status_reply();
+  http::Reply health_reply() const;
   bool peer_allowed(const std::vector<Cidr>& allow) const;
   void log_failure(const http::Reply::Failure& failure);
   bool start_job();

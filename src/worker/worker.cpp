@@ -288,6 +288,14 @@ void Worker::on_channel(evutil_socket_t fd, short /*what*/, void* arg) noexcept 
       case ChannelRead::Kind::kMessage:
         if (r.message == "drain") {
           self->start_drain();
+        } else if (r.message == "lame") {
+          if (!self->context_.lame_duck) {
+            spdlog::info(
+                "worker {}: draining for the balancer: health answers 503, every "
+                "response closes its connection",
+                self->index_);
+          }
+          self->context_.lame_duck = true;
         } else if (r.message == "reopen") {
           self->reopen_logs();
           channel_send(fd, "reopened");

@@ -99,6 +99,22 @@ TEST(ServiceTest, NotifiesReadyReloadingAndStopping) {
   EXPECT_NE(notify.receive().find("STOPPING=1"), std::string::npos) << notify.receive();
 }
 
+TEST(ServiceTest, AGracefulStopWithDrainDelayTellsTheManagerWhenTheDrainStarts) {
+  TempDir sockets;
+  NotifySocket notify(sockets / "notify");
+  ShoalServer server(std::string("drain_delay: 30s\n") + kConfig);
+  ASSERT_TRUE(notify.wait_for("READY=1"));
+  notify.clear();
+  ASSERT_EQ(kill(server.pid(), SIGQUIT), 0);
+  // STOPPING=1 and the status line come with the drain, long before the workers stop.
+  ASSERT_TRUE(notify.wait_for("STOPPING=1"));
+  ASSERT_TRUE(notify.wait_for("STATUS=draining before a graceful stop (health 503)"))
+      << notify.receive();
+  EXPECT_TRUE(alive(server.pid()));
+  EXPECT_EQ(server.children().size(), 2u);
+  ASSERT_TRUE(server.signal_and_wait(SIGQUIT));  // the second one cuts the delay short
+}
+
 TEST(ServiceTest, UsesTheListeningSocketSystemdPasses) {
   // What systemd does for shoal.socket: bind and listen, then start the service with the
   // socket as fd 3 and LISTEN_FDS=1, LISTEN_PID=<the service's pid>.

@@ -148,11 +148,10 @@ TEST(Config, MimeTypesFallBackToTheSystemTableThenTheBuiltinOne) {
 }
 
 TEST(Config, UnknownKeyNamesItsPosition) {
-  EXPECT_EQ(
-      error_of("wrokers: 2\n" + kMinimalServer),
-      "1:1: unknown key \"wrokers\" in the top level; expected one of: workers, user, "
-      "group, pid_file, shutdown_timeout, reuse_port, defer_accept, mime_types, default_type, "
-      "log, tls, limits, helpers, upstreams, servers, metrics");
+  EXPECT_EQ(error_of("wrokers: 2\n" + kMinimalServer),
+            "1:1: unknown key \"wrokers\" in the top level; expected one of: workers, user, "
+            "group, pid_file, shutdown_timeout, drain_delay, reuse_port, defer_accept, mime_types, "
+            "default_type, log, tls, limits, helpers, upstreams, servers, metrics");
   EXPECT_EQ(error_of("limits: { max_conections: 3 }\n" + kMinimalServer).substr(0, 40),
             "1:11: unknown key \"max_conections\" in li");
 }
@@ -221,11 +220,11 @@ TEST(Config, DuplicateListenAndServerName) {
 TEST(Config, RouteWithoutHandlerOrWithTwo) {
   EXPECT_EQ(error_of("servers:\n  - listen: 80\n    routes:\n      - match: /x\n"),
             "4:9: route \"/x\" has no handler: expected one of return, static, job, cgi, proxy, "
-            "metrics, status");
+            "metrics, status, health");
   EXPECT_EQ(error_of("servers:\n  - listen: 80\n    routes:\n      - match: /x\n"
                      "        return: {}\n        static: { root: /tmp }\n"),
             "4:9: route \"/x\" has more than one handler: expected one of return, static, job, "
-            "cgi, proxy, metrics, status");
+            "cgi, proxy, metrics, status, health");
   EXPECT_EQ(error_of("servers:\n  - listen: 80\n    routes:\n      - match: x\n"
                      "        return: {}\n"),
             "4:16: match: expected a path prefix starting with \"/\", got \"x\"");
@@ -339,6 +338,32 @@ TEST(Units, Sizes) {
   EXPECT_FALSE(parse_size("1kb"));
   EXPECT_FALSE(parse_size("k"));
   EXPECT_FALSE(parse_size("99999999999999999999g"));
+}
+
+}  // namespace
+}  // namespace shoal
+
+namespace shoal {
+namespace {
+
+TEST(Config, AHealthRouteTakesNoKeysAndDrainDelayIsADuration) {
+  const std::string route =
+      "servers:\n  - listen: 127.0.0.1:8080\n    routes:\n      - match: /healthz\n";
+  auto config =
+      load_config_from_string("drain_delay: 5s\n" + route + "        health: {}\n", "/t.yaml");
+  EXPECT_TRUE(std::holds_alternative<HealthAction>(config.servers[0].routes[0].action));
+  EXPECT_EQ(config.drain_delay, Millis(5000));
+  EXPECT_EQ(load_config_from_string(route + "        health:\n", "/t.yaml").drain_delay, Millis(0));
+  try {
+    load_config_from_string(route + "        health: { path: /x }\n", "/t.yaml");
+    ADD_FAILURE() << "a key in health was accepted";
+  } catch (const ConfigErrors& e) {
+    EXPECT_EQ(e.errors().at(0).line, 5);
+    EXPECT_EQ(e.errors().at(0).message, "health: takes no keys; write health: {}");
+  }
+  EXPECT_THROW(
+      load_config_from_string("drain_delay: soon\n" + route + "        health: {}\n", "/t.yaml"),
+      ConfigErrors);
 }
 
 }  // namespace
