@@ -225,6 +225,8 @@ struct Config {
   // A graceful stop first answers health routes 503 and closes every keep-alive connection
   // after its next response for this long, still accepting, so a balancer stops sending.
   Millis drain_delay{0};
+  // Proxies whose X-Forwarded-For names the client (see src/worker/real_ip.hpp); empty: none.
+  std::vector<Cidr> real_ip_from;
   std::string mime_types;  // absolute path; empty = the built-in table (MimeTypes::builtin)
   std::string default_type = "application/octet-stream";
   LogConfig log;

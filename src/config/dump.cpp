@@ -122,6 +122,9 @@ std::string dump_config(const Config& config) {
   if (!config.pid_file.empty()) out << YAML::Key << "pid_file" << YAML::Value << config.pid_file;
   out << YAML::Key << "shutdown_timeout" << YAML::Value << duration(config.shutdown_timeout);
   out << YAML::Key << "drain_delay" << YAML::Value << duration(config.drain_delay);
+  out << YAML::Key << "real_ip_from" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const auto& network : config.real_ip_from) out << network.text;
+  out << YAML::EndSeq;
   out << YAML::Key << "reuse_port" << YAML::Value << config.reuse_port;
   out << YAML::Key << "defer_accept" << YAML::Value << config.defer_accept;
   out << YAML::Key << "metrics" << YAML::Value << config.metrics;

@@ -269,6 +269,7 @@ class Loader {
     if (auto n = root["drain_delay"]) {
       if (auto d = duration(n, "drain_delay")) config.drain_delay = *d;
     }
+    if (auto n = root["real_ip_from"]) config.real_ip_from = cidr_list(n, "real_ip_from");
     if (auto n = root["mime_types"]) {
       if (auto s = scalar(n, "mime_types")) {
         config.mime_types = resolve(*s);

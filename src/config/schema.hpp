@@ -8,10 +8,9 @@
 namespace shoal::schema {
 
 inline constexpr std::string_view kTopLevel[] = {
-    "workers",     "user",       "group",        "pid_file",   "shutdown_timeout",
-    "drain_delay", "reuse_port", "defer_accept", "mime_types", "default_type",
-    "log",         "tls",        "limits",       "helpers",    "upstreams",
-    "servers",     "metrics"};
+    "workers",      "user",       "group",        "pid_file",   "shutdown_timeout", "drain_delay",
+    "real_ip_from", "reuse_port", "defer_accept", "mime_types", "default_type",     "log",
+    "tls",          "limits",     "helpers",      "upstreams",  "servers",          "metrics"};
 inline constexpr std::string_view kUpstream[] = {
     "servers",      "balance", "keepalive", "idle_timeout", "connect_timeout", "send_timeout",
     "read_timeout", "retries", "max_fails", "fail_timeout", "health",          "resolve_interval"};

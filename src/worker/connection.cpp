@@ -26,6 +26,7 @@
 #include "status/page.hpp"
 #include "status/status_json.hpp"
 #include "worker/handoff.hpp"
+#include "worker/real_ip.hpp"
 
 namespace shoal {
 
@@ -490,11 +491,13 @@ bool Connection::process_input() {
         arm_timer(TimerKind::kHeader);
         if (plain_on_tls_) return refuse_plain_http();
         const auto& request = parser.request();
+        ex.client = context_.real_ip_from ? real_client(peer_, *context_.real_ip_from, request)
+                                          : std::nullopt;
         ex.routed = http::route_request(hosts_, request);
         if (context_.clock) ex.started = context_.clock->now();
         if (ex.routed.route && ex.routed.route->allow && !peer_allowed(*ex.routed.route->allow)) {
           spdlog::info("client {} is not in the allow list of route \"{}\", request: \"{}\"",
-                       peer_.text(), ex.routed.route->match,
+                       client().text(), ex.routed.route->match,
                        escape_log_field(parser.request_line()));
           auto reply = http::error_reply(403);
           reply.close = true;  // before its body, if any: the rest is read and dropped
@@ -549,7 +552,8 @@ bool Connection::process_input() {
         respond(http::respond(ex.routed, parser.request(), *context_.mime, *context_.files));
         break;
       case http::ParseEvent::kError: {
-        end_job();  // a 400 or 413 in the middle of a job's body: its helper is freed now
+        ex.client.reset();  // a head that never completed names no client but the peer
+        end_job();          // a 400 or 413 in the middle of a job's body: its helper is freed now
         context_.metrics->refused(parser.error_status());
         spdlog::info("client {} sent a bad request: {} ({}), request: \"{}\"", peer_.text(),
                      parser.error_reason(), parser.error_status(),
@@ -586,7 +590,7 @@ void Connection::log_failure(const http::Reply::Failure& failure) {
     if (!admitted) return;
     held_back = *admitted;
   }
-  spdlog::log(level, "{}, client: {}, request: \"{}\"{}", failure.what, peer_.text(),
+  spdlog::log(level, "{}, client: {}, request: \"{}\"{}", failure.what, client().text(),
               escape_log_field(exchange().parser.request_line()), suppressed_note(held_back));
 }
 
@@ -617,7 +621,7 @@ bool Connection::respond(http::Reply reply) {
   if (!reply.failure.what.empty()) log_failure(reply.failure);
   count_response(reply.status);
   if (context_.access_log->enabled()) {
-    context_.access_log->write({peer_.text(), &request, ex.parser.request_line(), reply.status,
+    context_.access_log->write({client().text(), &request, ex.parser.request_line(), reply.status,
                                 body_bytes, tls_ ? tls_->protocol() : "",
                                 tls_ ? tls_->cipher() : ""});
   }
@@ -644,7 +648,7 @@ void Connection::count_response(int status) {
 }
 
 bool Connection::peer_allowed(const std::vector<Cidr>& allow) const {
-  const auto peer = peer_.to_sockaddr();
+  const auto peer = client().to_sockaddr();
   return allowed(allow, reinterpret_cast<const sockaddr*>(&peer));
 }
 
@@ -652,7 +656,7 @@ std::optional<http::Reply> Connection::refuse_reader(const std::vector<Cidr>& al
                                                      const char* what, bool needs_segment) {
   const auto& request = ex_->parser.request();
   if (!peer_allowed(allow)) {
-    spdlog::info("client {} is not in the allow list of {} route \"{}\"", peer_.text(), what,
+    spdlog::info("client {} is not in the allow list of {} route \"{}\"", client().text(), what,
                  ex_->routed.route->match);
     return http::error_reply(403);
   }
@@ -827,8 +831,8 @@ helpers::JobSpec Connection::job_spec() const {
   headers.reserve(request.headers.size());
   for (const auto& h : request.headers) headers.emplace_back(h.name, h.value);
   spec.env = helpers::cgi_environment({request.method, request.target, ex_->routed.target->query,
-                                       request.http_minor, server_name, local_port, peer_.text(),
-                                       peer_.port(), &headers, tls_ != nullptr});
+                                       request.http_minor, server_name, local_port, client().text(),
+                                       client().port(), &headers, tls_ != nullptr});
   return spec;
 }
 
@@ -843,7 +847,7 @@ bool Connection::start_job() {
   // Every helper busy and the queue full: said, but not once per refused request.
   if (auto held_back = context_.log_limiter->admit("helpers:503", coarse_now_ms())) {
     spdlog::warn("every helper is busy and helpers.queue ({} jobs) is full: 503 to client {}{}",
-                 context_.helpers->queued_jobs(), peer_.text(), suppressed_note(*held_back));
+                 context_.helpers->queued_jobs(), client().text(), suppressed_note(*held_back));
   }
   auto reply = http::error_reply(503);
   reply.headers.emplace_back("Retry-After", "1");
@@ -993,7 +997,7 @@ void Connection::on_job_end() {
   if (response.chunked && !response.discard_body) ex_->output.append("0\r\n\r\n");
   count_response(response.status);
   if (context_.access_log->enabled()) {
-    context_.access_log->write({peer_.text(), &ex_->parser.request(), ex_->parser.request_line(),
+    context_.access_log->write({client().text(), &ex_->parser.request(), ex_->parser.request_line(),
                                 response.status, response.bytes, tls_ ? tls_->protocol() : "",
                                 tls_ ? tls_->cipher() : ""});
   }

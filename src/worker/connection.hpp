@@ -97,6 +97,8 @@ struct Exchange {
     bool discard_body = false;  // HEAD, 204, 304: send the head only
     bool keep_alive = false;
   } job_response;
+  // The current request's client when a trusted proxy named it (real_ip_from); else the peer.
+  std::optional<PeerAddress> client;
   std::uint64_t started = 0;   // RequestClock reading when the head was complete (metrics on)
   bool body_paused = false;    // client reads stopped until the helper takes more body
   bool output_paused = false;  // helper reads stopped until the client takes more output
@@ -147,8 +149,9 @@ struct ConnectionContext {
   Siblings* siblings = nullptr;               // null: no hand-over (one worker, or an adopted one)
   metrics::Recorder* metrics = nullptr;       // this worker's row (records nothing when off)
   const metrics::Segment* segment = nullptr;  // what a metrics route reads; null: off
-  const metrics::RequestClock* clock = nullptr;  // set while metrics are on
-  int generation = 0;                            // who answers (a status route says)
+  const metrics::RequestClock* clock = nullptr;     // set while metrics are on
+  const std::vector<Cidr>* real_ip_from = nullptr;  // the configuration's trusted proxies
+  int generation = 0;                               // who answers (a status route says)
   int worker = 0;
   bool draining = false;  // finish the request in flight, then close
   // A graceful stop's drain_delay: health routes answer 503 and every response closes its
@@ -216,6 +219,8 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   http::Reply metrics_reply();
   http::Reply status_reply();
   http::Reply health_reply() const;
+  // The current request's client (real_ip_from), else the connection's peer.
+  const PeerAddress& client() const { return ex_ && ex_->client ? *ex_->client : peer_; }
   bool peer_allowed(const std::vector<Cidr>& allow) const;
   void log_failure(const http::Reply::Failure& failure);
   bool start_job();

@@ -62,6 +62,7 @@ Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int i
   context_.metrics = &recorder_;
   context_.segment = metrics_.segment.get();
   context_.generation = generation_;
+  if (!site_.config.real_ip_from.empty()) context_.real_ip_from = &site_.config.real_ip_from;
   context_.worker = index_;
   context_.base = base_.get();
   context_.limits = &site_.config.limits;

@@ -6,6 +6,7 @@
 
 #include "config/loader.hpp"
 #include "config/units.hpp"
+#include "worker/real_ip.hpp"
 
 namespace shoal {
 namespace {
@@ -150,8 +151,9 @@ TEST(Config, MimeTypesFallBackToTheSystemTableThenTheBuiltinOne) {
 TEST(Config, UnknownKeyNamesItsPosition) {
   EXPECT_EQ(error_of("wrokers: 2\n" + kMinimalServer),
             "1:1: unknown key \"wrokers\" in the top level; expected one of: workers, user, "
-            "group, pid_file, shutdown_timeout, drain_delay, reuse_port, defer_accept, mime_types, "
-            "default_type, log, tls, limits, helpers, upstreams, servers, metrics");
+            "group, pid_file, shutdown_timeout, drain_delay, real_ip_from, reuse_port, "
+            "defer_accept, mime_types, default_type, log, tls, limits, helpers, upstreams, "
+            "servers, metrics");
   EXPECT_EQ(error_of("limits: { max_conections: 3 }\n" + kMinimalServer).substr(0, 40),
             "1:11: unknown key \"max_conections\" in li");
 }
@@ -364,6 +366,71 @@ TEST(Config, AHealthRouteTakesNoKeysAndDrainDelayIsADuration) {
   EXPECT_THROW(
       load_config_from_string("drain_delay: soon\n" + route + "        health: {}\n", "/t.yaml"),
       ConfigErrors);
+}
+
+}  // namespace
+}  // namespace shoal
+
+namespace shoal {
+namespace {
+
+http::Request forwarded(std::vector<std::string> fields) {
+  http::Request request;
+  for (auto& f : fields) request.headers.push_back({"X-Forwarded-For", std::move(f)});
+  return request;
+}
+
+std::vector<Cidr> networks(std::initializer_list<const char*> texts) {
+  std::vector<Cidr> out;
+  std::string error;
+  for (const char* t : texts) out.push_back(*parse_cidr(t, error));
+  return out;
+}
+
+TEST(RealIp, TheRightMostUntrustedAddressIsTheClient) {
+  const auto trusted = networks({"10.0.0.0/8", "::1/128"});
+  const auto proxy = *parse_peer_address("10.0.0.5");
+  auto client = real_client(proxy, trusted, forwarded({"203.0.113.9, 198.51.100.2, 10.1.1.1"}));
+  ASSERT_TRUE(client);
+  EXPECT_EQ(client->text(), "198.51.100.2");  // the hop before the trusted one
+  EXPECT_EQ(client->port(), 0);
+  // Two fields count as one list, in order.
+  client = real_client(proxy, trusted, forwarded({"203.0.113.9", "10.2.2.2"}));
+  ASSERT_TRUE(client);
+  EXPECT_EQ(client->text(), "203.0.113.9");
+  // Every hop trusted: the left-most one.
+  client = real_client(proxy, trusted, forwarded({"10.9.9.9, 10.8.8.8"}));
+  ASSERT_TRUE(client);
+  EXPECT_EQ(client->text(), "10.9.9.9");
+  // IPv6, bracketed or not.
+  client = real_client(*parse_peer_address("::1"), trusted, forwarded({"[2001:db8::7]"}));
+  ASSERT_TRUE(client);
+  EXPECT_EQ(client->text(), "2001:db8::7");
+}
+
+TEST(RealIp, AnUntrustedPeerOrAJunkHeaderLeavesThePeer) {
+  const auto trusted = networks({"10.0.0.0/8"});
+  EXPECT_FALSE(real_client(*parse_peer_address("192.0.2.1"), trusted, forwarded({"203.0.113.9"})));
+  EXPECT_FALSE(real_client(*parse_peer_address("10.0.0.1"), {}, forwarded({"203.0.113.9"})));
+  EXPECT_FALSE(real_client(*parse_peer_address("10.0.0.1"), trusted, forwarded({})));
+  EXPECT_FALSE(real_client(*parse_peer_address("10.0.0.1"), trusted, forwarded({"unknown"})));
+  // A junk entry stops the walk at the hop after it (to its right).
+  auto client = real_client(*parse_peer_address("10.0.0.1"), trusted,
+                            forwarded({"203.0.113.9, bogus, 10.3.3.3"}));
+  ASSERT_TRUE(client);
+  EXPECT_EQ(client->text(), "10.3.3.3");
+  EXPECT_FALSE(parse_peer_address("1.2.3.4:80"));
+  EXPECT_FALSE(parse_peer_address(""));
+  EXPECT_FALSE(parse_peer_address("[]"));
+}
+
+TEST(Config, RealIpFromIsAListOfNetworks) {
+  auto config = load_config_from_string(
+      "real_ip_from: [10.0.0.0/8, \"::1/128\"]\n" + kMinimalServer, "/t.yaml");
+  ASSERT_EQ(config.real_ip_from.size(), 2u);
+  EXPECT_EQ(config.real_ip_from[1].text, "::1/128");
+  EXPECT_EQ(error_of("real_ip_from: 10.0.0.0/8\n" + kMinimalServer),
+            "1:15: real_ip_from: expected a list of networks such as [127.0.0.1/32]");
 }
 
 }  // namespace
