@@ -184,6 +184,37 @@ TEST(StatusTest, TheJsonHoldsWhatTheTestDidThroughAReload) {
   EXPECT_LE(charted, static_cast<std::uint64_t>(kMissing));
 }
 
+TEST(StatusTest, AnUpgradeKeepsTheLastReloadTheStartAndTheHistory) {
+  TempDir bin;
+  const std::string binary = bin / "shoal";
+  std::filesystem::copy_file(SHOAL_BINARY, binary);
+  std::filesystem::permissions(binary, std::filesystem::perms::owner_all);
+  ShoalServer server(site(), true, binary);
+  StatusReader status(server.port());
+  auto reload = run_shoal({"-c", server.config_path(), "-s", "reload"}, server.dir());
+  ASSERT_EQ(reload.status, 0) << reload.output;
+  auto before = status.until(
+      [](const json& d) {
+        return d["master"]["last_reload"].is_object() &&
+               d["requests"]["history"]["points"].size() >= 2;
+      },
+      "a reload and two history points");
+  auto upgrade = run_shoal({"-c", server.config_path(), "-s", "upgrade"}, server.dir());
+  ASSERT_EQ(upgrade.status, 0) << upgrade.output;
+  auto after = status.until([](const json& d) { return d["master"]["last_upgrade"].is_object(); },
+                            "the upgrade");
+  EXPECT_EQ(after["master"]["pid"], server.pid());  // the same master, a new image
+  EXPECT_EQ(after["master"]["last_upgrade"]["result"], "ok");
+  // What the previous image knew is still on the board.
+  EXPECT_EQ(after["master"]["last_reload"], before["master"]["last_reload"]);
+  EXPECT_EQ(after["master"]["started"], before["master"]["started"]);
+  const auto& points = after["requests"]["history"]["points"];
+  ASSERT_FALSE(points.empty());
+  EXPECT_LE(points[0][0].get<std::uint64_t>(),
+            before["requests"]["history"]["points"][0][0].get<std::uint64_t>());
+  EXPECT_EQ(after["master"]["generation"], 3);
+}
+
 TEST(StatusTest, ThePageIsServedWithItsHeadersToTheAllowedOnly) {
   ShoalServer server(
       site("{}\n      - match: /elsewhere\n        status: { allow: [192.0.2.0/24] }"));
