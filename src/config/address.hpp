@@ -17,6 +17,9 @@ struct ListenAddress {
   socklen_t addr_len = 0;
   std::string text;  // canonical: "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:80"
   bool tls = false;  // `{address: ..., tls: true}`: every connection starts with a handshake
+  // `{address: ..., proxy_protocol: true}`: every connection starts with a PROXY header
+  // (v1 or v2) from a network of proxy_protocol_from, before TLS if any.
+  bool proxy_protocol = false;
 
   int family() const { return addr.ss_family; }
   int port() const;

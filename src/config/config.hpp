@@ -227,6 +227,8 @@ struct Config {
   Millis drain_delay{0};
   // Proxies whose X-Forwarded-For names the client (see src/worker/real_ip.hpp); empty: none.
   std::vector<Cidr> real_ip_from;
+  // Balancers allowed to send a PROXY header on a proxy_protocol listen entry.
+  std::vector<Cidr> proxy_protocol_from;
   std::string mime_types;  // absolute path; empty = the built-in table (MimeTypes::builtin)
   std::string default_type = "application/octet-stream";
   LogConfig log;

@@ -125,6 +125,9 @@ std::string dump_config(const Config& config) {
   out << YAML::Key << "real_ip_from" << YAML::Value << YAML::Flow << YAML::BeginSeq;
   for (const auto& network : config.real_ip_from) out << network.text;
   out << YAML::EndSeq;
+  out << YAML::Key << "proxy_protocol_from" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const auto& network : config.proxy_protocol_from) out << network.text;
+  out << YAML::EndSeq;
   out << YAML::Key << "reuse_port" << YAML::Value << config.reuse_port;
   out << YAML::Key << "defer_accept" << YAML::Value << config.defer_accept;
   out << YAML::Key << "metrics" << YAML::Value << config.metrics;
@@ -219,9 +222,11 @@ std::string dump_config(const Config& config) {
     out << YAML::BeginMap;
     out << YAML::Key << "listen" << YAML::Value << YAML::Flow << YAML::BeginSeq;
     for (const auto& a : server.listen) {
-      if (a.tls) {
-        out << YAML::BeginMap << YAML::Key << "address" << YAML::Value << a.text << YAML::Key
-            << "tls" << YAML::Value << true << YAML::EndMap;
+      if (a.tls || a.proxy_protocol) {
+        out << YAML::BeginMap << YAML::Key << "address" << YAML::Value << a.text;
+        if (a.tls) out << YAML::Key << "tls" << YAML::Value << true;
+        if (a.proxy_protocol) out << YAML::Key << "proxy_protocol" << YAML::Value << true;
+        out << YAML::EndMap;
       } else {
         out << a.text;
       }

@@ -270,6 +270,10 @@ class Loader {
       if (auto d = duration(n, "drain_delay")) config.drain_delay = *d;
     }
     if (auto n = root["real_ip_from"]) config.real_ip_from = cidr_list(n, "real_ip_from");
+    if (auto n = root["proxy_protocol_from"]) {
+      config.proxy_protocol_from = cidr_list(n, "proxy_protocol_from");
+      proxy_protocol_from_ = !config.proxy_protocol_from.empty();
+    }
     if (auto n = root["mime_types"]) {
       if (auto s = scalar(n, "mime_types")) {
         config.mime_types = resolve(*s);
@@ -482,6 +486,7 @@ class Loader {
     for (const auto& entry : entries) {
       std::optional<std::string> text;
       bool tls = false;
+      bool proxy_protocol = false;
       YAML::Node where;  // Node::operator= would write into the tree: reset() rebinds
       where.reset(entry);
       if (entry.IsMap()) {
@@ -495,6 +500,14 @@ class Loader {
         }
         if (auto t = entry["tls"]) {
           if (auto b = boolean(t, "listen.tls")) tls = *b;
+        }
+        if (auto p = entry["proxy_protocol"]) {
+          if (auto b = boolean(p, "listen.proxy_protocol")) proxy_protocol = *b;
+          if (proxy_protocol && !proxy_protocol_from_) {
+            error(p,
+                  "listen.proxy_protocol: needs proxy_protocol_from at the top level (the "
+                  "balancers' networks)");
+          }
         }
       } else if (entry.IsScalar()) {
         text = entry.Scalar();
@@ -511,9 +524,17 @@ class Loader {
         continue;
       }
       address->tls = tls;
+      address->proxy_protocol = proxy_protocol;
       auto [it, fresh] = listen_tls_.emplace(address->text, tls);
       if (!fresh && it->second != tls) {
         error(where, "listen: " + address->text + " is " + (tls ? "plain HTTP" : "TLS") +
+                         " for another server; one address cannot be both");
+        continue;
+      }
+      auto [p, first] = listen_proxy_.emplace(address->text, proxy_protocol);
+      if (!first && p->second != proxy_protocol) {
+        error(where, "listen: " + address->text + " has proxy_protocol " +
+                         (p->second ? "true" : "false") +
                          " for another server; one address cannot be both");
         continue;
       }
@@ -1028,9 +1049,11 @@ class Loader {
   std::string file_;
   std::string dir_;
   std::vector<ConfigError> errors_;
-  std::vector<SourceMark> helper_routes_;   // job and cgi routes, which need helpers
-  std::vector<SourceMark> names_;           // upstream servers given by DNS name: helpers too
-  std::map<std::string, bool> listen_tls_;  // address -> TLS, across servers
+  std::vector<SourceMark> helper_routes_;     // job and cgi routes, which need helpers
+  std::vector<SourceMark> names_;             // upstream servers given by DNS name: helpers too
+  std::map<std::string, bool> listen_tls_;    // address -> TLS, across servers
+  std::map<std::string, bool> listen_proxy_;  // address -> proxy_protocol, across servers
+  bool proxy_protocol_from_ = false;          // the top level names some balancers
   const std::map<std::string, UpstreamConfig>* upstreams_ = nullptr;  // for proxy routes
 };
 

@@ -7,10 +7,25 @@
 
 namespace shoal::schema {
 
-inline constexpr std::string_view kTopLevel[] = {
-    "workers",      "user",       "group",        "pid_file",   "shutdown_timeout", "drain_delay",
-    "real_ip_from", "reuse_port", "defer_accept", "mime_types", "default_type",     "log",
-    "tls",          "limits",     "helpers",      "upstreams",  "servers",          "metrics"};
+inline constexpr std::string_view kTopLevel[] = {"workers",
+                                                 "user",
+                                                 "group",
+                                                 "pid_file",
+                                                 "shutdown_timeout",
+                                                 "drain_delay",
+                                                 "real_ip_from",
+                                                 "proxy_protocol_from",
+                                                 "reuse_port",
+                                                 "defer_accept",
+                                                 "mime_types",
+                                                 "default_type",
+                                                 "log",
+                                                 "tls",
+                                                 "limits",
+                                                 "helpers",
+                                                 "upstreams",
+                                                 "servers",
+                                                 "metrics"};
 inline constexpr std::string_view kUpstream[] = {
     "servers",      "balance", "keepalive", "idle_timeout", "connect_timeout", "send_timeout",
     "read_timeout", "retries", "max_fails", "fail_timeout", "health",          "resolve_interval"};
@@ -28,7 +43,7 @@ inline constexpr std::string_view kLimits[] = {"max_connections",   "header_time
                                                "max_header_bytes",  "max_body_bytes"};
 inline constexpr std::string_view kHelpers[] = {"count", "queue", "timeout", "nice", "sched_idle"};
 inline constexpr std::string_view kServer[] = {"listen", "server_names", "tls", "routes"};
-inline constexpr std::string_view kListen[] = {"address", "tls"};
+inline constexpr std::string_view kListen[] = {"address", "tls", "proxy_protocol"};
 inline constexpr std::string_view kServerTls[] = {"certificate", "key", "protocols", "ciphers"};
 inline constexpr std::string_view kRoute[] = {"match", "allow", "return",  "static", "job",
                                               "cgi",   "proxy", "metrics", "status", "health"};

@@ -26,6 +26,7 @@
 #include "status/page.hpp"
 #include "status/status_json.hpp"
 #include "worker/handoff.hpp"
+#include "worker/proxy_header.hpp"
 #include "worker/real_ip.hpp"
 
 namespace shoal {
@@ -88,7 +89,69 @@ void Connection::start_handed_over(std::string bytes) {
   if (!ex_ && !eof_) set_reading(true);
 }
 
-void Connection::start(const tls::TlsListen* tls) {
+void Connection::start(const tls::TlsListen* tls, bool proxy_protocol) {
+  if (!proxy_protocol) {
+    begin(tls);
+    return;
+  }
+  const auto peer = peer_.to_sockaddr();
+  if (!context_.proxy_protocol_from ||
+      !allowed(*context_.proxy_protocol_from, reinterpret_cast<const sockaddr*>(&peer))) {
+    spdlog::info("client {} is not in proxy_protocol_from; closing", peer_.text());
+    close();
+    return;
+  }
+  awaiting_proxy_ = true;
+  pending_tls_ = tls;
+  arm_timer(TimerKind::kHeader);
+  read_proxy_header();
+}
+
+void Connection::read_proxy_header() {
+  char peeked[kMaxProxyHeader];
+  while (true) {
+    const ssize_t n = ::recv(fd_.get(), peeked, sizeof peeked, MSG_PEEK);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      set_reading(true);
+      return;
+    }
+    if (n <= 0) {
+      spdlog::info("client {} closed the connection before its PROXY header", peer_.text());
+      close();
+      return;
+    }
+    const std::string bytes = proxy_bytes_ + std::string(peeked, static_cast<size_t>(n));
+    const auto header = parse_proxy_header(bytes);
+    if (header.state == ProxyHeader::State::kError) {
+      spdlog::info("client {} sent a bad PROXY header ({}); closing", peer_.text(), header.error);
+      close();
+      return;
+    }
+    // Take the header's bytes only: what follows stays in the socket for HTTP or TLS.
+    const size_t take = header.state == ProxyHeader::State::kDone
+                            ? header.length - proxy_bytes_.size()
+                            : static_cast<size_t>(n);
+    const ssize_t got = ::recv(fd_.get(), peeked, take, 0);
+    if (got != static_cast<ssize_t>(take)) {
+      spdlog::info("client {}: reading its PROXY header failed; closing", peer_.text());
+      close();
+      return;
+    }
+    if (header.state == ProxyHeader::State::kNeedMore) {
+      proxy_bytes_.append(peeked, take);
+      continue;
+    }
+    if (header.source) peer_ = *header.source;
+    awaiting_proxy_ = false;
+    proxy_bytes_ = {};
+    set_reading(false);
+    arm_timer(TimerKind::kNone);
+    begin(pending_tls_);
+    return;
+  }
+}
+
+void Connection::begin(const tls::TlsListen* tls) {
   if (tls) {
     tls_ = tls::TlsStream::open(*tls, fd_.get());
     if (!tls_) {
@@ -198,7 +261,12 @@ void Connection::set_write_wait(bool on) {
 }
 
 void Connection::on_readable(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
-  static_cast<Connection*>(arg)->read_client();
+  auto* self = static_cast<Connection*>(arg);
+  if (self->awaiting_proxy_) {
+    self->read_proxy_header();
+    return;
+  }
+  self->read_client();
 }
 
 bool Connection::continue_handshake() {
@@ -768,6 +836,12 @@ void Connection::start_lingering_close() {
 
 void Connection::on_timeout() {
   auto* self = this;
+  if (awaiting_proxy_) {
+    spdlog::info("client {} sent no whole PROXY header within header_timeout; closing",
+                 peer_.text());
+    close();
+    return;
+  }
   if (handshaking_) {
     spdlog::info("client {} timed out in the TLS handshake", peer_.text());
     close();

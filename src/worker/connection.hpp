@@ -149,9 +149,10 @@ struct ConnectionContext {
   Siblings* siblings = nullptr;               // null: no hand-over (one worker, or an adopted one)
   metrics::Recorder* metrics = nullptr;       // this worker's row (records nothing when off)
   const metrics::Segment* segment = nullptr;  // what a metrics route reads; null: off
-  const metrics::RequestClock* clock = nullptr;     // set while metrics are on
-  const std::vector<Cidr>* real_ip_from = nullptr;  // the configuration's trusted proxies
-  int generation = 0;                               // who answers (a status route says)
+  const metrics::RequestClock* clock = nullptr;            // set while metrics are on
+  const std::vector<Cidr>* real_ip_from = nullptr;         // the configuration's trusted proxies
+  const std::vector<Cidr>* proxy_protocol_from = nullptr;  // who may send a PROXY header
+  int generation = 0;                                      // who answers (a status route says)
   int worker = 0;
   bool draining = false;  // finish the request in flight, then close
   // A graceful stop's drain_delay: health routes answer 503 and every response closes its
@@ -177,8 +178,10 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   // Right after accept: reads at once, since the request usually arrived with the handshake,
   // and polls the socket only if more is needed. A connection-per-request client is then
   // answered and closed without ever entering epoll (no epoll_ctl ADD and DEL). On a TLS
-  // address (`tls` set) the TLS handshake comes first. May destroy `this`.
-  void start(const tls::TlsListen* tls = nullptr);
+  // address (`tls` set) the TLS handshake comes first. On a proxy_protocol address the PROXY
+  // header comes before everything (the TLS handshake too), from proxy_protocol_from only.
+  // May destroy `this`.
+  void start(const tls::TlsListen* tls = nullptr, bool proxy_protocol = false);
   // Closes at once if idle; otherwise after the response in flight. May destroy `this`.
   void drain();
   // Its deadline passed (ConnectionTimers calls this). May destroy `this`.
@@ -279,6 +282,13 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   bool plain_on_tls_ : 1 = false;       // plain HTTP arrived on a TLS address: 400 to its head
   bool answered_early_ : 1 = false;     // a proxied answer is out; the body still arrives
   bool tunnel_ : 1 = false;             // a proxied 101: bytes pass both ways until a close
+  bool awaiting_proxy_ : 1 = false;     // PROXY protocol: the header has not all arrived
+  // What start() does once the PROXY header (if any) is read: the handshake or the request.
+  void begin(const tls::TlsListen* tls);
+  // Reads the PROXY header's bytes and no more (peek, then take exactly them); then begin().
+  void read_proxy_header();
+  const tls::TlsListen* pending_tls_ = nullptr;  // begin()'s, while the PROXY header arrives
+  std::string proxy_bytes_;                      // the header's bytes taken so far
 };
 
 }  // namespace shoal

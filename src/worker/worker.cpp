@@ -63,6 +63,7 @@ Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int i
   context_.segment = metrics_.segment.get();
   context_.generation = generation_;
   if (!site_.config.real_ip_from.empty()) context_.real_ip_from = &site_.config.real_ip_from;
+  context_.proxy_protocol_from = &site_.config.proxy_protocol_from;
   context_.worker = index_;
   context_.base = base_.get();
   context_.limits = &site_.config.limits;
@@ -101,6 +102,11 @@ Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int i
     l->fd = socket.fd;
     l->hosts = &hosts->second;
     l->tls = site_.tls ? site_.tls->listen(socket.address) : nullptr;
+    for (const auto& server : site_.config.servers) {
+      for (const auto& address : server.listen) {
+        if (address.text == socket.address && address.proxy_protocol) l->proxy_protocol = true;
+      }
+    }
     l->ready.reset(event_new(base_.get(), socket.fd, EV_READ | EV_PERSIST, on_acceptable, l.get()));
     if (!l->ready || event_add(l->ready.get(), nullptr) != 0) {
       throw StartupError("event_add() failed for listening socket " + socket.address);
@@ -201,7 +207,7 @@ void Worker::on_acceptable(evutil_socket_t fd, short /*what*/, void* arg) noexce
       self->set_accepting(false);  // resumed when a connection closes
     }
     self->recorder_.accepted();
-    connection->start(from->tls);  // may answer and close it at once
+    connection->start(from->tls, from->proxy_protocol);  // may answer and close it at once
   }
 }
 

@@ -38,6 +38,7 @@ class Worker final : private Siblings {
     std::unique_ptr<event, EventDeleter> ready;
     const http::VirtualHosts* hosts = nullptr;
     const tls::TlsListen* tls = nullptr;  // null: plain HTTP
+    bool proxy_protocol = false;          // a PROXY header comes first
   };
 
   static void on_acceptable(evutil_socket_t fd, short what, void* arg) noexcept;

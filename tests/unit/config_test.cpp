@@ -151,9 +151,9 @@ TEST(Config, MimeTypesFallBackToTheSystemTableThenTheBuiltinOne) {
 TEST(Config, UnknownKeyNamesItsPosition) {
   EXPECT_EQ(error_of("wrokers: 2\n" + kMinimalServer),
             "1:1: unknown key \"wrokers\" in the top level; expected one of: workers, user, "
-            "group, pid_file, shutdown_timeout, drain_delay, real_ip_from, reuse_port, "
-            "defer_accept, mime_types, default_type, log, tls, limits, helpers, upstreams, "
-            "servers, metrics");
+            "group, pid_file, shutdown_timeout, drain_delay, real_ip_from, proxy_protocol_from, "
+            "reuse_port, defer_accept, mime_types, default_type, log, tls, limits, helpers, "
+            "upstreams, servers, metrics");
   EXPECT_EQ(error_of("limits: { max_conections: 3 }\n" + kMinimalServer).substr(0, 40),
             "1:11: unknown key \"max_conections\" in li");
 }
@@ -431,6 +431,36 @@ TEST(Config, RealIpFromIsAListOfNetworks) {
   EXPECT_EQ(config.real_ip_from[1].text, "::1/128");
   EXPECT_EQ(error_of("real_ip_from: 10.0.0.0/8\n" + kMinimalServer),
             "1:15: real_ip_from: expected a list of networks such as [127.0.0.1/32]");
+}
+
+}  // namespace
+}  // namespace shoal
+
+namespace shoal {
+namespace {
+
+TEST(Config, ProxyProtocolNeedsItsNetworksAndOneMeaningPerAddress) {
+  const std::string entry =
+      "servers:\n"
+      "  - listen: [{ address: \"127.0.0.1:8080\", proxy_protocol: true }]\n"
+      "    routes:\n"
+      "      - match: /\n"
+      "        return: {}\n";
+  auto config = load_config_from_string("proxy_protocol_from: [10.0.0.0/8]\n" + entry, "/t.yaml");
+  EXPECT_TRUE(config.servers[0].listen[0].proxy_protocol);
+  EXPECT_EQ(config.proxy_protocol_from[0].text, "10.0.0.0/8");
+  EXPECT_EQ(error_of(entry),
+            "2:59: listen.proxy_protocol: needs proxy_protocol_from at the top level (the "
+            "balancers' networks)");
+  const std::string both = "proxy_protocol_from: [10.0.0.0/8]\n" + entry +
+                           "  - listen: 127.0.0.1:8080\n"
+                           "    server_names: [other]\n"
+                           "    routes:\n"
+                           "      - match: /\n"
+                           "        return: {}\n";
+  EXPECT_EQ(error_of(both),
+            "7:13: listen: 127.0.0.1:8080 has proxy_protocol true for another server; one "
+            "address cannot be both");
 }
 
 }  // namespace
