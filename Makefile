@@ -15,6 +15,9 @@ SYSCONFDIR ?= /etc
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+# Where the shipped config writes its logs (systemd's LogsDirectory=shoal makes it too; without
+# systemd the start, and `shoal -t`, need it to exist).
+LOGDIR ?= /var/log/shoal
 SHOAL_BIN ?= $(BUILD_DIR)/shoal
 
 all: build
@@ -27,14 +30,17 @@ deps:
 $(BUILD_DIR)/Makefile:
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
 
+# `make build` (and so `make run`) builds only what serving needs: the shoal binary. The test
+# binaries take most of the compile time and are built by `make test`.
 build: $(BUILD_DIR)/Makefile
-	cmake --build $(BUILD_DIR) -j $(JOBS)
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target shoal
 
 run: deps build
 	mkdir -p $(dir $(CONF))logs
 	./$(BUILD_DIR)/shoal -c $(CONF)
 
-test: deps build
+test: deps $(BUILD_DIR)/Makefile
+	cmake --build $(BUILD_DIR) -j $(JOBS)
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer (Debug build). A small
@@ -73,7 +79,8 @@ install:
 	install -D -m 0755 $(SHOAL_BIN) $(DESTDIR)$(SBINDIR)/shoal
 	install -D -m 0644 man/shoal.8 $(DESTDIR)$(MANDIR)/man8/shoal.8
 	install -D -m 0644 man/shoal.yaml.5 $(DESTDIR)$(MANDIR)/man5/shoal.yaml.5
-	install -d $(DESTDIR)$(SYSCONFDIR)/shoal/www $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	install -d $(DESTDIR)$(SYSCONFDIR)/shoal/www $(DESTDIR)$(SYSCONFDIR)/logrotate.d \
+	  $(DESTDIR)$(LOGDIR)
 	test -e $(DESTDIR)$(SYSCONFDIR)/shoal/shoal.yaml || \
 	  install -m 0644 conf/system/shoal.yaml $(DESTDIR)$(SYSCONFDIR)/shoal/shoal.yaml
 	test -e $(DESTDIR)$(SYSCONFDIR)/shoal/mime.types || \

@@ -17,6 +17,8 @@
 
 #include "config/dump.hpp"
 #include "config/loader.hpp"
+#include "config/preflight.hpp"
+#include "config/units.hpp"
 #include "log/logging.hpp"
 #include "master/control_client.hpp"
 #include "master/master.hpp"
@@ -38,6 +40,7 @@ constexpr const char* kDefaultConfig = "/etc/shoal/shoal.yaml";
 constexpr int kExitOk = 0;
 constexpr int kExitConfig = 1;   // the configuration is invalid
 constexpr int kExitStartup = 2;  // valid, but the server could not start (bind, pid file, ...)
+constexpr int kExitUsage = 2;    // the command line itself is wrong (one line on stderr)
 
 // -v: the version, as nginx -v; -V adds the libraries it was built with.
 void print_versions(bool with_libraries) {
@@ -127,6 +130,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"reload", "reopen", "quit", "stop", "upgrade", "status"}));
   bool json = false;
   app.add_flag("--json", json, "with -s status: print the status as one JSON object");
+  std::string timeout_text;
+  app.add_option("--timeout", timeout_text,
+                 "with -s: how long to wait for the master's answer (e.g. 30s, 2m; the default "
+                 "depends on the command, see shoal(8))");
   app.add_flag("-t,--test", test_only, "test the configuration and exit");
   app.add_flag("-T,--test-dump", dump,
                "test the configuration and print it with every default filled in (YAML)");
@@ -144,7 +151,11 @@ int main(int argc, char** argv) {
       shoal::exec_previous_image(upgrade_state,
                                  std::string("it refused its arguments: ") + e.what());
     }
-    return app.exit(e);
+    // --help asks for the help text (exit 0); anything else is a usage error: one line and
+    // exit 2 (shoal(8)), not CLI11's own codes (105 for a value outside a set, ...).
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
+    std::cerr << "shoal: " << e.what() << " (see shoal --help)\n";
+    return kExitUsage;
   }
   if (version || versions) {
     print_versions(versions);
@@ -152,10 +163,24 @@ int main(int argc, char** argv) {
   }
   if (json && signal_name != "status") {
     std::cerr << "shoal: --json goes with -s status\n";
-    return kExitConfig;
+    return kExitUsage;
+  }
+  if (!timeout_text.empty() && signal_name.empty()) {
+    std::cerr << "shoal: --timeout goes with -s\n";
+    return kExitUsage;
   }
   if (!signal_name.empty()) {
-    return shoal::run_control_command(json ? "status json" : signal_name, config_path);
+    auto timeout = shoal::default_control_timeout(signal_name);
+    if (!timeout_text.empty()) {
+      auto parsed = shoal::parse_duration(timeout_text);
+      if (!parsed || parsed->count() <= 0) {
+        std::cerr << "shoal: --timeout: expected a duration such as 10s or 2m, got \""
+                  << timeout_text << "\"\n";
+        return kExitUsage;
+      }
+      timeout = *parsed;
+    }
+    return shoal::run_control_command(json ? "status json" : signal_name, config_path, timeout);
   }
   // Reload and upgrade read the file again, after -d changed to "/".
   config_path = std::filesystem::absolute(config_path).lexically_normal().string();
@@ -177,6 +202,15 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::cerr << "shoal: " << config_path << ": " << e.what() << "\n";
     return kExitConfig;
+  }
+  if (test_only || dump) {
+    // As nginx -t: what the start would fail to open is a failed test too.
+    auto problems = shoal::check_startup_paths(site->config);
+    if (!problems.empty()) {
+      for (const auto& error : problems) std::cerr << "shoal: " << error.to_string() << "\n";
+      std::cerr << "shoal: configuration " << config_path << " test failed\n";
+      return kExitConfig;
+    }
   }
   if (dump) {
     std::cout << shoal::dump_config(site->config);

@@ -29,6 +29,7 @@ enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError, kCritical, kOff };
 struct ErrorLogConfig {
   std::string path = "stderr";  // "stderr" or a file path
   LogLevel level = LogLevel::kInfo;
+  SourceMark mark;  // the `path` key, for -t's checks of what the start will open
 };
 
 // kCombinedTls: combined, then the TLS protocol and cipher ("-" "-" on plain connections).
@@ -37,6 +38,7 @@ enum class AccessLogFormat { kCombined, kCommon, kCombinedTls };
 struct AccessLogConfig {
   std::string path = "off";  // "off", "stdout", "stderr" or a file path
   AccessLogFormat format = AccessLogFormat::kCombined;
+  SourceMark mark;  // the `path` key
 };
 
 struct LogConfig {
@@ -129,6 +131,9 @@ struct Route {
   RouteAction action;
   // `allow`: only clients of these networks; others get 403 (nginx's allow/deny all).
   std::optional<std::vector<Cidr>> allow;
+  // `trace: true` lets TRACE reach this route's action (a proxy or program that wants it);
+  // otherwise TRACE is 405 everywhere, as nginx answers it.
+  bool trace = false;
   SourceMark mark;
 };
 
@@ -216,7 +221,8 @@ struct Config {
   // the user's primary group.
   std::optional<uid_t> uid;
   std::optional<gid_t> gid;
-  std::string pid_file;      // empty = none
+  std::string pid_file;      // absolute; default_pid_file() when the file names none
+  SourceMark pid_file_mark;  // line 0 when defaulted
   bool reuse_port = false;   // one SO_REUSEPORT listening socket per worker instead of one shared
   bool defer_accept = true;  // TCP_DEFER_ACCEPT: accepted once the request arrived
   // Count requests, connections, helper jobs and loop lag in shared memory (src/metrics/).

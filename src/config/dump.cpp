@@ -50,6 +50,7 @@ void emit_route(YAML::Emitter& out, const Route& route) {
     for (const auto& network : *route.allow) out << network.text;
     out << YAML::EndSeq;
   }
+  if (route.trace) out << YAML::Key << "trace" << YAML::Value << true;
   if (const auto* r = std::get_if<ReturnAction>(&route.action)) {
     out << YAML::Key << "return" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "status" << YAML::Value << r->status;

@@ -20,6 +20,7 @@
 #include <span>
 #include <sstream>
 
+#include "config/flow_brackets.hpp"
 #include "config/schema.hpp"
 #include "config/units.hpp"
 
@@ -50,6 +51,20 @@ std::string join(std::span<const std::string_view> words) {
   return out;
 }
 
+// yaml-cpp reports an unclosed `{` or `[` where the file ends ("end of map flow not found");
+// the error points at where it opened instead, and keeps yaml-cpp's words.
+ConfigError parser_error(const std::string& file, std::string_view text,
+                         const YAML::ParserException& e) {
+  if (e.msg.find("flow not found") != std::string::npos) {
+    if (auto opening = find_unclosed_flow(text)) {
+      return {file, opening->line, opening->column,
+              std::string("this '") + opening->bracket + "' is never closed (" + e.msg + " at " +
+                  std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) + ")"};
+    }
+  }
+  return {file, e.mark.line + 1, e.mark.column + 1, e.msg};
+}
+
 const char* type_name(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Map:
@@ -76,7 +91,7 @@ class Loader {
     try {
       root = YAML::Load(std::string(text));
     } catch (const YAML::ParserException& e) {
-      errors_.push_back({file_, e.mark.line + 1, e.mark.column + 1, e.msg});
+      errors_.push_back(parser_error(file_, text, e));
       throw ConfigErrors(errors_);
     }
     Config config;
@@ -253,6 +268,9 @@ class Loader {
     }
     if (auto n = root["pid_file"]) {
       if (auto s = scalar(n, "pid_file")) config.pid_file = resolve(*s);
+      config.pid_file_mark = mark_of(n);
+    } else {
+      config.pid_file = default_pid_file(dir_);
     }
     if (auto n = root["reuse_port"]) {
       if (auto b = boolean(n, "reuse_port")) config.reuse_port = *b;
@@ -326,6 +344,7 @@ class Loader {
     if (auto e = node["error"]; e && check_map(e, "log.error", schema::kErrorLog)) {
       if (auto p = e["path"]) {
         if (auto s = scalar(p, "log.error.path")) log.error.path = s == "stderr" ? *s : resolve(*s);
+        log.error.mark = mark_of(p);
       }
       if (auto l = e["level"]) {
         static const std::pair<std::string_view, LogLevel> kLevels[] = {
@@ -351,6 +370,7 @@ class Loader {
       if (auto p = a["path"]) {
         if (auto s = scalar(p, "log.access.path")) {
           log.access.path = (*s == "off" || *s == "stdout" || *s == "stderr") ? *s : resolve(*s);
+          log.access.mark = mark_of(p);
         }
       }
       if (auto f = a["format"]) {
@@ -615,6 +635,9 @@ class Loader {
       Route route;
       route.mark = mark_of(item);
       if (auto n = item["allow"]) route.allow = cidr_list(n, "allow");
+      if (auto n = item["trace"]) {
+        if (auto b = boolean(n, "trace")) route.trace = *b;
+      }
       if (auto n = item["match"]) {
         if (auto s = scalar(n, "match")) {
           if (s->empty() || s->front() != '/') {
@@ -1082,17 +1105,25 @@ std::string read_config_file(const std::string& path) {
 
 std::string find_pid_file(const std::string& path) {
   YAML::Node root;
+  const std::string text = read_config_file(path);
   try {
-    root = YAML::Load(read_config_file(path));
+    root = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
-    throw ConfigErrors({{path, e.mark.line + 1, e.mark.column + 1, e.msg}});
+    throw ConfigErrors({parser_error(path, text, e)});
   }
-  if (!root.IsMap() || !root["pid_file"] || !root["pid_file"].IsScalar()) return "";
+  const auto dir = std::filesystem::absolute(std::filesystem::path(path)).parent_path();
+  if (!root.IsMap() || !root["pid_file"]) return default_pid_file(dir.lexically_normal().string());
+  if (!root["pid_file"].IsScalar()) return "";
   std::filesystem::path p(root["pid_file"].Scalar());
   if (p.is_relative()) {
-    p = std::filesystem::absolute(std::filesystem::path(path)).parent_path() / p;
+    p = dir / p;
   }
   return p.lexically_normal().string();
+}
+
+std::string default_pid_file(const std::string& config_dir) {
+  if (::geteuid() == 0) return kRootPidFile;
+  return (std::filesystem::path(config_dir) / "shoal.pid").lexically_normal().string();
 }
 
 std::string default_mime_types(const std::string& beside, const std::string& system) {

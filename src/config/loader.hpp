@@ -46,7 +46,14 @@ std::string default_mime_types(const std::string& beside, const std::string& sys
 // Same, from text already in memory; `path` names it in errors and anchors relative paths.
 Config load_config_from_string(std::string_view yaml, const std::string& path);
 
-// Only the `pid_file` of the file at `path`, resolved; "" when it sets none. `shoal -s` uses
+// The pid file of a configuration that names none: root's is kRootPidFile (systemd's
+// RuntimeDirectory=shoal, created when missing); anyone else's is shoal.pid beside the
+// configuration file, where its owner can write (as nginx's is under its prefix).
+inline constexpr const char* kRootPidFile = "/run/shoal/shoal.pid";
+std::string default_pid_file(const std::string& config_dir);
+
+// Only the `pid_file` of the file at `path`, resolved (default_pid_file when it sets none);
+// "" when it is not a scalar. `shoal -s` uses
 // it to find the master even when the rest of the file no longer validates (a reload of a
 // broken file must reach the master, which reports every error). Throws ConfigErrors when
 // the file cannot be read or is not YAML.

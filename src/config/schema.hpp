@@ -45,8 +45,9 @@ inline constexpr std::string_view kHelpers[] = {"count", "queue", "timeout", "ni
 inline constexpr std::string_view kServer[] = {"listen", "server_names", "tls", "routes"};
 inline constexpr std::string_view kListen[] = {"address", "tls", "proxy_protocol"};
 inline constexpr std::string_view kServerTls[] = {"certificate", "key", "protocols", "ciphers"};
-inline constexpr std::string_view kRoute[] = {"match", "allow", "return",  "static", "job",
-                                              "cgi",   "proxy", "metrics", "status", "health"};
+inline constexpr std::string_view kRoute[] = {"match",   "allow",  "trace", "return",
+                                              "static",  "job",    "cgi",   "proxy",
+                                              "metrics", "status", "health"};
 inline constexpr std::string_view kMetrics[] = {"allow"};
 inline constexpr std::string_view kStatus[] = {"allow"};
 inline constexpr std::string_view kReturn[] = {"status", "body", "location", "content_type"};

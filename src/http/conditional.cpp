@@ -18,6 +18,7 @@ std::string make_etag(std::time_t mtime, std::uint64_t size) {
 bool etag_list_matches(std::string_view list, std::string_view etag, bool weak) {
   list = trim_ows(list);
   if (list == "*") return true;
+  if (etag.empty()) return false;  // a representation without an ETag matches only "*"
   while (!list.empty()) {
     auto comma = list.find(',');
     auto tag = trim_ows(list.substr(0, comma));
@@ -35,7 +36,7 @@ bool etag_list_matches(std::string_view list, std::string_view etag, bool weak) 
 Precondition evaluate_preconditions(const ConditionalHeaders& h, const Validators& v) {
   if (h.if_match) {
     if (!etag_list_matches(*h.if_match, v.etag, /*weak=*/false)) return Precondition::kFailed;
-  } else if (h.if_unmodified_since) {
+  } else if (h.if_unmodified_since && v.last_modified != 0) {
     // An invalid date is ignored (RFC 9110 section 13.1.4).
     if (auto date = parse_http_date(trim_ows(*h.if_unmodified_since));
         date && v.last_modified > *date) {
@@ -46,7 +47,7 @@ Precondition evaluate_preconditions(const ConditionalHeaders& h, const Validator
     return etag_list_matches(*h.if_none_match, v.etag, /*weak=*/true) ? Precondition::kNotModified
                                                                       : Precondition::kProceed;
   }
-  if (h.if_modified_since) {
+  if (h.if_modified_since && v.last_modified != 0) {
     if (auto date = parse_http_date(trim_ows(*h.if_modified_since));
         date && v.last_modified <= *date) {
       return Precondition::kNotModified;

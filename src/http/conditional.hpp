@@ -9,9 +9,11 @@
 
 namespace shoal::http {
 
+// A representation without validators (a `return` body) has neither: then only "*" matches
+// (RFC 9110 section 13.1.1-2) and the date conditions are ignored (sections 13.1.3-4).
 struct Validators {
-  std::string_view etag;  // strong, with quotes
-  std::time_t last_modified = 0;
+  std::string_view etag;          // strong, with quotes; empty: none
+  std::time_t last_modified = 0;  // 0: none
 };
 
 // Header values as received; nullptr when absent.
@@ -31,7 +33,7 @@ std::string make_etag(std::time_t mtime, std::uint64_t size);
 // ignores a W/ prefix; strong comparison refuses weak tags.
 bool etag_list_matches(std::string_view list, std::string_view etag, bool weak);
 
-// For GET and HEAD on a file: 412, 304 or go on.
+// 412, 304 (for GET and HEAD; another method turns it into 412) or go on.
 Precondition evaluate_preconditions(const ConditionalHeaders& headers, const Validators& v);
 
 // Whether a Range may be honoured under If-Range: a strong ETag match or the exact date.

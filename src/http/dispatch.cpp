@@ -4,6 +4,7 @@
 
 #include <variant>
 
+#include "http/conditional.hpp"
 #include "http/static_files.hpp"
 
 namespace shoal::http {
@@ -11,7 +12,26 @@ namespace shoal::http {
 namespace {
 
 // Everything but the status page comes from the config, prepared at load: no copies here.
-Reply return_reply(const ReturnAction& action) {
+Reply return_reply(const ReturnAction& action, const Request& request) {
+  // A 2xx body is a current representation without validators: If-None-Match: * is false
+  // for it and If-Match: * true (RFC 9110 sections 13.1.1-2, 13.2.1), as nginx answers.
+  if (action.status >= 200 && action.status < 300) {
+    const ConditionalHeaders headers{request.header("If-Match"), request.header("If-None-Match"),
+                                     nullptr, nullptr};
+    switch (evaluate_preconditions(headers, Validators{})) {
+      case Precondition::kFailed:
+        return error_reply(412);
+      case Precondition::kNotModified:
+        if (request.method == "GET" || request.method == "HEAD") {
+          Reply not_modified;
+          not_modified.status = 304;
+          return not_modified;
+        }
+        return error_reply(412);
+      case Precondition::kProceed:
+        break;
+    }
+  }
   Reply reply;
   if (action.body.empty() && action.status >= 300) {
     reply = error_reply(action.status);
@@ -25,6 +45,23 @@ Reply return_reply(const ReturnAction& action) {
 }
 
 }  // namespace
+
+std::optional<Reply> refuse_trace(const RoutedRequest& routed, const Request& request) {
+  if (request.method != "TRACE" || (routed.route && routed.route->trace)) return std::nullopt;
+  Reply reply = error_reply(405);
+  // RFC 9110 section 15.5.6: a 405 lists what the target does allow.
+  const bool read_only = !routed.route ||
+                         std::holds_alternative<StaticAction>(routed.route->action) ||
+                         std::holds_alternative<MetricsAction>(routed.route->action) ||
+                         std::holds_alternative<StatusAction>(routed.route->action) ||
+                         std::holds_alternative<HealthAction>(routed.route->action);
+  reply.headers.emplace_back(
+      "Allow", read_only ? "GET, HEAD" : "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+  // Answered at the head, before any body: the connection closes after it (what may follow
+  // is read and dropped), as the allow list's 403 does.
+  reply.close = true;
+  return reply;
+}
 
 bool RoutedRequest::needs_helper() const {
   return route && (std::holds_alternative<JobAction>(route->action) ||
@@ -75,7 +112,7 @@ Reply respond(const RoutedRequest& routed, const Request& request, const MimeTyp
   if (!routed.route) {
     reply = error_reply(404);
   } else if (const auto* ret = std::get_if<ReturnAction>(&routed.route->action)) {
-    reply = return_reply(*ret);
+    reply = return_reply(*ret, request);
   } else if (const auto* stat = std::get_if<StaticAction>(&routed.route->action)) {
     reply = serve_static(*stat, request, *routed.target, mime, files);
   } else {

@@ -25,6 +25,11 @@ struct RoutedRequest {
 
 RoutedRequest route_request(const VirtualHosts& hosts, const Request& request);
 
+// 405 for TRACE unless its route opts in (`trace: true`): a TRACE echoes the request's
+// headers, cookies and credentials included, to whatever script can make one (RFC 9110
+// section 9.3.8); nginx refuses it everywhere. nullopt: the request goes on.
+std::optional<Reply> refuse_trace(const RoutedRequest& routed, const Request& request);
+
 // The Reply for a request whose route does not need a helper.
 Reply respond(const RoutedRequest& routed, const Request& request, const MimeTypes& mime,
               FileCache& files);

@@ -46,6 +46,7 @@ RequestParser::RequestParser(const Limits& limits) : limits_(limits) {
     s.on_message_begin = on_message_begin;
     s.on_method = on_method;
     s.on_url = on_url;
+    s.on_url_complete = on_url_complete;
     s.on_version = on_version;
     s.on_version_complete = on_version_complete;
     s.on_header_field = on_header_field;
@@ -102,6 +103,17 @@ int RequestParser::on_url(llhttp_t* p, const char* at, size_t len) {
   }
   s.request_.target.append(at, len);
   s.target_end_ = s.stream_offset(at) + len;
+  return 0;
+}
+
+int RequestParser::on_url_complete(llhttp_t* p) {
+  auto& s = self(p);
+  // A line break right after the target: an HTTP/0.9 request line, for which llhttp sets 0.9
+  // just before this call and would wait for a header section. RFC 9112 section 2.3 has no
+  // such request: 400 as soon as the line ends, as nginx answers.
+  if (p->http_major == 0 && p->http_minor == 9) {
+    return s.fail(400, "request line without an HTTP version");
+  }
   return 0;
 }
 
@@ -252,6 +264,16 @@ ParseResult RequestParser::feed(std::string_view data) {
   ParseResult result;
   switch (err) {
     case HPE_OK:
+      // llhttp takes "GET /\r\n" for HTTP/0.9 only once a further byte arrives
+      // (on_url_complete); a line that ended right after its target is refused now.
+      if (in_message_ && version_len_ == 0 && !request_.target.empty() &&
+          target_end_ >= fed_before_ && target_end_ < fed_before_ + data.size()) {
+        const char next = data[target_end_ - fed_before_];
+        if (next == '\r' || next == '\n') {
+          fail(400, "request line without an HTTP version");
+          return {ParseEvent::kError, data.size()};
+        }
+      }
       result = {ParseEvent::kNeedMore, data.size()};
       break;
     case HPE_PAUSED:

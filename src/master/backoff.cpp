@@ -16,4 +16,11 @@ std::chrono::milliseconds restart_delay(const RestartPolicy& policy, int failure
   return std::chrono::milliseconds(static_cast<long long>(std::min(cap, jittered)));
 }
 
+std::chrono::milliseconds next_restart_delay(const RestartPolicy& policy, const WorkerEnd& end,
+                                             double jitter) {
+  if (end.served) return std::chrono::milliseconds(0);
+  const auto delay = restart_delay(policy, end.failures, jitter);
+  return end.none_serving ? std::min(delay, policy.first_delay) : delay;
+}
+
 }  // namespace shoal

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
+#include <ctime>
 
 #include "util/syscall.hpp"
 
@@ -17,7 +19,7 @@ namespace shoal {
 
 namespace {
 
-constexpr size_t kMaxCommand = 64;
+constexpr size_t kMaxCommand = 96;
 constexpr timeval kRequestTimeout{5, 0};
 
 void send_all(int fd, std::string_view text) {
@@ -37,6 +39,36 @@ bool allowed_peer(int fd) {
 }
 
 }  // namespace
+
+constexpr std::string_view kDeadlineField = " deadline=";
+
+std::string format_control_line(const ControlCommand& command) {
+  std::string line = command.name;
+  if (command.deadline_ms > 0) line += std::string(kDeadlineField) + std::to_string(command.deadline_ms);
+  return line + "\n";
+}
+
+ControlCommand parse_control_line(std::string_view line) {
+  ControlCommand command;
+  const auto at = line.rfind(kDeadlineField);
+  if (at != std::string_view::npos) {
+    const auto digits = line.substr(at + kDeadlineField.size());
+    std::int64_t value = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (ec == std::errc() && end == digits.data() + digits.size() && value > 0) {
+      command.deadline_ms = value;
+      line = line.substr(0, at);
+    }
+  }
+  command.name = std::string(line);
+  return command;
+}
+
+std::int64_t realtime_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+}
 
 std::string control_socket_path(const std::string& pid_file) {
   constexpr std::string_view kSuffix = ".pid";
@@ -167,12 +199,22 @@ void ControlServer::on_request(evutil_socket_t fd, short what, void* arg) noexce
     }
     return;
   }
-  std::string command = p->input.substr(0, eol);
-  if (!command.empty() && command.back() == '\r') command.pop_back();
+  std::string_view text(p->input.data(), eol);
+  if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+  const ControlCommand command = parse_control_line(text);
   ControlServer* server = p->server;
+  if (command.deadline_ms > 0 && realtime_ms() > command.deadline_ms) {
+    // This process was stopped or too busy to read it in time; the client has reported
+    // that it got no answer, so acting now would surprise whoever asked.
+    spdlog::warn("control socket: \"{}\" was read {} ms after its client stopped waiting; "
+                 "not carried out",
+                 command.name, realtime_ms() - command.deadline_ms);
+    server->finish_pending(p);
+    return;
+  }
   ControlReply reply(std::move(p->fd));
   server->finish_pending(p);
-  server->handler_(command, std::move(reply));
+  server->handler_(command.name, std::move(reply));
 }
 
 void ControlServer::finish_pending(Pending* pending) {

@@ -8,6 +8,7 @@
 #include <event2/event.h>
 #include <sys/types.h>
 
+#include <cstdint>
 #include <functional>
 #include <list>
 #include <memory>
@@ -18,6 +19,18 @@
 #include "util/unique_fd.hpp"
 
 namespace shoal {
+
+// One command line: the command, then " deadline=MS" when the client waits only until then
+// (CLOCK_REALTIME, milliseconds since the epoch). A command read after its deadline is not
+// carried out: its client has given up and said so (a master that was stopped or hung reads
+// its queue later).
+struct ControlCommand {
+  std::string name;             // "reload", "status json", ...
+  std::int64_t deadline_ms = 0;  // 0: none
+};
+std::string format_control_line(const ControlCommand& command);
+ControlCommand parse_control_line(std::string_view line);
+std::int64_t realtime_ms();
 
 // "/run/shoal/shoal.pid" -> "/run/shoal/shoal.sock"; any other name gets ".sock" appended.
 std::string control_socket_path(const std::string& pid_file);

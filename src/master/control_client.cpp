@@ -2,7 +2,9 @@
 // this is a short-lived CLI process, not an event loop.
 #include "master/control_client.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -56,11 +58,40 @@ int stale_pid_file(const std::string& pid_file, const std::string& socket_path, 
   return 1;
 }
 
+// The pid the pid file names, for messages only; 0 when unreadable.
+long pid_in(const std::string& pid_file) {
+  long pid = 0;
+  std::ifstream(pid_file) >> pid;
+  return pid;
+}
+
+std::string seconds_text(std::chrono::milliseconds d) {
+  const auto ms = d.count();
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + " s";
+  return std::to_string(ms) + " ms";
+}
+
 }  // namespace
+
+std::chrono::milliseconds default_control_timeout(const std::string& name) {
+  using std::chrono::seconds;
+  if (name == "reload") return seconds(120);
+  if (name == "upgrade") return seconds(300);
+  if (name == "quit") return seconds(600);  // drain_delay + shutdown_timeout may be minutes
+  if (name == "stop") return seconds(60);
+  return seconds(30);  // reopen, status
+}
 
 bool is_control_command(const std::string& name) { return known_command(name); }
 
-int run_control_command(const std::string& name, const std::string& config_path) {
+int run_control_command(const std::string& name, const std::string& config_path,
+                        std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto remaining_ms = [&] {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    return std::max<long long>(0, left.count());
+  };
   std::string pid_file;
   try {
     pid_file = find_pid_file(config_path);
@@ -71,7 +102,7 @@ int run_control_command(const std::string& name, const std::string& config_path)
   }
   if (pid_file.empty()) {
     std::cerr << "shoal: " << config_path
-              << " sets no pid_file, so the running master cannot be found\n";
+              << ": pid_file is not a path, so the running master cannot be found\n";
     return 1;
   }
   const std::string path = control_socket_path(pid_file);
@@ -82,15 +113,31 @@ int run_control_command(const std::string& name, const std::string& config_path)
     return 1;
   }
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  auto no_answer = [&](const char* doing) {
+    const long pid = pid_in(pid_file);
+    std::cerr << "shoal: " << name << ": no answer from the master"
+              << (pid > 0 ? " (pid " + std::to_string(pid) + ")" : std::string()) << " within "
+              << seconds_text(timeout) << " " << doing
+              << "; it may be stopped or hung (see its error log; --timeout waits longer)\n";
+    return 1;
+  };
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  // A master that does not accept (stopped) fills its backlog, and then connect() blocks:
+  // SO_SNDTIMEO bounds that wait on a Unix socket.
+  const auto connect_ms = remaining_ms();
+  timeval tv{static_cast<time_t>(connect_ms / 1000), static_cast<suseconds_t>(connect_ms % 1000 * 1000)};
+  if (fd) setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   if (!fd || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     if (errno == ENOENT || errno == ECONNREFUSED) {
       return stale_pid_file(pid_file, path, errno);
     }
+    if (errno == EAGAIN || errno == EINPROGRESS) return no_answer("to a connection");
     std::cerr << "shoal: cannot connect to " << path << " (" << std::strerror(errno) << ")\n";
     return 1;
   }
-  const std::string request = name + "\n";
+  // The master does not act on a command it reads after this moment (control.hpp).
+  const std::string request = format_control_line(
+      {name, realtime_ms() + static_cast<std::int64_t>(remaining_ms())});
   if (::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL) !=
       static_cast<ssize_t>(request.size())) {
     std::cerr << "shoal: cannot send to " << path << " (" << std::strerror(errno) << ")\n";
@@ -103,6 +150,17 @@ int run_control_command(const std::string& name, const std::string& config_path)
   bool saw_stopping = false;
   char chunk[4096];
   while (true) {
+    pollfd readable{fd.get(), POLLIN, 0};
+    const int ready = ::poll(&readable, 1, static_cast<int>(remaining_ms()));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) {
+      if (saw_stopping) {
+        std::cerr << "shoal: " << name << ": the master is still stopping after "
+                  << seconds_text(timeout) << "; it goes on without this command waiting\n";
+        return 1;
+      }
+      return no_answer("to the command");
+    }
     ssize_t n = ::recv(fd.get(), chunk, sizeof chunk, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;

@@ -503,19 +503,16 @@ void Master::worker_exited(WorkerSlot& slot, int status) {
 
 void Master::schedule_restart(WorkerSlot& slot, bool startup_failure) {
   if (stopping_) return;
-  const auto lived = std::chrono::steady_clock::now() - slot.started;
-  if (startup_failure || lived < restart_policy_.stable_after) {
-    ++slot.failures;
-  } else {
-    slot.failures = 0;
-  }
+  // Only start-up failures grow the slot's delay (backoff.hpp): a worker that served was fine.
+  slot.failures = startup_failure ? slot.failures + 1 : 0;
   // A starting generation is not serving yet: its retries degrade nothing.
   if (slot.generation->state == Generation::State::kActive) degraded_ = true;
-  // A worker that crashed while serving is replaced at once the first time; only one that
-  // keeps dying, or cannot start at all, waits out a growing delay.
-  const auto delay = !startup_failure && slot.failures <= 1
-                         ? std::chrono::milliseconds(0)
-                         : restart_delay(restart_policy_, slot.failures, random_jitter());
+  size_t serving = 0;
+  if (const Generation* g = active()) {
+    for (const auto& other : g->slots()) serving += other->pid > 0 && other->ready ? 1 : 0;
+  }
+  const auto delay = next_restart_delay(
+      restart_policy_, {!startup_failure, slot.failures, serving == 0}, random_jitter());
   if (delay.count() == 0) {
     spawn(slot);
     log_status();

@@ -211,6 +211,14 @@ void Master::exec_upgrade() {
   }
   if (control_) state.control_fd = control_->fd();
   for (const auto& r : upgrade_waiters_.replies) state.reply_fds.push_back(r.fd());
+  // A reload asked while the check or trial ran waits for the upgrade: the new image starts a
+  // generation from the configuration read again, which is that reload's outcome too, so its
+  // clients go across with the upgrade's own and hear of that generation.
+  for (const auto& r : queued_reload_waiters_.replies) state.reply_fds.push_back(r.fd());
+  if (!queued_reload_waiters_.replies.empty()) {
+    spdlog::info("upgrade: {} waiting reload request(s) will be answered by the new image",
+                 queued_reload_waiters_.replies.size());
+  }
   state.config_path = options_.config_path;
   if (tickets_) state.tickets_fd = tickets_->fd();
   if (metrics_) state.metrics_fd = metrics_->fd();

@@ -571,6 +571,9 @@ bool Connection::process_input() {
           reply.close = true;  // before its body, if any: the rest is read and dropped
           return respond(std::move(reply));
         }
+        if (auto refused = http::refuse_trace(ex.routed, request)) {
+          return respond(std::move(*refused));
+        }
         if (ex.routed.target && ex.routed.needs_helper() && hand_over_job()) return false;
         const auto* expect = request.header("Expect");
         if (expect && request.http_minor >= 1) {

@@ -24,6 +24,9 @@ const char* kConfig =
     "        return: { status: 201, body: \"route a/b\" }\n"
     "      - match: /go\n"
     "        return: { status: 302, location: \"https://example.com/\" }\n"
+    "      - match: /trace\n"
+    "        trace: true\n"
+    "        return: { status: 200, body: \"traced\" }\n"
     "  - listen: 127.0.0.1:@PORT@\n"
     "    server_names: [b.test, \"*.wild.test\"]\n"
     "    routes:\n"
@@ -181,6 +184,60 @@ TEST_F(HttpTest, IdleKeepAliveConnectionIsClosedAfterTheTimeout) {
   client.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
   ASSERT_TRUE(client.read_response());
   EXPECT_TRUE(client.closed_by_peer());
+}
+
+// RFC 9112 section 2.3: a request line without a version is answered 400 when the line ends,
+// not after a header section (the fixture's header_timeout would make that a 408), and not 505.
+TEST_F(HttpTest, ARequestLineWithoutAVersionIs400AtOnce) {
+  for (const char* wire : {"GET /\r\n", "GET /a\r\n\r\n"}) {
+    HttpClient client(server_.port());
+    client.send(wire);
+    auto r = client.read_response(false, 5s);
+    ASSERT_TRUE(r) << wire;
+    EXPECT_EQ(r->status, 400) << wire;
+    EXPECT_TRUE(client.closed_by_peer());
+  }
+}
+
+// RFC 9110 section 13.1.2: "*" matches any current representation, a return route's body too.
+TEST_F(HttpTest, IfNoneMatchStarOnAReturnRouteIs304) {
+  auto star = get(server_.port(), "/a", {{"If-None-Match", "*"}});
+  ASSERT_TRUE(star);
+  EXPECT_EQ(star->status, 304);
+  EXPECT_EQ(star->body, "");
+  auto head = get(server_.port(), "/a", {{"If-None-Match", "*"}}, "HEAD");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 304);
+  auto post = get(server_.port(), "/a", {{"If-None-Match", "*"}, {"Content-Length", "0"}}, "POST");
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->status, 412);
+  // No ETag of its own: a tag never matches it, "*" in If-Match does.
+  auto tag = get(server_.port(), "/a", {{"If-None-Match", "\"abc\""}});
+  EXPECT_EQ(tag->status, 200);
+  EXPECT_EQ(tag->body, "route a");
+  EXPECT_EQ(get(server_.port(), "/a", {{"If-Match", "\"abc\""}})->status, 412);
+  EXPECT_EQ(get(server_.port(), "/a", {{"If-Match", "*"}})->status, 200);
+  // No Last-Modified: date conditions are ignored.
+  EXPECT_EQ(
+      get(server_.port(), "/a", {{"If-Modified-Since", "Sun, 06 Nov 2094 08:49:37 GMT"}})->status,
+      200);
+  // Conditions apply to 2xx only: a redirect stays one.
+  EXPECT_EQ(get(server_.port(), "/go", {{"If-None-Match", "*"}})->status, 302);
+}
+
+// RFC 9110 section 9.3.8: TRACE echoes credentials; refused as nginx does, unless opted in.
+TEST_F(HttpTest, TraceIs405UnlessTheRouteOptsIn) {
+  for (const char* path : {"/a", "/", "/a/b"}) {
+    auto r = get(server_.port(), path, {}, "TRACE");
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 405) << path;
+    EXPECT_NE(r->header("Allow").find("GET"), std::string::npos);
+    EXPECT_EQ(r->header("Allow").find("TRACE"), std::string::npos);
+  }
+  auto allowed = get(server_.port(), "/trace", {}, "TRACE");
+  ASSERT_TRUE(allowed);
+  EXPECT_EQ(allowed->status, 200);
+  EXPECT_EQ(allowed->body, "traced");
 }
 
 TEST_F(HttpTest, GarbageGets400) {

@@ -45,7 +45,20 @@ TEST(InstallTest, InstallsIntoDestdirAndTheInstalledBinaryAcceptsTheInstalledCon
   }
   const std::string binary = dest.path() + "/usr/local/sbin/shoal";
   const std::string config = dest.path() + "/etc/shoal/shoal.yaml";
-  r = sh(binary + " -t -c " + config);
+  EXPECT_TRUE(std::filesystem::is_directory(dest.path() + "/var/log/shoal"));
+  // -t checks that the log files and the pid file can be made (issue 28): the installed
+  // config's absolute paths are taken into the destination, whose log directory the install
+  // made, so that the check runs on what the install laid out and not on this machine's /var.
+  const std::string moved = dest.path() + "/etc/shoal/moved.yaml";
+  std::string text = read_file(config);
+  for (const std::string from : {"/var/log/shoal/", "/run/shoal/"}) {
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + 1)) {
+      text.insert(at, dest.path());
+      at += dest.path().size();
+    }
+  }
+  write_file(moved, text);
+  r = sh(binary + " -t -c " + moved);
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("is ok"), std::string::npos) << r.output;
   const std::string unit = read_file(dest.path() + "/usr/local/lib/systemd/system/shoal.service");

@@ -307,6 +307,27 @@ TEST(LifecycleTest, AWorkerThatKeepsFailingIsRestartedWithGrowingDelays) {
   EXPECT_EQ(server.children().size(), 2u);
 }
 
+// Issue 29: `kill -9` of every worker, again and again, held each slot in a growing backoff
+// (up to 30 s) with nothing serving. A worker that served is replaced at once, every time.
+TEST(LifecycleTest, WorkersKilledAgainAndAgainAreReplacedAtOnceEveryTime) {
+  ShoalServer server(config_with_body("one"));
+  for (int round = 0; round < 8; ++round) {
+    std::vector<pid_t> workers;
+    // Every worker of the round must be serving (said ready) before it is killed.
+    ASSERT_TRUE(wait_until([&] {
+      workers = server.children();
+      return workers.size() == 2 &&
+             count(server.error_log(), "serving with 2/2 workers") > static_cast<size_t>(round);
+    })) << round << server.error_log();
+    for (pid_t pid : workers) kill(pid, SIGKILL);
+    ASSERT_TRUE(wait_until([&] { return body_of(server.port()) == "one"; })) << round;
+  }
+  const auto log = server.error_log();
+  EXPECT_EQ(count(log, "was killed by signal 9 (Killed) while serving"), 16u) << log;
+  // No restart waited: a delayed one logs "restarting worker N in M ms".
+  EXPECT_EQ(log.find("restarting worker"), std::string::npos) << log;
+}
+
 TEST(LifecycleTest, UpgradeKeepsThePidRunsTheNewImageAndLosesNoRequest) {
   TempDir bin;
   const std::string binary = bin / "shoal";
@@ -617,12 +638,13 @@ TEST(LifecycleTest, SignalCommandsSayWhenNoMasterRuns) {
   auto result = run_shoal({"-c", dir / "shoal.yaml", "-s", "reload"}, dir);
   EXPECT_EQ(result.status, 1);
   EXPECT_NE(result.output.find("no running master"), std::string::npos) << result.output;
-  write_file(dir / "none.yaml", "workers: 1\n");
+  // Without pid_file the default one is looked for (cli_test.cpp starts a master that way).
+  write_file(dir / "none.yaml", "workers: 1\npid_file: [a]\n");
   result = run_shoal({"-c", dir / "none.yaml", "-s", "quit"}, dir);
   EXPECT_EQ(result.status, 1);
-  EXPECT_NE(result.output.find("sets no pid_file"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("pid_file is not a path"), std::string::npos) << result.output;
   result = run_shoal({"-c", dir / "shoal.yaml", "-s", "restart"}, dir);
-  EXPECT_NE(result.status, 0);
+  EXPECT_EQ(result.status, 2);  // a usage error
   EXPECT_NE(result.output.find("restart"), std::string::npos) << result.output;
 }
 
@@ -673,6 +695,59 @@ TEST(LifecycleTest, ThePidFilesDirectoryIsCreatedWhenMissing) {
   EXPECT_EQ(read_file(server.dir() / "run/shoal/shoal.pid"), std::to_string(server.pid()) + "\n");
   auto result = run_shoal({"-c", server.config_path(), "-s", "reload"}, server.dir());
   EXPECT_EQ(result.status, 0) << result.output;
+}
+
+// Issue 29: a master that does not answer (SIGSTOPped here) never holds `-s` for good: the
+// command gives up at its deadline with the reason, and the master, once it runs again, does
+// not carry out the command whose client gave up.
+TEST(LifecycleTest, SignalCommandsGiveUpOnAStoppedMasterWhichThenDoesNotAct) {
+  ShoalServer server(config_with_body("one"));
+  ASSERT_EQ(kill(server.pid(), SIGSTOP), 0);
+  auto reload = run_shoal(
+      {"-c", server.config_path(), "-s", "reload", "--timeout", "500ms"}, server.dir());
+  auto reopen = run_shoal(
+      {"-c", server.config_path(), "-s", "reopen", "--timeout", "300ms"}, server.dir());
+  ASSERT_EQ(kill(server.pid(), SIGCONT), 0);
+  EXPECT_EQ(reload.status, 1) << reload.output;
+  EXPECT_NE(reload.output.find("no answer from the master (pid " + std::to_string(server.pid()) +
+                               ") within 500 ms"),
+            std::string::npos)
+      << reload.output;
+  EXPECT_EQ(reopen.status, 1) << reopen.output;
+  EXPECT_TRUE(wait_until([&] {
+    return count(server.error_log(), "after its client stopped waiting; not carried out") == 2;
+  })) << server.error_log();
+  // Still generation 1, and a command with time to wait works as before.
+  auto status = control(server, "status");
+  EXPECT_EQ(status.status, 0) << status.output;
+  EXPECT_EQ(server.error_log().find("reload: "), std::string::npos) << server.error_log();
+  EXPECT_EQ(control(server, "reload").status, 0);
+  auto bad = run_shoal({"-c", server.config_path(), "-s", "reload", "--timeout", "soon"},
+                       server.dir());
+  EXPECT_EQ(bad.status, 2) << bad.output;
+}
+
+// Issue 29: a reload asked while an upgrade's check runs waits for the upgrade and is answered
+// by the new image (its new generation read the configuration again), never dropped at the exec.
+TEST(LifecycleTest, AReloadAskedDuringAnUpgradeIsAnsweredAfterTheExec) {
+  TempDir bin;
+  const std::string binary = bin / "shoal";
+  std::filesystem::copy_file(SHOAL_BINARY, binary);
+  ShoalServer server(config_with_body("one"), true, binary);
+  // The new binary takes a second to start each time: the check, the trial and the new image.
+  write_file(binary + ".new", std::string("#!/bin/sh\nsleep 1\nexec ") + SHOAL_BINARY +
+                                  " \"$@\"\n");
+  std::filesystem::permissions(binary + ".new", std::filesystem::perms::owner_all);
+  std::filesystem::rename(binary + ".new", binary);
+  CommandResult upgrade;
+  std::thread upgrading([&] { upgrade = control(server, "upgrade"); });
+  EXPECT_TRUE(wait_until(
+      [&] { return server.error_log().find("upgrade: checking") != std::string::npos; }));
+  auto reload = control(server, "reload");
+  upgrading.join();
+  EXPECT_EQ(upgrade.status, 0) << upgrade.output;
+  EXPECT_EQ(reload.status, 0) << reload.output;
+  EXPECT_NE(reload.output.find("is serving"), std::string::npos) << reload.output;
 }
 
 }  // namespace

@@ -349,7 +349,7 @@ TEST(MetricsTest, OutsideTheAllowListIsForbiddenAndStatusDescribesTheWorkers) {
       server.dir() / "status.json" + " 2>&1");
   EXPECT_EQ(checked.status, 0) << checked.output << json.output;
   auto wrong = run_shoal({"-c", server.config_path(), "-s", "reload", "--json"}, server.dir());
-  EXPECT_EQ(wrong.status, 1);
+  EXPECT_EQ(wrong.status, 2);  // a usage error
   EXPECT_NE(wrong.output.find("--json goes with -s status"), std::string::npos);
 }
 

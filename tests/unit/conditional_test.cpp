@@ -28,6 +28,26 @@ TEST(Conditional, EtagLists) {
   EXPECT_FALSE(etag_list_matches("\"other\"", kEtag, true));
 }
 
+// A `return` body: a current representation with neither ETag nor Last-Modified.
+TEST(Conditional, WithoutValidatorsOnlyAStarMatchesAndDatesAreIgnored) {
+  const Validators none{};
+  const std::string star = "*", tag = "\"a\"", empty = ",", date = format_http_date(4000000000);
+  EXPECT_EQ(evaluate_preconditions({nullptr, &star, nullptr, nullptr}, none),
+            Precondition::kNotModified);
+  EXPECT_EQ(evaluate_preconditions({nullptr, &tag, nullptr, nullptr}, none),
+            Precondition::kProceed);
+  EXPECT_EQ(evaluate_preconditions({nullptr, &empty, nullptr, nullptr}, none),
+            Precondition::kProceed);
+  EXPECT_EQ(evaluate_preconditions({&star, nullptr, nullptr, nullptr}, none),
+            Precondition::kProceed);
+  EXPECT_EQ(evaluate_preconditions({&tag, nullptr, nullptr, nullptr}, none), Precondition::kFailed);
+  EXPECT_EQ(evaluate_preconditions({nullptr, nullptr, &date, nullptr}, none),
+            Precondition::kProceed);
+  const std::string old_date = format_http_date(1);
+  EXPECT_EQ(evaluate_preconditions({nullptr, nullptr, nullptr, &old_date}, none),
+            Precondition::kProceed);
+}
+
 TEST(Conditional, IfNoneMatchGives304) {
   EXPECT_EQ(eval(nullptr, kEtag.c_str(), nullptr, nullptr), Precondition::kNotModified);
   EXPECT_EQ(eval(nullptr, "\"x\"", nullptr, nullptr), Precondition::kProceed);

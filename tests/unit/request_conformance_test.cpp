@@ -105,6 +105,24 @@ TEST(Rfc9112, WhitespaceBeforeTheFirstFieldIsRefused) {
   expect_status(kGet + "\tHost: x\r\n\r\n", 400);
 }
 
+// RFC 9112 section 2.3: a request line without a version (HTTP/0.9's form) is no request; it
+// is refused as soon as the line ends, not after a header section that never comes. The
+// parser has said 400 before any further byte arrives.
+TEST(Rfc9112, ARequestLineWithoutAVersionIs400AtItsEnd) {
+  expect_status("GET /\r\n", 400);
+  expect_status("GET /\r\n\r\n", 400);
+  expect_status("GET /index.html\n", 400);
+  Limits limits;
+  RequestParser parser(limits);
+  auto first = parser.feed(kGet + "Host: x\r\n\r\n");
+  ASSERT_EQ(first.event, ParseEvent::kHeadComplete);
+  ASSERT_EQ(parser.feed({}).event, ParseEvent::kMessageComplete);
+  // The second request on the same parser: one that came after a 1.1 request is caught too.
+  auto second = parser.feed("GET /\r\n");
+  EXPECT_EQ(second.event, ParseEvent::kError);
+  EXPECT_EQ(parser.error_status(), 400);
+}
+
 // RFC 9112 section 2.2: empty lines before a request-line are ignored (SHOULD).
 TEST(Rfc9112, EmptyLinesBeforeTheRequestLineAreIgnored) {
   expect_ok("\r\n" + kGet + "Host: x\r\n\r\n");

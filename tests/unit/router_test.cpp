@@ -8,7 +8,7 @@ namespace {
 
 std::vector<Route> routes(std::initializer_list<const char*> prefixes) {
   std::vector<Route> out;
-  for (const char* p : prefixes) out.push_back(Route{p, ReturnAction{}, {}});
+  for (const char* p : prefixes) out.push_back(Route{p, ReturnAction{}, {}, false, {}});
   return out;
 }
 

@@ -15,6 +15,26 @@ TEST(BackoffTest, AWorkerThatServedAWhileIsRestartedAtOnce) {
   EXPECT_EQ(restart_delay(RestartPolicy{}, 0, 1.0), milliseconds(0));
 }
 
+// Issue 29: every worker killed once a second held each slot in a 30 s backoff and left
+// nothing serving for up to 25 s. A worker that served is replaced at once, however often.
+TEST(BackoffTest, AWorkerThatServedIsReplacedAtOnceEvenAfterManyDeaths) {
+  RestartPolicy policy;
+  for (int failures : {0, 1, 5, 40}) {
+    EXPECT_EQ(next_restart_delay(policy, {true, failures, false}, 1.0), milliseconds(0));
+    EXPECT_EQ(next_restart_delay(policy, {true, failures, true}, 1.0), milliseconds(0));
+  }
+}
+
+TEST(BackoffTest, AFailedStartBacksOffUnlessNothingServes) {
+  RestartPolicy policy;
+  EXPECT_EQ(next_restart_delay(policy, {false, 1, false}, 0.0), milliseconds(100));
+  EXPECT_EQ(next_restart_delay(policy, {false, 6, false}, 0.0), milliseconds(3200));
+  EXPECT_EQ(next_restart_delay(policy, {false, 30, false}, 0.0), milliseconds(30'000));
+  // With no worker serving, a slot waits at most first_delay.
+  EXPECT_EQ(next_restart_delay(policy, {false, 30, true}, 1.0), milliseconds(100));
+  EXPECT_EQ(next_restart_delay(policy, {false, 1, true}, -1.0), milliseconds(75));
+}
+
 TEST(BackoffTest, DelaysDoubleThenStopAtTheCap) {
   RestartPolicy policy;
   EXPECT_EQ(restart_delay(policy, 1, 0.0), milliseconds(100));
