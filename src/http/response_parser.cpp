@@ -2,6 +2,8 @@
 // returns it with the bytes it consumed.
 #include "http/response_parser.hpp"
 
+#include <algorithm>
+
 #include "util/text.hpp"
 
 namespace shoal::http {
@@ -102,6 +104,13 @@ int ResponseParser::on_headers_complete(llhttp_t* p) {
     return -1;
   }
   const bool switching = status == 101 && s.upgrade_requested_;
+  // RFC 9110 section 15.2.2 (and 7.8): a 101 names the protocol it switches to. Without that,
+  // what follows is nothing the client asked for: no tunnel.
+  if (switching && std::none_of(s.head_.headers.begin(), s.head_.headers.end(),
+                                [](const auto& h) { return iequals(h.first, "Upgrade"); })) {
+    s.error_ = "101 Switching Protocols without an Upgrade header";
+    return -1;
+  }
   // Interim: the real head follows. 1: no body, whatever its fields say (RFC 9110 15.2;
   // llhttp would read a Content-Length's worth of the next head as one).
   if (status >= 100 && status < 200 && !switching) return 1;

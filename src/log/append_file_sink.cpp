@@ -23,6 +23,8 @@ bool AppendFileSink::write_all(const char* data, size_t size, int& err) {
       err = n < 0 ? errno : ENOSPC;
       return false;
     }
+    // A write cut short (the disk filled in the middle of a line) leaves a torn line.
+    mid_line_ = data[n - 1] != '\n';
     data += n;
     size -= static_cast<size_t>(n);
   }
@@ -35,7 +37,9 @@ void AppendFileSink::sink_it_(const spdlog::details::log_msg& msg) {
   int err = 0;
   if (lost_ > 0) {
     // Space is back (or the error went away): say what is missing before going on.
-    const std::string note = "shoal: " + std::to_string(lost_) + " line" + (lost_ == 1 ? "" : "s") +
+    // The note starts on a line of its own, even after a line torn by the failure.
+    const std::string note = std::string(mid_line_ ? "\n" : "") +
+                             "shoal: " + std::to_string(lost_) + " line" + (lost_ == 1 ? "" : "s") +
                              " of this " + kind_ + " could not be written and are lost\n";
     if (write_all(note.data(), note.size(), err)) {
       if (report_)

@@ -39,6 +39,7 @@ class AppendFileSink final : public spdlog::sinks::base_sink<spdlog::details::nu
   Report report_;
   RepeatLimiter limiter_;
   std::uint64_t lost_ = 0;  // lines lost since the last one written
+  bool mid_line_ = false;   // the last byte written was not a line end (a torn line)
 };
 
 }  // namespace shoal

@@ -374,6 +374,25 @@ void expect_echo(HttpClient& client, const std::string& payload) {
   EXPECT_TRUE(*back == expected) << payload.size() << " bytes came back changed";
 }
 
+// Issue 29: RFC 9110 section 7.8: a 101 names the protocol it switches to; one that names
+// none is a broken upstream (502), not a tunnel.
+TEST(ProxyTest, A101WithoutAnUpgradeHeaderIs502) {
+  Upstream upstream;
+  ShoalServer server(proxy_config({upstream.address()}));
+  HttpClient client(server.port());
+  std::string request = kWsUpgrade;
+  request.replace(request.find("/ws"), 3, "/ws-bare");
+  client.send(request);
+  auto r = client.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 502);
+  EXPECT_EQ(r->body.find("not a protocol"), std::string::npos);
+  EXPECT_TRUE(wait_until([&] {
+    return server.error_log().find("101 Switching Protocols without an Upgrade header") !=
+           std::string::npos;
+  })) << server.error_log();
+}
+
 TEST(ProxyTest, AWebSocketIsTunnelledBothWaysUntilEitherSideCloses) {
   Upstream upstream;
   ShoalServer server(proxy_config({upstream.address()}));

@@ -71,5 +71,32 @@ TEST(AppendFileSinkTest, LostLinesAreReportedAndLoggingResumes) {
   ::rmdir(dir_template);
 }
 
+// Issue 29: a disk that fills in the middle of a line tears it; the note about lost lines
+// must not be glued to the torn half. A non-blocking pipe takes part of a long line and then
+// refuses the rest, as a file system that runs out of space does.
+TEST(AppendFileSinkTest, TheLostLinesNoteStartsOnItsOwnLineAfterATornLine) {
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_CLOEXEC | O_NONBLOCK), 0);
+  UniqueFd read_end(fds[0]);
+  ASSERT_GT(fcntl(fds[1], F_SETPIPE_SZ, 4096), 0);
+  const int capacity = fcntl(fds[1], F_GETPIPE_SZ);
+  auto sink = std::make_shared<AppendFileSink>(UniqueFd(fds[1]), "pipe", "error log", nullptr);
+  spdlog::logger logger("test", sink);
+  logger.set_pattern("%v");
+  const std::string long_line(static_cast<size_t>(capacity) * 3 / 2, 'x');
+  logger.info("{}", long_line);  // a part goes in, the rest is refused
+  EXPECT_EQ(sink->lost(), 1u);
+  std::string read_back;
+  char buf[8192];
+  for (ssize_t n; (n = ::read(read_end.get(), buf, sizeof buf)) > 0;) read_back.append(buf, n);
+  ASSERT_FALSE(read_back.empty());
+  ASSERT_NE(read_back.back(), '\n');  // torn
+  logger.info("next");
+  for (ssize_t n; (n = ::read(read_end.get(), buf, sizeof buf)) > 0;) read_back.append(buf, n);
+  EXPECT_TRUE(read_back.ends_with(
+      "x\nshoal: 1 line of this error log could not be written and are lost\nnext\n"))
+      << read_back.substr(read_back.size() - std::min<size_t>(read_back.size(), 120));
+}
+
 }  // namespace
 }  // namespace shoal

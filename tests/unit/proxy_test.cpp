@@ -237,6 +237,14 @@ TEST(ResponseParserTest, A101ToAnUpgradeEndsTheParseWhereTheTunnelBegins) {
   EXPECT_FALSE(parser.feed(bytes, events, extra));
   EXPECT_FALSE(parser.upgraded());
   EXPECT_EQ(parser.error(), "a 101 (Switching Protocols) to a request that asked for no upgrade");
+  // Issue 29: a 101 that names no protocol is no switch (RFC 9110 section 7.8): 502, never a
+  // tunnel.
+  parser.expect(false, true);
+  events.clear();
+  EXPECT_FALSE(parser.feed("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n\r\n\x81",
+                           events, extra));
+  EXPECT_FALSE(parser.upgraded());
+  EXPECT_EQ(parser.error(), "101 Switching Protocols without an Upgrade header");
   // An upgrade the upstream declines is an ordinary response.
   parser.expect(false, true);
   events.clear();

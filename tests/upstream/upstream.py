@@ -17,6 +17,7 @@ Listens on 127.0.0.1 (or H) on an ephemeral port (or P) and prints "ready PORT".
   /ws                 with "Upgrade: websocket": 101, then a WebSocket echo (each data frame
                       back unmasked, a close frame answered and the connection closed);
                       without: 426
+  /ws-bare            a 101 without an Upgrade header, then bytes
 --keepalive-timeout: an idle connection is closed after S seconds; --close-after: a
 connection is closed after N requests (without saying so in the response).
 """
@@ -93,6 +94,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.body()  # read, so that the close sends no RST over the answer
             except OSError:
                 pass
+            return
+        if url.path == "/ws-bare":
+            self.send_response(101)
+            self.send_header("Connection", "Upgrade")
+            self.end_headers()
+            self.wfile.write(b"not a protocol anyone asked for")
+            self.wfile.flush()
+            self.close_connection = True
             return
         if url.path == "/ws":
             self.websocket()
