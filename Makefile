@@ -4,6 +4,8 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 CONF ?= conf/shoal.yaml
+# Extra CMake settings for the configure step, e.g. -DSHOAL_WERROR=ON (what CI uses).
+CMAKE_FLAGS ?=
 
 .PHONY: all deps build run test test-asan bench fuzz clean install uninstall
 
@@ -28,7 +30,7 @@ deps:
 # Makefile, not CMakeCache.txt: a configure that failed (a package missing) leaves a cache
 # behind, and the next `make build` must configure again rather than call a missing Makefile.
 $(BUILD_DIR)/Makefile:
-	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS)
 
 # `make build` (and so `make run`) builds only what serving needs: the shoal binary. The test
 # binaries take most of the compile time and are built by `make test`.

@@ -44,7 +44,8 @@ constexpr std::string_view kDeadlineField = " deadline=";
 
 std::string format_control_line(const ControlCommand& command) {
   std::string line = command.name;
-  if (command.deadline_ms > 0) line += std::string(kDeadlineField) + std::to_string(command.deadline_ms);
+  if (command.deadline_ms > 0)
+    line += std::string(kDeadlineField) + std::to_string(command.deadline_ms);
   return line + "\n";
 }
 
@@ -206,9 +207,10 @@ void ControlServer::on_request(evutil_socket_t fd, short what, void* arg) noexce
   if (command.deadline_ms > 0 && realtime_ms() > command.deadline_ms) {
     // This process was stopped or too busy to read it in time; the client has reported
     // that it got no answer, so acting now would surprise whoever asked.
-    spdlog::warn("control socket: \"{}\" was read {} ms after its client stopped waiting; "
-                 "not carried out",
-                 command.name, realtime_ms() - command.deadline_ms);
+    spdlog::warn(
+        "control socket: \"{}\" was read {} ms after its client stopped waiting; "
+        "not carried out",
+        command.name, realtime_ms() - command.deadline_ms);
     server->finish_pending(p);
     return;
   }

@@ -25,7 +25,7 @@ namespace shoal {
 // carried out: its client has given up and said so (a master that was stopped or hung reads
 // its queue later).
 struct ControlCommand {
-  std::string name;             // "reload", "status json", ...
+  std::string name;              // "reload", "status json", ...
   std::int64_t deadline_ms = 0;  // 0: none
 };
 std::string format_control_line(const ControlCommand& command);

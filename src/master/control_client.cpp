@@ -125,7 +125,8 @@ int run_control_command(const std::string& name, const std::string& config_path,
   // A master that does not accept (stopped) fills its backlog, and then connect() blocks:
   // SO_SNDTIMEO bounds that wait on a Unix socket.
   const auto connect_ms = remaining_ms();
-  timeval tv{static_cast<time_t>(connect_ms / 1000), static_cast<suseconds_t>(connect_ms % 1000 * 1000)};
+  timeval tv{static_cast<time_t>(connect_ms / 1000),
+             static_cast<suseconds_t>(connect_ms % 1000 * 1000)};
   if (fd) setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   if (!fd || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     if (errno == ENOENT || errno == ECONNREFUSED) {
@@ -136,8 +137,8 @@ int run_control_command(const std::string& name, const std::string& config_path,
     return 1;
   }
   // The master does not act on a command it reads after this moment (control.hpp).
-  const std::string request = format_control_line(
-      {name, realtime_ms() + static_cast<std::int64_t>(remaining_ms())});
+  const std::string request =
+      format_control_line({name, realtime_ms() + static_cast<std::int64_t>(remaining_ms())});
   if (::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL) !=
       static_cast<ssize_t>(request.size())) {
     std::cerr << "shoal: cannot send to " << path << " (" << std::strerror(errno) << ")\n";

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/wait.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -78,6 +79,25 @@ void Master::on_ticket_rotation(evutil_socket_t /*fd*/, short /*what*/, void* ar
   } catch (const std::exception& e) {
     spdlog::error("session ticket keys not rotated: {}", e.what());
   }
+}
+
+void Master::start_watchdog() {
+  std::uint64_t usec = 0;
+  // WATCHDOG_PID, when set, names the main process: the trial child of an upgrade is not it.
+  if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return;
+  watchdog_timer_.reset(event_new(base_.get(), -1, EV_PERSIST, on_watchdog, this));
+  const auto half = std::chrono::microseconds(usec / 2);
+  const timeval every = to_timeval(std::chrono::duration_cast<Millis>(half));
+  if (!watchdog_timer_ || event_add(watchdog_timer_.get(), &every) != 0) {
+    spdlog::error("cannot arm the systemd watchdog timer; systemd will restart this master");
+    return;
+  }
+  notifier_.watchdog();
+  spdlog::info("systemd watchdog: a ping every {} ms", usec / 2000);
+}
+
+void Master::on_watchdog(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
+  static_cast<Master*>(arg)->notifier_.watchdog();
 }
 
 void Master::schedule_ticket_rotation() {
@@ -159,6 +179,7 @@ int Master::run(std::optional<UpgradeState> adopted) {
   if (adopted) {
     try {
       setup_loop();
+      start_watchdog();
       adopt(*adopted);
       start_metrics();
       if (!control_ && site_ && !site_->config.pid_file.empty()) {
@@ -178,6 +199,7 @@ int Master::run(std::optional<UpgradeState> adopted) {
     after_generation_change();
   } else {
     setup_loop();
+    start_watchdog();
     start_metrics();
     if (!tickets_) tickets_ = std::make_shared<tls::TicketKeys>(tls::TicketKeys::create());
     schedule_ticket_rotation();

@@ -157,6 +157,11 @@ class Master {
 
   // Session ticket keys: turned every tls.ticket_rotation of the active configuration.
   static void on_ticket_rotation(evutil_socket_t fd, short what, void* arg) noexcept;
+  // systemd's watchdog (WatchdogSec=): WATCHDOG=1 from this loop every half interval, so a
+  // master whose loop stops (a hung new image after an upgrade, a deadlock) is restarted.
+  void start_watchdog();
+  static void on_watchdog(evutil_socket_t fd, short what, void* arg) noexcept;
+  EventPtr watchdog_timer_;
   void schedule_ticket_rotation();
 
   MasterOptions options_;

@@ -31,10 +31,10 @@ void ServiceNotifier::reloading() {
   notify("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec) + "\nSTATUS=reloading");
 }
 
+void ServiceNotifier::watchdog() { notify("WATCHDOG=1"); }
+
 void ServiceNotifier::stopping() { notify("STOPPING=1\nSTATUS=stopping"); }
 
-void ServiceNotifier::status(std::string_view status) {
-  notify("STATUS=" + std::string(status));
-}
+void ServiceNotifier::status(std::string_view status) { notify("STATUS=" + std::string(status)); }
 
 }  // namespace shoal

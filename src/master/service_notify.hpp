@@ -14,6 +14,7 @@ class ServiceNotifier {
   void reloading();
   void stopping();
   void status(std::string_view status);
+  void watchdog();  // WATCHDOG=1
 };
 
 }  // namespace shoal

@@ -67,7 +67,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::abort();  // no progress on non-empty input would hang a connection
     }
   }
-  auto direct = shoal::http::normalize_path(std::string_view(reinterpret_cast<const char*>(data), size));
+  auto direct =
+      shoal::http::normalize_path(std::string_view(reinterpret_cast<const char*>(data), size));
   if (direct) check_path(*direct);
   return 0;
 }

@@ -38,9 +38,8 @@ TEST(InstallTest, InstallsIntoDestdirAndTheInstalledBinaryAcceptsTheInstalledCon
   for (const char* file :
        {"/usr/local/sbin/shoal", "/usr/local/share/man/man8/shoal.8",
         "/usr/local/share/man/man5/shoal.yaml.5", "/usr/local/lib/systemd/system/shoal.service",
-        "/usr/local/lib/systemd/system/shoal.socket",
-        "/etc/shoal/shoal.yaml", "/etc/shoal/mime.types", "/etc/shoal/www/index.html",
-        "/etc/logrotate.d/shoal"}) {
+        "/usr/local/lib/systemd/system/shoal.socket", "/etc/shoal/shoal.yaml",
+        "/etc/shoal/mime.types", "/etc/shoal/www/index.html", "/etc/logrotate.d/shoal"}) {
     EXPECT_TRUE(std::filesystem::exists(dest.path() + file)) << file;
   }
   const std::string binary = dest.path() + "/usr/local/sbin/shoal";
@@ -74,7 +73,8 @@ TEST(InstallTest, InstallsIntoDestdirAndTheInstalledBinaryAcceptsTheInstalledCon
   r = sh(make_install("uninstall DESTDIR=" + dest.path()));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_FALSE(std::filesystem::exists(binary));
-  EXPECT_FALSE(std::filesystem::exists(dest.path() + "/usr/local/lib/systemd/system/shoal.service"));
+  EXPECT_FALSE(
+      std::filesystem::exists(dest.path() + "/usr/local/lib/systemd/system/shoal.service"));
   EXPECT_TRUE(std::filesystem::exists(config));
 }
 
@@ -82,8 +82,8 @@ TEST(InstallTest, TheInstalledUnitPassesSystemdAnalyzeVerify) {
   if (sh("command -v systemd-analyze").status != 0) GTEST_SKIP() << "no systemd-analyze";
   TempDir root;
   // A real prefix (not DESTDIR), so the unit's ExecStart names a binary that exists.
-  auto r = sh(make_install("install PREFIX=" + root.path() + "/usr SYSCONFDIR=" + root.path() +
-                           "/etc"));
+  auto r =
+      sh(make_install("install PREFIX=" + root.path() + "/usr SYSCONFDIR=" + root.path() + "/etc"));
   ASSERT_EQ(r.status, 0) << r.output;
   const std::string units = root.path() + "/usr/lib/systemd/system/";
   r = sh("MANPATH=" + root.path() + "/usr/share/man systemd-analyze verify " + units +

@@ -318,7 +318,8 @@ TEST(LifecycleTest, WorkersKilledAgainAndAgainAreReplacedAtOnceEveryTime) {
       workers = server.children();
       return workers.size() == 2 &&
              count(server.error_log(), "serving with 2/2 workers") > static_cast<size_t>(round);
-    })) << round << server.error_log();
+    })) << round
+        << server.error_log();
     for (pid_t pid : workers) kill(pid, SIGKILL);
     ASSERT_TRUE(wait_until([&] { return body_of(server.port()) == "one"; })) << round;
   }
@@ -705,10 +706,10 @@ TEST(LifecycleTest, ThePidFilesDirectoryIsCreatedWhenMissing) {
 TEST(LifecycleTest, SignalCommandsGiveUpOnAStoppedMasterWhichThenDoesNotAct) {
   ShoalServer server(config_with_body("one"));
   ASSERT_EQ(kill(server.pid(), SIGSTOP), 0);
-  auto reload = run_shoal(
-      {"-c", server.config_path(), "-s", "reload", "--timeout", "500ms"}, server.dir());
-  auto reopen = run_shoal(
-      {"-c", server.config_path(), "-s", "reopen", "--timeout", "300ms"}, server.dir());
+  auto reload =
+      run_shoal({"-c", server.config_path(), "-s", "reload", "--timeout", "500ms"}, server.dir());
+  auto reopen =
+      run_shoal({"-c", server.config_path(), "-s", "reopen", "--timeout", "300ms"}, server.dir());
   ASSERT_EQ(kill(server.pid(), SIGCONT), 0);
   EXPECT_EQ(reload.status, 1) << reload.output;
   EXPECT_NE(reload.output.find("no answer from the master (pid " + std::to_string(server.pid()) +
@@ -724,8 +725,8 @@ TEST(LifecycleTest, SignalCommandsGiveUpOnAStoppedMasterWhichThenDoesNotAct) {
   EXPECT_EQ(status.status, 0) << status.output;
   EXPECT_EQ(server.error_log().find("reload: "), std::string::npos) << server.error_log();
   EXPECT_EQ(control(server, "reload").status, 0);
-  auto bad = run_shoal({"-c", server.config_path(), "-s", "reload", "--timeout", "soon"},
-                       server.dir());
+  auto bad =
+      run_shoal({"-c", server.config_path(), "-s", "reload", "--timeout", "soon"}, server.dir());
   EXPECT_EQ(bad.status, 2) << bad.output;
 }
 
@@ -737,8 +738,8 @@ TEST(LifecycleTest, AReloadAskedDuringAnUpgradeIsAnsweredAfterTheExec) {
   std::filesystem::copy_file(SHOAL_BINARY, binary);
   ShoalServer server(config_with_body("one"), true, binary);
   // The new binary takes a second to start each time: the check, the trial and the new image.
-  write_file(binary + ".new", std::string("#!/bin/sh\nsleep 1\nexec ") + SHOAL_BINARY +
-                                  " \"$@\"\n");
+  write_file(binary + ".new",
+             std::string("#!/bin/sh\nsleep 1\nexec ") + SHOAL_BINARY + " \"$@\"\n");
   std::filesystem::permissions(binary + ".new", std::filesystem::perms::owner_all);
   std::filesystem::rename(binary + ".new", binary);
   CommandResult upgrade;

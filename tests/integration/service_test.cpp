@@ -67,6 +67,26 @@ const char* kConfig =
     "      - match: /\n"
     "        return: { status: 200, body: \"ok\" }\n";
 
+// Issue 29: the master pings systemd's watchdog from its loop, before and after an upgrade's
+// exec, so that a master whose loop stops (a new image hung after the exec) is restarted.
+TEST(ServiceTest, PingsTheWatchdogFromItsLoopAcrossAnUpgrade) {
+  TempDir sockets;
+  NotifySocket notify(sockets / "notify");
+  setenv("WATCHDOG_USEC", "200000", 1);  // 200 ms: a ping every 100 ms
+  ShoalServer server(kConfig);
+  unsetenv("WATCHDOG_USEC");
+  ASSERT_TRUE(notify.wait_for("READY=1"));
+  notify.clear();
+  ASSERT_TRUE(notify.wait_for("WATCHDOG=1"));
+  EXPECT_NE(server.error_log().find("systemd watchdog: a ping every 100 ms"), std::string::npos);
+  // The new image of an upgrade keeps pinging (the variable goes across the exec).
+  auto upgrade = run_shoal({"-c", server.config_path(), "-s", "upgrade"}, server.dir());
+  ASSERT_EQ(upgrade.status, 0) << upgrade.output;
+  notify.clear();
+  EXPECT_TRUE(notify.wait_for("WATCHDOG=1"));
+  EXPECT_EQ(count(server.error_log(), "systemd watchdog: a ping every 100 ms"), 2u);
+}
+
 TEST(ServiceTest, NotifiesReadyReloadingAndStopping) {
   TempDir sockets;
   NotifySocket notify(sockets / "notify");

@@ -12,8 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-typedef int (*getaddrinfo_fn)(const char*, const char*, const struct addrinfo*,
-                              struct addrinfo**);
+typedef int (*getaddrinfo_fn)(const char*, const char*, const struct addrinfo*, struct addrinfo**);
 
 int getaddrinfo(const char* node, const char* service, const struct addrinfo* hints,
                 struct addrinfo** res) {
