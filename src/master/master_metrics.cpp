@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "master/master.hpp"
+#include "status/status_json.hpp"
 #include "util/text.hpp"
 
 namespace shoal {
@@ -321,15 +322,20 @@ void Master::gather_facts() {
 
 std::string Master::status_report(bool json) const {
   const auto now = std::chrono::system_clock::now();
-  const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(now - started_at_).count();
-  const Generation* current = active();
+  // One uptime with the status page: from the first image's start, which the segment keeps
+  // across upgrades (this image's own start is the upgrade's time).
+  auto start = std::chrono::system_clock::to_time_t(started_at_);
   std::uint64_t config_time = 0;
   std::uint64_t config_hash = 0;
   if (metrics_) {
     const auto* row = metrics_->row(metrics::kMasterRow);
     config_time = load(row, master_cells_.config_time);
     config_hash = load(row, master_cells_.config_hash);
+    if (auto first = load(row, master_cells_.start_time)) start = static_cast<std::time_t>(first);
   }
+  const auto uptime = std::max<long long>(
+      0, static_cast<long long>(std::chrono::system_clock::to_time_t(now) - start));
+  const Generation* current = active();
   std::vector<metrics::RequestSample> samples;
   if (metrics_) {
     if (auto board = metrics_->master_board()) samples = std::move(board->samples);
@@ -340,13 +346,13 @@ std::string Master::status_report(bool json) const {
     const WorkerSlot* slot;
     std::array<std::uint64_t, 7> numbers{};  // active reading writing idle busy idle-helpers queue
     std::array<std::uint64_t, metrics::kJobOutcomes> jobs{};
-    ProcessFacts facts;
+    std::optional<ProcessFacts> facts;  // nullopt until the first /proc sample (every 5 s)
   };
   std::vector<WorkerLine> lines;
   for (const auto& g : generations_) {
     for (const auto& slot : g->slots()) {
       if (slot->pid <= 0) continue;
-      WorkerLine line{g.get(), slot.get(), {}, {}, {}};
+      WorkerLine line{g.get(), slot.get(), {}, {}, std::nullopt};
       const auto& layout = g->layout ? g->layout : layout_;
       if (metrics_ && layout && slot->metrics_row >= 0 &&
           static_cast<size_t>(slot->index) < layout->workers()) {
@@ -363,14 +369,21 @@ std::string Master::status_report(bool json) const {
     }
   }
   if (json) {
+    // The same names and shapes as the status page's "master" object (status_json.cpp).
     std::string out = fmt::format(
-        "{{\"pid\":{},\"uptime_seconds\":{},\"generation\":{},\"config\":{{\"path\":{},"
-        "\"loaded\":{},\"hash\":\"{:08x}\"}},\"last_reload\":{},\"last_upgrade\":{},"
+        "{{\"pid\":{},\"started\":{},\"uptime_seconds\":{},\"generation\":{},\"degraded\":{},"
+        "\"config\":{{\"path\":{},\"loaded\":{},\"hash\":\"{:08x}\"}},\"last_reload\":{},"
+        "\"last_upgrade\":{},"
         "\"requests_per_second\":{{\"1s\":{:.1f},\"10s\":{:.1f},\"60s\":{:.1f}}},\"workers\":[",
-        getpid(), uptime, current ? current->number() : 0, json_quote(options_.config_path),
-        json_quote(config_time ? iso_time(static_cast<std::time_t>(config_time)) : ""), config_hash,
-        json_quote(last_reload_ ? last_reload_->line() : ""),
-        json_quote(last_upgrade_ ? last_upgrade_->line() : ""), rate(1), rate(10), rate(60));
+        getpid(), json_quote(iso_time(start)), uptime, current ? current->number() : 0,
+        degraded_ ? "true" : "false", json_quote(options_.config_path),
+        config_time ? json_quote(iso_time(static_cast<std::time_t>(config_time))) : "null",
+        config_hash, status::outcome_json(last_reload_), status::outcome_json(last_upgrade_),
+        rate(1), rate(10), rate(60));
+    // Facts not sampled yet are null, never a zero that reads as "no memory".
+    auto fact = [](const std::optional<ProcessFacts>& f, std::uint64_t ProcessFacts::*member) {
+      return f ? std::to_string((*f).*member) : std::string("null");
+    };
     for (size_t i = 0; i < lines.size(); ++i) {
       const auto& l = lines[i];
       if (i > 0) out += ',';
@@ -381,8 +394,9 @@ std::string Master::status_report(bool json) const {
           "\"queue\":{},\"rss_bytes\":{},\"jobs\":{{",
           l.generation->number(), l.slot->index, l.slot->pid, state_name(l.generation->state),
           l.slot->ready ? "true" : "false", l.numbers[0], l.numbers[1], l.numbers[2], l.numbers[3],
-          l.facts.rss, l.facts.fds, l.facts.helpers, l.numbers[4], l.numbers[5], l.numbers[6],
-          l.facts.helpers_rss);
+          fact(l.facts, &ProcessFacts::rss), fact(l.facts, &ProcessFacts::fds),
+          fact(l.facts, &ProcessFacts::helpers), l.numbers[4], l.numbers[5], l.numbers[6],
+          fact(l.facts, &ProcessFacts::helpers_rss));
       for (size_t o = 0; o < metrics::kJobOutcomes; ++o) {
         out += fmt::format("{}\"{}\":{}", o ? "," : "", metrics::kJobOutcomeNames[o], l.jobs[o]);
       }
@@ -402,12 +416,20 @@ std::string Master::status_report(bool json) const {
                      rate(10), rate(60));
   for (const auto& l : lines) {
     out += fmt::format(
-        "worker {} of generation {} pid {} {}{}: connections {} (reading {}, writing {}, idle {}), "
-        "rss {}, fds {}; helpers {} ({} busy, {} idle, queue {}, rss {}); jobs",
+        "worker {} of generation {} pid {} {}{}: connections {} (reading {}, writing {}, idle {}), ",
         l.slot->index, l.generation->number(), l.slot->pid, state_name(l.generation->state),
-        l.slot->ready ? "" : " (not ready)", l.numbers[0], l.numbers[1], l.numbers[2], l.numbers[3],
-        mebibytes(l.facts.rss), l.facts.fds, l.facts.helpers, l.numbers[4], l.numbers[5],
-        l.numbers[6], mebibytes(l.facts.helpers_rss));
+        l.slot->ready ? "" : " (not ready)", l.numbers[0], l.numbers[1], l.numbers[2], l.numbers[3]);
+    if (l.facts) {
+      out += fmt::format("rss {}, fds {}; helpers {} ({} busy, {} idle, queue {}, rss {}); jobs",
+                         mebibytes(l.facts->rss), l.facts->fds, l.facts->helpers, l.numbers[4],
+                         l.numbers[5], l.numbers[6], mebibytes(l.facts->helpers_rss));
+    } else {
+      // Memory, descriptors and helper processes are read from /proc every 5 s.
+      out += fmt::format(
+          "rss and fds not sampled yet; helpers ({} busy, {} idle, queue {}, not sampled yet); "
+          "jobs",
+          l.numbers[4], l.numbers[5], l.numbers[6]);
+    }
     for (size_t o = 0; o < metrics::kJobOutcomes; ++o) {
       out += fmt::format(" {} {}", metrics::kJobOutcomeNames[o], l.jobs[o]);
     }

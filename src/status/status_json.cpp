@@ -35,12 +35,6 @@ std::string milliseconds(std::uint64_t ns) {
   return fmt::format("{:.3f}", static_cast<double>(ns) / 1e6);
 }
 
-std::string outcome_json(const std::optional<metrics::Outcome>& outcome) {
-  if (!outcome) return "null";
-  return fmt::format(R"({{"result":"{}","time":{},"unix_time":{},"message":{}}})",
-                     outcome->ok ? "ok" : "failed", json_quote(iso_time(outcome->unix_time)),
-                     outcome->unix_time, json_quote(outcome->message));
-}
 
 // One worker row's value of a series that carries a `worker` label, 0 if it was never
 // registered (a row's own gauges and counters are in its row alone).
@@ -205,6 +199,13 @@ std::string requests_json(const Totals& t, const std::vector<metrics::RequestSam
 }
 
 }  // namespace
+
+std::string outcome_json(const std::optional<metrics::Outcome>& outcome) {
+  if (!outcome) return "null";
+  return fmt::format(R"({{"result":"{}","time":{},"unix_time":{},"message":{}}})",
+                     outcome->ok ? "ok" : "failed", json_quote(iso_time(outcome->unix_time)),
+                     outcome->unix_time, json_quote(outcome->message));
+}
 
 Query parse_query(std::string_view query) {
   Query q;

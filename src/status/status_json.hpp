@@ -43,4 +43,9 @@ inline constexpr std::uint64_t kLagWindowNs = 2'000'000'000;
 // metrics::kFoldWaitNs (the route answers 503 with Retry-After then, as the metrics do).
 std::optional<std::string> status_json(const metrics::Segment& segment, const Viewer& viewer);
 
+// A reload's or an upgrade's outcome as both JSON documents write it (the page's and
+// `shoal -s status --json`): {"result":"ok"|"failed","time":ISO,"unix_time":N,"message":S},
+// or null when there was none.
+std::string outcome_json(const std::optional<metrics::Outcome>& outcome);
+
 }  // namespace shoal::status

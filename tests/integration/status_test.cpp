@@ -213,6 +213,14 @@ TEST(StatusTest, AnUpgradeKeepsTheLastReloadTheStartAndTheHistory) {
   EXPECT_LE(points[0][0].get<std::uint64_t>(),
             before["requests"]["history"]["points"][0][0].get<std::uint64_t>());
   EXPECT_EQ(after["master"]["generation"], 3);
+  // Issue 28: `-s status` counts from the same start as the page (not the new image's, which
+  // said "up 0s"), and writes an outcome in the page's shape.
+  auto cli = run_shoal({"-c", server.config_path(), "-s", "status", "--json"}, server.dir());
+  ASSERT_EQ(cli.status, 0) << cli.output;
+  const auto mine = json::parse(cli.output);
+  EXPECT_EQ(mine["started"], after["master"]["started"]) << cli.output;
+  EXPECT_GE(mine["uptime_seconds"].get<long>() + 1, after["master"]["uptime_seconds"].get<long>());
+  EXPECT_EQ(mine["last_upgrade"], after["master"]["last_upgrade"]) << cli.output;
 }
 
 TEST(StatusTest, ThePageIsServedWithItsHeadersToTheAllowedOnly) {
