@@ -1,6 +1,7 @@
 // Layout: the series of one configuration, registered in the segment by the master.
 #include "metrics/layout.hpp"
 
+#include <algorithm>
 #include <string>
 
 namespace shoal::metrics {
@@ -81,6 +82,7 @@ Layout::Layout(Segment& segment, const Config& config, size_t workers)
     const auto upstream = label("upstream", name);
     for (const auto& server : group.servers) {
       const auto both = join({upstream, label("server", server.text)});
+      upstream_servers_.push_back(both);
       auto& s = cells.servers.emplace_back();
       s.requests = segment.series(Family::kUpstreamRequests, both);
       s.errors_502 = segment.series(Family::kUpstreamErrors, join({both, label("status", "502")}));
@@ -122,7 +124,25 @@ Layout::Layout(Segment& segment, const Config& config, size_t workers)
     c.helpers_fds = segment.series(Family::kOpenFds, join({label("process", "helpers"), worker}));
     workers_.push_back(c);
   }
+  for (const auto& [name, cells] : upstreams_) {
+    for (const auto& server : cells.servers) {
+      upstream_gauges_.insert(upstream_gauges_.end(), server.up.begin(), server.up.end());
+    }
+    upstream_gauges_.insert(upstream_gauges_.end(), cells.idle.begin(), cells.idle.end());
+  }
+  std::sort(upstream_gauges_.begin(), upstream_gauges_.end());
   master_ = register_master(segment);
+}
+
+bool Layout::current(const SeriesValue& series) const {
+  if (series.family != Family::kUpstreamUp && series.family != Family::kUpstreamIdle) return true;
+  return std::binary_search(upstream_gauges_.begin(), upstream_gauges_.end(), series.first);
+}
+
+bool Layout::has_upstream_server(std::string_view labels) const {
+  return std::any_of(upstream_servers_.begin(), upstream_servers_.end(), [&](const auto& both) {
+    return labels.starts_with(both) && (labels.size() == both.size() || labels[both.size()] == ',');
+  });
 }
 
 std::uint32_t Layout::refused(int status) const {

@@ -120,6 +120,14 @@ class Layout {
   }
   // The cell for a refused status, kSinkCell for any other.
   std::uint32_t refused(int status) const;
+  // False for a gauge of an upstream server or group this configuration no longer has: the
+  // directory keeps every series it ever held, and a server removed by a reload would
+  // otherwise stay exported as `shoal_upstream_up 0` (down) for good. Counters stay: their
+  // totals are history.
+  bool current(const SeriesValue& series) const;
+  // Whether `labels` (upstream="..",server="..",...) name a server of this configuration: the
+  // status page lists only those, its counters included.
+  bool has_upstream_server(std::string_view labels) const;
 
  private:
   const ServerConfig* servers_;  // the configuration's, which the requests point into
@@ -132,6 +140,8 @@ class Layout {
   std::uint32_t bad_ = kSinkCell;
   std::array<std::uint32_t, 3> tls_{};
   std::map<std::string, UpstreamCells> upstreams_;
+  std::vector<std::uint32_t> upstream_gauges_;  // sorted: every up and idle cell above
+  std::vector<std::string> upstream_servers_;   // 'upstream="a",server="b"' of each server
   std::array<std::uint32_t, kRefusedStatuses.size()> refused_{};
 };
 

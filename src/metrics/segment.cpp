@@ -255,7 +255,7 @@ std::optional<std::vector<SeriesValue>> Segment::read() const {
   for (std::uint32_t i = 0; i < count; ++i) {
     const auto& e = shared_->entries[i];
     if (e.first + e.cells > used) continue;
-    SeriesValue v{static_cast<Family>(e.family), e.labels, {}};
+    SeriesValue v{static_cast<Family>(e.family), e.labels, {}, e.first};
     v.cells.assign(totals.begin() + e.first, totals.begin() + e.first + e.cells);
     values.push_back(std::move(v));
   }
@@ -288,7 +288,8 @@ std::optional<std::vector<SeriesValue>> Segment::read_values(
   std::vector<SeriesValue> values;
   values.reserve(wanted.size());
   for (size_t w = 0; w < wanted.size(); ++w) {
-    values.push_back({static_cast<Family>(wanted[w]->family), wanted[w]->labels, {totals[w]}});
+    values.push_back(
+        {static_cast<Family>(wanted[w]->family), wanted[w]->labels, {totals[w]}, wanted[w]->first});
   }
   return values;
 }

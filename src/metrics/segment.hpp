@@ -42,6 +42,7 @@ struct SeriesValue {
   Family family;
   std::string labels;  // 'server="a",route="/"' (escaped), or ""
   std::vector<std::uint64_t> cells;
+  std::uint32_t first = kSinkCell;  // its first cell in the segment
 };
 
 class Segment {

@@ -35,7 +35,6 @@ std::string milliseconds(std::uint64_t ns) {
   return fmt::format("{:.3f}", static_cast<double>(ns) / 1e6);
 }
 
-
 // One worker row's value of a series that carries a `worker` label, 0 if it was never
 // registered (a row's own gauges and counters are in its row alone).
 class RowReader {
@@ -236,6 +235,15 @@ std::optional<std::string> status_json(const metrics::Segment& segment, const Vi
                                        Family::kUpstreamErrors, Family::kUpstreamUp};
   auto series = segment.read_values(kTotals);
   if (!board || !series) return std::nullopt;
+  if (viewer.layout) {
+    // Servers a reload removed are not listed: their counters are history, their gauges stale.
+    std::erase_if(*series, [&](const auto& s) {
+      const bool upstream = s.family == Family::kUpstreamRequests ||
+                            s.family == Family::kUpstreamErrors || s.family == Family::kUpstreamUp;
+      return !viewer.layout->current(s) ||
+             (upstream && !viewer.layout->has_upstream_server(s.labels));
+    });
+  }
   const auto& m = board->info;
   const auto now_s = viewer.unix_ms / 1000;
   const auto totals = total(*series);

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "metrics/layout.hpp"
 #include "metrics/segment.hpp"
 
 namespace shoal::status {
@@ -25,6 +26,9 @@ struct Viewer {
   // `?since=`: the history holds only the points after this time (Unix ms), so a page that
   // polls every second gets one new point rather than five minutes of them.
   std::uint64_t since_ms = 0;
+  // The serving worker's layout: gauges of upstream servers it no longer has are left out
+  // (Layout::current). Null: everything in the segment.
+  const metrics::Layout* layout = nullptr;
 };
 
 // What a status route's query asks: `format=json` for the data, `since=MS` for the history

@@ -774,6 +774,9 @@ http::Reply Connection::metrics_reply() {
   const auto format = metrics::negotiate(accept ? std::string_view(*accept) : std::string_view());
   auto series = context_.segment->read();
   if (!series) return segment_busy("metrics", ex_->routed.route->match);
+  if (const auto* layout = context_.metrics->layout()) {
+    std::erase_if(*series, [&](const auto& s) { return !layout->current(s); });
+  }
   http::Reply reply;
   reply.status = 200;
   reply.set_body(metrics::expose(*series, format), std::string(metrics::content_type(format)));
@@ -797,8 +800,13 @@ http::Reply Connection::status_reply() {
   http::Reply reply;
   reply.status = 200;
   if (query.json) {
-    status::Viewer viewer{getpid(),      context_.generation,     context_.worker,
-                          unix_ms_now(), metrics::monotonic_ns(), query.since_ms};
+    status::Viewer viewer{getpid(),
+                          context_.generation,
+                          context_.worker,
+                          unix_ms_now(),
+                          metrics::monotonic_ns(),
+                          query.since_ms,
+                          context_.metrics->layout()};
     auto body = status::status_json(*context_.segment, viewer);
     if (!body) return segment_busy("status", ex_->routed.route->match);
     reply.set_body(std::move(*body), "application/json");

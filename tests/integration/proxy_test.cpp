@@ -261,6 +261,55 @@ TEST(ProxyTest, EachUpstreamFailureHasItsStatusAndOneLogLine) {
   EXPECT_EQ(metric_sum(m, "shoal_upstream_up", {gone}), 0);
 }
 
+// Issue 29: a server a reload removed was exported as `shoal_upstream_up{...} 0` and shown on
+// the status page as "up in workers 0" for good, so an alert fired for a server that no longer
+// exists. Its gauges go; its counters stay in the scrape as history.
+TEST(ProxyTest, AServerRemovedByAReloadIsNoLongerExportedAsDown) {
+  Upstream upstream;
+  const int closed_port = free_port();
+  const std::string removed = "127.0.0.1:" + std::to_string(closed_port);
+  auto config = [&](const std::string& servers) {
+    return "workers: 1\n"
+           "upstreams:\n"
+           "  app: { servers: [" +
+           servers +
+           "] }\n"
+           "servers:\n"
+           "  - listen: 127.0.0.1:@PORT@\n"
+           "    routes:\n"
+           "      - match: /metrics\n"
+           "        metrics: {}\n"
+           "      - match: /status\n"
+           "        status: {}\n"
+           "      - match: /\n"
+           "        proxy: { upstream: app }\n";
+  };
+  ShoalServer server(config("\"" + upstream.address() + "\", \"" + removed + "\""));
+  const std::string gone_label = "server=\"" + removed + "\"";
+  auto up_series = [&](const std::string& body) {
+    size_t n = 0;
+    for (const auto& [key, value] : parse_metrics(body)) {
+      n += key.starts_with("shoal_upstream_up{") && key.find(gone_label) != std::string::npos;
+    }
+    return n;
+  };
+  ASSERT_TRUE(wait_until([&] { return up_series(must_get(server.port(), "/metrics").body) == 1; }));
+  EXPECT_NE(must_get(server.port(), "/status?format=json").body.find(removed), std::string::npos);
+  server.rewrite_config(config("\"" + upstream.address() + "\""));
+  auto reload = run_shoal({"-c", server.config_path(), "-s", "reload"}, server.dir());
+  ASSERT_EQ(reload.status, 0) << reload.output;
+  const auto body = must_get(server.port(), "/metrics").body;
+  EXPECT_EQ(up_series(body), 0u) << body;
+  EXPECT_NE(body.find("shoal_upstream_up{upstream=\"app\",server=\"" + upstream.address()),
+            std::string::npos)
+      << body;
+  EXPECT_NE(body.find("shoal_upstream_requests_total{upstream=\"app\"," + gone_label),
+            std::string::npos);  // a counter is history
+  const auto page = must_get(server.port(), "/status?format=json").body;
+  EXPECT_EQ(page.find(removed), std::string::npos) << page;
+  EXPECT_NE(page.find(upstream.address()), std::string::npos) << page;
+}
+
 TEST(ProxyTest, PooledConnectionsTheUpstreamClosedNeverCostARequest) {
   // The upstream closes idle connections after 0.5 s, and this pool would keep them 10 s:
   // each request finds its pooled connection closed, by the watch, the peek or the failed send.
