@@ -56,7 +56,7 @@ test-asan: deps
 # build-fuzz/corpus/<target>; the seeds in tests/fuzz/corpus are only read. A crash stops the
 # run and leaves crash-* in the current directory.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= request config range frame response
+FUZZ_TARGETS ?= request config range frame response proxy status_query
 fuzz:
 	@bash .ci/deps fuzz
 	cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang-14 \

@@ -416,9 +416,11 @@ std::string Master::status_report(bool json) const {
                      rate(10), rate(60));
   for (const auto& l : lines) {
     out += fmt::format(
-        "worker {} of generation {} pid {} {}{}: connections {} (reading {}, writing {}, idle {}), ",
+        "worker {} of generation {} pid {} {}{}: connections {} (reading {}, writing {}, idle "
+        "{}), ",
         l.slot->index, l.generation->number(), l.slot->pid, state_name(l.generation->state),
-        l.slot->ready ? "" : " (not ready)", l.numbers[0], l.numbers[1], l.numbers[2], l.numbers[3]);
+        l.slot->ready ? "" : " (not ready)", l.numbers[0], l.numbers[1], l.numbers[2],
+        l.numbers[3]);
     if (l.facts) {
       out += fmt::format("rss {}, fds {}; helpers {} ({} busy, {} idle, queue {}, rss {}); jobs",
                          mebibytes(l.facts->rss), l.facts->fds, l.facts->helpers, l.numbers[4],

@@ -79,6 +79,13 @@ ProxyHeader parse_v1(std::string_view bytes) {
     return more;
   }
   if (end + 2 > kMaxProxyV1Header) return failed(1, "a v1 header longer than 107 bytes");
+  // The same verdict as on a prefix (above): a NUL or a bare LF before the CRLF is no v1 line.
+  // Found by the proxy fuzz target: a NUL inside a field ended the C string that inet_pton
+  // read, so "200::2\0garbage" passed as an address when the header came in one piece.
+  const auto line = bytes.substr(0, end);
+  if (line.find('\n') != std::string_view::npos || line.find('\0') != std::string_view::npos) {
+    return failed(1, "a v1 header not ended by CRLF");
+  }
   const auto fields = split_spaces(bytes.substr(kV1Signature.size(), end - kV1Signature.size()));
   ProxyHeader h;
   h.version = 1;

@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import time
+import urllib.error
 import urllib.request
 
 SKIP = 77
@@ -42,6 +43,7 @@ def main():
     parser.add_argument("--master", type=int, required=True, help="the master's pid (SIGHUP)")
     parser.add_argument("--workers", type=int, required=True, help="workers per generation")
     parser.add_argument("--traffic", required=True, help="a URL to request before loading")
+    parser.add_argument("--missing", required=True, help="a URL that answers 404")
     parser.add_argument("--out", required=True, help="directory for the screenshots")
     args = parser.parse_args()
 
@@ -57,8 +59,24 @@ def main():
         print("status_page.py: skipped: python3-selenium is not installed", file=sys.stderr)
         sys.exit(SKIP)
 
+    # The history's points are differences between the master's samples (one a second): wait
+    # for the first sample, so that the traffic below falls into a point and not the baseline.
+    deadline = time.monotonic() + 20
+    while True:
+        data = json.loads(urllib.request.urlopen(args.url + "?format=json").read())
+        if data["requests"]["history"]["points"]:
+            break
+        if time.monotonic() > deadline:
+            fail("no history point within 20 s")
+        time.sleep(0.1)
     for _ in range(25):
         urllib.request.urlopen(args.traffic).read()
+    for _ in range(3):  # a few 404s beside the 2xx: the chart must keep them visible
+        try:
+            urllib.request.urlopen(args.missing).read()
+        except urllib.error.HTTPError as e:
+            if e.code != 404:
+                fail("%s answered %d, expected 404" % (args.missing, e.code))
 
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
@@ -88,9 +106,30 @@ def main():
         wait(driver, "a 2xx line through two samples", lambda d: d.execute_script(
             "const p = document.querySelector('#chart path[data-class=\"2xx\"]');"
             "return p && (p.getAttribute('d').match(/L/g) || []).length >= 1"))
+        # Issue 28: a log scale, so that 3 404s stay off the axis beside the 2xx; a class with
+        # nothing in the window (5xx here) is not drawn along zero over the others.
+        scale = driver.execute_script("return document.getElementById('chart').dataset.scale")
+        if scale != "log":
+            fail("the chart's scale is %r, expected log" % scale)
+        wait(driver, "a 4xx line that leaves the axis", lambda d: d.execute_script(
+            "const p = document.querySelector('#chart path[data-class=\"4xx\"]');"
+            "if (!p) return false;"
+            "const ys = p.getAttribute('d').split(/[ML]/).filter(Boolean)"
+            "  .map(s => parseFloat(s.split(' ')[1]));"
+            "return Math.min(...ys) < 220 - 22 - 20"))  # 20 px above the axis at least
+        if driver.execute_script("return !!document.querySelector('#chart path[data-class=\"5xx\"]')"):
+            fail("a 5xx line is drawn although no 5xx was answered")
+        # Times in one form: the browser's local time with its zone.
+        started = driver.execute_script("return document.getElementById('started').textContent")
+        if "T" in started.split(" ")[1:2] or started.endswith("Z"):
+            fail("the start time is not in local form: %r" % started)
+        label = driver.execute_script(
+            "return [...document.querySelectorAll('.card .label')].map(l => l.textContent)")
+        if "Configuration loaded" not in label:
+            fail("no card titled 'Configuration loaded' among %r" % label)
         total = driver.execute_script("return document.getElementById('total').dataset.value")
-        if not total or not total.isdigit() or int(total) < 25:
-            fail("the requests card holds %r, expected at least the 25 requests sent" % total)
+        if not total or not total.isdigit() or int(total) < 28:
+            fail("the requests card holds %r, expected at least the 28 requests sent" % total)
         driver.save_screenshot(os.path.join(args.out, "status-page.png"))
 
         # A reload: the page keeps polling and shows generation 2.

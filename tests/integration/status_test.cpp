@@ -269,10 +269,10 @@ TEST(StatusPageTest, ItDrawsInChromiumAndShowsAReload) {
   const std::string out = SHOAL_TEST_OUTPUT;
   std::filesystem::create_directories(out);
   const auto url = "http://127.0.0.1:" + std::to_string(server.port());
-  auto run =
-      run_command("/usr/bin/python3 " SHOAL_SOURCE_DIR "/tests/browser/status_page.py --url " +
-                  url + "/status --master " + std::to_string(server.pid()) +
-                  " --workers 2 --traffic " + url + "/fast --out " + out + " 2>&1");
+  auto run = run_command(
+      "/usr/bin/python3 " SHOAL_SOURCE_DIR "/tests/browser/status_page.py --url " + url +
+      "/status --master " + std::to_string(server.pid()) + " --workers 2 --traffic " + url +
+      "/fast --missing " + url + "/no-such-route --out " + out + " 2>&1");
   if (run.status == 77) GTEST_SKIP() << run.output;
   EXPECT_EQ(run.status, 0) << run.output;
   EXPECT_TRUE(std::filesystem::exists(out + "/status-page.png"));

@@ -71,6 +71,13 @@ TEST(ProxyHeader, BadV1LinesAreRefused) {
     EXPECT_EQ(parse_proxy_header(bad).state, State::kError) << bad;
   }
   EXPECT_EQ(parse_proxy_header("PROXY " + std::string(120, 'x')).state, State::kError);
+  // Found by the proxy fuzz target: a NUL inside a field, in a header that arrives whole, was
+  // taken for the field's end (inet_pton reads a C string). Whole or byte by byte: refused.
+  const std::string nul("PROXY TCP6 2008::1 200::2\0\0\0\xc8 1 2\r\n", 35);
+  EXPECT_EQ(parse_proxy_header(nul).state, State::kError);
+  EXPECT_EQ(parse_proxy_header(nul.substr(0, 26)).state, State::kError);
+  EXPECT_EQ(parse_proxy_header(std::string("PROXY TCP4 1.2.3.4\n5.6.7.8 1 2\r\n")).state,
+            State::kError);
 }
 
 TEST(ProxyHeader, V2ProxyLocalAndTlvs) {
