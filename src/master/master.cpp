@@ -699,6 +699,7 @@ void Master::generation_gone(Generation* generation) {
     if (generations_.empty()) event_base_loopexit(base_.get(), nullptr);
     return;
   }
+  reclaim_metrics();  // the series only it had
   log_status();
   after_generation_change();
 }

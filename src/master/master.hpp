@@ -142,6 +142,12 @@ class Master {
   void start_metrics();
   void adopt_metrics(const UpgradeState& state);
   void register_layout(Generation& generation);
+  // Frees the series no live generation's layout has (metrics::Segment::reclaim); not while a
+  // generation adopted from an upgrade has no layout to say what it writes.
+  void reclaim_metrics();
+  // Why a generation of `config` cannot be counted beside the live ones (no free rows, or no
+  // room in the directory for its series), or "" with `layout` registered for it.
+  std::string metrics_room(const Config& config, std::shared_ptr<const metrics::Layout>& layout);
   void give_row(WorkerSlot& slot);
   void retire_row(WorkerSlot& slot);
   void count(std::uint32_t metrics::MasterCells::*cell);

@@ -144,12 +144,53 @@ void Master::register_layout(Generation& generation) {
   generation.layout = std::make_shared<const metrics::Layout>(*metrics_, generation.site()->config,
                                                               generation.slots().size());
   layout_ = generation.layout;
+  if (!layout_->complete()) {
+    // Only after an upgrade, beside series the adopted generations may still write.
+    spdlog::error(
+        "metrics: generation {} has series that did not fit in the segment; they count nothing "
+        "until a reload after the old generation exits",
+        generation.number());
+  }
   auto* row = metrics_->row(metrics::kMasterRow);
   const auto& m = master_cells_;
   if (load(row, m.start_time) == 0) {
     store(row, m.start_time,
           static_cast<std::uint64_t>(std::chrono::system_clock::to_time_t(started_at_)));
   }
+}
+
+void Master::reclaim_metrics() {
+  if (!metrics_) return;
+  std::vector<std::uint32_t> live = metrics::master_cells(master_cells_);
+  for (const auto& g : generations_) {
+    if (!g->layout) return;  // adopted: what it writes is not known here
+    live.insert(live.end(), g->layout->firsts().begin(), g->layout->firsts().end());
+  }
+  if (layout_) live.insert(live.end(), layout_->firsts().begin(), layout_->firsts().end());
+  std::sort(live.begin(), live.end());
+  live.erase(std::unique(live.begin(), live.end()), live.end());
+  if (const auto freed = metrics_->reclaim(live)) {
+    spdlog::info("metrics: {} series of generations that are gone were freed ({} in use)", freed,
+                 metrics_->series_in_use());
+  }
+}
+
+std::string Master::metrics_room(const Config& config,
+                                 std::shared_ptr<const metrics::Layout>& layout) {
+  if (!metrics_ || !config.metrics) return "";
+  reclaim_metrics();
+  const auto workers = static_cast<size_t>(config.workers);
+  if (metrics_->free_rows() < workers) {
+    return "metrics: " + std::to_string(workers) + " new workers need a row each and " +
+           std::to_string(metrics_->free_rows()) +
+           " are free until the draining generation exits; reload again then";
+  }
+  layout = std::make_shared<const metrics::Layout>(*metrics_, config, workers);
+  if (layout->complete()) return "";
+  layout.reset();
+  reclaim_metrics();  // what it registered before the directory filled
+  return "metrics: the series of this configuration do not fit beside those of the generation "
+         "still draining; reload again once it has exited";
 }
 
 void Master::give_row(WorkerSlot& slot) {

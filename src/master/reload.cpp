@@ -89,6 +89,14 @@ void Master::start_reload() {
       return;
     }
   }
+  std::shared_ptr<const metrics::Layout> layout;
+  if (auto why = metrics_room(site->config, layout); !why.empty()) {
+    spdlog::error("reload refused: {}{}", why, keeps);
+    note_reload(false, why);
+    reload_waiters_.finish(false, why + keeps);
+    notifier_.ready(status_ + "; last reload refused");
+    return;
+  }
   std::vector<std::shared_ptr<Listener>> listeners;
   try {
     listeners = plan_listeners(site->config);
@@ -101,6 +109,10 @@ void Master::start_reload() {
   }
   auto& fresh = add_generation(std::make_unique<Generation>(
       ++last_generation_, site, std::move(listeners), static_cast<size_t>(site->config.workers)));
+  if (layout) {
+    fresh.layout = std::move(layout);  // registered by metrics_room; register_layout keeps it
+    layout_ = fresh.layout;
+  }
   spdlog::info("reload: starting {}", fresh.describe());
   start_generation(fresh);
 }

@@ -23,7 +23,29 @@ std::string join(std::initializer_list<std::string> labels) {
   return out;
 }
 
-RouteCells route_cells(Segment& segment, std::string_view server, std::string_view route) {
+// Registers series and remembers each one's first cell: what this layout keeps alive when
+// the master reclaims the series no generation uses (Segment::reclaim).
+class Registrar {
+ public:
+  Registrar(Segment& segment, std::vector<std::uint32_t>& firsts, bool& complete)
+      : segment_(segment), firsts_(firsts), complete_(complete) {}
+  std::uint32_t series(Family family, std::string_view labels) {
+    const auto first = segment_.series(family, labels);
+    if (first == kSinkCell) {
+      complete_ = false;
+    } else {
+      firsts_.push_back(first);
+    }
+    return first;
+  }
+
+ private:
+  Segment& segment_;
+  std::vector<std::uint32_t>& firsts_;
+  bool& complete_;
+};
+
+RouteCells route_cells(Registrar& segment, std::string_view server, std::string_view route) {
   RouteCells cells;
   for (int cls = 1; cls <= 5; ++cls) {
     cells.requests[cls - 1] =
@@ -36,6 +58,25 @@ RouteCells route_cells(Segment& segment, std::string_view server, std::string_vi
 }
 
 }  // namespace
+
+std::vector<std::uint32_t> master_cells(const MasterCells& m) {
+  std::vector<std::uint32_t> cells{m.generation,
+                                   m.serving,
+                                   m.draining,
+                                   m.reloads_ok,
+                                   m.reloads_failed,
+                                   m.upgrades_ok,
+                                   m.upgrades_failed,
+                                   m.restarts_signal,
+                                   m.restarts_exit,
+                                   m.config_time,
+                                   m.config_hash,
+                                   m.start_time,
+                                   m.rss,
+                                   m.fds};
+  std::erase(cells, kSinkCell);
+  return cells;
+}
 
 MasterCells register_master(Segment& segment) {
   MasterCells m;
@@ -56,8 +97,9 @@ MasterCells register_master(Segment& segment) {
   return m;
 }
 
-Layout::Layout(Segment& segment, const Config& config, size_t workers)
+Layout::Layout(Segment& target, const Config& config, size_t workers)
     : servers_(config.servers.data()) {
+  Registrar segment(target, firsts_, complete_);
   for (const auto& server : config.servers) {
     const auto name = server_label(server);
     auto& cells = routes_.emplace_back();
@@ -131,7 +173,32 @@ Layout::Layout(Segment& segment, const Config& config, size_t workers)
     upstream_gauges_.insert(upstream_gauges_.end(), cells.idle.begin(), cells.idle.end());
   }
   std::sort(upstream_gauges_.begin(), upstream_gauges_.end());
-  master_ = register_master(segment);
+  master_ = register_master(target);
+  for (auto cell : master_cells(master_)) firsts_.push_back(cell);
+  std::sort(firsts_.begin(), firsts_.end());
+  firsts_.erase(std::unique(firsts_.begin(), firsts_.end()), firsts_.end());
+}
+
+std::string check_fits(const Config& config) {
+  if (!config.metrics) return "";
+  const auto workers = static_cast<size_t>(config.workers);
+  if (workers > kMaxWorkers) {
+    return "workers: " + std::to_string(workers) + " is more than the metrics can count (at most " +
+           std::to_string(kMaxWorkers) +
+           " per generation, since two generations overlap during a reload); use fewer workers "
+           "or set metrics: false";
+  }
+  // A scratch segment: a sparse memfd, of which only the directory and a row are touched.
+  auto scratch = Segment::create();
+  register_master(scratch);
+  const Layout layout(scratch, config, workers);
+  if (layout.complete()) return "";
+  size_t routes = 0;
+  for (const auto& server : config.servers) routes += server.routes.size();
+  return "metrics: " + std::to_string(routes) + " routes with " + std::to_string(workers) +
+         " workers need more series than the shared segment holds (" + std::to_string(kMaxSeries) +
+         " series, " + std::to_string(kCellsPerRow) +
+         " cells); use fewer routes or workers, or set metrics: false";
 }
 
 bool Layout::current(const SeriesValue& series) const {

@@ -84,6 +84,13 @@ struct MasterCells {
 
 // The master's series: the same whatever the configuration (master only).
 MasterCells register_master(Segment& segment);
+// Their first cells (kSinkCell left out).
+std::vector<std::uint32_t> master_cells(const MasterCells& m);
+
+// Whether `config` with its workers fits an empty segment, on a scratch one: "" when it does,
+// else why not (how many series and cells it needs, and the bounds). `shoal -t`, a start and
+// a reload check it, so that no series is ever counted nowhere without a word.
+std::string check_fits(const Config& config);
 
 // "example.com" (the first server name), else the first listen address.
 std::string server_label(const ServerConfig& server);
@@ -128,6 +135,11 @@ class Layout {
   // Whether `labels` (upstream="..",server="..",...) name a server of this configuration: the
   // status page lists only those, its counters included.
   bool has_upstream_server(std::string_view labels) const;
+  // Every series was registered (none got the sink: the segment had room for all).
+  bool complete() const { return complete_; }
+  // The first cells of every series this layout writes or shows, sorted: what a reclaim
+  // must keep while a generation with this layout lives.
+  const std::vector<std::uint32_t>& firsts() const { return firsts_; }
 
  private:
   const ServerConfig* servers_;  // the configuration's, which the requests point into
@@ -142,6 +154,8 @@ class Layout {
   std::map<std::string, UpstreamCells> upstreams_;
   std::vector<std::uint32_t> upstream_gauges_;  // sorted: every up and idle cell above
   std::vector<std::string> upstream_servers_;   // 'upstream="a",server="b"' of each server
+  std::vector<std::uint32_t> firsts_;
+  bool complete_ = true;
   std::array<std::uint32_t, kRefusedStatuses.size()> refused_{};
 };
 

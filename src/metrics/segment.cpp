@@ -13,7 +13,9 @@ namespace shoal::metrics {
 namespace {
 
 constexpr std::uint64_t kMagic = 0x73686f616c6d7431;  // "shoalmt1"
-constexpr std::uint32_t kLayoutVersion = 2;           // what an upgraded image checks
+constexpr std::uint32_t kLayoutVersion = 3;           // what an upgraded image checks
+// An entry's family when it was reclaimed (Segment::reclaim): skipped by every reader.
+constexpr std::uint16_t kFreeEntry = 0xffff;
 
 // Runs `copy` until it ran while `sequence` stayed the same even number: a seqlock reader.
 // A writer takes microseconds; one that lasts longer than kFoldWaitNs stopped in the middle
@@ -149,11 +151,24 @@ Segment::~Segment() = default;
 
 std::uint32_t Segment::series(Family family, std::string_view labels) {
   const auto count = shared_->series_count.load(std::memory_order_relaxed);
-  for (std::uint32_t i = 0; i < count; ++i) {
-    const auto& e = shared_->entries[i];
-    if (e.family == static_cast<std::uint16_t>(family) && labels == e.labels) return e.first;
-  }
   const auto cells = cells_of(info(family).type);
+  Shared::Entry* reusable = nullptr;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    auto& e = shared_->entries[i];
+    if (e.family == static_cast<std::uint16_t>(family) && labels == e.labels) return e.first;
+    if (!reusable && e.family == kFreeEntry && e.cells == cells) reusable = &e;
+  }
+  if (reusable && labels.size() < kLabelBytes) {
+    // Readers may be walking the directory: the entry changes under the fold sequence, as a
+    // fold does, so a scrape meanwhile is retried. Its cells were zeroed when it was freed.
+    shared_->fold_sequence.fetch_add(1, std::memory_order_acq_rel);
+    std::atomic_thread_fence(std::memory_order_release);
+    std::memcpy(reusable->labels, labels.data(), labels.size());
+    reusable->labels[labels.size()] = '\0';
+    reusable->family = static_cast<std::uint16_t>(family);
+    shared_->fold_sequence.fetch_add(1, std::memory_order_release);
+    return reusable->first;
+  }
   const auto first = shared_->next_cell.load(std::memory_order_relaxed);
   if (count >= kMaxSeries || labels.size() >= kLabelBytes || first + cells > kCellsPerRow) {
     return kSinkCell;
@@ -167,6 +182,84 @@ std::uint32_t Segment::series(Family family, std::string_view labels) {
   shared_->next_cell.store(first + cells, std::memory_order_relaxed);
   shared_->series_count.store(count + 1, std::memory_order_release);
   return first;
+}
+
+size_t Segment::reclaim(const std::vector<std::uint32_t>& live) {
+  const auto count = shared_->series_count.load(std::memory_order_relaxed);
+  // A dead counter or histogram keeps its counts in its "(removed)" series (folded_labels),
+  // registered first (it may reuse an entry freed earlier): those are never freed.
+  struct Dead {
+    std::uint32_t entry;
+    std::uint32_t into;  // kSinkCell: a gauge, or nothing to fold
+  };
+  std::vector<Dead> dead;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const auto& e = shared_->entries[i];
+    if (e.family == kFreeEntry || std::binary_search(live.begin(), live.end(), e.first)) continue;
+    if (std::string_view(e.labels).find(kRemoved) != std::string_view::npos) continue;
+    const auto family = static_cast<Family>(e.family);
+    std::uint32_t into = kSinkCell;
+    if (info(family).type != Type::kGauge) {
+      const auto target = folded_labels(family, e.labels);
+      if (!target) continue;  // nothing to fold into: kept
+      into = series(family, *target);
+      if (into == kSinkCell) continue;  // no room to fold: kept, counted as it is
+    }
+    dead.push_back({i, into});
+  }
+  if (dead.empty()) return 0;
+  auto& retired = shared_->rows[kRetiredRow];
+  shared_->fold_sequence.fetch_add(1, std::memory_order_acq_rel);  // odd: readers wait
+  std::atomic_thread_fence(std::memory_order_release);
+  for (const auto& d : dead) {
+    auto& e = shared_->entries[d.entry];
+    if (d.into != kSinkCell) {
+      // Its counts, over every row that holds any, go to the retired row's cells of the
+      // folded series (no live process writes the dead series' cells).
+      for (std::uint32_t c = 0; c < e.cells; ++c) {
+        std::uint64_t total = 0;
+        for (size_t r = 0; r < kRows; ++r) total += load_cell(shared_->rows[r][e.first + c]);
+        store_cell(retired[d.into + c], load_cell(retired[d.into + c]) + total);
+      }
+    }
+    for (size_t r = 0; r < kRows; ++r) {
+      for (std::uint32_t c = e.first; c < e.first + e.cells; ++c)
+        store_cell(shared_->rows[r][c], 0);
+    }
+    e.family = kFreeEntry;
+    e.labels[0] = '\0';
+  }
+  shared_->fold_sequence.fetch_add(1, std::memory_order_release);
+  return dead.size();
+}
+
+size_t Segment::series_in_use() const {
+  const auto count = shared_->series_count.load(std::memory_order_acquire);
+  size_t used = 0;
+  for (std::uint32_t i = 0; i < count; ++i) used += shared_->entries[i].family != kFreeEntry;
+  return used;
+}
+
+Segment::Room Segment::room() const {
+  const auto count = shared_->series_count.load(std::memory_order_acquire);
+  Room room;
+  room.series = kMaxSeries - count;
+  room.cells = kCellsPerRow - shared_->next_cell.load(std::memory_order_acquire);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    if (shared_->entries[i].family == kFreeEntry) {
+      ++room.series;
+      room.cells += shared_->entries[i].cells;
+    }
+  }
+  return room;
+}
+
+size_t Segment::free_rows() const {
+  size_t free = 0;
+  for (size_t i = 0; i < kWorkerSlots; ++i) {
+    free += shared_->owners[i].load(std::memory_order_acquire) == 0;
+  }
+  return free;
 }
 
 int Segment::take_row() {
@@ -208,7 +301,7 @@ void Segment::retire_row(int index) {
   const auto count = shared_->series_count.load(std::memory_order_acquire);
   for (std::uint32_t i = 0; i < count; ++i) {
     const auto& e = shared_->entries[i];
-    if (kFamilies[e.family].type == Type::kGauge) continue;
+    if (e.family == kFreeEntry || kFamilies[e.family].type == Type::kGauge) continue;
     for (std::uint32_t c = e.first; c < e.first + e.cells; ++c) {
       store_cell(retired[c], load_cell(retired[c]) + load_cell(gone[c]));
     }
@@ -249,16 +342,26 @@ std::optional<std::vector<SeriesValue>> Segment::read() const {
   const auto count = shared_->series_count.load(std::memory_order_acquire);
   const auto used = shared_->next_cell.load(std::memory_order_acquire);
   std::vector<std::uint64_t> totals(used);
-  if (!sum_rows(1, used, totals.data() + 1)) return std::nullopt;
   std::vector<SeriesValue> values;
-  values.reserve(count);
-  for (std::uint32_t i = 0; i < count; ++i) {
-    const auto& e = shared_->entries[i];
-    if (e.first + e.cells > used) continue;
-    SeriesValue v{static_cast<Family>(e.family), e.labels, {}, e.first};
-    v.cells.assign(totals.begin() + e.first, totals.begin() + e.first + e.cells);
-    values.push_back(std::move(v));
-  }
+  // The directory is read under the fold sequence too: a reclaimed entry may be reused.
+  const bool ok = read_consistent(shared_->fold_sequence, [&] {
+    std::fill(totals.begin(), totals.end(), 0);
+    for (size_t r = 0; r < kRows; ++r) {
+      if (r < kWorkerSlots && shared_->owners[r].load(std::memory_order_relaxed) == 0) continue;
+      const auto& cells = shared_->rows[r];
+      for (std::uint32_t c = 1; c < used; ++c) totals[c] += load_cell(cells[c]);
+    }
+    values.clear();
+    values.reserve(count);
+    for (std::uint32_t i = 0; i < count; ++i) {
+      const auto& e = shared_->entries[i];
+      if (e.family == kFreeEntry || e.first + e.cells > used) continue;
+      SeriesValue v{static_cast<Family>(e.family), e.labels, {}, e.first};
+      v.cells.assign(totals.begin() + e.first, totals.begin() + e.first + e.cells);
+      values.push_back(std::move(v));
+    }
+  });
+  if (!ok) return std::nullopt;
   return values;
 }
 
@@ -267,30 +370,34 @@ std::optional<std::vector<SeriesValue>> Segment::read_values(
   const auto count = shared_->series_count.load(std::memory_order_acquire);
   const auto used = shared_->next_cell.load(std::memory_order_acquire);
   std::vector<const Shared::Entry*> wanted;
-  for (std::uint32_t i = 0; i < count; ++i) {
-    const auto& e = shared_->entries[i];
-    if (e.first + e.cells > used) continue;
-    if (std::find(families.begin(), families.end(), static_cast<Family>(e.family)) !=
-        families.end()) {
-      wanted.push_back(&e);
-    }
-  }
-  std::vector<std::uint64_t> totals(wanted.size());
+  std::vector<std::uint64_t> totals;
+  std::vector<SeriesValue> values;
   const bool ok = read_consistent(shared_->fold_sequence, [&] {
-    std::fill(totals.begin(), totals.end(), 0);
+    wanted.clear();
+    for (std::uint32_t i = 0; i < count; ++i) {
+      const auto& e = shared_->entries[i];
+      if (e.family == kFreeEntry || e.first + e.cells > used) continue;
+      if (std::find(families.begin(), families.end(), static_cast<Family>(e.family)) !=
+          families.end()) {
+        wanted.push_back(&e);
+      }
+    }
+    totals.assign(wanted.size(), 0);
     for (size_t r = 0; r < kRows; ++r) {
       if (r < kWorkerSlots && shared_->owners[r].load(std::memory_order_relaxed) == 0) continue;
       const auto& cells = shared_->rows[r];
       for (size_t w = 0; w < wanted.size(); ++w) totals[w] += load_cell(cells[wanted[w]->first]);
     }
+    values.clear();
+    values.reserve(wanted.size());
+    for (size_t w = 0; w < wanted.size(); ++w) {
+      values.push_back({static_cast<Family>(wanted[w]->family),
+                        wanted[w]->labels,
+                        {totals[w]},
+                        wanted[w]->first});
+    }
   });
   if (!ok) return std::nullopt;
-  std::vector<SeriesValue> values;
-  values.reserve(wanted.size());
-  for (size_t w = 0; w < wanted.size(); ++w) {
-    values.push_back(
-        {static_cast<Family>(wanted[w]->family), wanted[w]->labels, {totals[w]}, wanted[w]->first});
-  }
   return values;
 }
 
@@ -527,6 +634,41 @@ std::string label_value(std::string_view labels, std::string_view name) {
     at = i + 2;  // past the closing quote and the comma
   }
   return {};
+}
+
+std::optional<std::string> folded_labels(Family family, std::string_view labels) {
+  std::string_view name;
+  if (family == Family::kRequests || family == Family::kRequestDuration) {
+    name = "route";
+  } else if (family == Family::kUpstreamRequests || family == Family::kUpstreamErrors) {
+    name = "server";
+  } else if (labels.starts_with("worker=\"") || labels.find(",worker=\"") != labels.npos) {
+    name = "worker";
+  } else {
+    return std::nullopt;
+  }
+  // Rebuilt pair by pair: values may hold escaped quotes and commas.
+  std::string out;
+  size_t at = 0;
+  bool found = false;
+  while (at < labels.size()) {
+    const auto eq = labels.find("=\"", at);
+    if (eq == std::string_view::npos) return std::nullopt;
+    const auto key = labels.substr(at, eq - at);
+    size_t i = eq + 2;
+    while (i < labels.size() && labels[i] != '"') i += labels[i] == '\\' ? 2 : 1;
+    if (i >= labels.size()) return std::nullopt;
+    if (!out.empty()) out += ',';
+    if (key == name) {
+      out += label(key, kRemoved);
+      found = true;
+    } else {
+      out += labels.substr(at, i + 1 - at);
+    }
+    at = i + 2;  // past the closing quote and the comma
+  }
+  if (!found) return std::nullopt;
+  return out;
 }
 
 }  // namespace shoal::metrics

@@ -25,12 +25,17 @@
 
 namespace shoal::metrics {
 
-inline constexpr size_t kWorkerSlots = 128;
+// Rows for two generations of up to kMaxWorkers workers each (a reload overlaps them), and
+// room for about 1,000 routes with the per-worker series; `shoal -t` and a reload check that a
+// configuration fits (Layout::needs), so nothing is ever counted nowhere without a word. The
+// memfd is sparse: only the cells in use take memory.
+inline constexpr size_t kMaxWorkers = 128;
+inline constexpr size_t kWorkerSlots = 2 * kMaxWorkers;
 inline constexpr size_t kRows = kWorkerSlots + 2;
 inline constexpr size_t kRetiredRow = kWorkerSlots;
 inline constexpr size_t kMasterRow = kWorkerSlots + 1;
-inline constexpr std::uint32_t kCellsPerRow = 16384;
-inline constexpr size_t kMaxSeries = 4096;
+inline constexpr std::uint32_t kCellsPerRow = 49152;
+inline constexpr size_t kMaxSeries = 12288;
 inline constexpr size_t kLabelBytes = 244;
 // How long a reader waits for a fold to end before it gives up (a scrape then answers 503).
 inline constexpr std::uint64_t kFoldWaitNs = 20'000'000;
@@ -60,11 +65,26 @@ class Segment {
   int fd() const { return mapping_.fd(); }
 
   // Master only, before the forks that use it: the first cell of the series `family{labels}`,
-  // added if new; kSinkCell when the directory or the rows are full.
+  // added if new (in a reclaimed entry of the same size when there is one); kSinkCell when the
+  // directory or the rows are full.
   std::uint32_t series(Family family, std::string_view labels);
+  // Master only: frees every series whose first cell is not in `live` (sorted), which no
+  // process writes any more (the generations that had them are gone): their cells are zeroed
+  // in every row and the entry is left for a later series of the same size. A scrape then no
+  // longer shows them. Returns how many were freed.
+  size_t reclaim(const std::vector<std::uint32_t>& live);
+  // What is in use: series in the directory (freed ones not counted) and cells handed out.
+  size_t series_in_use() const;
+  // Room left for new series: entries and cells, reclaimed ones included.
+  struct Room {
+    size_t series = 0;
+    size_t cells = 0;
+  };
+  Room room() const;
 
   // Master only: a free worker row for the process about to be forked, or -1 when all are taken.
   int take_row();
+  size_t free_rows() const;
   // Master only: the row's process, once forked (an upgraded master finds its rows by pid).
   void set_owner(int row, pid_t pid);
   // The row owned by `pid`, or -1.
@@ -131,5 +151,11 @@ inline void store_cell(std::uint64_t& cell, std::uint64_t value) {
 std::string label(std::string_view name, std::string_view value);
 // The value of label `name` in a series' labels ('a="1",b="x\"y"'), unescaped; "" if absent.
 std::string label_value(std::string_view labels, std::string_view name);
+// The series a freed counter or histogram of `family{labels}` is folded into, so that no
+// family total ever goes down: the same labels with the most specific one (route, an
+// upstream's server, worker) set to kRemoved. nullopt for a series with none of those, which
+// is never freed.
+inline constexpr std::string_view kRemoved = "(removed)";
+std::optional<std::string> folded_labels(Family family, std::string_view labels);
 
 }  // namespace shoal::metrics

@@ -2,6 +2,7 @@
 #include "worker/site.hpp"
 
 #include "config/loader.hpp"
+#include "metrics/layout.hpp"
 
 namespace shoal {
 
@@ -9,6 +10,11 @@ std::unique_ptr<Site> load_site(const std::string& config_path, const tls::Ticke
   auto site = std::make_unique<Site>();
   site->config = load_config(config_path);
   const auto& config = site->config;
+  // Counting must fit the shared segment: a configuration that cannot is refused here (-t,
+  // start, reload), never started with series that count nowhere.
+  if (auto why = metrics::check_fits(config); !why.empty()) {
+    throw ConfigErrors({{config_path, 0, 0, why}});
+  }
   site->mime = config.mime_types.empty()
                    ? http::MimeTypes::builtin(config.default_type)
                    : http::MimeTypes::load(config.mime_types, config.default_type);

@@ -192,6 +192,104 @@ TEST(MetricsLayout, RoutesAreLabelledFromTheConfigurationAndCountedByClass) {
             layout->route(&second, &second.routes[0]).requests);
 }
 
+std::string routes_config(int first, int count) {
+  std::string yaml =
+      "servers:\n"
+      "  - listen: 127.0.0.1:8080\n"
+      "    routes:\n";
+  for (int i = first; i < first + count; ++i) {
+    yaml += "      - match: /r" + std::to_string(i) + "\n        return: { status: 200 }\n";
+  }
+  return yaml;
+}
+
+std::uint64_t family_total(const std::optional<std::vector<SeriesValue>>& read, Family family) {
+  std::uint64_t total = 0;
+  for (const auto& v : *read) total += v.family == family ? v.cells.at(0) : 0;
+  return total;
+}
+
+// Issue 29: renaming routes on every reload filled the directory for good (only a restart
+// cleared it). Series of a gone generation are freed; their counts stay in "(removed)" series,
+// so no family total goes down, and a freed entry takes a new series of its size.
+TEST(MetricsSegment, ReclaimFreesDeadSeriesFoldsTheirCountsAndReusesTheirRoom) {
+  auto segment = Segment::create();
+  const auto old_config = load_config_from_string(routes_config(0, 10), "/etc/shoal/t.yaml");
+  auto old_layout = std::make_shared<const Layout>(segment, old_config, 1);
+  const int row = segment.take_row();
+  segment.set_owner(row, 4242);
+  Recorder recorder(segment.row(static_cast<size_t>(row)), old_layout, 0);
+  const auto& server = old_config.servers[0];
+  for (int i = 0; i < 10; ++i) recorder.response(&server, &server.routes[i], 200, 1000);
+  recorder.set(old_layout->worker(0).active, 3);  // a gauge
+  segment.retire_row(row);                        // the old generation's worker is gone
+  const auto before = segment.read();
+  const auto in_use = segment.series_in_use();
+  // The new configuration keeps /r5../r9 and adds /r10../r14.
+  const auto new_config = load_config_from_string(routes_config(5, 10), "/etc/shoal/t.yaml");
+  Layout fresh(segment, new_config, 1);
+  auto live = fresh.firsts();
+  const auto freed = segment.reclaim(live);
+  EXPECT_EQ(freed, 5u * 6) << "five routes, each with five counters and a histogram";
+  const auto after = segment.read();
+  EXPECT_EQ(family_total(after, Family::kRequests), family_total(before, Family::kRequests));
+  EXPECT_EQ(family_total(after, Family::kRequests), 10u);
+  EXPECT_EQ(value_of(after, Family::kRequests,
+                     "server=\"127.0.0.1:8080\",route=\"(removed)\",code=\"2xx\""),
+            5u);
+  EXPECT_EQ(
+      value_of(after, Family::kRequests, "server=\"127.0.0.1:8080\",route=\"/r7\",code=\"2xx\""),
+      1u);
+  EXPECT_EQ(value_of(after, Family::kRequestDuration,
+                     "server=\"127.0.0.1:8080\",route=\"(removed)\"", kHistogramSumCell),
+            5000u);
+  for (const auto& v : *after) {
+    EXPECT_EQ(v.labels.find("route=\"/r0\""), std::string::npos) << v.labels;
+  }
+  EXPECT_LT(segment.series_in_use(), in_use + 5 * 6);
+  // A freed entry takes a new series of its size, its cells zero.
+  const auto room = segment.room();
+  const auto reused = segment.series(Family::kRequests, "server=\"x\",route=\"/new\",code=\"2xx\"");
+  ASSERT_NE(reused, kSinkCell);
+  EXPECT_LT(reused, segment.cells_used());  // not a new cell: a freed one
+  EXPECT_EQ(segment.room().series, room.series - 1);
+  EXPECT_EQ(value_of(segment.read(), Family::kRequests, "server=\"x\",route=\"/new\",code=\"2xx\""),
+            0u);
+  // A reclaim with the same live set frees nothing more; the "(removed)" series stay.
+  live.push_back(reused);
+  std::sort(live.begin(), live.end());
+  EXPECT_EQ(segment.reclaim(live), 0u);
+}
+
+TEST(MetricsSegment, FoldedLabelsNameTheRemovedPart) {
+  EXPECT_EQ(folded_labels(Family::kRequests, R"x(server="a",route="/x\"y,z",code="2xx")x"),
+            R"x(server="a",route="(removed)",code="2xx")x");
+  EXPECT_EQ(folded_labels(Family::kUpstreamErrors,
+                          R"x(upstream="app",server="10.0.0.1:80",status="502")x"),
+            R"x(upstream="app",server="(removed)",status="502")x");
+  EXPECT_EQ(folded_labels(Family::kJobs, R"x(worker="69",outcome="ok")x"),
+            R"x(worker="(removed)",outcome="ok")x");
+  EXPECT_FALSE(folded_labels(Family::kRefused, R"x(code="431")x"));
+  EXPECT_FALSE(folded_labels(Family::kRequests, R"x(server="a",code="2xx")x"));
+}
+
+// A configuration whose series cannot all be counted is refused where it is checked (-t, the
+// start, a reload), never started counting into nothing.
+TEST(MetricsLayout, AConfigurationThatCannotBeCountedIsRefused) {
+  EXPECT_EQ(check_fits(load_config_from_string(routes_config(0, 800), "/etc/shoal/t.yaml")), "");
+  auto many =
+      load_config_from_string("workers: 128\n" + routes_config(0, 800), "/etc/shoal/t.yaml");
+  EXPECT_EQ(check_fits(many), "");
+  many.workers = 129;
+  EXPECT_NE(check_fits(many).find("workers: 129 is more than the metrics can count"),
+            std::string::npos);
+  const auto huge = load_config_from_string(routes_config(0, 2500), "/etc/shoal/t.yaml");
+  EXPECT_NE(check_fits(huge).find("2500 routes with"), std::string::npos) << check_fits(huge);
+  auto off = huge;
+  off.metrics = false;
+  EXPECT_EQ(check_fits(off), "");
+}
+
 TEST(MetricsLayout, ARecorderWithoutARowRecordsNothing) {
   Recorder off;
   EXPECT_FALSE(off.on());
