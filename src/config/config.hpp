@@ -231,6 +231,9 @@ struct Config {
   // A graceful stop first answers health routes 503 and closes every keep-alive connection
   // after its next response for this long, still accepting, so a balancer stops sending.
   Millis drain_delay{0};
+  // A worker whose resident memory stays above this for two of the master's samples (5 s
+  // apart) is replaced: its successor starts, then it drains as a reload would. 0: off.
+  std::uint64_t worker_max_rss = 0;
   // Proxies whose X-Forwarded-For names the client (see src/worker/real_ip.hpp); empty: none.
   std::vector<Cidr> real_ip_from;
   // Balancers allowed to send a PROXY header on a proxy_protocol listen entry.

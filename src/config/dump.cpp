@@ -123,6 +123,7 @@ std::string dump_config(const Config& config) {
   if (!config.pid_file.empty()) out << YAML::Key << "pid_file" << YAML::Value << config.pid_file;
   out << YAML::Key << "shutdown_timeout" << YAML::Value << duration(config.shutdown_timeout);
   out << YAML::Key << "drain_delay" << YAML::Value << duration(config.drain_delay);
+  out << YAML::Key << "worker_max_rss" << YAML::Value << config.worker_max_rss;
   out << YAML::Key << "real_ip_from" << YAML::Value << YAML::Flow << YAML::BeginSeq;
   for (const auto& network : config.real_ip_from) out << network.text;
   out << YAML::EndSeq;

@@ -284,6 +284,9 @@ class Loader {
     if (auto n = root["shutdown_timeout"]) {
       if (auto d = duration(n, "shutdown_timeout")) config.shutdown_timeout = *d;
     }
+    if (auto n = root["worker_max_rss"]) {
+      if (auto s = size(n, "worker_max_rss")) config.worker_max_rss = *s;
+    }
     if (auto n = root["drain_delay"]) {
       if (auto d = duration(n, "drain_delay")) config.drain_delay = *d;
     }

@@ -71,15 +71,21 @@ size_t Generation::running() const {
   return n;
 }
 
+size_t Generation::workers() const {
+  size_t n = 0;
+  for (const auto& slot : slots_) n += slot->retiring ? 0 : 1;
+  return n;
+}
+
 size_t Generation::ready_count() const {
   size_t n = 0;
-  for (const auto& slot : slots_) n += slot->pid > 0 && slot->ready ? 1 : 0;
+  for (const auto& slot : slots_) n += !slot->retiring && slot->pid > 0 && slot->ready ? 1 : 0;
   return n;
 }
 
 bool Generation::all_ready() const {
   for (const auto& slot : slots_) {
-    if (slot->pid <= 0 || !slot->ready) return false;
+    if (!slot->retiring && (slot->pid <= 0 || !slot->ready)) return false;
   }
   return true;
 }
@@ -93,7 +99,7 @@ WorkerSlot* Generation::find(pid_t pid) {
 
 std::vector<std::pair<int, std::string>> Generation::sockets_for(int slot) const {
   std::vector<std::pair<int, std::string>> out;
-  const size_t workers = slots_.size();
+  const size_t workers = this->workers();
   for (const auto& l : listeners_) {
     if (l->fds.size() <= 1) {
       out.emplace_back(l->fds.at(0).get(), l->address.text);
@@ -108,8 +114,8 @@ std::vector<std::pair<int, std::string>> Generation::sockets_for(int slot) const
 }
 
 std::string Generation::describe() const {
-  return "generation " + std::to_string(number_) + " (" + std::to_string(slots_.size()) +
-         (slots_.size() == 1 ? " worker)" : " workers)");
+  return "generation " + std::to_string(number_) + " (" + std::to_string(workers()) +
+         (workers() == 1 ? " worker)" : " workers)");
 }
 
 FailedStart after_failed_start(Generation::State state, bool another_serves) {

@@ -34,6 +34,13 @@ struct WorkerSlot {
   std::string last_error;  // why its last start failed (fork, or the worker's word)
   std::chrono::steady_clock::time_point started;
   int metrics_row = -1;  // the worker's row of the metrics segment; -1: none
+  // worker_max_rss: consecutive samples above the limit. A worker recycled for its memory
+  // stays in its generation's slots as `retiring` (same index) until it has drained; its
+  // successor's slot `replaces` it and drains it once ready.
+  int over_rss = 0;
+  bool retiring = false;
+  WorkerSlot* replaces = nullptr;
+  EventPtr drain_deadline;  // a retiring worker: SIGKILL when its drain outlives the timeout
 };
 
 class Generation {
@@ -62,6 +69,8 @@ class Generation {
   // For workers adopted across an upgrade, whose slot numbers need not be 0..n-1.
   WorkerSlot& add_slot(int index);
   size_t running() const;
+  // The configured workers: slots that are not retiring.
+  size_t workers() const;
   size_t ready_count() const;
   bool all_ready() const;
   WorkerSlot* find(pid_t pid);

@@ -436,6 +436,7 @@ void Master::on_channel(evutil_socket_t fd, short /*what*/, void* arg) noexcept 
 void Master::worker_ready(WorkerSlot& slot) {
   slot.ready = true;
   publish_rows();
+  if (slot.replaces) drain_replaced(slot);  // worker_max_rss: its predecessor drains now
   if (lame_duck_) channel_send(slot.channel.get(), "lame");  // one started in the drain_delay
   Generation& generation = *slot.generation;
   spdlog::debug("worker {} of generation {} (pid {}) is ready", slot.index, generation.number(),
@@ -446,7 +447,7 @@ void Master::worker_ready(WorkerSlot& slot) {
   }
   if (generation.state == Generation::State::kActive && degraded_ && generation.all_ready()) {
     degraded_ = false;
-    spdlog::info("all {} workers of generation {} are serving again", generation.slots().size(),
+    spdlog::info("all {} workers of generation {} are serving again", generation.workers(),
                  generation.number());
     log_status();
   }
@@ -487,6 +488,11 @@ void Master::worker_exited(WorkerSlot& slot, int status) {
   slot.channel_event.reset();
   slot.channel.reset();
   if (reopen_pending_.erase(pid) > 0 && reopen_pending_.empty()) worker_reopened(slot);
+  if (slot.retiring) {
+    slot.drain_deadline.reset();
+    retired_worker_exited(slot, pid, status);  // replaced already: never restarted
+    return;
+  }
 
   if (stopping_ || generation.state == Generation::State::kDraining) {
     spdlog::debug("worker {} of generation {} (pid {}) {}", slot.index, generation.number(), pid,
@@ -568,8 +574,8 @@ void Master::log_status() {
               (g->state == Generation::State::kActive
                    ? "serving"
                    : (g->state == Generation::State::kStarting ? "starting" : "draining")) +
-              " with " + std::to_string(g->ready_count()) + "/" +
-              std::to_string(g->slots().size()) + " workers";
+              " with " + std::to_string(g->ready_count()) + "/" + std::to_string(g->workers()) +
+              " workers";
   }
   if (degraded_) status += "; degraded";
   if (lame_duck_ && !stopping_) status = "draining before a graceful stop (health 503); " + status;

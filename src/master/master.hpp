@@ -98,6 +98,13 @@ class Master {
   void worker_exited(WorkerSlot& slot, int status);
   void schedule_restart(WorkerSlot& slot, bool startup_failure);
   void worker_ready(WorkerSlot& slot);
+  // worker_max_rss (recycle.cpp): after each /proc sample, a serving worker above the limit
+  // for two samples is replaced; its successor starts and, once ready, the old one drains.
+  void check_worker_memory();
+  void recycle(WorkerSlot& slot, std::uint64_t rss);
+  void drain_replaced(WorkerSlot& successor);
+  void retired_worker_exited(WorkerSlot& slot, pid_t pid, int status);
+  static void on_drain_deadline(evutil_socket_t fd, short what, void* arg) noexcept;
   void stop(int worker_signal, std::chrono::milliseconds deadline);
   // SIGQUIT or `-s quit`: with drain_delay, first that long of health routes answering 503
   // and every response closing its connection, listeners open; then stop(SIGQUIT). A second

@@ -142,7 +142,7 @@ void Master::adopt_metrics(const UpgradeState& state) {
 void Master::register_layout(Generation& generation) {
   if (!metrics_ || !generation.site() || generation.layout) return;
   generation.layout = std::make_shared<const metrics::Layout>(*metrics_, generation.site()->config,
-                                                              generation.slots().size());
+                                                              generation.workers());
   layout_ = generation.layout;
   if (!layout_->complete()) {
     // Only after an upgrade, beside series the adopted generations may still write.
@@ -359,6 +359,7 @@ void Master::gather_facts() {
     }
   }
   for (const auto& [cell, value] : cells) store(row, cell, value);
+  check_worker_memory();
 }
 
 std::string Master::status_report(bool json) const {

@@ -186,7 +186,7 @@ void Master::commit_reload(Generation& fresh) {
     for (const auto& l : fresh.listeners()) {
       addresses += (addresses.empty() ? "" : ", ") + l->address.text;
     }
-    spdlog::info("shoal started: {} workers, listening on {}", fresh.slots().size(), addresses);
+    spdlog::info("shoal started: {} workers, listening on {}", fresh.workers(), addresses);
     report_daemon_ready(daemon_ready_);
   } else {
     spdlog::info("reload: {} is serving; generation {} drains", fresh.describe(), old->number());

@@ -59,6 +59,16 @@ void Master::request_upgrade(ControlReply reply) {
     reply.finish(false, "a reload is in progress; ask again when it has finished");
     return;
   }
+  for (const auto& g : generations_) {
+    for (const auto& slot : g->slots()) {
+      if (slot->retiring) {
+        reply.finish(false,
+                     "a worker is being replaced for its memory (worker_max_rss); ask again when "
+                     "it has drained");
+        return;
+      }
+    }
+  }
   check_binary_ = current_binary();
   if (check_binary_.empty()) {
     reply.finish(false, "cannot find the binary: " + std::string(std::strerror(errno)));

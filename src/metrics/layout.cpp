@@ -60,20 +60,10 @@ RouteCells route_cells(Registrar& segment, std::string_view server, std::string_
 }  // namespace
 
 std::vector<std::uint32_t> master_cells(const MasterCells& m) {
-  std::vector<std::uint32_t> cells{m.generation,
-                                   m.serving,
-                                   m.draining,
-                                   m.reloads_ok,
-                                   m.reloads_failed,
-                                   m.upgrades_ok,
-                                   m.upgrades_failed,
-                                   m.restarts_signal,
-                                   m.restarts_exit,
-                                   m.config_time,
-                                   m.config_hash,
-                                   m.start_time,
-                                   m.rss,
-                                   m.fds};
+  std::vector<std::uint32_t> cells{
+      m.generation,  m.serving,         m.draining,        m.reloads_ok,    m.reloads_failed,
+      m.upgrades_ok, m.upgrades_failed, m.restarts_signal, m.restarts_exit, m.restarts_rss,
+      m.config_time, m.config_hash,     m.start_time,      m.rss,           m.fds};
   std::erase(cells, kSinkCell);
   return cells;
 }
@@ -89,6 +79,7 @@ MasterCells register_master(Segment& segment) {
   m.upgrades_failed = segment.series(Family::kUpgrades, label("result", "failed"));
   m.restarts_signal = segment.series(Family::kWorkerRestarts, label("cause", "signal"));
   m.restarts_exit = segment.series(Family::kWorkerRestarts, label("cause", "exit"));
+  m.restarts_rss = segment.series(Family::kWorkerRestarts, label("cause", "rss"));
   m.config_time = segment.series(Family::kConfigLoadTime, "");
   m.config_hash = segment.series(Family::kConfigHash, "");
   m.start_time = segment.series(Family::kStartTime, "");

@@ -75,6 +75,7 @@ struct MasterCells {
   std::uint32_t upgrades_failed = kSinkCell;
   std::uint32_t restarts_signal = kSinkCell;
   std::uint32_t restarts_exit = kSinkCell;
+  std::uint32_t restarts_rss = kSinkCell;  // replaced for worker_max_rss
   std::uint32_t config_time = kSinkCell;
   std::uint32_t config_hash = kSinkCell;
   std::uint32_t start_time = kSinkCell;

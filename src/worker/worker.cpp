@@ -12,6 +12,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <vector>
 
 #include "log/logging.hpp"
 #include "util/channel.hpp"
@@ -442,9 +444,26 @@ void Worker::publish_gauges() {
   if (proxy_) proxy_->publish_metrics();
 }
 
+namespace {
+
+// For the worker_max_rss test only: the first worker to take (unlink) the file that
+// SHOAL_TEST_WORKER_BALLAST names holds as many MiB as the file says, touched, so that its
+// resident memory is over a limit the test sets. Read before the privileges drop.
+std::vector<char> take_test_ballast() {
+  const char* path = getenv("SHOAL_TEST_WORKER_BALLAST");
+  if (!path) return {};
+  std::ifstream in(path);
+  size_t mebibytes = 0;
+  if (!(in >> mebibytes) || ::unlink(path) != 0) return {};
+  return std::vector<char>(mebibytes << 20, 1);
+}
+
+}  // namespace
+
 int worker_main(WorkerStart start) {
   // Exit status of a worker that could not start (as opposed to one that crashed serving).
   constexpr int kStartupFailed = 2;
+  const auto ballast = take_test_ballast();
   const Site& site = *start.site;
   // The worker owns its channel; this copy tells the master why a start failed.
   UniqueFd report(fcntl(start.channel.get(), F_DUPFD_CLOEXEC, 0));

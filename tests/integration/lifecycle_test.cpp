@@ -331,6 +331,50 @@ TEST(LifecycleTest, WorkersKilledAgainAndAgainAreReplacedAtOnceEveryTime) {
   EXPECT_EQ(log.find("restarting worker"), std::string::npos) << log;
 }
 
+// Issue 29: worker_max_rss (uWSGI's reload-on-rss). A worker that holds 300 MiB (a test-only
+// ballast, taken by the first worker to start) above a 150 MiB limit for two samples is
+// replaced: its successor starts, then it drains, under keep-alive load without a failed
+// request; logged with its memory and counted as a restart by cause "rss".
+TEST(LifecycleTest, AWorkerAboveWorkerMaxRssIsReplacedWithoutAFailedRequest) {
+  TempDir scratch;
+  const std::string ballast = scratch / "ballast";
+  write_file(ballast, "300\n");
+  setenv("SHOAL_TEST_WORKER_BALLAST", ballast.c_str(), 1);
+  // As root the workers would drop to nobody before the ballast is read: that is fine (it is
+  // read first), but the metrics route is read from loopback only.
+  ShoalServer server(config_with_body("one", "worker_max_rss: 150m\n"));
+  unsetenv("SHOAL_TEST_WORKER_BALLAST");
+  ASSERT_FALSE(std::filesystem::exists(ballast)) << "a worker took the ballast";
+  const auto before = server.children();
+  ASSERT_EQ(before.size(), 2u);
+  KeepAliveLoad load(server.port(), 4);
+  ASSERT_TRUE(wait_until([&] { return load.ok() > 100; }));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return server.error_log().find("above worker_max_rss (150.0 MiB)") != std::string::npos;
+      },
+      30s))
+      << server.error_log();
+  ASSERT_TRUE(wait_until(
+      [&] { return server.error_log().find("replaced worker") != std::string::npos; }, 30s))
+      << server.error_log();
+  const int after_replacement = load.ok();
+  ASSERT_TRUE(wait_until([&] { return load.ok() > after_replacement + 100; }));
+  load.stop();
+  EXPECT_EQ(load.failed(), 0);
+  const auto log = server.error_log();
+  EXPECT_EQ(count(log, "above worker_max_rss"), 1u) << log;  // the successor is small
+  EXPECT_NE(log.find("is ready: pid"), std::string::npos) << log;
+  auto now = server.children();
+  EXPECT_EQ(now.size(), 2u);
+  size_t kept = 0;
+  for (pid_t pid : now) kept += std::count(before.begin(), before.end(), pid);
+  EXPECT_EQ(kept, 1u);  // one of the two was replaced
+  auto status = control(server, "status");
+  EXPECT_EQ(status.status, 0) << status.output;
+  EXPECT_NE(status.output.find("generation 1"), std::string::npos);  // not a reload
+}
+
 TEST(LifecycleTest, UpgradeKeepsThePidRunsTheNewImageAndLosesNoRequest) {
   TempDir bin;
   const std::string binary = bin / "shoal";
