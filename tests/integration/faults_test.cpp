@@ -14,18 +14,15 @@ namespace {
 // Issue 14, defect 9: an access log on a full disk (/dev/full: every write is ENOSPC) is
 // reported in the error log, a line a second at most, and every request is still served.
 TEST(FaultsTest, AFullDiskUnderTheAccessLogIsReportedAndServingGoesOn) {
-  ShoalServer server(
+  const std::string body =
       "workers: 1\n"
       "servers:\n"
       "  - listen: 127.0.0.1:@PORT@\n"
       "    routes:\n"
       "      - match: /\n"
-      "        return: { status: 200, body: \"ok\" }\n");
-  std::string config = read_file(server.config_path());
-  const std::string line = "access: { path: access.log }";
-  ASSERT_NE(config.find(line), std::string::npos);
-  config.replace(config.find(line), line.size(), "access: { path: /dev/full }");
-  write_file(server.config_path(), config);
+      "        return: { status: 200, body: \"ok\" }\n";
+  ShoalServer server(body);
+  server.rewrite_config(body, {"/dev/full"});
   auto reload = run_shoal({"-c", server.config_path(), "-s", "reload"}, server.dir());
   ASSERT_EQ(reload.status, 0) << reload.output;
   constexpr int kRequests = 50;

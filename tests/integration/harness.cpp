@@ -151,7 +151,7 @@ ShoalServer::~ShoalServer() {
   EXPECT_EQ(log.find("Sanitizer"), std::string::npos) << log;
 }
 
-void ShoalServer::rewrite_config(const std::string& config_body) {
+void ShoalServer::rewrite_config(const std::string& config_body, const ConfigHeader& header) {
   std::string config;
   if (config_body.find("pid_file") == std::string::npos) config += "pid_file: shoal.pid\n";
   if (config_body.find("mime_types") == std::string::npos) {
@@ -160,7 +160,8 @@ void ShoalServer::rewrite_config(const std::string& config_body) {
   config +=
       "log:\n"
       "  error: { path: error.log, level: debug }\n"
-      "  access: { path: access.log }\n";
+      "  access: { path: \"" +
+      header.access_log + "\" }\n";
   config +=
       replace_all(replace_all(config_body, "@PORT@", std::to_string(port_)), "@DIR@", dir_.path());
   write_file(dir_ / "shoal.yaml.tmp", config);

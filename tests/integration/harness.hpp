@@ -76,6 +76,11 @@ class PreloadedShim {
   std::optional<std::string> saved_asan_;
 };
 
+// What ShoalServer's generated header says besides the pid file and MIME table.
+struct ConfigHeader {
+  std::string access_log = "access.log";  // relative to the temp dir, or any path
+};
+
 class ShoalServer {
  public:
   // `config_body` is YAML placed after a generated header that sets the error log, the pid
@@ -94,8 +99,8 @@ class ShoalServer {
   const TempDir& dir() const { return dir_; }
   std::string error_log() const;
   std::string config_path() const { return dir_ / "shoal.yaml"; }
-  // Writes a new config (same generated header, same port) for a reload to pick up.
-  void rewrite_config(const std::string& config_body);
+  // Writes a new config (generated header, same port) for a reload to pick up.
+  void rewrite_config(const std::string& config_body, const ConfigHeader& header = {});
 
   // Sends `sig` to the master and waits for it to exit; returns its wait status.
   std::optional<int> signal_and_wait(int sig, std::chrono::milliseconds timeout = 10s);

@@ -38,14 +38,6 @@ std::string body_of(int port) {
   return r ? r->body : "(no response)";
 }
 
-// Points the access log of the server's config file at `path` (for the next reload).
-void set_access_log(const ShoalServer& server, const std::string& path) {
-  std::string config = read_file(server.config_path());
-  const std::string line = "access: { path: access.log }";
-  config.replace(config.find(line), line.size(), "access: { path: " + path + " }");
-  write_file(server.config_path(), config);
-}
-
 CommandResult control(const ShoalServer& server, const std::string& command) {
   return run_shoal({"-c", server.config_path(), "-s", command}, server.dir());
 }
@@ -224,7 +216,7 @@ TEST(LifecycleTest, AReloadWhoseWorkersCannotStartKeepsTheOldGeneration) {
   // Valid for the parser, but no worker can open this access log (it is a directory): they
   // fail at start-up.
   std::filesystem::create_directory(server.dir() / "a-directory");
-  set_access_log(server, server.dir() / "a-directory");
+  server.rewrite_config(config_with_body("one"), {server.dir() / "a-directory"});
   auto result = control(server, "reload");
   EXPECT_EQ(result.status, 1) << result.output;
   // The worker's own reason (issue 14, item 12), not "exited with status 2 during start-up".

@@ -290,12 +290,15 @@ TEST(MetricsTest, AStoppedWorkerShowsInTheLoopLagHistogram) {
   auto workers = server.children();
   ASSERT_EQ(workers.size(), 1u);
   kill(workers[0], SIGSTOP);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the fault: stopped 200 ms
   kill(workers[0], SIGCONT);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  const auto after = scrape(server.port());
-  // Stopped 200 ms at some point of its 100 ms period: its timer fired 100 to 200 ms late.
-  EXPECT_GE(late(after) - late(before), 1) << scrape_text(server.port());
+  // Stopped 200 ms at some point of its 100 ms period: its timer fires 100 to 200 ms late, at
+  // its next tick after the SIGCONT (waited for, not slept for).
+  Samples after;
+  EXPECT_TRUE(wait_until([&] {
+    after = scrape(server.port());
+    return late(after) - late(before) >= 1;
+  })) << scrape_text(server.port());
   EXPECT_GE(sum(after, "shoal_loop_lag_seconds_sum", {"worker=\"0\""}) -
                 sum(before, "shoal_loop_lag_seconds_sum", {"worker=\"0\""}),
             0.09);

@@ -323,9 +323,17 @@ TEST(ProxyTest, PooledConnectionsTheUpstreamClosedNeverCostARequest) {
   // each request finds its pooled connection closed, by the watch, the peek or the failed send.
   Upstream upstream({"--keepalive-timeout", "0.5"});
   ShoalServer server(proxy_config({upstream.address()}, ", idle_timeout: 10s"));
+  const int upstream_port = std::stoi(upstream.address().substr(upstream.address().rfind(':') + 1));
+  auto upstream_closed_idle = [&] {
+    for (const auto& row : loopback_sockets_on(upstream_port)) {
+      if (row.state == "01") return false;  // still established
+    }
+    return true;
+  };
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(must_get(server.port(), "/echo").status, 200);
-    ::usleep(800'000);
+    // Until the upstream has closed the pooled connection (after its 0.5 s), not a fixed wait.
+    EXPECT_TRUE(wait_until(upstream_closed_idle)) << i;
   }
   // An upstream that closes after every response without saying so: no request fails.
   Upstream rude({"--close-after", "1"});
@@ -539,8 +547,17 @@ class FakeDns {
  public:
   explicit FakeDns(std::string hosts)
       : hosts_((set_file(hosts, ""), std::move(hosts))),
-        shim_(SHOAL_FAKE_DNS_SHIM, "SHOAL_TEST_HOSTS", hosts_) {}
+        shim_(SHOAL_FAKE_DNS_SHIM, "SHOAL_TEST_HOSTS", hosts_) {
+    // Where the shim notes each slow lookup as it begins; writable by the helpers' user.
+    write_file(hosts_ + ".log", "");
+    std::filesystem::permissions(hosts_ + ".log", std::filesystem::perms::all &
+                                                      ~std::filesystem::perms::owner_exec &
+                                                      ~std::filesystem::perms::group_exec &
+                                                      ~std::filesystem::perms::others_exec);
+  }
   void set(const std::string& lines) { set_file(hosts_, lines); }
+  // The slow lookups begun so far ("slow NAME" lines).
+  std::string slow_lookups() const { return read_file(hosts_ + ".log"); }
 
  private:
   static void set_file(const std::string& path, const std::string& lines) {
@@ -592,7 +609,8 @@ TEST(ProxyTest, DnsNamesAreLookedUpInAHelperAgainAndAgainAndKeptWhenTheyStopReso
   // A lookup that takes seconds blocks no request: it runs in a helper, so the worker answers
   // while it is still going (were it on the loop, its "resolves to" would come first).
   dns.set("app.test @3000 127.0.0.1\n");
-  ::usleep(400'000);  // a lookup with the delay has begun (one every 200 ms)
+  ASSERT_TRUE(
+      wait_until([&] { return dns.slow_lookups().find("slow app.test") != std::string::npos; }));
   EXPECT_EQ(must_get(server.port(), "/here").body, "here");
   EXPECT_EQ(server.error_log().find("resolves to 127.0.0.1:", server.error_log().find("0.2:")),
             std::string::npos)

@@ -2,8 +2,9 @@
  * at every call, for the names it lists; other names go to the real resolver. A line is
  * "NAME ADDRESS..." (numeric addresses, answered in that order) or "NAME -" (the name does
  * not resolve: EAI_NONAME); "@MS" before the addresses makes the answer take MS milliseconds,
- * as a slow DNS server's would. Lets the proxy tests change what a name resolves to while shoal
- * runs, without touching /etc/hosts or needing a DNS server. */
+ * as a slow DNS server's would, and appends "slow NAME" to the file SHOAL_TEST_HOSTS.log (when
+ * it exists) as it begins, so a test can wait for that moment. Lets the proxy tests change what a
+ * name resolves to while shoal runs, without touching /etc/hosts or needing a DNS server. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <netdb.h>
@@ -36,6 +37,14 @@ int getaddrinfo(const char* node, const char* service, const struct addrinfo* hi
     for (char* addr; (addr = strtok_r(NULL, " \t\n", &save));) {
       if (strcmp(addr, "-") == 0) break;
       if (addr[0] == '@') {
+        char log_path[1024];
+        snprintf(log_path, sizeof log_path, "%s.log", path);
+        FILE* log = fopen(log_path, "r+");
+        if (log) {
+          fseek(log, 0, SEEK_END);
+          fprintf(log, "slow %s\n", node);
+          fclose(log);
+        }
         const long ms = atol(addr + 1);
         struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
