@@ -3,6 +3,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <variant>
+
+#include "config/fields.hpp"
 #include "config/loader.hpp"
 
 namespace shoal {
@@ -13,6 +16,25 @@ std::string duration(Millis ms) {
   const auto n = ms.count();
   if (n != 0 && n % 1000 == 0) return std::to_string(n / 1000) + "s";
   return std::to_string(n) + "ms";
+}
+
+// The plain keys of a section from its table (fields.hpp), each with its line as a comment.
+template <typename S, size_t N>
+void emit_fields(YAML::Emitter& out, const fields::Field<S> (&table)[N], const S& in) {
+  for (const auto& f : table) {
+    const std::string key(f.key);
+    if (auto* m = std::get_if<int S::*>(&f.member)) {
+      if (f.omit_zero && in.**m == 0) continue;
+      out << YAML::Key << key << YAML::Value << in.**m;
+    } else if (auto* d = std::get_if<Millis S::*>(&f.member)) {
+      out << YAML::Key << key << YAML::Value << duration(in.**d);
+    } else if (auto* z = std::get_if<std::uint64_t S::*>(&f.member)) {
+      out << YAML::Key << key << YAML::Value << in.**z;
+    } else if (auto* b = std::get_if<bool S::*>(&f.member)) {
+      out << YAML::Key << key << YAML::Value << in.**b;
+    }
+    out << YAML::Comment(std::string(f.doc));
+  }
 }
 
 const char* level_name(LogLevel level) {
@@ -121,18 +143,13 @@ std::string dump_config(const Config& config) {
   }
   if (config.group) out << YAML::Key << "group" << YAML::Value << *config.group;
   if (!config.pid_file.empty()) out << YAML::Key << "pid_file" << YAML::Value << config.pid_file;
-  out << YAML::Key << "shutdown_timeout" << YAML::Value << duration(config.shutdown_timeout);
-  out << YAML::Key << "drain_delay" << YAML::Value << duration(config.drain_delay);
-  out << YAML::Key << "worker_max_rss" << YAML::Value << config.worker_max_rss;
+  emit_fields(out, fields::kTopLevel, config);
   out << YAML::Key << "real_ip_from" << YAML::Value << YAML::Flow << YAML::BeginSeq;
   for (const auto& network : config.real_ip_from) out << network.text;
   out << YAML::EndSeq;
   out << YAML::Key << "proxy_protocol_from" << YAML::Value << YAML::Flow << YAML::BeginSeq;
   for (const auto& network : config.proxy_protocol_from) out << network.text;
   out << YAML::EndSeq;
-  out << YAML::Key << "reuse_port" << YAML::Value << config.reuse_port;
-  out << YAML::Key << "defer_accept" << YAML::Value << config.defer_accept;
-  out << YAML::Key << "metrics" << YAML::Value << config.metrics;
   if (!config.mime_types.empty()) {
     out << YAML::Key << "mime_types" << YAML::Value << config.mime_types;
   } else {
@@ -158,23 +175,12 @@ std::string dump_config(const Config& config) {
   out << YAML::Key << "ticket_rotation" << YAML::Value << duration(config.tls.rotation);
   out << YAML::EndMap;
 
-  const auto& l = config.limits;
   out << YAML::Key << "limits" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "max_connections" << YAML::Value << l.max_connections;
-  out << YAML::Key << "header_timeout" << YAML::Value << duration(l.header_timeout);
-  out << YAML::Key << "keepalive_timeout" << YAML::Value << duration(l.keepalive_timeout);
-  out << YAML::Key << "send_timeout" << YAML::Value << duration(l.send_timeout);
-  out << YAML::Key << "max_header_bytes" << YAML::Value << l.max_header_bytes;
-  out << YAML::Key << "max_body_bytes" << YAML::Value << l.max_body_bytes;
+  emit_fields(out, fields::kLimits, config.limits);
   out << YAML::EndMap;
 
-  const auto& h = config.helpers;
   out << YAML::Key << "helpers" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "count" << YAML::Value << h.count;
-  out << YAML::Key << "queue" << YAML::Value << h.queue;
-  out << YAML::Key << "timeout" << YAML::Value << duration(h.timeout);
-  out << YAML::Key << "nice" << YAML::Value << h.nice;
-  out << YAML::Key << "sched_idle" << YAML::Value << h.sched_idle;
+  emit_fields(out, fields::kHelpers, config.helpers);
   out << YAML::EndMap;
 
   if (!config.upstreams.empty()) {
@@ -195,23 +201,11 @@ std::string dump_config(const Config& config) {
           << (u.balance == Balance::kRoundRobin         ? "round_robin"
               : u.balance == Balance::kLeastOutstanding ? "least_outstanding"
                                                         : "random_two");
-      out << YAML::Key << "keepalive" << YAML::Value << u.keepalive;
-      out << YAML::Key << "idle_timeout" << YAML::Value << duration(u.idle_timeout);
-      out << YAML::Key << "connect_timeout" << YAML::Value << duration(u.connect_timeout);
-      out << YAML::Key << "send_timeout" << YAML::Value << duration(u.send_timeout);
-      out << YAML::Key << "read_timeout" << YAML::Value << duration(u.read_timeout);
-      out << YAML::Key << "resolve_interval" << YAML::Value << duration(u.resolve_interval);
-      out << YAML::Key << "retries" << YAML::Value << u.retries;
-      out << YAML::Key << "max_fails" << YAML::Value << u.max_fails;
-      out << YAML::Key << "fail_timeout" << YAML::Value << duration(u.fail_timeout);
+      emit_fields(out, fields::kUpstream, u);
       if (!u.health.path.empty()) {
         out << YAML::Key << "health" << YAML::Value << YAML::BeginMap;
         out << YAML::Key << "path" << YAML::Value << u.health.path;
-        out << YAML::Key << "interval" << YAML::Value << duration(u.health.interval);
-        out << YAML::Key << "timeout" << YAML::Value << duration(u.health.timeout);
-        if (u.health.expect) out << YAML::Key << "expect" << YAML::Value << u.health.expect;
-        out << YAML::Key << "rise" << YAML::Value << u.health.rise;
-        out << YAML::Key << "fall" << YAML::Value << u.health.fall;
+        emit_fields(out, fields::kHealth, u.health);
         out << YAML::EndMap;
       }
       out << YAML::EndMap;

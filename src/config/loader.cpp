@@ -20,6 +20,7 @@
 #include <span>
 #include <sstream>
 
+#include "config/fields.hpp"
 #include "config/flow_brackets.hpp"
 #include "config/schema.hpp"
 #include "config/units.hpp"
@@ -193,6 +194,51 @@ class Loader {
     return s;
   }
 
+  // The plain keys of a section from its table (fields.hpp): `prefix` names them in errors
+  // ("limits." for "limits.max_connections"; "" at the top level).
+  template <typename S, size_t N>
+  void read_fields(const YAML::Node& node, std::string_view prefix,
+                   const fields::Field<S> (&table)[N], S& out) {
+    for (const auto& f : table) {
+      auto n = node[std::string(f.key)];
+      if (!n) continue;
+      const std::string what = std::string(prefix) + std::string(f.key);
+      if (auto* m = std::get_if<int S::*>(&f.member)) {
+        if (auto v = integer(n, what, f.min, f.max)) out.** m = static_cast<int>(*v);
+      } else if (auto* d = std::get_if<Millis S::*>(&f.member)) {
+        if (auto v = duration(n, what)) {
+          if (v->count() >= f.min) {
+            out.** d = *v;
+          } else if (f.min == 1) {
+            error(n, what + ": expected a duration above 0");
+          } else {
+            error(n, what + ": expected at least " + std::to_string(f.min) + "ms");
+          }
+        }
+      } else if (auto* z = std::get_if<std::uint64_t S::*>(&f.member)) {
+        if (auto v = size(n, what)) {
+          if (*v >= static_cast<std::uint64_t>(f.min) &&
+              (f.max == 0 || *v <= static_cast<std::uint64_t>(f.max))) {
+            out.** z = *v;
+          } else {
+            error(n,
+                  what + ": expected a size from " + size_text(f.min) + " to " + size_text(f.max));
+          }
+        }
+      } else if (auto* b = std::get_if<bool S::*>(&f.member)) {
+        if (auto v = boolean(n, what)) out.** b = *v;
+      }
+    }
+  }
+
+  static std::string size_text(std::int64_t bytes) {
+    if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0) {
+      return std::to_string(bytes / (1024 * 1024)) + "m";
+    }
+    if (bytes >= 1024 && bytes % 1024 == 0) return std::to_string(bytes / 1024) + "k";
+    return std::to_string(bytes);
+  }
+
   // A scalar or a list of scalars.
   std::vector<std::string> string_list(const YAML::Node& node, std::string_view what) {
     std::vector<std::string> out;
@@ -272,24 +318,7 @@ class Loader {
     } else {
       config.pid_file = default_pid_file(dir_);
     }
-    if (auto n = root["reuse_port"]) {
-      if (auto b = boolean(n, "reuse_port")) config.reuse_port = *b;
-    }
-    if (auto n = root["metrics"]) {
-      if (auto b = boolean(n, "metrics")) config.metrics = *b;
-    }
-    if (auto n = root["defer_accept"]) {
-      if (auto b = boolean(n, "defer_accept")) config.defer_accept = *b;
-    }
-    if (auto n = root["shutdown_timeout"]) {
-      if (auto d = duration(n, "shutdown_timeout")) config.shutdown_timeout = *d;
-    }
-    if (auto n = root["worker_max_rss"]) {
-      if (auto s = size(n, "worker_max_rss")) config.worker_max_rss = *s;
-    }
-    if (auto n = root["drain_delay"]) {
-      if (auto d = duration(n, "drain_delay")) config.drain_delay = *d;
-    }
+    read_fields(root, "", fields::kTopLevel, config);
     if (auto n = root["real_ip_from"]) config.real_ip_from = cidr_list(n, "real_ip_from");
     if (auto n = root["proxy_protocol_from"]) {
       config.proxy_protocol_from = cidr_list(n, "proxy_protocol_from");
@@ -394,54 +423,13 @@ class Loader {
   }
 
   void limits(const YAML::Node& node, Limits& limits) {
-    if (!check_map(node, "limits", schema::kLimits)) {
-      return;
-    }
-    if (auto n = node["max_connections"]) {
-      if (auto v = integer(n, "limits.max_connections", 1, 1'000'000)) {
-        limits.max_connections = static_cast<int>(*v);
-      }
-    }
-    if (auto n = node["header_timeout"]) {
-      if (auto d = duration(n, "limits.header_timeout")) limits.header_timeout = *d;
-    }
-    if (auto n = node["keepalive_timeout"]) {
-      if (auto d = duration(n, "limits.keepalive_timeout")) limits.keepalive_timeout = *d;
-    }
-    if (auto n = node["send_timeout"]) {
-      if (auto d = duration(n, "limits.send_timeout")) limits.send_timeout = *d;
-    }
-    if (auto n = node["max_header_bytes"]) {
-      if (auto s = size(n, "limits.max_header_bytes")) {
-        if (*s < 1024 || *s > 1024 * 1024) {
-          error(n, "limits.max_header_bytes: expected a size from 1k to 1m");
-        } else {
-          limits.max_header_bytes = *s;
-        }
-      }
-    }
-    if (auto n = node["max_body_bytes"]) {
-      if (auto s = size(n, "limits.max_body_bytes")) limits.max_body_bytes = *s;
-    }
+    if (!check_map(node, "limits", schema::kLimits)) return;
+    read_fields(node, "limits.", fields::kLimits, limits);
   }
 
   void helpers(const YAML::Node& node, HelpersConfig& helpers) {
     if (!check_map(node, "helpers", schema::kHelpers)) return;
-    if (auto n = node["count"]) {
-      if (auto v = integer(n, "helpers.count", 0, 256)) helpers.count = static_cast<int>(*v);
-    }
-    if (auto n = node["queue"]) {
-      if (auto v = integer(n, "helpers.queue", 0, 1'000'000)) helpers.queue = static_cast<int>(*v);
-    }
-    if (auto n = node["timeout"]) {
-      if (auto d = duration(n, "helpers.timeout")) helpers.timeout = *d;
-    }
-    if (auto n = node["nice"]) {
-      if (auto v = integer(n, "helpers.nice", 0, 19)) helpers.nice = static_cast<int>(*v);
-    }
-    if (auto n = node["sched_idle"]) {
-      if (auto b = boolean(n, "helpers.sched_idle")) helpers.sched_idle = *b;
-    }
+    read_fields(node, "helpers.", fields::kHelpers, helpers);
   }
 
   void servers(const YAML::Node& node, Config& config) {
@@ -912,36 +900,8 @@ class Loader {
           }
         }
       }
-      if (auto n = item["keepalive"]) {
-        if (auto v = integer(n, "upstreams.keepalive", 0, 100'000)) {
-          group.keepalive = static_cast<int>(*v);
-        }
-      }
-      if (auto n = item["retries"]) {
-        if (auto v = integer(n, "upstreams.retries", 0, 16)) group.retries = static_cast<int>(*v);
-      }
-      if (auto n = item["max_fails"]) {
-        if (auto v = integer(n, "upstreams.max_fails", 0, 1000)) {
-          group.max_fails = static_cast<int>(*v);
-        }
-      }
+      read_fields(item, "upstreams.", fields::kUpstream, group);
       if (auto n = item["health"]) health(n, group.health);
-      for (auto [key, field] : {std::pair{"idle_timeout", &group.idle_timeout},
-                                std::pair{"fail_timeout", &group.fail_timeout},
-                                std::pair{"connect_timeout", &group.connect_timeout},
-                                std::pair{"send_timeout", &group.send_timeout},
-                                std::pair{"read_timeout", &group.read_timeout},
-                                std::pair{"resolve_interval", &group.resolve_interval}}) {
-        if (auto n = item[key]) {
-          if (auto d = duration(n, std::string("upstreams.") + key)) {
-            if (d->count() <= 0) {
-              error(n, std::string("upstreams.") + key + ": expected a duration above 0");
-            } else {
-              *field = *d;
-            }
-          }
-        }
-      }
       config.upstreams[group.name] = std::move(group);
     }
   }
@@ -959,28 +919,7 @@ class Loader {
     } else {
       error(node, "health: missing \"path\": expected the path to GET, such as /healthz");
     }
-    for (auto [key, field] :
-         {std::pair{"interval", &health.interval}, std::pair{"timeout", &health.timeout}}) {
-      if (auto n = node[key]) {
-        if (auto d = duration(n, std::string("health.") + key)) {
-          if (d->count() < 10) {
-            error(n, std::string("health.") + key + ": expected at least 10ms");
-          } else {
-            *field = *d;
-          }
-        }
-      }
-    }
-    if (auto n = node["expect"]) {
-      if (auto v = integer(n, "health.expect", 100, 599)) health.expect = static_cast<int>(*v);
-    }
-    for (auto [key, field] : {std::pair{"rise", &health.rise}, std::pair{"fall", &health.fall}}) {
-      if (auto n = node[key]) {
-        if (auto v = integer(n, std::string("health.") + key, 1, 100)) {
-          *field = static_cast<int>(*v);
-        }
-      }
-    }
+    read_fields(node, "health.", fields::kHealth, health);
   }
 
   // A servers entry: "ADDRESS" or {address: ADDRESS, weight: N}.

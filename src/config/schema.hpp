@@ -1,48 +1,35 @@
 // The keys shoal.yaml accepts, section by section: the loader rejects any other key with these
 // lists, and a test checks that shoal.yaml(5) documents every one, so the two cannot drift.
+// The plain keys come from the tables of fields.hpp, which also load and print them.
 #pragma once
 
+#include <array>
 #include <span>
 #include <string_view>
 
+#include "config/fields.hpp"
+
 namespace shoal::schema {
 
-inline constexpr std::string_view kTopLevel[] = {"workers",
-                                                 "user",
-                                                 "group",
-                                                 "pid_file",
-                                                 "shutdown_timeout",
-                                                 "drain_delay",
-                                                 "worker_max_rss",
-                                                 "real_ip_from",
-                                                 "proxy_protocol_from",
-                                                 "reuse_port",
-                                                 "defer_accept",
-                                                 "mime_types",
-                                                 "default_type",
-                                                 "log",
-                                                 "tls",
-                                                 "limits",
-                                                 "helpers",
-                                                 "upstreams",
-                                                 "servers",
-                                                 "metrics"};
-inline constexpr std::string_view kUpstream[] = {
-    "servers",      "balance", "keepalive", "idle_timeout", "connect_timeout", "send_timeout",
-    "read_timeout", "retries", "max_fails", "fail_timeout", "health",          "resolve_interval"};
+inline constexpr auto kTopLevel = fields::keys(
+    std::array<std::string_view, 4>{"workers", "user", "group", "pid_file"}, fields::kTopLevel,
+    std::array<std::string_view, 10>{"real_ip_from", "proxy_protocol_from", "mime_types",
+                                     "default_type", "log", "tls", "limits", "helpers", "upstreams",
+                                     "servers"});
+inline constexpr auto kUpstream =
+    fields::keys(std::array<std::string_view, 2>{"servers", "balance"}, fields::kUpstream,
+                 std::array<std::string_view, 1>{"health"});
 inline constexpr std::string_view kUpstreamServer[] = {"address", "weight"};
-inline constexpr std::string_view kHealth[] = {"path",   "interval", "timeout",
-                                               "expect", "rise",     "fall"};
+inline constexpr auto kHealth =
+    fields::keys(std::array<std::string_view, 1>{"path"}, fields::kHealth, fields::kNone);
 inline constexpr std::string_view kProxy[] = {
     "upstream", "host", "strip_prefix", "add_prefix", "headers", "forwarding", "via"};
 inline constexpr std::string_view kTopTls[] = {"session_tickets", "ticket_rotation"};
 inline constexpr std::string_view kLog[] = {"error", "access"};
 inline constexpr std::string_view kErrorLog[] = {"path", "level"};
 inline constexpr std::string_view kAccessLog[] = {"path", "format"};
-inline constexpr std::string_view kLimits[] = {"max_connections",   "header_timeout",
-                                               "keepalive_timeout", "send_timeout",
-                                               "max_header_bytes",  "max_body_bytes"};
-inline constexpr std::string_view kHelpers[] = {"count", "queue", "timeout", "nice", "sched_idle"};
+inline constexpr auto kLimits = fields::keys(fields::kNone, fields::kLimits, fields::kNone);
+inline constexpr auto kHelpers = fields::keys(fields::kNone, fields::kHelpers, fields::kNone);
 inline constexpr std::string_view kServer[] = {"listen", "server_names", "tls", "routes"};
 inline constexpr std::string_view kListen[] = {"address", "tls", "proxy_protocol"};
 inline constexpr std::string_view kServerTls[] = {"certificate", "key", "protocols", "ciphers"};

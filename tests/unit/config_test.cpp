@@ -151,10 +151,9 @@ TEST(Config, MimeTypesFallBackToTheSystemTableThenTheBuiltinOne) {
 TEST(Config, UnknownKeyNamesItsPosition) {
   EXPECT_EQ(error_of("wrokers: 2\n" + kMinimalServer),
             "1:1: unknown key \"wrokers\" in the top level; expected one of: workers, user, "
-            "group, pid_file, shutdown_timeout, drain_delay, worker_max_rss, real_ip_from, "
-            "proxy_protocol_from, "
-            "reuse_port, defer_accept, mime_types, default_type, log, tls, limits, helpers, "
-            "upstreams, servers, metrics");
+            "group, pid_file, shutdown_timeout, drain_delay, worker_max_rss, reuse_port, "
+            "defer_accept, metrics, real_ip_from, proxy_protocol_from, mime_types, default_type, "
+            "log, tls, limits, helpers, upstreams, servers");
   EXPECT_EQ(error_of("limits: { max_conections: 3 }\n" + kMinimalServer).substr(0, 40),
             "1:11: unknown key \"max_conections\" in li");
 }

@@ -46,6 +46,39 @@ TEST(SchemaTest, TheManualDescribesEveryKeyTheLoaderAccepts) {
   }
 }
 
+// Issue 28: a plain key is one row of fields.hpp, which loads it, checks it and prints it;
+// each row has its line, and -T writes the line beside the key.
+template <typename S, size_t N>
+void expect_documented_and_dumped(const fields::Field<S> (&table)[N], const std::string& dump) {
+  for (const auto& f : table) {
+    EXPECT_FALSE(f.doc.empty()) << f.key;
+    if (f.omit_zero) continue;
+    EXPECT_NE(dump.find(std::string(f.key) + ": "), std::string::npos) << f.key;
+    EXPECT_NE(dump.find("# " + std::string(f.doc)), std::string::npos) << f.key;
+  }
+}
+
+TEST(SchemaTest, EveryPlainKeyHasItsLineAndDumpShowsIt) {
+  const auto config = load_config_from_string(
+      "upstreams:\n"
+      "  app: { servers: [\"127.0.0.1:9000\"], health: { path: /h } }\n"
+      "servers:\n"
+      "  - listen: 127.0.0.1:8080\n"
+      "    routes:\n"
+      "      - match: /\n"
+      "        proxy: { upstream: app }\n",
+      "/etc/shoal/t.yaml");
+  const auto dump = dump_config(config);
+  expect_documented_and_dumped(fields::kTopLevel, dump);
+  expect_documented_and_dumped(fields::kLimits, dump);
+  expect_documented_and_dumped(fields::kHelpers, dump);
+  expect_documented_and_dumped(fields::kUpstream, dump);
+  expect_documented_and_dumped(fields::kHealth, dump);
+  // And a bound in a row is the loader's: one past it is refused with the row's words.
+  EXPECT_THROW(load_config_from_string("limits: { max_header_bytes: 2m }\n", "/x.yaml"),
+               ConfigErrors);
+}
+
 TEST(SchemaTest, EveryTopLevelKeyIsAcceptedByTheLoader) {
   // The schema is what the loader checks against: a document using every top-level key once
   // produces no "unknown key" error (other errors, e.g. missing servers, are fine here).
