@@ -6,6 +6,7 @@
 #include <llhttp.h>
 #include <spdlog/spdlog.h>
 #include <spdlog/version.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -24,6 +25,8 @@
 #include "master/master.hpp"
 #include "master/upgrade_fallback.hpp"
 #include "master/upgrade_state.hpp"
+#include "metrics/segment.hpp"
+#include "tls/ticket_keys.hpp"
 #include "util/spawn.hpp"
 #include "worker/site.hpp"
 #include "worker/worker.hpp"
@@ -93,10 +96,56 @@ int run_upgraded(const std::string& config_path, const std::string& state_text) 
   }
 }
 
+// Adopts what the trial was handed as the new image will, without taking any of it over:
+// the state decodes, each descriptor is what it says, and the metrics and the session ticket
+// keys can be read (the new image would start those afresh, with a warning: so does this).
+// Returns why not, or "".
+std::string trial_adopt(const char* state_text) {
+  if (!state_text) return "";  // an old master that passes no state
+  std::string error;
+  auto state = shoal::decode_upgrade_state(state_text, error);
+  if (!state) return "cannot read the upgrade state: " + error;
+  auto is_socket = [](int fd) {
+    struct stat st {};
+    return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+  };
+  for (const auto& l : state->listeners) {
+    for (int fd : l.fds) {
+      if (!is_socket(fd))
+        return "listen " + l.address + ": descriptor " + std::to_string(fd) + " is not a socket";
+    }
+  }
+  for (const auto& w : state->workers) {
+    if (!is_socket(w.channel_fd)) {
+      return "the channel of worker pid " + std::to_string(w.pid) + " is not a socket";
+    }
+  }
+  if (state->control_fd >= 0 && !is_socket(state->control_fd)) {
+    return "the control socket is not a socket";
+  }
+  if (state->metrics_fd >= 0 &&
+      !shoal::metrics::Segment::adopt(fcntl(state->metrics_fd, F_DUPFD_CLOEXEC, 0))) {
+    std::cout << "warning: the metrics passed on cannot be read by this binary; counting will "
+                 "start again"
+              << std::endl;
+  }
+  if (state->tickets_fd >= 0 &&
+      !shoal::tls::TicketKeys::adopt(fcntl(state->tickets_fd, F_DUPFD_CLOEXEC, 0))) {
+    std::cout << "warning: the session ticket keys passed on cannot be read by this binary"
+              << std::endl;
+  }
+  return "";
+}
+
 // The new binary's trial start during an upgrade (the old master runs it in a child before
-// it execs it in place): everything the new image does before it adopts, without touching
-// the running server (no log file, pid file, socket or worker).
+// it execs it in place): everything the new image does before it serves, the adoption of a
+// copy of the upgrade state included, without touching the running server (no log file, pid
+// file, socket or worker of its own).
 int run_upgrade_trial(const std::string& config_path) {
+  if (auto why = trial_adopt(getenv(shoal::kUpgradeStateVariable)); !why.empty()) {
+    std::cerr << "shoal: " << why << "\n";
+    return kExitStartup;
+  }
   try {
     auto site = shoal::load_site(config_path);
     shoal::Master master({config_path, false, nullptr, shoal::worker_main, nullptr},

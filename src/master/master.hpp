@@ -104,6 +104,9 @@ class Master {
   void recycle(WorkerSlot& slot, std::uint64_t rss);
   void drain_replaced(WorkerSlot& successor);
   void retired_worker_exited(WorkerSlot& slot, pid_t pid, int status);
+  // What an upgrade hands the new image (without the waiting clients or the way back): for the
+  // exec, and a copy for the trial start to adopt.
+  UpgradeState upgrade_state() const;
   static void on_drain_deadline(evutil_socket_t fd, short what, void* arg) noexcept;
   void stop(int worker_signal, std::chrono::milliseconds deadline);
   // SIGQUIT or `-s quit`: with drain_delay, first that long of health routes answering 503

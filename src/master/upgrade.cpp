@@ -94,15 +94,32 @@ void Master::start_upgrade_step(UpgradeStep step) {
   argv.insert(argv.end(), {"-c", options_.config_path});
   std::vector<std::string> env_text;
   for (char** e = environ; *e; ++e) {
-    if (!std::string_view(*e).starts_with(kUpgradeTrialVariable)) env_text.emplace_back(*e);
+    const std::string_view entry(*e);
+    if (!entry.starts_with(kUpgradeTrialVariable) && !entry.starts_with(kUpgradeStateVariable)) {
+      env_text.emplace_back(*e);
+    }
   }
-  if (step == UpgradeStep::kTrial) env_text.push_back(std::string(kUpgradeTrialVariable) + "=1");
+  // The trial adopts a copy of what the exec would hand over (no waiting client: it answers no
+  // one), so a new image that fails or hangs while adopting does so here, where the old
+  // master can kill it, and not after the exec, where nothing could.
+  UpgradeState trial_state;
+  if (step == UpgradeStep::kTrial) {
+    env_text.push_back(std::string(kUpgradeTrialVariable) + "=1");
+    trial_state = upgrade_state();
+    env_text.push_back(std::string(kUpgradeStateVariable) + "=" +
+                       encode_upgrade_state(trial_state));
+  }
   std::vector<char*> envp;
   for (auto& e : env_text) envp.push_back(e.data());
   envp.push_back(nullptr);
   const int out = write_end.get();
+  // The trial inherits the state's descriptors for as long as the fork takes (this loop is
+  // the only thread); it only looks at them.
+  const auto shared = upgrade_state_fds(trial_state);
+  for (int fd : shared) set_cloexec(fd, false);
   const ProgramSpawn spawned = spawn_program(
       check_binary_, argv, envp.data(), [out] { return dup2(out, 1) == 1 && dup2(out, 2) == 2; });
+  for (int fd : shared) set_cloexec(fd, true);
   if (spawned.pid < 0) {
     upgrade_failed(
         errno_text(spawned.exec_failed ? "execve() of " + check_binary_ : std::string("fork()"),
@@ -196,11 +213,7 @@ void Master::upgrade_step_finished(int status) {
   after_generation_change();  // a reload that waited for the upgrade may start now
 }
 
-void Master::exec_upgrade() {
-  if (stopping_ || in_state(Generation::State::kStarting)) {
-    upgrade_failed("a reload started meanwhile; ask again");
-    return;
-  }
+UpgradeState Master::upgrade_state() const {
   UpgradeState state;
   state.generation = last_generation_;
   state.active = active() ? active()->number() : 0;
@@ -220,6 +233,18 @@ void Master::exec_upgrade() {
     }
   }
   if (control_) state.control_fd = control_->fd();
+  state.config_path = options_.config_path;
+  if (tickets_) state.tickets_fd = tickets_->fd();
+  if (metrics_) state.metrics_fd = metrics_->fd();
+  return state;
+}
+
+void Master::exec_upgrade() {
+  if (stopping_ || in_state(Generation::State::kStarting)) {
+    upgrade_failed("a reload started meanwhile; ask again");
+    return;
+  }
+  UpgradeState state = upgrade_state();
   for (const auto& r : upgrade_waiters_.replies) state.reply_fds.push_back(r.fd());
   // A reload asked while the check or trial ran waits for the upgrade: the new image starts a
   // generation from the configuration read again, which is that reload's outcome too, so its
@@ -229,9 +254,6 @@ void Master::exec_upgrade() {
     spdlog::info("upgrade: {} waiting reload request(s) will be answered by the new image",
                  queued_reload_waiters_.replies.size());
   }
-  state.config_path = options_.config_path;
-  if (tickets_) state.tickets_fd = tickets_->fd();
-  if (metrics_) state.metrics_fd = metrics_->fd();
   // The way back: this image, open for fexecve, for a new image that fails before it serves.
   // /proc/self/exe opens the running file even when a package manager replaced or deleted it.
   UniqueFd fallback(::open("/proc/self/exe", O_RDONLY | O_CLOEXEC));

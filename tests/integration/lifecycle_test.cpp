@@ -466,6 +466,41 @@ TEST(LifecycleTest, AnUpgradeToABinaryThatCannotStartLeavesTheOldOneServing) {
 // Issue 14, defect 1: a new binary that passes its check and its trial but fails once exec'd
 // in place (here: it refuses the old image's arguments) execs the previous image again from
 // the fd the old master kept; that image takes its workers back and says what happened.
+// Issue 29: a new image that hangs while adopting the upgrade state used to pass its trial
+// (which adopted nothing) and hang after the exec, holding the master's pid: no worker was
+// replaced and `-s upgrade` never returned. The trial now adopts a copy of the state, so the
+// hang happens there, is killed at the step's deadline, and the upgrade is refused.
+TEST(LifecycleTest, ANewImageThatHangsWhileAdoptingIsCaughtByItsTrial) {
+  TempDir bin;
+  const std::string binary = bin / "shoal";
+  std::filesystem::copy_file(SHOAL_BINARY, binary);
+  ShoalServer server(config_with_body("one"), true, binary);
+  const auto exe = "/proc/" + std::to_string(server.pid()) + "/exe";
+  install_wrapper(binary,
+                  "if [ -n \"$SHOAL_UPGRADE_STATE\" ]; then exec sleep 600; fi\n"
+                  "exec @REAL@ \"$@\"\n");
+  KeepAliveLoad load(server.port(), 4);
+  ASSERT_TRUE(wait_until([&] { return load.ok() > 50; }));
+  auto result = control(server, "upgrade");
+  EXPECT_EQ(result.status, 1) << result.output;
+  EXPECT_NE(result.output.find("failed its trial start"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("was killed"), std::string::npos) << result.output;
+  const int before = load.ok();
+  ASSERT_TRUE(wait_until([&] { return load.ok() > before + 50; }));
+  load.stop();
+  EXPECT_EQ(load.failed(), 0);
+  EXPECT_EQ(std::filesystem::read_symlink(exe).string(), binary + " (deleted)");  // the old one
+  // The master is in charge: a killed worker is replaced, and it answers.
+  auto workers = server.children();
+  ASSERT_EQ(workers.size(), 2u);
+  kill(workers[0], SIGKILL);
+  EXPECT_TRUE(wait_until([&] {
+    auto now = server.children();
+    return now.size() == 2 && std::find(now.begin(), now.end(), workers[0]) == now.end();
+  }));
+  EXPECT_EQ(control(server, "status").status, 0);
+}
+
 TEST(LifecycleTest, ANewImageThatFailsAfterTheExecFallsBackToThePreviousOne) {
   TempDir bin;
   const std::string binary = bin / "shoal";
