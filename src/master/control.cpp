@@ -40,28 +40,38 @@ bool allowed_peer(int fd) {
 
 }  // namespace
 
-constexpr std::string_view kDeadlineField = " deadline=";
+constexpr std::string_view kDeadlineField = "deadline=";
 
-std::string format_control_line(const ControlCommand& command) {
-  std::string line = command.name;
-  if (command.deadline_ms > 0)
-    line += std::string(kDeadlineField) + std::to_string(command.deadline_ms);
-  return line + "\n";
+std::string format_control_request(const ControlCommand& command) {
+  std::string text = command.name + "\n";
+  if (command.deadline_ms > 0) {
+    text += std::string(kDeadlineField) + std::to_string(command.deadline_ms) + "\n";
+  }
+  return text;
 }
 
-ControlCommand parse_control_line(std::string_view line) {
+std::optional<ControlCommand> parse_control_request(std::string_view input) {
+  const auto eol = input.find('\n');
+  if (eol == std::string_view::npos) return std::nullopt;
   ControlCommand command;
-  const auto at = line.rfind(kDeadlineField);
-  if (at != std::string_view::npos) {
-    const auto digits = line.substr(at + kDeadlineField.size());
-    std::int64_t value = 0;
-    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-    if (ec == std::errc() && end == digits.data() + digits.size() && value > 0) {
-      command.deadline_ms = value;
-      line = line.substr(0, at);
-    }
+  auto name = input.substr(0, eol);
+  if (!name.empty() && name.back() == '\r') name.remove_suffix(1);
+  command.name = std::string(name);
+  const auto rest = input.substr(eol + 1);
+  // An older client sends the command alone: nothing follows it.
+  if (rest.empty() ||
+      !std::string_view(kDeadlineField).starts_with(rest.substr(0, kDeadlineField.size()))) {
+    return command;
   }
-  command.name = std::string(line);
+  const auto end = rest.find('\n');
+  if (end == std::string_view::npos) return std::nullopt;  // the deadline's line is coming
+  auto digits = rest.substr(kDeadlineField.size(), end - kDeadlineField.size());
+  if (!digits.empty() && digits.back() == '\r') digits.remove_suffix(1);
+  std::int64_t value = 0;
+  auto [stop, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (ec == std::errc() && stop == digits.data() + digits.size() && value > 0) {
+    command.deadline_ms = value;
+  }
   return command;
 }
 
@@ -192,17 +202,15 @@ void ControlServer::on_request(evutil_socket_t fd, short what, void* arg) noexce
     return;
   }
   p->input.append(buf, static_cast<size_t>(n));
-  size_t eol = p->input.find('\n');
-  if (eol == std::string::npos) {
+  const auto parsed = parse_control_request(p->input);
+  if (!parsed) {
     if (p->input.size() > kMaxCommand) {
       send_all(fd, "error command too long\n");
       p->server->finish_pending(p);
     }
     return;
   }
-  std::string_view text(p->input.data(), eol);
-  if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
-  const ControlCommand command = parse_control_line(text);
+  const ControlCommand command = *parsed;
   ControlServer* server = p->server;
   if (command.deadline_ms > 0 && realtime_ms() > command.deadline_ms) {
     // This process was stopped or too busy to read it in time; the client has reported

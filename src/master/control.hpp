@@ -12,6 +12,7 @@
 #include <functional>
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,16 +21,19 @@
 
 namespace shoal {
 
-// One command line: the command, then " deadline=MS" when the client waits only until then
-// (CLOCK_REALTIME, milliseconds since the epoch). A command read after its deadline is not
-// carried out: its client has given up and said so (a master that was stopped or hung reads
-// its queue later).
+// A request: the command's line, then "deadline=MS" on a line of its own when the client waits
+// only until then (CLOCK_REALTIME, milliseconds since the epoch). A command read after its
+// deadline is not carried out: its client has given up and said so (a master that was stopped
+// or hung reads its queue later). The deadline is a line of its own so that a master of the
+// previous release, which reads the first line only, still understands a newer `shoal -s`
+// (a binary installed before its upgrade), and an older client's lone line still works here.
 struct ControlCommand {
   std::string name;              // "reload", "status json", ...
   std::int64_t deadline_ms = 0;  // 0: none
 };
-std::string format_control_line(const ControlCommand& command);
-ControlCommand parse_control_line(std::string_view line);
+std::string format_control_request(const ControlCommand& command);
+// nullopt while the request is not whole yet.
+std::optional<ControlCommand> parse_control_request(std::string_view input);
 std::int64_t realtime_ms();
 
 // "/run/shoal/shoal.pid" -> "/run/shoal/shoal.sock"; any other name gets ".sock" appended.

@@ -138,7 +138,7 @@ int run_control_command(const std::string& name, const std::string& config_path,
   }
   // The master does not act on a command it reads after this moment (control.hpp).
   const std::string request =
-      format_control_line({name, realtime_ms() + static_cast<std::int64_t>(remaining_ms())});
+      format_control_request({name, realtime_ms() + static_cast<std::int64_t>(remaining_ms())});
   if (::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL) !=
       static_cast<ssize_t>(request.size())) {
     std::cerr << "shoal: cannot send to " << path << " (" << std::strerror(errno) << ")\n";

@@ -801,6 +801,29 @@ TEST(LifecycleTest, SignalCommandsGiveUpOnAStoppedMasterWhichThenDoesNotAct) {
   EXPECT_EQ(bad.status, 2) << bad.output;
 }
 
+// The deadline rides on a line of its own, so the previous release's `shoal -s` (the command
+// line alone) is still understood: what an operator runs while a new binary is installed but
+// not yet upgraded to, or the other way round.
+TEST(LifecycleTest, ARequestWithoutADeadlineLineStillWorks) {
+  ShoalServer server(config_with_body("one"));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  const std::string path = server.dir() / "shoal.sock";
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::send(fd, "reload\n", 7, MSG_NOSIGNAL), 7);
+  std::string answer;
+  char buf[512];
+  for (ssize_t n; answer.find("\nok ") == std::string::npos && answer.find("ok ") != 0 &&
+                  (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) {
+    answer.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  EXPECT_NE(answer.find("ok generation 2"), std::string::npos) << answer;
+}
+
 // Issue 29: a reload asked while an upgrade's check runs waits for the upgrade and is answered
 // by the new image (its new generation read the configuration again), never dropped at the exec.
 TEST(LifecycleTest, AReloadAskedDuringAnUpgradeIsAnsweredAfterTheExec) {

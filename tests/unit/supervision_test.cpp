@@ -86,6 +86,30 @@ TEST(UpgradeStateTest, RejectsWhatItDidNotWrite) {
   EXPECT_FALSE(decode_upgrade_state("generation 1\nsomething 3\n", error));
 }
 
+// The deadline rides on a line of its own: an older master reads the first line only, and an
+// older client's lone line is a whole request here.
+TEST(ControlSocketTest, ARequestCarriesItsDeadlineOnALineOfItsOwn) {
+  EXPECT_EQ(format_control_request({"reload", 1796283000847}), "reload\ndeadline=1796283000847\n");
+  EXPECT_EQ(format_control_request({"status json", 0}), "status json\n");
+  auto whole = parse_control_request("status json\ndeadline=1796283000847\n");
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(whole->name, "status json");
+  EXPECT_EQ(whole->deadline_ms, 1796283000847);
+  auto old = parse_control_request("reload\n");
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->name, "reload");
+  EXPECT_EQ(old->deadline_ms, 0);
+  EXPECT_FALSE(parse_control_request("reload"));
+  EXPECT_FALSE(parse_control_request("reload\ndead"));
+  EXPECT_FALSE(parse_control_request("reload\ndeadline=12"));
+  auto bad = parse_control_request("reload\ndeadline=soon\n");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->deadline_ms, 0);
+  auto crlf = parse_control_request("quit\r\n");
+  ASSERT_TRUE(crlf);
+  EXPECT_EQ(crlf->name, "quit");
+}
+
 TEST(ControlSocketTest, LivesBesideThePidFile) {
   EXPECT_EQ(control_socket_path("/run/shoal/shoal.pid"), "/run/shoal/shoal.sock");
   EXPECT_EQ(control_socket_path("/run/shoal/pid"), "/run/shoal/pid.sock");
