@@ -305,11 +305,14 @@ TEST(LifecycleTest, WorkersKilledAgainAndAgainAreReplacedAtOnceEveryTime) {
   ShoalServer server(config_with_body("one"));
   for (int round = 0; round < 8; ++round) {
     std::vector<pid_t> workers;
-    // Every worker of the round must be serving (said ready) before it is killed.
+    // Every worker of the round must be serving (said ready) before it is killed: its own
+    // "is ready" line, by pid (a status line of an earlier round could pass for it).
     ASSERT_TRUE(wait_until([&] {
       workers = server.children();
-      return workers.size() == 2 &&
-             count(server.error_log(), "serving with 2/2 workers") > static_cast<size_t>(round);
+      const auto log = server.error_log();
+      return workers.size() == 2 && std::all_of(workers.begin(), workers.end(), [&](pid_t p) {
+               return log.find("(pid " + std::to_string(p) + ") is ready") != std::string::npos;
+             });
     })) << round
         << server.error_log();
     for (pid_t pid : workers) kill(pid, SIGKILL);
