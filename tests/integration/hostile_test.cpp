@@ -181,7 +181,7 @@ TEST_F(LimitsTest, AHeadTrickledByteByByteIsCutAtHeaderTimeout) {
     client.send(head.substr(sent++, 1));
     answered = client.wait_for("HTTP/1.1 408", 20ms);
   }
-  EXPECT_TRUE(answered);
+  EXPECT_TRUE(answered) << "sent " << sent << " bytes; " << server_.error_log();
   EXPECT_LT(sent, head.size());
   EXPECT_TRUE(client.closed_by_peer());
 }
