@@ -113,6 +113,11 @@ void Master::start_metrics() {
       return;
     }
     master_cells_ = metrics::register_master(*metrics_);
+    // The history's points are differences between samples: a first one of zeros, before
+    // any worker exists, so that the requests of the first second are in a point too.
+    metrics::RequestSample start;
+    start.unix_ms = unix_now_ms();
+    metrics_->add_request_sample(start);
   }
   metrics_timer_.reset(event_new(base_.get(), -1, EV_PERSIST, on_metrics_tick, this));
   if (metrics_timer_) evtimer_add(metrics_timer_.get(), &kMetricsTick);

@@ -223,6 +223,23 @@ TEST(StatusTest, AnUpgradeKeepsTheLastReloadTheStartAndTheHistory) {
   EXPECT_EQ(mine["last_upgrade"], after["master"]["last_upgrade"]) << cli.output;
 }
 
+// The history's points are differences between the master's samples; the first sample is
+// taken before any worker exists, so requests answered in the first second are in a point
+// too (they were the baseline, in no point). 404s here, since the polls are 2xx.
+TEST(StatusTest, TheFirstSecondsRequestsAreInTheHistory) {
+  ShoalServer server(site());
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(get(server.port(), "/no-such-route")->status, 404);
+  StatusReader status(server.port());
+  status.until(
+      [](const json& d) {
+        std::uint64_t missing = 0;  // 4xx in the points
+        for (const auto& p : d["requests"]["history"]["points"])
+          missing += p[4].get<std::uint64_t>();
+        return missing == 3 && d["requests"]["by_class"]["4xx"] == 3;
+      },
+      "three 404s in the history");
+}
+
 TEST(StatusTest, ThePageIsServedWithItsHeadersToTheAllowedOnly) {
   ShoalServer server(
       site("{}\n      - match: /elsewhere\n        status: { allow: [192.0.2.0/24] }"));
