@@ -139,7 +139,8 @@ std::string dump_config(const Config& config) {
   if (config.user) out << YAML::Key << "user" << YAML::Value << *config.user;
   if (config.user_is_default) {
     // A comment, not a key: the dump then loads back to itself, as root or not.
-    out << YAML::Comment(std::string("user: ") + kDefaultUser + " (not set; the default as root)");
+    out << YAML::Newline
+        << YAML::Comment(std::string("user: ") + kDefaultUser + " (not set; the default as root)");
   }
   if (config.group) out << YAML::Key << "group" << YAML::Value << *config.group;
   if (!config.pid_file.empty()) out << YAML::Key << "pid_file" << YAML::Value << config.pid_file;
