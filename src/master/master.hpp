@@ -155,7 +155,7 @@ class Master {
   // Frees the series no live generation's layout has (metrics::Segment::reclaim); not while a
   // generation adopted from an upgrade has no layout to say what it writes.
   void reclaim_metrics();
-  // Why a generation of `config` cannot be counted beside the live ones (no free rows, or no
+  // Why a generation of `config` cannot be counted beside the running one (no free rows, or no
   // room in the directory for its series), or "" with `layout` registered for it.
   std::string metrics_room(const Config& config, std::shared_ptr<const metrics::Layout>& layout);
   void give_row(WorkerSlot& slot);

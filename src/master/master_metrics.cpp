@@ -186,16 +186,17 @@ std::string Master::metrics_room(const Config& config,
   reclaim_metrics();
   const auto workers = static_cast<size_t>(config.workers);
   if (metrics_->free_rows() < workers) {
-    return "metrics: " + std::to_string(workers) + " new workers need a row each and " +
-           std::to_string(metrics_->free_rows()) +
-           " are free until the draining generation exits; reload again then";
+    return "metrics: " + std::to_string(workers) + " new workers need a row each and only " +
+           std::to_string(metrics_->free_rows()) + " are free beside the running generation's";
   }
   layout = std::make_shared<const metrics::Layout>(*metrics_, config, workers);
   if (layout->complete()) return "";
   layout.reset();
   reclaim_metrics();  // what it registered before the directory filled
-  return "metrics: the series of this configuration do not fit beside those of the generation "
-         "still draining; reload again once it has exited";
+  // A reload overlaps the running generation: a large site that renames most of its routes at
+  // once needs room for both sets of series until the old one exits.
+  return "metrics: the series of this configuration do not fit beside those of the running "
+         "generation; apply it in two reloads (fewer renamed routes each) or with a restart";
 }
 
 void Master::give_row(WorkerSlot& slot) {
