@@ -145,20 +145,46 @@ Segment::Segment(MemfdMapping mapping)
     : mapping_(std::move(mapping)), shared_(static_cast<Shared*>(mapping_.memory())) {}
 
 Segment::Segment(Segment&& other) noexcept
-    : mapping_(std::move(other.mapping_)), shared_(std::exchange(other.shared_, nullptr)) {}
+    : mapping_(std::move(other.mapping_)),
+      shared_(std::exchange(other.shared_, nullptr)),
+      index_(std::move(other.index_)),
+      free_(std::move(other.free_)),
+      indexed_(std::exchange(other.indexed_, 0)) {}
+
+std::string Segment::key_of(Family family, std::string_view labels) {
+  std::string key(1, static_cast<char>(family));
+  key += labels;
+  return key;
+}
+
+void Segment::index_new_entries() {
+  const auto count = shared_->series_count.load(std::memory_order_acquire);
+  for (; indexed_ < count; ++indexed_) {
+    const auto& e = shared_->entries[indexed_];
+    if (e.family == kFreeEntry) {
+      free_.emplace(e.cells, indexed_);
+    } else {
+      index_.emplace(key_of(static_cast<Family>(e.family), e.labels), indexed_);
+    }
+  }
+}
 
 Segment::~Segment() = default;
 
 std::uint32_t Segment::series(Family family, std::string_view labels) {
+  index_new_entries();
+  auto key = key_of(family, labels);
+  if (auto it = index_.find(key); it != index_.end()) return shared_->entries[it->second].first;
   const auto count = shared_->series_count.load(std::memory_order_relaxed);
   const auto cells = cells_of(info(family).type);
   Shared::Entry* reusable = nullptr;
-  for (std::uint32_t i = 0; i < count; ++i) {
-    auto& e = shared_->entries[i];
-    if (e.family == static_cast<std::uint16_t>(family) && labels == e.labels) return e.first;
-    if (!reusable && e.family == kFreeEntry && e.cells == cells) reusable = &e;
+  if (auto it = free_.find(static_cast<std::uint16_t>(cells));
+      it != free_.end() && labels.size() < kLabelBytes) {
+    reusable = &shared_->entries[it->second];
+    index_.emplace(std::move(key), it->second);
+    free_.erase(it);
   }
-  if (reusable && labels.size() < kLabelBytes) {
+  if (reusable) {
     // Readers may be walking the directory: the entry changes under the fold sequence, as a
     // fold does, so a scrape meanwhile is retried. Its cells were zeroed when it was freed.
     shared_->fold_sequence.fetch_add(1, std::memory_order_acq_rel);
@@ -181,10 +207,13 @@ std::uint32_t Segment::series(Family family, std::string_view labels) {
   e.labels[labels.size()] = '\0';
   shared_->next_cell.store(first + cells, std::memory_order_relaxed);
   shared_->series_count.store(count + 1, std::memory_order_release);
+  index_.emplace(std::move(key), count);
+  indexed_ = count + 1;
   return first;
 }
 
 size_t Segment::reclaim(const std::vector<std::uint32_t>& live) {
+  index_new_entries();
   const auto count = shared_->series_count.load(std::memory_order_relaxed);
   // A dead counter or histogram keeps its counts in its "(removed)" series (folded_labels),
   // registered first (it may reuse an entry freed earlier): those are never freed.
@@ -226,6 +255,8 @@ size_t Segment::reclaim(const std::vector<std::uint32_t>& live) {
       for (std::uint32_t c = e.first; c < e.first + e.cells; ++c)
         store_cell(shared_->rows[r][c], 0);
     }
+    index_.erase(key_of(static_cast<Family>(e.family), e.labels));
+    free_.emplace(e.cells, d.entry);
     e.family = kFreeEntry;
     e.labels[0] = '\0';
   }

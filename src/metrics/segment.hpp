@@ -13,10 +13,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "metrics/board.hpp"
@@ -133,8 +135,17 @@ class Segment {
   // totals[c - first] = cell c summed over the summed rows, for c in [first, end), as of one
   // moment between folds (retried while one runs).
   bool sum_rows(std::uint32_t first, std::uint32_t end, std::uint64_t* totals) const;
+  // The master's index of the directory (this process's memory, not the segment's): series
+  // by family and labels, and freed entries by size. Built from the directory as it grows,
+  // so an adopted segment is indexed on first use. A reload of a large site registers
+  // thousands of series: a scan per series made that quadratic.
+  void index_new_entries();
+  static std::string key_of(Family family, std::string_view labels);
   MemfdMapping mapping_;
   Shared* shared_ = nullptr;
+  std::unordered_map<std::string, std::uint32_t> index_;  // key_of -> entry
+  std::multimap<std::uint16_t, std::uint32_t> free_;      // cells -> freed entry
+  std::uint32_t indexed_ = 0;                             // entries [0, indexed_) are in
 };
 
 // A cell as its one writer and any reader touch it: a relaxed atomic load or store (a plain
