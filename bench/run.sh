@@ -8,6 +8,7 @@
 #
 #   bench/run.sh [ROUNDS=5] [SECONDS=4]
 #   SERVE=1 bench/run.sh     only start the three servers (same files and setup) and wait
+#   SHOAL_BIN=PATH bench/run.sh   measure another shoal binary (an earlier commit's, to compare)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
@@ -19,6 +20,7 @@ SERVERS=(shoal nginx h2o)
 
 need_tools wrk nginx h2o python3 gnuplot
 make -s build >/dev/null
+SHOAL_BIN=${SHOAL_BIN:-./build/shoal}
 cmake --build build --target openloop >/dev/null
 ulimit -n 20000 2>/dev/null || true
 
@@ -85,7 +87,7 @@ hosts:
         file.dir: $work/www
 CONF
 
-./build/shoal -c "$work/shoal.yaml" & pids+=($!)
+"$SHOAL_BIN" -c "$work/shoal.yaml" & pids+=($!)
 nginx -p "$work/" -c "$work/nginx.conf" -g 'daemon off;' & pids+=($!)
 h2o -c "$work/h2o.conf" >"$work/h2o.out" 2>&1 & pids+=($!)
 for s in "${SERVERS[@]}"; do
@@ -378,7 +380,7 @@ charts
 
 header="## $(date -u +%Y-%m-%d) run: ${ROUNDS} rounds x ${DURATION}s, medians
 $(nproc) CPUs ($(lscpu | awk -F: '/Model name/ { gsub(/^ +/, "", $2); if (!seen++) print $2 }')), $(uname -r);
-shoal $(./build/shoal -V | awk 'NR == 1' | cut -d' ' -f2), $(nginx -v 2>&1 | cut -d' ' -f3), h2o $(h2o --version | awk 'NR == 1' | cut -d' ' -f3), $( (wrk --version 2>&1 || true) | awk 'NR == 1' | cut -d" " -f1-2).
+shoal $("$SHOAL_BIN" -V | awk 'NR == 1' | cut -d' ' -f2), $(nginx -v 2>&1 | cut -d' ' -f3), h2o $(h2o --version | awk 'NR == 1' | cut -d' ' -f3), $( (wrk --version 2>&1 || true) | awk 'NR == 1' | cut -d" " -f1-2).
 Command: \`bench/run.sh $ROUNDS $DURATION\`; wrk -t1 -c50 unless the scenario says otherwise (-c1000 uses -t2)."
 output="$header
 

@@ -10,6 +10,7 @@ namespace shoal::http {
 namespace {
 
 constexpr size_t kMaxHeaders = 100;
+constexpr const char* kNoVersion = "request line without an HTTP version";
 
 }  // namespace
 
@@ -46,7 +47,6 @@ RequestParser::RequestParser(const Limits& limits) : limits_(limits) {
     s.on_message_begin = on_message_begin;
     s.on_method = on_method;
     s.on_url = on_url;
-    s.on_url_complete = on_url_complete;
     s.on_version = on_version;
     s.on_version_complete = on_version_complete;
     s.on_header_field = on_header_field;
@@ -106,15 +106,15 @@ int RequestParser::on_url(llhttp_t* p, const char* at, size_t len) {
   return 0;
 }
 
-int RequestParser::on_url_complete(llhttp_t* p) {
-  auto& s = self(p);
-  // A line break right after the target: an HTTP/0.9 request line, for which llhttp sets 0.9
-  // just before this call and would wait for a header section. RFC 9112 section 2.3 has no
-  // such request: 400 as soon as the line ends, as nginx answers.
-  if (p->http_major == 0 && p->http_minor == 9) {
-    return s.fail(400, "request line without an HTTP version");
-  }
-  return 0;
+// RFC 9112 section 2.3: a request line whose target is followed by a line break (HTTP/0.9's
+// form) is no request. llhttp takes it for 0.9 only on the next byte and then waits for a
+// header section; shoal answers 400 as soon as the line ends, as nginx does. The byte after the
+// target is looked at once it is in the piece just parsed, whatever the piece boundaries.
+bool RequestParser::ended_without_version(std::string_view data) const {
+  if (!in_message_ || version_len_ != 0 || request_.target.empty()) return false;
+  if (target_end_ < fed_before_ || target_end_ >= fed_before_ + data.size()) return false;
+  const char next = data[target_end_ - fed_before_];
+  return next == '\r' || next == '\n';
 }
 
 int RequestParser::on_version(llhttp_t* p, const char* at, size_t len) {
@@ -199,6 +199,9 @@ int RequestParser::on_headers_complete(llhttp_t* p) {
   r.upgrade = p->upgrade && p->method != HTTP_CONNECT;
   r.has_body = (p->flags & F_CHUNKED) != 0 || ((p->flags & F_CONTENT_LENGTH) && p->content_length);
   // on_headers_complete reports failure with -1 (not HPE_USER); feed() reads failed_.
+  // A head without a version (HTTP/0.9's form) that arrived whole; feed() catches the line as
+  // it ends otherwise (ended_without_version). 505 is for a version that is there.
+  if (s.version_len_ == 0) return s.fail(400, kNoVersion), -1;
   if (r.http_major != 1) return s.fail(505, "unsupported HTTP version"), -1;
   if (auto verdict = check_target_form(r.method, r.target)) return s.fail(verdict), -1;
   if (auto verdict = check_framing(r)) return s.fail(verdict), -1;
@@ -261,19 +264,13 @@ ParseResult RequestParser::feed(std::string_view data) {
   piece_ = data.data();
   auto err = llhttp_execute(&parser_, data.data(), data.size());
   if (failed_) return {ParseEvent::kError, data.size()};
+  if ((err == HPE_OK || err == HPE_PAUSED) && ended_without_version(data)) {
+    fail(400, kNoVersion);
+    return {ParseEvent::kError, data.size()};
+  }
   ParseResult result;
   switch (err) {
     case HPE_OK:
-      // llhttp takes "GET /\r\n" for HTTP/0.9 only once a further byte arrives
-      // (on_url_complete); a line that ended right after its target is refused now.
-      if (in_message_ && version_len_ == 0 && !request_.target.empty() &&
-          target_end_ >= fed_before_ && target_end_ < fed_before_ + data.size()) {
-        const char next = data[target_end_ - fed_before_];
-        if (next == '\r' || next == '\n') {
-          fail(400, "request line without an HTTP version");
-          return {ParseEvent::kError, data.size()};
-        }
-      }
       result = {ParseEvent::kNeedMore, data.size()};
       break;
     case HPE_PAUSED:

@@ -58,7 +58,7 @@ class RequestParser {
   static int on_message_begin(llhttp_t* p);
   static int on_method(llhttp_t* p, const char* at, size_t len);
   static int on_url(llhttp_t* p, const char* at, size_t len);
-  static int on_url_complete(llhttp_t* p);
+  bool ended_without_version(std::string_view data) const;
   static int on_version(llhttp_t* p, const char* at, size_t len);
   static int on_version_complete(llhttp_t* p);
   static int on_header_field(llhttp_t* p, const char* at, size_t len);
