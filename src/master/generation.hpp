@@ -41,6 +41,7 @@ struct WorkerSlot {
   bool retiring = false;
   WorkerSlot* replaces = nullptr;
   EventPtr drain_deadline;  // a retiring worker: SIGKILL when its drain outlives the timeout
+  EventPtr ready_deadline;  // a successor: given up when not ready within kReadyTimeout
 };
 
 class Generation {

@@ -108,6 +108,10 @@ class Master {
   // exec, and a copy for the trial start to adopt.
   UpgradeState upgrade_state() const;
   static void on_drain_deadline(evutil_socket_t fd, short what, void* arg) noexcept;
+  static void on_successor_deadline(evutil_socket_t fd, short what, void* arg) noexcept;
+  // A successor that could not start, kept failing or never said ready: the old worker takes
+  // its slot back and serves on; the successor (if running) is killed and reaped as retiring.
+  void abandon_replacement(WorkerSlot& successor, const std::string& why);
   void stop(int worker_signal, std::chrono::milliseconds deadline);
   // SIGQUIT or `-s quit`: with drain_delay, first that long of health routes answering 503
   // and every response closing its connection, listeners open; then stop(SIGQUIT). A second

@@ -75,18 +75,56 @@ void Master::recycle(WorkerSlot& slot, std::uint64_t rss) {
   count(&metrics::MasterCells::restarts_rss);
   spawn(fresh);
   if (fresh.pid <= 0) {
-    // No replacement could start (fork failed): the old worker serves on, as it was.
-    spdlog::error("worker {} of generation {} could not be replaced; it serves on", old.index,
-                  g.number());
-    old.retiring = false;
-    slots[i] = std::move(slots.back());  // the old worker back in its place; `fresh` goes
-    slots.pop_back();
+    abandon_replacement(fresh, "it could not be started");  // fork failed: `fresh` is gone
     return;
   }
+  // A successor that fails at start is restarted with the usual backoff; one that is not
+  // serving within kReadyTimeout, whatever the reason, is given up.
+  fresh.ready_deadline.reset(evtimer_new(base_.get(), on_successor_deadline, &fresh));
+  const auto tv = to_timeval(kReadyTimeout);
+  if (fresh.ready_deadline) evtimer_add(fresh.ready_deadline.get(), &tv);
+  log_status();
+}
+
+void Master::on_successor_deadline(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
+  auto* successor = static_cast<WorkerSlot*>(arg);
+  if (successor->ready || !successor->replaces) return;
+  successor->generation->master->abandon_replacement(
+      *successor,
+      "it was not serving within " + std::to_string(kReadyTimeout.count() / 1000) + " s");
+}
+
+void Master::abandon_replacement(WorkerSlot& successor, const std::string& why) {
+  WorkerSlot* old = std::exchange(successor.replaces, nullptr);
+  Generation& g = *successor.generation;
+  auto& slots = g.slots();
+  const auto find = [&](const WorkerSlot* s) {
+    return std::find_if(slots.begin(), slots.end(), [&](const auto& p) { return p.get() == s; });
+  };
+  const auto at_new = find(&successor);
+  const auto at_old = find(old);
+  if (!old || at_new == slots.end() || at_old == slots.end()) return;
+  spdlog::error(
+      "the replacement of worker {} of generation {} (pid {}) is given up: {}; it "
+      "serves on",
+      old->index, g.number(), old->pid, why);
+  old->retiring = false;
+  successor.ready_deadline.reset();
+  successor.restart_timer.reset();  // a failed start waiting out its backoff
+  std::iter_swap(at_new, at_old);   // the old worker back in its place
+  if (successor.pid > 0) {
+    successor.retiring = true;  // reaped as one, never restarted
+    kill(successor.pid, SIGKILL);
+  } else {
+    slots.erase(find(&successor));
+  }
+  // A failed start of the successor counted as degraded: the generation is whole again.
+  if (g.state == Generation::State::kActive && g.all_ready()) degraded_ = false;
   log_status();
 }
 
 void Master::drain_replaced(WorkerSlot& successor) {
+  successor.ready_deadline.reset();
   WorkerSlot* old = std::exchange(successor.replaces, nullptr);
   if (!old || old->pid <= 0) return;
   spdlog::info("worker {} of generation {} (pid {}) is ready: pid {} drains", successor.index,

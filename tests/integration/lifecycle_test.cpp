@@ -850,5 +850,38 @@ TEST(LifecycleTest, AReloadAskedDuringAnUpgradeIsAnsweredAfterTheExec) {
   EXPECT_NE(reload.output.find("is serving"), std::string::npos) << reload.output;
 }
 
+// worker_max_rss when the successor cannot start (its fork fails, as at RLIMIT_NPROC): the
+// replacement is given up, the old worker keeps its slot and serves on, with no failed
+// request; once forks work again the next samples replace it.
+TEST(LifecycleTest, AWorkerThatCannotBeReplacedForItsMemoryServesOnUntilItCanBe) {
+  TempDir scratch;
+  ForkFailures forks(scratch / "fail");
+  const std::string ballast = scratch / "ballast";
+  write_file(ballast, "300\n");
+  setenv("SHOAL_TEST_WORKER_BALLAST", ballast.c_str(), 1);
+  ShoalServer server(config_with_body("one", "worker_max_rss: 150m\n"));
+  unsetenv("SHOAL_TEST_WORKER_BALLAST");
+  const auto before = server.children();
+  ASSERT_EQ(before.size(), 2u);
+  forks.on();
+  KeepAliveLoad load(server.port(), 2);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return server.error_log().find("is given up: it could not be started") != std::string::npos;
+      },
+      30s))
+      << server.error_log();
+  EXPECT_EQ(server.children(), before);  // both old workers, nothing else
+  forks.off();
+  ASSERT_TRUE(wait_until(
+      [&] { return server.error_log().find("replaced worker") != std::string::npos; }, 30s))
+      << server.error_log();
+  const int after = load.ok();
+  ASSERT_TRUE(wait_until([&] { return load.ok() > after + 50; }));
+  load.stop();
+  EXPECT_EQ(load.failed(), 0);
+  EXPECT_EQ(server.children().size(), 2u);
+}
+
 }  // namespace
 }  // namespace shoal::test
