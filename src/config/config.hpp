@@ -188,6 +188,9 @@ struct UpstreamConfig {
   Millis connect_timeout{2000};
   Millis send_timeout{30'000};
   Millis read_timeout{60'000};
+  // Request body read from the client ahead of an upstream slow to take it, so a client that
+  // aborts its upload is seen at once (its FIN waits behind what it has not sent).
+  std::uint64_t request_buffer = 1024 * 1024;
   Millis resolve_interval{30'000};  // DNS names are looked up again this often
   int retries = 1;  // other servers tried after a connect failure (body-less idempotent requests)
   // Passive health (nginx's max_fails/fail_timeout): this many failures within fail_timeout

@@ -77,6 +77,8 @@ inline constexpr Field<UpstreamConfig> kUpstream[] = {
      "a request the upstream takes no byte of this long fails"},
     {"read_timeout", &UpstreamConfig::read_timeout, 1, 0,
      "a response with no byte this long fails: 504"},
+    {"request_buffer", &UpstreamConfig::request_buffer, 16 * 1024, 0,
+     "request body read ahead of an upstream slow to take it"},
     {"resolve_interval", &UpstreamConfig::resolve_interval, 1, 0,
      "DNS names are looked up again this often"},
     {"retries", &UpstreamConfig::retries, 0, 16,

@@ -25,9 +25,9 @@ namespace shoal::proxy {
 
 namespace {
 
-constexpr size_t kBodyBacklog = 64 * 1024;  // request body waiting for the upstream
-constexpr size_t kReplayLimit = 64 * 1024;  // what is kept to send again after a failure
-constexpr int kNoAddress = 1 << 20;         // a connect_error_: the server has no address
+constexpr size_t kTunnelBacklog = 64 * 1024;  // a tunnel's bytes waiting for the upstream
+constexpr size_t kReplayLimit = 64 * 1024;    // what is kept to send again after a failure
+constexpr int kNoAddress = 1 << 20;           // a connect_error_: the server has no address
 
 std::string cause_of(int err) {
   if (err == 0) return "the upstream closed the connection";
@@ -54,6 +54,12 @@ class ProxyExchange : public helpers::JobHandle,
 
   ~ProxyExchange() {
     event_del(&timer_);
+    // Abandoned before the whole request was sent (an aborted upload): reset the connection,
+    // so the upstream learns now, and not once it has read what waits in the socket for it.
+    if (conn_ && !tunnel_ && (!body_ended_ || pending() > 0)) {
+      const linger abort{1, 0};
+      ::setsockopt(conn_->fd.get(), SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+    }
     if (counted_) pool_.finished(server_);
     if (waiting_) pool_.stop_waiting(this);
   }
@@ -93,7 +99,12 @@ class ProxyExchange : public helpers::JobHandle,
     if (request_.chunked_body) queue("0\r\n\r\n");
   }
 
-  bool body_backlogged() const { return pending() > kBodyBacklog; }
+  // A request body is read ahead of the upstream up to request_buffer: a client that aborts
+  // its upload has its FIN behind the bytes it has not sent, so it is seen only once they are
+  // read (src/DESIGN.md, Reverse proxy). A tunnel keeps a small backlog.
+  bool body_backlogged() const {
+    return pending() > (tunnel_ ? kTunnelBacklog : pool_.config().request_buffer);
+  }
 
   void pause_output() {
     output_paused_ = true;

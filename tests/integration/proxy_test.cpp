@@ -3,7 +3,10 @@
 // retries on another server.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +16,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "harness.hpp"
@@ -259,6 +263,65 @@ TEST(ProxyTest, EachUpstreamFailureHasItsStatusAndOneLogLine) {
   // Both are out of the choice now: a failure each within fail_timeout (max_fails: 1).
   EXPECT_EQ(metric_sum(m, "shoal_upstream_up", {app, "worker=\"0\""}), 0);
   EXPECT_EQ(metric_sum(m, "shoal_upstream_up", {gone}), 0);
+}
+
+// Issue 29: a client that aborted an upload while the upstream did not read the body kept
+// its connection and the upstream's until send_timeout (50 aborted 900 KB POSTs held 37-40
+// upstream connections). Its FIN waits behind the bytes it has not sent, so shoal reads the
+// body ahead of the upstream (request_buffer) and resets the upstream connection at the abort.
+TEST(ProxyTest, AnUploadAbortedWhileTheUpstreamDoesNotReadEndsBothConnectionsAtOnce) {
+  const int upstream_port = free_port();
+  const int upstream = listen_on_loopback(upstream_port);  // accepts in the kernel, reads nothing
+  ASSERT_GE(upstream, 0);
+  ShoalServer server(
+      "workers: 1\n"
+      "upstreams:\n"
+      "  app: { servers: [\"127.0.0.1:" +
+      std::to_string(upstream_port) +
+      "\"], send_timeout: 5m, read_timeout: 5m }\n"
+      "limits: { header_timeout: 5m }\n"  // nothing times out: only the abort ends them
+      "servers:\n"
+      "  - listen: 127.0.0.1:@PORT@\n"
+      "    routes:\n"
+      "      - match: /metrics\n"
+      "        metrics: {}\n"
+      "      - match: /\n"
+      "        proxy: { upstream: app }\n");
+  const int client = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<uint16_t>(server.port()));
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::connect(client, reinterpret_cast<sockaddr*>(&to), sizeof to);  // in progress
+  std::string upload = "POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 900000\r\n\r\n" +
+                       std::string(850'000, 'u');  // 50,000 bytes short: the upload is aborted
+  size_t sent = 0;
+  // Send what the connection takes; once it takes nothing more for a while, give up as a
+  // client whose user pressed Stop.
+  auto last_progress = std::chrono::steady_clock::now();
+  while (sent < upload.size() &&
+         std::chrono::steady_clock::now() - last_progress < std::chrono::seconds(2)) {
+    const ssize_t n = ::send(client, upload.data() + sent, upload.size() - sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+      last_progress = std::chrono::steady_clock::now();
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  ::close(client);
+  // The upstream's connection is reset (its state goes to CLOSE without it reading a byte):
+  // shoal saw the client's FIN, which came only once the whole upload was read.
+  const int accepted = ::accept(upstream, nullptr, nullptr);
+  ASSERT_GE(accepted, 0);
+  EXPECT_TRUE(wait_until([&] {
+    tcp_info info{};
+    socklen_t len = sizeof info;
+    return ::getsockopt(accepted, IPPROTO_TCP, TCP_INFO, &info, &len) == 0 &&
+           info.tcpi_state == TCP_CLOSE;
+  })) << "the upstream connection of the aborted upload is still open";
+  ::close(accepted);
+  ::close(upstream);
 }
 
 // Issue 29: a server a reload removed was exported as `shoal_upstream_up{...} 0` and shown on
