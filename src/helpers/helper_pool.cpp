@@ -16,6 +16,7 @@
 
 #include "helpers/frame.hpp"
 #include "helpers/helper_process.hpp"
+#include "util/event_ptr.hpp"
 #include "util/spawn.hpp"
 #include "util/syscall.hpp"
 #include "util/timeval.hpp"
@@ -31,9 +32,6 @@ constexpr auto kMaxBackoff = std::chrono::milliseconds(30'000);
 
 struct BuffereventDeleter {
   void operator()(bufferevent* bev) const { bufferevent_free(bev); }
-};
-struct EventDeleter {
-  void operator()(event* ev) const { event_free(ev); }
 };
 
 // In the new helper: put the two pipe ends on fds 3 and 4 and close everything else the
@@ -375,8 +373,7 @@ void HelperPool::process_output(Helper& h) {
     }
     auto header = parse_frame_header(header_bytes);
     if (!header) {
-      h.pid.signal(SIGKILL);
-      helper_died(h, "broke the frame protocol");
+      kill_helper(h, "broke the frame protocol");
       return;
     }
     if (evbuffer_get_length(in) < kFrameHeaderSize + header->length) return;
@@ -397,16 +394,14 @@ void HelperPool::process_output(Helper& h) {
     }
     Job* job = h.job;
     if (!job) {
-      h.pid.signal(SIGKILL);
-      helper_died(h, "answered without a job");
+      kill_helper(h, "answered without a job");
       return;
     }
     if (header->type == FrameType::kProgram) {
       auto fields = decode_fields(payload);
       const int group = fields && fields->size() == 1 ? std::atoi((*fields)[0].c_str()) : 0;
       if (group <= 1) {
-        h.pid.signal(SIGKILL);
-        helper_died(h, "sent a malformed program frame");
+        kill_helper(h, "sent a malformed program frame");
         return;
       }
       h.program_group = group;
@@ -416,8 +411,7 @@ void HelperPool::process_output(Helper& h) {
       case FrameType::kHead: {
         auto fields = decode_fields(payload);
         if (!fields || fields->empty() || fields->size() % 2 != 1) {
-          h.pid.signal(SIGKILL);
-          helper_died(h, "sent a malformed head");
+          kill_helper(h, "sent a malformed head");
           return;
         }
         HeaderList headers;
@@ -443,8 +437,7 @@ void HelperPool::process_output(Helper& h) {
         break;
       }
       default:
-        h.pid.signal(SIGKILL);
-        helper_died(h, "sent a frame meant for helpers");
+        kill_helper(h, "sent a frame meant for helpers");
         return;
     }
   }
@@ -501,6 +494,11 @@ void HelperPool::on_deadline(evutil_socket_t /*fd*/, short /*what*/, void* arg) 
   h->killed_on_purpose = true;
   h->pid.signal(SIGKILL);
   pool.helper_died(*h, "was killed at the job deadline");
+}
+
+void HelperPool::kill_helper(Helper& h, const std::string& why) {
+  h.pid.signal(SIGKILL);
+  helper_died(h, why);
 }
 
 void HelperPool::helper_died(Helper& h, const std::string& why) {

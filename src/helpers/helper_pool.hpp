@@ -86,6 +86,8 @@ class HelperPool final : public JobRunner {
   // A job's end, counted in the metrics: its outcome and how long it ran.
   void ended(const Job& job, metrics::JobOutcome outcome);
   void helper_died(Helper& helper, const std::string& why);
+  // A helper that broke the frame protocol: killed, then replaced as helper_died does.
+  void kill_helper(Helper& helper, const std::string& why);
   void schedule_respawn(Helper& helper);
   void write_to(Job* job, std::string frames);
   Helper* idle_helper();

@@ -61,14 +61,6 @@ std::uint64_t unix_now_ms() {
                                         .count());
 }
 
-std::string iso_time(std::time_t t) {
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 // The status class of a requests_total series: 'server="a",route="/",code="2xx"' is 2.
 int status_class(std::string_view labels) {
   const auto code = metrics::label_value(labels, "code");
@@ -425,9 +417,9 @@ std::string Master::status_report(bool json) const {
         "\"requests_per_second\":{{\"1s\":{:.1f},\"10s\":{:.1f},\"60s\":{:.1f}}},\"workers\":[",
         getpid(), json_quote(iso_time(start)), uptime, current ? current->number() : 0,
         degraded_ ? "true" : "false", json_quote(options_.config_path),
-        config_time ? json_quote(iso_time(static_cast<std::time_t>(config_time))) : "null",
-        config_hash, status::outcome_json(last_reload_), status::outcome_json(last_upgrade_),
-        rate(1), rate(10), rate(60));
+        config_time ? json_quote(iso_time(config_time)) : "null", config_hash,
+        status::outcome_json(last_reload_), status::outcome_json(last_upgrade_), rate(1), rate(10),
+        rate(60));
     // Facts not sampled yet are null, never a zero that reads as "no memory".
     auto fact = [](const std::optional<ProcessFacts>& f, std::uint64_t ProcessFacts::*member) {
       return f ? std::to_string((*f).*member) : std::string("null");
@@ -455,9 +447,8 @@ std::string Master::status_report(bool json) const {
   }
   std::string out = fmt::format("master pid {}, up {}s, generation {}{}\n", getpid(), uptime,
                                 current ? current->number() : 0, degraded_ ? " (degraded)" : "");
-  out +=
-      fmt::format("config {}, loaded {}, hash {:08x}\n", options_.config_path,
-                  config_time ? iso_time(static_cast<std::time_t>(config_time)) : "-", config_hash);
+  out += fmt::format("config {}, loaded {}, hash {:08x}\n", options_.config_path,
+                     config_time ? iso_time(config_time) : "-", config_hash);
   out += fmt::format("last reload: {}\n", last_reload_ ? last_reload_->line() : "none");
   if (last_upgrade_) out += fmt::format("last upgrade: {}\n", last_upgrade_->line());
   out += fmt::format("requests per second: {:.1f} (1 s), {:.1f} (10 s), {:.1f} (60 s)\n", rate(1),

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "util/text.hpp"
+
 namespace shoal::metrics {
 
 namespace {
@@ -586,12 +588,7 @@ const char* row_state_name(RowState state) {
 }
 
 std::string Outcome::line() const {
-  const auto t = static_cast<std::time_t>(unix_time);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char when[32];
-  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return std::string(ok ? "ok" : "failed") + " at " + when + ": " + message;
+  return std::string(ok ? "ok" : "failed") + " at " + iso_time(unix_time) + ": " + message;
 }
 
 std::uint64_t RequestSample::total() const {

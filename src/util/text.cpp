@@ -1,6 +1,8 @@
 // Text helpers that are not constexpr: log-safe and JSON copies of text.
 #include "util/text.hpp"
 
+#include <ctime>
+
 namespace shoal {
 
 std::string escape_log_field(std::string_view text) {
@@ -38,6 +40,15 @@ std::string json_quote(std::string_view text) {
   }
   out += '"';
   return out;
+}
+
+std::string iso_time(std::uint64_t unix_seconds) {
+  const auto t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 }  // namespace shoal

@@ -2,6 +2,7 @@
 // optional whitespace (RFC 9110 section 5.6.3), log-safe and JSON copies, shared by every module.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,9 @@ constexpr std::string_view trim_ows(std::string_view s) {
 
 // A JSON string literal of `text`: '"', '\\' and control bytes escaped, other bytes as they are.
 std::string json_quote(std::string_view text);
+
+// A Unix time as ISO 8601 in UTC: "2026-12-07T21:20:32Z".
+std::string iso_time(std::uint64_t unix_seconds);
 
 // Quotes-safe copy of client-supplied text: '"', '\\', control and non-ASCII bytes as \xHH.
 std::string escape_log_field(std::string_view text);

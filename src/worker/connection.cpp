@@ -22,11 +22,11 @@
 #include "http/router.hpp"
 #include "http/status.hpp"
 #include "metrics/exposition.hpp"
+#include "net/proxy_header.hpp"
 #include "proxy/forward.hpp"
 #include "status/page.hpp"
 #include "status/status_json.hpp"
 #include "worker/handoff.hpp"
-#include "worker/proxy_header.hpp"
 #include "worker/real_ip.hpp"
 
 namespace shoal {
@@ -75,7 +75,7 @@ std::array<Millis, kTimerKinds> connection_timeouts(const Limits& limits) {
 
 Connection::Connection(ConnectionContext& context, const http::VirtualHosts& hosts,
                        evutil_socket_t fd, PeerAddress peer)
-    : context_(context), hosts_(hosts), fd_(fd), peer_(peer), read_event_{} {
+    : context_(context), hosts_(hosts), transport_(fd), peer_(peer), read_event_{} {
   event_assign(&read_event_, context.base, fd, EV_READ | EV_PERSIST, on_readable, this);
   arm_timer(TimerKind::kHeader);
 }
@@ -110,7 +110,7 @@ void Connection::start(const tls::TlsListen* tls, bool proxy_protocol) {
 void Connection::read_proxy_header() {
   char peeked[kMaxProxyHeader];
   while (true) {
-    const ssize_t n = ::recv(fd_.get(), peeked, sizeof peeked, MSG_PEEK);
+    const ssize_t n = ::recv(transport_.fd(), peeked, sizeof peeked, MSG_PEEK);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
       set_reading(true);
       return;
@@ -131,7 +131,7 @@ void Connection::read_proxy_header() {
     const size_t take = header.state == ProxyHeader::State::kDone
                             ? header.length - proxy_bytes_.size()
                             : static_cast<size_t>(n);
-    const ssize_t got = ::recv(fd_.get(), peeked, take, 0);
+    const ssize_t got = ::recv(transport_.fd(), peeked, take, 0);
     if (got != static_cast<ssize_t>(take)) {
       spdlog::info("client {}: reading its PROXY header failed; closing", peer_.text());
       close();
@@ -153,8 +153,7 @@ void Connection::read_proxy_header() {
 
 void Connection::begin(const tls::TlsListen* tls) {
   if (tls) {
-    tls_ = tls::TlsStream::open(*tls, fd_.get());
-    if (!tls_) {
+    if (!transport_.start_tls(*tls)) {
       spdlog::error("client {}: SSL_new() failed: {}", peer_.text(), tls::take_openssl_error());
       close();
       return;
@@ -169,7 +168,7 @@ void Connection::begin(const tls::TlsListen* tls) {
     // left this connection in delayed-ACK mode, so ACK what came now, or a client holding its
     // next segment back for that ACK (Nagle) would wait for the delayed-ACK timer.
     int one = 1;
-    setsockopt(fd_.get(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+    setsockopt(transport_.fd(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
   }
   // Nothing yet (EAGAIN), or the exchange wants more: pump() set reading as needed; a socket
   // with nothing read yet is polled from now on.
@@ -178,7 +177,7 @@ void Connection::begin(const tls::TlsListen* tls) {
 
 Connection::~Connection() {
   // An orderly end for a TLS client (skipped after an error or the client's own close).
-  if (tls_) tls_->close_notify();
+  transport_.close_notify();
   // A client that leaves mid-job must not keep a helper busy: the pool kills and replaces it.
   if (ex_ && ex_->job) ex_->runner->cancel(ex_->job);
   event_del(&read_event_);
@@ -249,7 +248,7 @@ void Connection::set_write_wait(bool on) {
   if (on == write_waiting_) return;
   if (on && !write_event_) {
     write_event_.reset(
-        event_new(context_.base, fd_.get(), EV_WRITE | EV_PERSIST, on_writable, this));
+        event_new(context_.base, transport_.fd(), EV_WRITE | EV_PERSIST, on_writable, this));
     if (!write_event_) std::abort();
   }
   write_waiting_ = on;
@@ -272,7 +271,7 @@ void Connection::on_readable(evutil_socket_t /*fd*/, short /*what*/, void* arg) 
 bool Connection::continue_handshake() {
   if (!hello_seen_) {
     char first[2];
-    const ssize_t n = ::recv(fd_.get(), first, sizeof first, MSG_PEEK);
+    const ssize_t n = ::recv(transport_.fd(), first, sizeof first, MSG_PEEK);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
       set_reading(true);
       return true;
@@ -289,7 +288,7 @@ bool Connection::continue_handshake() {
         // Read and parse it as plain HTTP, so that the 400 and its access log line name the
         // request; process_input answers its head (or its parse error) and closes.
         spdlog::info("client {} sent plain HTTP to a TLS address: 400", peer_.text());
-        tls_.reset();
+        transport_.drop_tls();
         handshaking_ = false;
         plain_on_tls_ = true;
         return true;
@@ -302,15 +301,15 @@ bool Connection::continue_handshake() {
         break;
     }
   }
-  const tls::IoResult result = tls_->handshake();
+  const tls::IoResult result = transport_.handshake();
   switch (result.io) {
     case tls::Io::kOk:
       handshaking_ = false;
       set_write_wait(false);
-      spdlog::debug("client {}: {} {} handshake, {}", peer_.text(), tls_->protocol(),
-                    tls_->resumed() ? "resumed" : "full", tls_->cipher());
-      context_.metrics->handshake(tls_->resumed() ? metrics::Recorder::Handshake::kResumed
-                                                  : metrics::Recorder::Handshake::kFull);
+      spdlog::debug("client {}: {} {} handshake, {}", peer_.text(), transport_.protocol(),
+                    transport_.resumed() ? "resumed" : "full", transport_.cipher());
+      context_.metrics->handshake(transport_.resumed() ? metrics::Recorder::Handshake::kResumed
+                                                       : metrics::Recorder::Handshake::kFull);
       return true;
     case tls::Io::kWantRead:
       set_write_wait(false);
@@ -321,10 +320,10 @@ bool Connection::continue_handshake() {
       return true;
     case tls::Io::kClosed:
       spdlog::info("client {} closed the connection during the TLS handshake{}{}", peer_.text(),
-                   tls_->failure().empty() ? "" : ": ", tls_->failure());
+                   transport_.failure().empty() ? "" : ": ", transport_.failure());
       break;
     case tls::Io::kError:
-      spdlog::info("client {}: TLS handshake failed: {}", peer_.text(), tls_->failure());
+      spdlog::info("client {}: TLS handshake failed: {}", peer_.text(), transport_.failure());
       break;
   }
   context_.metrics->handshake(metrics::Recorder::Handshake::kFailed);
@@ -342,26 +341,15 @@ bool Connection::refuse_plain_http() {
 }
 
 ssize_t Connection::receive(char* buffer, size_t size) {
-  if (!tls_) return ::read(fd_.get(), buffer, size);
-  const tls::IoResult result = tls_->read(buffer, size);
-  switch (result.io) {
-    case tls::Io::kOk:
-      return static_cast<ssize_t>(result.bytes);
-    case tls::Io::kClosed:
-      return 0;
-    case tls::Io::kWantWrite:
-      read_wants_write_ = true;  // on_writable reads again
-      set_write_wait(true);
-      [[fallthrough]];
-    case tls::Io::kWantRead:
-      errno = EAGAIN;
-      return -1;
-    case tls::Io::kError:
-      break;
+  const ssize_t n = transport_.read(buffer, size);
+  if (n < 0 && errno == EAGAIN && transport_.take_read_wants_write()) {
+    read_wants_write_ = true;  // on_writable reads again
+    set_write_wait(true);
   }
-  spdlog::info("client {}: TLS error: {}", peer_.text(), tls_->failure());
-  errno = EPROTO;
-  return -1;
+  if (n < 0 && errno == EPROTO) {
+    spdlog::info("client {}: TLS error: {}", peer_.text(), transport_.failure());
+  }
+  return n;
 }
 
 bool Connection::read_client() {
@@ -373,7 +361,7 @@ bool Connection::read_client() {
   std::string& scratch = *context_.scratch;
   if (lingering_) {
     while (true) {
-      ssize_t n = ::read(fd_.get(), scratch.data(), scratch.size());
+      ssize_t n = ::read(transport_.fd(), scratch.data(), scratch.size());
       if (n > 0) continue;
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && errno == EAGAIN) return true;
@@ -415,7 +403,7 @@ bool Connection::read_client() {
   }
   if (!pump()) return false;
   // A record larger than the read leaves plaintext in OpenSSL that epoll cannot see.
-  if (tls_ && reading_ && tls_->has_pending()) event_active(&read_event_, EV_READ, 1);
+  if (reading_ && transport_.has_buffered_input()) event_active(&read_event_, EV_READ, 1);
   return true;
 }
 
@@ -467,7 +455,7 @@ bool Connection::pump() {
     // Once this reply is out the connection closes (a job still streaming is not done).
     const bool closing = close_after_write_ && !ex_->job;
     const auto queued = ex.output.pending();
-    const auto flushed = tls_ ? ex.output.flush_tls(*tls_) : ex.output.flush(fd_.get(), closing);
+    const auto flushed = transport_.write(ex.output, closing);
     if (queued > ex.output.pending()) context_.metrics->sent(queued - ex.output.pending());
     switch (flushed) {
       case OutputQueue::Flush::kError:
@@ -673,7 +661,7 @@ bool Connection::respond(http::Reply reply) {
   if (keep_alive && !nodelay_) {
     // Only a connection that stays open needs its small replies sent at once; set it once.
     int one = 1;
-    setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(transport_.fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     nodelay_ = true;
   }
   const http::WireOptions wire{keep_alive, context_.dates->now()};
@@ -693,8 +681,7 @@ bool Connection::respond(http::Reply reply) {
   count_response(reply.status);
   if (context_.access_log->enabled()) {
     context_.access_log->write({client().text(), &request, ex.parser.request_line(), reply.status,
-                                body_bytes, tls_ ? tls_->protocol() : "",
-                                tls_ ? tls_->cipher() : ""});
+                                body_bytes, transport_.protocol(), transport_.cipher()});
   }
   if (!keep_alive) {
     close_after_write_ = true;
@@ -837,8 +824,7 @@ http::Reply Connection::health_reply() const {
 
 void Connection::start_lingering_close() {
   lingering_ = true;
-  if (tls_) tls_->close_notify();
-  ::shutdown(fd_.get(), SHUT_WR);
+  transport_.shutdown_write();
   set_write_wait(false);
   ex_.reset();
   set_reading(true);
@@ -902,7 +888,7 @@ helpers::JobSpec Connection::job_spec() const {
   sockaddr_storage local{};
   socklen_t len = sizeof local;
   int local_port = 0;
-  if (getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&local), &len) == 0) {
+  if (getsockname(transport_.fd(), reinterpret_cast<sockaddr*>(&local), &len) == 0) {
     local_port =
         ntohs(local.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&local)->sin6_port
                                           : reinterpret_cast<sockaddr_in*>(&local)->sin_port);
@@ -920,7 +906,7 @@ helpers::JobSpec Connection::job_spec() const {
   for (const auto& h : request.headers) headers.emplace_back(h.name, h.value);
   spec.env = helpers::cgi_environment({request.method, request.target, ex_->routed.target->query,
                                        request.http_minor, server_name, local_port, client().text(),
-                                       client().port(), &headers, tls_ != nullptr});
+                                       client().port(), &headers, transport_.secure()});
   return spec;
 }
 
@@ -950,7 +936,7 @@ bool Connection::start_proxy() {
   const bool chunked = coding != nullptr;  // the parser allows chunked only, last
   proxy::ProxyRequest forward;
   forward.upstream = action.upstream;
-  forward.head = proxy::upstream_request_head(request, action, {peer_.text(), tls_ != nullptr},
+  forward.head = proxy::upstream_request_head(request, action, {peer_.text(), transport_.secure()},
                                               chunked, proxy::wants_tunnel(request));
   forward.has_body = request.has_body;
   forward.chunked_body = chunked;
@@ -970,13 +956,13 @@ bool Connection::hand_over_job() {
   // Only whole connections move: nothing may be waiting to be written here (an earlier
   // pipelined answer), and a connection that just came from a sibling stays for this job.
   // A TLS session cannot move to another process.
-  if (!context_.siblings || tls_ || handed_over_ || eof_ || context_.draining ||
+  if (!context_.siblings || transport_.secure() || handed_over_ || eof_ || context_.draining ||
       !ex_->output.empty() || !context_.siblings->better_elsewhere()) {
     return false;
   }
   std::string bytes = serialize_head(ex_->parser.request());
   bytes.append(ex_->input);  // the body so far and whatever was pipelined behind it
-  if (!context_.siblings->hand_over(fd_.get(), hosts_, bytes)) return false;
+  if (!context_.siblings->hand_over(transport_.fd(), hosts_, bytes)) return false;
   // The sibling holds the socket now: this worker's copy closes quietly (no FIN while the
   // sibling keeps it open), and nothing more is read or written here.
   ex_->input = {};
@@ -1044,7 +1030,7 @@ void Connection::queue_job_head(int status, helpers::HeaderList headers) {
     // A job's answer goes out in pieces (head, data, the last chunk): none may wait for an
     // ACK (Nagle against the client's delayed ACK costs 40 ms).
     int one = 1;
-    setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(transport_.fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     nodelay_ = true;
   }
   auto& ex = exchange();
@@ -1086,8 +1072,8 @@ void Connection::on_job_end() {
   count_response(response.status);
   if (context_.access_log->enabled()) {
     context_.access_log->write({client().text(), &ex_->parser.request(), ex_->parser.request_line(),
-                                response.status, response.bytes, tls_ ? tls_->protocol() : "",
-                                tls_ ? tls_->cipher() : ""});
+                                response.status, response.bytes, transport_.protocol(),
+                                transport_.cipher()});
   }
   if (response.keep_alive && ex_->parser.in_message() && ex_->runner == context_.proxy) {
     // An upstream answered before the whole body arrived (as HAProxy, and nginx for its

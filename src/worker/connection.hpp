@@ -27,13 +27,14 @@
 #include "log/repeat_limiter.hpp"
 #include "metrics/clock.hpp"
 #include "metrics/layout.hpp"
+#include "net/output_queue.hpp"
+#include "net/transport.hpp"
 #include "proxy/proxy.hpp"
 #include "tls/tls_stream.hpp"
 #include "util/event_ptr.hpp"
 #include "util/unique_fd.hpp"
 #include "worker/access_log.hpp"
 #include "worker/connection_timers.hpp"
-#include "worker/output_queue.hpp"
 #include "worker/peer_address.hpp"
 
 namespace shoal {
@@ -257,9 +258,8 @@ class Connection : public DeadlineNode, private helpers::JobSink {
 
   ConnectionContext& context_;
   const http::VirtualHosts& hosts_;
-  UniqueFd fd_;
+  net::Transport transport_;  // the socket, and TLS on it on a TLS address (from start())
   PeerAddress peer_;
-  std::unique_ptr<tls::TlsStream> tls_;               // set on a TLS address, from start()
   event read_event_;                                  // persistent, added while reading_
   std::unique_ptr<event, EventDeleter> write_event_;  // created when the socket first fills
   Exchange& exchange();                               // creates it if needed

@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "worker/proxy_header.hpp"
+#include "net/proxy_header.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);

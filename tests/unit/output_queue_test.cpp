@@ -1,6 +1,6 @@
 // OutputQueue over a real socketpair: bytes and file ranges leave in order, a full socket is
 // kBlocked with nothing lost, a closed peer is kError, and an empty queue holds nothing.
-#include "worker/output_queue.hpp"
+#include "net/output_queue.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

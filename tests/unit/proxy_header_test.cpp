@@ -1,6 +1,6 @@
 // The PROXY protocol header: v1 lines and v2 blocks, what they say of the client, how many
 // bytes they take (never more than the header), and every malformed shape refused.
-#include "worker/proxy_header.hpp"
+#include "net/proxy_header.hpp"
 
 #include <gtest/gtest.h>
 

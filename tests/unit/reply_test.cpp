@@ -59,6 +59,12 @@ TEST(AccessLog, EscapesClientText) {
   EXPECT_EQ(shoal::escape_log_field("GET /a\"b\\c\x01\xff"), "GET /a\\x22b\\x5Cc\\x01\\xFF");
 }
 
+// One ISO 8601 writer for the master's metrics, the status JSON and an outcome's line.
+TEST(Text, IsoTimeIsUtcWithSeconds) {
+  EXPECT_EQ(shoal::iso_time(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(shoal::iso_time(1796678432), "2026-12-07T21:20:32Z");
+}
+
 TEST(AccessLog, RemoteUserComesFromBasicCredentials) {
   using shoal::basic_auth_user;
   EXPECT_EQ(basic_auth_user("Basic YWxpY2U6c2VjcmV0"), "alice");        // alice:secret

@@ -1,6 +1,6 @@
 // PROXY protocol v1 (a text line) and v2 (a binary block), after HAProxy's specification
 // (proxy-protocol.txt): the signatures, command, family, address lengths and TLV framing.
-#include "worker/proxy_header.hpp"
+#include "net/proxy_header.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,5 +1,5 @@
 // OutputQueue: writev for bytes, sendfile for file ranges, never blocking.
-#include "worker/output_queue.hpp"
+#include "net/output_queue.hpp"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
