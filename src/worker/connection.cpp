@@ -90,6 +90,7 @@ void Connection::start_handed_over(std::string bytes) {
 }
 
 void Connection::start(const tls::TlsListen* tls, bool proxy_protocol) {
+  phase_ = http1::initial_phase(proxy_protocol, tls != nullptr);
   if (!proxy_protocol) {
     begin(tls);
     return;
@@ -101,7 +102,6 @@ void Connection::start(const tls::TlsListen* tls, bool proxy_protocol) {
     close();
     return;
   }
-  awaiting_proxy_ = true;
   pending_tls_ = tls;
   arm_timer(TimerKind::kHeader);
   read_proxy_header();
@@ -142,7 +142,8 @@ void Connection::read_proxy_header() {
       continue;
     }
     if (header.source) peer_ = *header.source;
-    awaiting_proxy_ = false;
+    enter(pending_tls_ ? http1::PhaseEvent::kProxyHeaderReadTls
+                       : http1::PhaseEvent::kProxyHeaderRead);
     proxy_bytes_ = {};
     set_reading(false);
     arm_timer(TimerKind::kNone);
@@ -158,12 +159,11 @@ void Connection::begin(const tls::TlsListen* tls) {
       close();
       return;
     }
-    handshaking_ = true;
     if (!continue_handshake()) return;
-    if (handshaking_) return;  // waits for the client; read_client goes on
+    if (phase_ == http1::Phase::kHandshake) return;  // waits for the client; read_client goes on
   }
   if (!read_client()) return;  // answered and closed already
-  if (!nodelay_ && !close_after_write_ && !eof_) {
+  if (!nodelay_ && !closing() && !eof_) {
     // No reply went out (the request is incomplete, or waits for a helper): the listener
     // left this connection in delayed-ACK mode, so ACK what came now, or a client holding its
     // next segment back for that ACK (Nagle) would wait for the delayed-ACK timer.
@@ -215,7 +215,9 @@ Exchange& Connection::exchange() {
 }
 
 bool Connection::idle() const {
-  if (head_done_ || lingering_ || (ex_ && (ex_->job || !ex_->input.empty()))) return false;
+  if (head_done_ || phase_ == http1::Phase::kLingering ||
+      (ex_ && (ex_->job || !ex_->input.empty())))
+    return false;
   return !ex_ || (!ex_->parser.in_message() && ex_->output.empty() && ex_->buffered.empty());
 }
 
@@ -261,7 +263,7 @@ void Connection::set_write_wait(bool on) {
 
 void Connection::on_readable(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
   auto* self = static_cast<Connection*>(arg);
-  if (self->awaiting_proxy_) {
+  if (self->phase_ == http1::Phase::kProxyHeader) {
     self->read_proxy_header();
     return;
   }
@@ -289,8 +291,7 @@ bool Connection::continue_handshake() {
         // request; process_input answers its head (or its parse error) and closes.
         spdlog::info("client {} sent plain HTTP to a TLS address: 400", peer_.text());
         transport_.drop_tls();
-        handshaking_ = false;
-        plain_on_tls_ = true;
+        enter(http1::PhaseEvent::kPlainHttp);
         return true;
       case tls::FirstBytes::kGarbage:
         spdlog::info("client {} sent no TLS handshake on a TLS address; closing", peer_.text());
@@ -304,7 +305,7 @@ bool Connection::continue_handshake() {
   const tls::IoResult result = transport_.handshake();
   switch (result.io) {
     case tls::Io::kOk:
-      handshaking_ = false;
+      enter(http1::PhaseEvent::kHandshakeDone);
       set_write_wait(false);
       spdlog::debug("client {}: {} {} handshake, {}", peer_.text(), transport_.protocol(),
                     transport_.resumed() ? "resumed" : "full", transport_.cipher());
@@ -353,13 +354,13 @@ ssize_t Connection::receive(char* buffer, size_t size) {
 }
 
 bool Connection::read_client() {
-  if (handshaking_) {
+  if (phase_ == http1::Phase::kHandshake) {
     if (!continue_handshake()) return false;
-    if (handshaking_) return true;
+    if (phase_ == http1::Phase::kHandshake) return true;
     // Established: the request may have come with the client's Finished; read it now.
   }
   std::string& scratch = *context_.scratch;
-  if (lingering_) {
+  if (phase_ == http1::Phase::kLingering) {
     while (true) {
       ssize_t n = ::read(transport_.fd(), scratch.data(), scratch.size());
       if (n > 0) continue;
@@ -379,7 +380,7 @@ bool Connection::read_client() {
   if (n == 0) {
     eof_ = true;
     set_reading(false);
-    if (tunnel_ && ex_->job) {
+    if (phase_ == http1::Phase::kTunnel && ex_->job) {
       // The client closed its side of a tunnel: the upstream's is shut once what the client
       // sent is through, and the tunnel ends when the upstream closes (on_job_end).
       ex_->runner->end_body(ex_->job);
@@ -390,7 +391,7 @@ bool Connection::read_client() {
       return false;
     }
     // The client shut its side after sending: finish the reply, then close.
-    close_after_write_ = true;
+    enter(http1::PhaseEvent::kLastResponse);
     linger_on_close_ = false;
     return pump();
   }
@@ -409,10 +410,11 @@ bool Connection::read_client() {
 
 void Connection::on_writable(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
   auto* self = static_cast<Connection*>(arg);
-  if (self->handshaking_ || self->read_wants_write_) {
+  const bool handshaking = self->phase_ == http1::Phase::kHandshake;
+  if (handshaking || self->read_wants_write_) {
     // TLS wanted the socket writable for a handshake or a read, not for the response.
     self->read_wants_write_ = false;
-    if (self->handshaking_) {
+    if (handshaking) {
       self->read_client();
       return;
     }
@@ -453,7 +455,7 @@ bool Connection::pump() {
     process_input();
     if (close_requested_) break;
     // Once this reply is out the connection closes (a job still streaming is not done).
-    const bool closing = close_after_write_ && !ex_->job;
+    const bool closing = this->closing() && !ex_->job;
     const auto queued = ex.output.pending();
     const auto flushed = transport_.write(ex.output, closing);
     if (queued > ex.output.pending()) context_.metrics->sent(queued - ex.output.pending());
@@ -476,9 +478,9 @@ bool Connection::pump() {
             arm_timer(TimerKind::kNone);
           }
         }
-        if (close_after_write_ && !ex_->job) {
+        if (this->closing() && !ex_->job) {
           if (linger_on_close_ && !eof_) {
-            if (!lingering_) start_lingering_close();
+            if (phase_ != http1::Phase::kLingering) start_lingering_close();
           } else {
             close_requested_ = true;
           }
@@ -489,21 +491,22 @@ bool Connection::pump() {
           ex_->runner->resume_output(ex_->job);  // may deliver frames: loop to write them
           pump_again_ = true;
         } else if (!ex_->input.empty() && !request_waits_for_job(ex_->job_state) &&
-                   !close_after_write_) {
+                   !this->closing()) {
           pump_again_ = true;  // pipelined requests waited for the output to drain
         }
         break;
     }
-  } while (pump_again_ && !close_requested_ && !lingering_);  // lingering freed the Exchange
+  } while (pump_again_ && !close_requested_ &&
+           phase_ != http1::Phase::kLingering);  // lingering freed the Exchange
   in_pump_ = false;
   if (close_requested_) {
     context_.on_closed(this);
     return false;
   }
-  if (lingering_) return true;
+  if (phase_ == http1::Phase::kLingering) return true;
   keep_leftover_input();
-  set_reading(!eof_ && !ex_->body_paused && !close_after_write_ &&
-              ex.output.pending() <= kOutputHighWater && ex.buffered.size() <= kInputLimit);
+  set_reading(!eof_ && !ex_->body_paused && !closing() && ex.output.pending() <= kOutputHighWater &&
+              ex.buffered.size() <= kInputLimit);
   if (idle()) {
     // An idle keep-alive connection holds no parser and no buffers; the next request (on any
     // connection of this worker) reuses them.
@@ -517,11 +520,11 @@ bool Connection::process_input() {
   auto& ex = exchange();
   auto& parser = ex.parser;
   bool just_had_head = false;
-  if (tunnel_) {
+  if (phase_ == http1::Phase::kTunnel) {
     tunnel_input();
     return true;
   }
-  while (!close_after_write_ && !close_requested_) {
+  while (!closing() && !close_requested_) {
     if (request_waits_for_job(ex_->job_state)) return true;  // the next pipelined one waits
     if (ex_->job && ex_->runner->body_backlogged(ex_->job)) {
       ex_->body_paused = true;  // on_job_writable resumes
@@ -545,7 +548,7 @@ bool Connection::process_input() {
         head_done_ = true;
         just_had_head = true;
         arm_timer(TimerKind::kHeader);
-        if (plain_on_tls_) return refuse_plain_http();
+        if (phase_ == http1::Phase::kPlainOnTls) return refuse_plain_http();
         const auto& request = parser.request();
         ex.client = context_.real_ip_from ? real_client(peer_, *context_.real_ip_from, request)
                                           : std::nullopt;
@@ -588,8 +591,8 @@ bool Connection::process_input() {
           ex_->job_state = next_job_step(ex_->job_state, JobEvent::kRequestComplete).next;
           return true;
         }
-        if (close_after_write_) return true;  // the job was refused or failed early
-        if (answered_early_) {                // its answer is out already; the body was dropped
+        if (closing()) return true;  // the job was refused or failed early
+        if (answered_early_) {       // its answer is out already; the body was dropped
           answered_early_ = false;
           break;
         }
@@ -684,7 +687,7 @@ bool Connection::respond(http::Reply reply) {
                                 body_bytes, transport_.protocol(), transport_.cipher()});
   }
   if (!keep_alive) {
-    close_after_write_ = true;
+    enter(http1::PhaseEvent::kLastResponse);
     // After an error mid-request the client may still be sending: read and discard until it
     // is done, so that our close does not reset the connection before it read the reply.
     linger_on_close_ = ex.parser.in_message() || !ex_->input.empty();
@@ -823,7 +826,7 @@ http::Reply Connection::health_reply() const {
 }
 
 void Connection::start_lingering_close() {
-  lingering_ = true;
+  enter(http1::PhaseEvent::kLinger);
   transport_.shutdown_write();
   set_write_wait(false);
   ex_.reset();
@@ -831,31 +834,46 @@ void Connection::start_lingering_close() {
   arm_timer(TimerKind::kLinger);
 }
 
+void Connection::enter(http1::PhaseEvent event) {
+  if (const auto after = http1::next_phase(phase_, event)) {
+    phase_ = *after;
+    return;
+  }
+  spdlog::error("client {}: no phase after {} in {} (a bug); the phase stays", peer_.text(),
+                http1::name(event), http1::name(phase_));
+}
+
 void Connection::on_timeout() {
-  auto* self = this;
-  if (awaiting_proxy_) {
-    spdlog::info("client {} sent no whole PROXY header within header_timeout; closing",
-                 peer_.text());
+  switch (phase_) {
+    case http1::Phase::kProxyHeader:
+      spdlog::info("client {} sent no whole PROXY header within header_timeout; closing",
+                   peer_.text());
+      close();
+      return;
+    case http1::Phase::kHandshake:
+      spdlog::info("client {} timed out in the TLS handshake", peer_.text());
+      close();
+      return;
+    case http1::Phase::kLingering:
+      close();  // done lingering
+      return;
+    case http1::Phase::kRequests:
+    case http1::Phase::kPlainOnTls:
+    case http1::Phase::kTunnel:
+    case http1::Phase::kClosing:
+      break;
+  }
+  if (write_waiting_) {
+    spdlog::info("client {} timed out reading the response", peer_.text());
     close();
     return;
   }
-  if (handshaking_) {
-    spdlog::info("client {} timed out in the TLS handshake", peer_.text());
-    close();
+  if (!ex_ || !ex_->parser.in_message() || closing()) {
+    close();  // idle past keepalive_timeout
     return;
   }
-  if (self->write_waiting_) {
-    spdlog::info("client {} timed out reading the response", self->peer_.text());
-    self->close();
-    return;
-  }
-  if (self->lingering_ || !self->ex_ || !self->ex_->parser.in_message() ||
-      self->close_after_write_) {
-    self->close();  // idle past keepalive_timeout, or done lingering
-    return;
-  }
-  spdlog::info("client {} timed out sending its request", self->peer_.text());
-  self->end_job();  // one answer per request: the 408, never the job's too
+  spdlog::info("client {} timed out sending its request", peer_.text());
+  end_job();  // one answer per request: the 408, never the job's too
   auto reply = http::error_reply(408);
   reply.close = true;
   context_.metrics->refused(408);
@@ -863,8 +881,8 @@ void Connection::on_timeout() {
   // abortive close here, with its bytes unread, sent a reset that could overtake or destroy
   // the 408 (issue 28: LimitsTest saw no 408 about once in 20 runs under load); lingering
   // reads and drops them for at most kLingerTimeout, then closes with a FIN.
-  self->respond(std::move(reply));
-  self->pump();
+  respond(std::move(reply));
+  pump();
 }
 
 void Connection::on_body_bytes(void* self, std::string_view bytes) {
@@ -997,11 +1015,12 @@ void Connection::queue_job_head(int status, helpers::HeaderList headers) {
   ex_->job_state = next_job_step(ex_->job_state, JobEvent::kHead).next;
   auto& response = ex_->job_response;
   // Only the proxy passes a 101, and only to an Upgrade it tunnels (proxy.cpp).
-  tunnel_ = status == 101 && ex_->runner == context_.proxy && request.upgrade;
+  const bool tunnel = status == 101 && ex_->runner == context_.proxy && request.upgrade;
+  if (tunnel) enter(http1::PhaseEvent::kUpgraded);
   response.status = status;
   response.keep_alive = request.keep_alive && !context_.draining && !context_.lame_duck;
   response.discard_body =
-      !tunnel_ && (request.method == "HEAD" || http::status_forbids_body(status));
+      !tunnel && (request.method == "HEAD" || http::status_forbids_body(status));
   response.chunked = false;
   http::Reply reply;
   reply.status = status;
@@ -1026,7 +1045,7 @@ void Connection::queue_job_head(int status, helpers::HeaderList headers) {
       response.keep_alive = false;  // an HTTP/1.0 client learns the end of the body from the close
     }
   }
-  if ((response.keep_alive || tunnel_) && !nodelay_) {
+  if ((response.keep_alive || tunnel) && !nodelay_) {
     // A job's answer goes out in pieces (head, data, the last chunk): none may wait for an
     // ACK (Nagle against the client's delayed ACK costs 40 ms).
     int one = 1;
@@ -1034,7 +1053,7 @@ void Connection::queue_job_head(int status, helpers::HeaderList headers) {
     nodelay_ = true;
   }
   auto& ex = exchange();
-  const http::WireOptions wire{response.keep_alive, context_.dates->now(), tunnel_};
+  const http::WireOptions wire{response.keep_alive, context_.dates->now(), tunnel};
   ex.output.append_with([&](std::string& out) { http::append_head(out, reply, wire); });
 }
 
@@ -1082,7 +1101,7 @@ void Connection::on_job_end() {
   } else if (!response.keep_alive || ex_->parser.in_message()) {
     // An answer complete before its request (a helper that did not wait for the body) is
     // the last on this connection: the rest of the body is read and discarded while closing.
-    close_after_write_ = true;
+    enter(http1::PhaseEvent::kLastResponse);
     linger_on_close_ = ex_->parser.in_message();
   }
   pump();

@@ -24,6 +24,7 @@
 #include "http/reply.hpp"
 #include "http/request_parser.hpp"
 #include "http/router.hpp"
+#include "http1/phase.hpp"
 #include "log/repeat_limiter.hpp"
 #include "metrics/clock.hpp"
 #include "metrics/layout.hpp"
@@ -243,7 +244,7 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   // One read from the client: bytes (> 0), 0 at its end, -1 with errno (EAGAIN: wait).
   ssize_t receive(char* buffer, size_t size);
   // TLS: checks the first bytes, then drives the handshake. False when it closed the
-  // connection; true with handshaking_ still set while it waits for the socket.
+  // connection; true, still in Phase::kHandshake, while it waits for the socket.
   bool continue_handshake();
   // Plain HTTP on a TLS address, once its head is parsed: a plain-text 400, then a close.
   bool refuse_plain_http();
@@ -267,22 +268,21 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   bool in_pump_ : 1 = false;  // pump() is running: close() and pump() are deferred
   bool pump_again_ : 1 = false;
   bool close_requested_ : 1 = false;
-  bool reading_ : 1 = false;            // read_event_ is added
-  bool nodelay_ : 1 = false;            // TCP_NODELAY is set
-  bool write_waiting_ : 1 = false;      // write_event_ is added
-  bool eof_ : 1 = false;                // the client shut its sending side
-  bool head_done_ : 1 = false;          // the current request's head has been handled
-  bool close_after_write_ : 1 = false;  // the last reply said Connection: close
-  bool linger_on_close_ : 1 = false;    // the client may still be sending when we close
-  bool lingering_ : 1 = false;          // write side shut; discarding input until EOF
-  bool handed_over_ : 1 = false;        // arrived from a sibling: its first job stays here
-  bool handshaking_ : 1 = false;        // TLS: the handshake is not complete
-  bool hello_seen_ : 1 = false;         // TLS: the first bytes were a handshake record
-  bool read_wants_write_ : 1 = false;   // TLS: SSL_read needs the socket writable first
-  bool plain_on_tls_ : 1 = false;       // plain HTTP arrived on a TLS address: 400 to its head
-  bool answered_early_ : 1 = false;     // a proxied answer is out; the body still arrives
-  bool tunnel_ : 1 = false;             // a proxied 101: bytes pass both ways until a close
-  bool awaiting_proxy_ : 1 = false;     // PROXY protocol: the header has not all arrived
+  bool reading_ : 1 = false;           // read_event_ is added
+  bool nodelay_ : 1 = false;           // TCP_NODELAY is set
+  bool write_waiting_ : 1 = false;     // write_event_ is added
+  bool eof_ : 1 = false;               // the client shut its sending side
+  bool head_done_ : 1 = false;         // the current request's head has been handled
+  bool linger_on_close_ : 1 = false;   // the client may still be sending when we close
+  bool handed_over_ : 1 = false;       // arrived from a sibling: its first job stays here
+  bool hello_seen_ : 1 = false;        // TLS: the first bytes were a handshake record
+  bool read_wants_write_ : 1 = false;  // TLS: SSL_read needs the socket writable first
+  bool answered_early_ : 1 = false;    // a proxied answer is out; the body still arrives
+  http1::Phase phase_ = http1::Phase::kRequests;  // a handed-over connection starts here
+  // Moves to the phase after `event` (http1/phase.hpp); an event the phase cannot take is a
+  // bug: logged, and the phase stays.
+  void enter(http1::PhaseEvent event);
+  bool closing() const { return http1::closing(phase_); }
   // What start() does once the PROXY header (if any) is read: the handshake or the request.
   void begin(const tls::TlsListen* tls);
   // Reads the PROXY header's bytes and no more (peek, then take exactly them); then begin().
