@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "worker/peer_address.hpp"
+#include "net/peer_address.hpp"
 
 namespace shoal {
 

@@ -17,15 +17,13 @@
 #include <ctime>
 #include <utility>
 
-#include "helpers/cgi.hpp"
+#include "exchange/builtin_routes.hpp"
+#include "exchange/job_spec.hpp"
 #include "http/dispatch.hpp"
 #include "http/router.hpp"
 #include "http/status.hpp"
-#include "metrics/exposition.hpp"
 #include "net/proxy_header.hpp"
 #include "proxy/forward.hpp"
-#include "status/page.hpp"
-#include "status/status_json.hpp"
 #include "worker/handoff.hpp"
 #include "worker/real_ip.hpp"
 
@@ -596,20 +594,10 @@ bool Connection::process_input() {
           answered_early_ = false;
           break;
         }
-        if (ex.routed.target && ex.routed.route) {
-          const auto& action = ex.routed.route->action;
-          if (std::holds_alternative<MetricsAction>(action)) {
-            respond(metrics_reply());
-            break;
-          }
-          if (std::holds_alternative<StatusAction>(action)) {
-            respond(status_reply());
-            break;
-          }
-          if (std::holds_alternative<HealthAction>(action)) {
-            respond(health_reply());
-            break;
-          }
+        if (auto builtin =
+                exchange::answer_builtin(ex.routed, parser.request(), client(), builtin_site())) {
+          respond(std::move(*builtin));
+          break;
         }
         respond(http::respond(ex.routed, parser.request(), *context_.mime, *context_.files));
         break;
@@ -682,10 +670,7 @@ bool Connection::respond(http::Reply reply) {
   }
   if (!reply.failure.what.empty()) log_failure(reply.failure);
   count_response(reply.status);
-  if (context_.access_log->enabled()) {
-    context_.access_log->write({client().text(), &request, ex.parser.request_line(), reply.status,
-                                body_bytes, transport_.protocol(), transport_.cipher()});
-  }
+  log_access(reply.status, body_bytes);
   if (!keep_alive) {
     enter(http1::PhaseEvent::kLastResponse);
     // After an error mid-request the client may still be sending: read and discard until it
@@ -708,121 +693,20 @@ void Connection::count_response(int status) {
   recorder.response(ex.routed.server, ex.routed.route, status, ns);
 }
 
+void Connection::log_access(int status, std::uint64_t body_bytes) {
+  if (!context_.access_log->enabled()) return;
+  context_.access_log->write({client().text(), &ex_->parser.request(), ex_->parser.request_line(),
+                              status, body_bytes, transport_.protocol(), transport_.cipher()});
+}
+
 bool Connection::peer_allowed(const std::vector<Cidr>& allow) const {
   const auto peer = client().to_sockaddr();
   return allowed(allow, reinterpret_cast<const sockaddr*>(&peer));
 }
 
-std::optional<http::Reply> Connection::refuse_reader(const std::vector<Cidr>& allow,
-                                                     const char* what, bool needs_segment) {
-  const auto& request = ex_->parser.request();
-  if (!peer_allowed(allow)) {
-    spdlog::info("client {} is not in the allow list of {} route \"{}\"", client().text(), what,
-                 ex_->routed.route->match);
-    return http::error_reply(403);
-  }
-  if (request.method != "GET" && request.method != "HEAD") {
-    auto reply = http::error_reply(405);
-    reply.headers.emplace_back("Allow", "GET, HEAD");
-    return reply;
-  }
-  if (needs_segment && !context_.segment) {
-    http::Reply reply;
-    reply.status = 503;
-    reply.set_body("metrics are off (metrics: false in the configuration)\n", "text/plain");
-    return reply;
-  }
-  return std::nullopt;
-}
-
-namespace {
-
-// The master stopped in the middle of a write to the segment (it takes microseconds
-// otherwise): no answer now would be right.
-http::Reply segment_busy(const char* what, const std::string& match) {
-  spdlog::warn("{} route \"{}\": the master has not finished writing the metrics; 503", what,
-               match);
-  auto busy = http::error_reply(503);
-  busy.headers.emplace_back("Retry-After", "1");
-  return busy;
-}
-
-std::uint64_t unix_ms_now() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1000 +
-         static_cast<std::uint64_t>(ts.tv_nsec) / 1'000'000;
-}
-
-}  // namespace
-
-http::Reply Connection::metrics_reply() {
-  const auto& action = std::get<MetricsAction>(ex_->routed.route->action);
-  if (auto refused = refuse_reader(action.allow, "metrics", true)) return std::move(*refused);
-  const auto& request = ex_->parser.request();
-  const auto* accept = request.header("Accept");
-  const auto format = metrics::negotiate(accept ? std::string_view(*accept) : std::string_view());
-  auto series = context_.segment->read();
-  if (!series) return segment_busy("metrics", ex_->routed.route->match);
-  if (const auto* layout = context_.metrics->layout()) {
-    std::erase_if(*series, [&](const auto& s) { return !layout->current(s); });
-  }
-  http::Reply reply;
-  reply.status = 200;
-  reply.set_body(metrics::expose(*series, format), std::string(metrics::content_type(format)));
-  reply.headers.emplace_back("Cache-Control", "no-store");
-  if (request.method == "HEAD") reply.send_body = false;
-  return reply;
-}
-
-http::Reply Connection::status_reply() {
-  const auto& action = std::get<StatusAction>(ex_->routed.route->action);
-  const auto& request = ex_->parser.request();
-  // The page itself needs no segment: with metrics off it shows the JSON's 503.
-  const auto query = status::parse_query(ex_->routed.target->query);
-  if (auto refused = refuse_reader(action.allow, "status", query.json)) return std::move(*refused);
-  if (!query.error.empty()) {
-    http::Reply bad;
-    bad.status = 400;
-    bad.set_body(query.error + "\n", "text/plain");
-    return bad;
-  }
-  http::Reply reply;
-  reply.status = 200;
-  if (query.json) {
-    status::Viewer viewer{getpid(),
-                          context_.generation,
-                          context_.worker,
-                          unix_ms_now(),
-                          metrics::monotonic_ns(),
-                          query.since_ms,
-                          context_.metrics->layout()};
-    auto body = status::status_json(*context_.segment, viewer);
-    if (!body) return segment_busy("status", ex_->routed.route->match);
-    reply.set_body(std::move(*body), "application/json");
-  } else {
-    reply.set_body(std::string(status::page()), "text/html; charset=utf-8");
-    // Everything the page needs is inline; it talks to its own origin only.
-    reply.headers.emplace_back("Content-Security-Policy",
-                               "default-src 'none'; style-src 'unsafe-inline'; "
-                               "script-src 'unsafe-inline'; img-src data:; connect-src 'self'; "
-                               "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
-    reply.headers.emplace_back("X-Content-Type-Options", "nosniff");
-  }
-  reply.headers.emplace_back("Cache-Control", "no-store");
-  if (request.method == "HEAD") reply.send_body = false;
-  return reply;
-}
-
-http::Reply Connection::health_reply() const {
-  http::Reply reply;
-  // An old generation draining in a reload is still this instance serving: 200.
-  const bool serving = !context_.lame_duck;
-  reply.status = serving ? 200 : 503;
-  reply.set_body(serving ? "ok\n" : "draining\n", "text/plain");
-  reply.headers.emplace_back("Cache-Control", "no-store");
-  if (ex_->parser.request().method == "HEAD") reply.send_body = false;
-  return reply;
+exchange::BuiltinSite Connection::builtin_site() const {
+  return {context_.segment, context_.metrics->layout(), context_.generation, context_.worker,
+          context_.lame_duck};
 }
 
 void Connection::start_lingering_close() {
@@ -890,46 +774,18 @@ void Connection::on_body_bytes(void* self, std::string_view bytes) {
   if (c->ex_->job) c->ex_->runner->send_body(c->ex_->job, bytes);
 }
 
-helpers::JobSpec Connection::job_spec() const {
-  helpers::JobSpec spec;
-  if (const auto* job = std::get_if<JobAction>(&ex_->routed.route->action)) {
-    spec.type = job->builtin == JobKind::kBurn ? helpers::JobType::kBurn : helpers::JobType::kSleep;
-    spec.duration = job->duration;
-    return spec;
-  }
-  const auto& cgi = std::get<CgiAction>(ex_->routed.route->action);
-  const auto& request = ex_->parser.request();
-  spec.type = helpers::JobType::kCgi;
-  spec.cgi_root = cgi.root;
-  spec.route_prefix = ex_->routed.route->match;
-  spec.path = ex_->routed.target->path;
+int Connection::local_port() const {
   sockaddr_storage local{};
   socklen_t len = sizeof local;
-  int local_port = 0;
-  if (getsockname(transport_.fd(), reinterpret_cast<sockaddr*>(&local), &len) == 0) {
-    local_port =
-        ntohs(local.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&local)->sin6_port
-                                          : reinterpret_cast<sockaddr_in*>(&local)->sin_port);
-  }
-  const std::string* host = request.header("Host");
-  std::string server_name =
-      http::normalize_host(!ex_->routed.target->host.empty() ? ex_->routed.target->host
-                           : host                            ? *host
-                                                             : "");
-  if (server_name.empty() && !ex_->routed.server->server_names.empty()) {
-    server_name = ex_->routed.server->server_names.front();
-  }
-  std::vector<std::pair<std::string, std::string>> headers;
-  headers.reserve(request.headers.size());
-  for (const auto& h : request.headers) headers.emplace_back(h.name, h.value);
-  spec.env = helpers::cgi_environment({request.method, request.target, ex_->routed.target->query,
-                                       request.http_minor, server_name, local_port, client().text(),
-                                       client().port(), &headers, transport_.secure()});
-  return spec;
+  if (getsockname(transport_.fd(), reinterpret_cast<sockaddr*>(&local), &len) != 0) return 0;
+  return ntohs(local.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&local)->sin6_port
+                                           : reinterpret_cast<sockaddr_in*>(&local)->sin_port);
 }
 
 bool Connection::start_job() {
-  ex_->job = context_.helpers->submit(job_spec(), this);
+  const exchange::Arrival arrival{&client(), local_port(), transport_.secure()};
+  ex_->job = context_.helpers->submit(
+      exchange::job_spec(ex_->routed, ex_->parser.request(), arrival), this);
   ex_->runner = context_.helpers;
   ex_->job_response = {};
   if (ex_->job) {
@@ -1089,11 +945,7 @@ void Connection::on_job_end() {
   const auto& response = ex_->job_response;
   if (response.chunked && !response.discard_body) ex_->output.append("0\r\n\r\n");
   count_response(response.status);
-  if (context_.access_log->enabled()) {
-    context_.access_log->write({client().text(), &ex_->parser.request(), ex_->parser.request_line(),
-                                response.status, response.bytes, transport_.protocol(),
-                                transport_.cipher()});
-  }
+  log_access(response.status, response.bytes);
   if (response.keep_alive && ex_->parser.in_message() && ex_->runner == context_.proxy) {
     // An upstream answered before the whole body arrived (as HAProxy, and nginx for its
     // own answers, do): the rest is read and dropped, and the connection stays open.

@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "exchange/builtin_routes.hpp"
 #include "helpers/helper_pool.hpp"
 #include "helpers/job.hpp"
 #include "http/dispatch.hpp"
@@ -29,6 +30,7 @@
 #include "metrics/clock.hpp"
 #include "metrics/layout.hpp"
 #include "net/output_queue.hpp"
+#include "net/peer_address.hpp"
 #include "net/transport.hpp"
 #include "proxy/proxy.hpp"
 #include "tls/tls_stream.hpp"
@@ -36,7 +38,6 @@
 #include "util/unique_fd.hpp"
 #include "worker/access_log.hpp"
 #include "worker/connection_timers.hpp"
-#include "worker/peer_address.hpp"
 
 namespace shoal {
 
@@ -216,14 +217,10 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   bool respond(http::Reply reply);
   // Counts the response to the current request (status class, duration) in the metrics.
   void count_response(int status);
-  // A metrics or status route: 403 outside `allow`, 405 for other methods than GET and HEAD,
-  // 503 with metrics off when it reads the segment; nullopt: go on.
-  std::optional<http::Reply> refuse_reader(const std::vector<Cidr>& allow, const char* what,
-                                           bool needs_segment);
-  // A metrics route's answer: the exposition. A status route's: the page, or its JSON.
-  http::Reply metrics_reply();
-  http::Reply status_reply();
-  http::Reply health_reply() const;
+  // What the metrics, status and health routes read (exchange/builtin_routes.hpp).
+  exchange::BuiltinSite builtin_site() const;
+  // The access log's line for the current request: written here only.
+  void log_access(int status, std::uint64_t body_bytes);
   // The current request's client (real_ip_from), else the connection's peer.
   const PeerAddress& client() const { return ex_ && ex_->client ? *ex_->client : peer_; }
   bool peer_allowed(const std::vector<Cidr>& allow) const;
@@ -237,7 +234,8 @@ class Connection : public DeadlineNode, private helpers::JobSink {
   // Ends the current job early (an error reply or timeout of the request itself): cancels it
   // in the pool. Safe to call with no job.
   void end_job();
-  helpers::JobSpec job_spec() const;
+  // The local port of the socket (CGI's SERVER_PORT).
+  int local_port() const;
   // Reads what the socket has and answers it. Returns false when the connection was closed
   // (and `this` destroyed).
   bool read_client();

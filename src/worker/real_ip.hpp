@@ -9,7 +9,7 @@
 
 #include "config/address.hpp"
 #include "http/request.hpp"
-#include "worker/peer_address.hpp"
+#include "net/peer_address.hpp"
 
 namespace shoal {
 

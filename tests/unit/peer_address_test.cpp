@@ -1,5 +1,5 @@
 // PeerAddress: the client's address as text, as logs and X-Forwarded-For print it.
-#include "worker/peer_address.hpp"
+#include "net/peer_address.hpp"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // PeerAddress: copy in from a sockaddr, inet_ntop out.
-#include "worker/peer_address.hpp"
+#include "net/peer_address.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
