@@ -237,7 +237,7 @@ struct Config {
   // A worker whose resident memory stays above this for two of the master's samples (5 s
   // apart) is replaced: its successor starts, then it drains as a reload would. 0: off.
   std::uint64_t worker_max_rss = 0;
-  // Proxies whose X-Forwarded-For names the client (see src/worker/real_ip.hpp); empty: none.
+  // Proxies whose X-Forwarded-For names the client (see src/exchange/real_ip.hpp); empty: none.
   std::vector<Cidr> real_ip_from;
   // Balancers allowed to send a PROXY header on a proxy_protocol listen entry.
   std::vector<Cidr> proxy_protocol_from;

@@ -19,13 +19,13 @@
 
 #include "exchange/builtin_routes.hpp"
 #include "exchange/job_spec.hpp"
+#include "exchange/real_ip.hpp"
 #include "http/dispatch.hpp"
 #include "http/router.hpp"
 #include "http/status.hpp"
 #include "net/proxy_header.hpp"
 #include "proxy/forward.hpp"
 #include "worker/handoff.hpp"
-#include "worker/real_ip.hpp"
 
 namespace shoal {
 
@@ -35,31 +35,6 @@ constexpr std::uint64_t kOutputHighWater = 64 * 1024;
 constexpr size_t kInputLimit = 64 * 1024;  // unparsed bytes kept while a reply is pending
 
 }  // namespace
-
-bool request_waits_for_job(JobState state) {
-  return state == JobState::kAwaiting || state == JobState::kStreaming;
-}
-
-JobStep next_job_step(JobState state, JobEvent event) {
-  const bool head_out = state == JobState::kAnsweredEarly || state == JobState::kStreaming;
-  switch (event) {
-    case JobEvent::kRequestComplete:
-      if (state == JobState::kSendingBody) return {JobState::kAwaiting};
-      if (state == JobState::kAnsweredEarly) return {JobState::kStreaming};
-      return {state};
-    case JobEvent::kHead:
-      if (state == JobState::kSendingBody) return {JobState::kAnsweredEarly};
-      if (state == JobState::kAwaiting) return {JobState::kStreaming};
-      return {state};
-    case JobEvent::kEnd:
-      return {JobState::kNone};
-    case JobEvent::kFailed:
-      return {JobState::kNone, false, !head_out, head_out};
-    case JobEvent::kEarlyEnd:
-      return {JobState::kNone, state != JobState::kNone};
-  }
-  return {state};
-}
 
 std::array<Millis, kTimerKinds> connection_timeouts(const Limits& limits) {
   std::array<Millis, kTimerKinds> t{};
@@ -80,7 +55,7 @@ Connection::Connection(ConnectionContext& context, const http::VirtualHosts& hos
 
 void Connection::start_handed_over(std::string bytes) {
   handed_over_ = true;
-  auto& ex = exchange();
+  auto& ex = in_flight();
   ex.buffered = std::move(bytes);
   ex.input = ex.buffered;
   if (!pump()) return;  // answered and closed already
@@ -177,44 +152,44 @@ Connection::~Connection() {
   // An orderly end for a TLS client (skipped after an error or the client's own close).
   transport_.close_notify();
   // A client that leaves mid-job must not keep a helper busy: the pool kills and replaces it.
-  if (ex_ && ex_->job) ex_->runner->cancel(ex_->job);
+  if (ex_) ex_->exchange.end_job();
   event_del(&read_event_);
   context_.timers->unlink(*this);
 }
 
-std::unique_ptr<Exchange> ExchangePool::take() {
-  if (spares_.empty()) return std::make_unique<Exchange>(limits_);
-  auto exchange = std::move(spares_.back());
+std::unique_ptr<InFlight> InFlightPool::take() {
+  if (spares_.empty()) return std::make_unique<InFlight>(limits_, services_);
+  auto in_flight = std::move(spares_.back());
   spares_.pop_back();
-  return exchange;
+  return in_flight;
 }
 
-void ExchangePool::give(std::unique_ptr<Exchange> exchange) {
+void InFlightPool::give(std::unique_ptr<InFlight> in_flight) {
   constexpr size_t kLargeBuffer = 16 * 1024;
-  if (spares_.size() >= max_ || exchange->job || exchange->parser.in_message() ||
-      !exchange->output.empty() || exchange->buffered.capacity() > kLargeBuffer) {
+  if (spares_.size() >= max_ || in_flight->exchange.has_job() || in_flight->parser.in_message() ||
+      !in_flight->output.empty() || in_flight->buffered.capacity() > kLargeBuffer) {
     return;  // freed
   }
-  exchange->parser.set_body_sink(nullptr, nullptr);
-  exchange->input = {};
-  exchange->routed = {};
-  exchange->job_state = JobState::kNone;
-  exchange->job_response = {};
-  exchange->body_paused = exchange->output_paused = false;
-  spares_.push_back(std::move(exchange));
+  in_flight->parser.set_body_sink(nullptr, nullptr);
+  in_flight->input = {};
+  in_flight->exchange.reset();
+  in_flight->exchange.bind(nullptr, nullptr, nullptr);
+  in_flight->framing = {};
+  spares_.push_back(std::move(in_flight));
 }
 
-Exchange& Connection::exchange() {
+InFlight& Connection::in_flight() {
   if (!ex_) {
-    ex_ = context_.exchanges->take();
+    ex_ = context_.in_flight->take();
     ex_->parser.set_body_sink(on_body_bytes, this);
+    ex_->exchange.bind(this, &peer_, &transport_);
   }
   return *ex_;
 }
 
 bool Connection::idle() const {
   if (head_done_ || phase_ == http1::Phase::kLingering ||
-      (ex_ && (ex_->job || !ex_->input.empty())))
+      (ex_ && (ex_->exchange.has_job() || !ex_->input.empty())))
     return false;
   return !ex_ || (!ex_->parser.in_message() && ex_->output.empty() && ex_->buffered.empty());
 }
@@ -378,13 +353,13 @@ bool Connection::read_client() {
   if (n == 0) {
     eof_ = true;
     set_reading(false);
-    if (phase_ == http1::Phase::kTunnel && ex_->job) {
+    if (phase_ == http1::Phase::kTunnel && ex_->exchange.has_job()) {
       // The client closed its side of a tunnel: the upstream's is shut once what the client
-      // sent is through, and the tunnel ends when the upstream closes (on_job_end).
-      ex_->runner->end_body(ex_->job);
+      // sent is through, and the tunnel ends when the upstream closes (job_end).
+      ex_->exchange.request_complete();
       return pump();
     }
-    if (!ex_ || ex_->job || ex_->output.empty() || ex_->parser.in_message()) {
+    if (!ex_ || ex_->exchange.has_job() || ex_->output.empty() || ex_->parser.in_message()) {
       close();  // the client is gone; a job it was waiting for is cancelled
       return false;
     }
@@ -393,7 +368,7 @@ bool Connection::read_client() {
     linger_on_close_ = false;
     return pump();
   }
-  auto& ex = exchange();
+  auto& ex = in_flight();
   if (ex.buffered.empty()) {
     ex_->input = std::string_view(scratch.data(), static_cast<size_t>(n));  // parse in place
   } else {
@@ -425,7 +400,7 @@ void Connection::on_writable(evutil_socket_t /*fd*/, short /*what*/, void* arg) 
 
 void Connection::keep_leftover_input() {
   // The input may point into the worker's scratch buffer, which the next connection reuses.
-  auto& buffered = exchange().buffered;
+  auto& buffered = in_flight().buffered;
   if (ex_->input.empty()) {
     if (buffered.capacity() > 0) std::string().swap(buffered);
     ex_->input = {};
@@ -447,13 +422,13 @@ bool Connection::pump() {
     return true;
   }
   in_pump_ = true;
-  auto& ex = exchange();
+  auto& ex = in_flight();
   do {
     pump_again_ = false;
     process_input();
     if (close_requested_) break;
     // Once this reply is out the connection closes (a job still streaming is not done).
-    const bool closing = this->closing() && !ex_->job;
+    const bool closing = this->closing() && !ex_->exchange.has_job();
     const auto queued = ex.output.pending();
     const auto flushed = transport_.write(ex.output, closing);
     if (queued > ex.output.pending()) context_.metrics->sent(queued - ex.output.pending());
@@ -476,7 +451,7 @@ bool Connection::pump() {
             arm_timer(TimerKind::kNone);
           }
         }
-        if (this->closing() && !ex_->job) {
+        if (this->closing() && !ex_->exchange.has_job()) {
           if (linger_on_close_ && !eof_) {
             if (phase_ != http1::Phase::kLingering) start_lingering_close();
           } else {
@@ -484,11 +459,9 @@ bool Connection::pump() {
           }
           break;
         }
-        if (ex_->job && ex_->output_paused) {
-          ex_->output_paused = false;
-          ex_->runner->resume_output(ex_->job);  // may deliver frames: loop to write them
-          pump_again_ = true;
-        } else if (!ex_->input.empty() && !request_waits_for_job(ex_->job_state) &&
+        if (ex_->exchange.resume_output()) {
+          pump_again_ = true;  // the job may have delivered output at once: write it
+        } else if (!ex_->input.empty() && !request_waits_for_job(ex_->exchange.job_state()) &&
                    !this->closing()) {
           pump_again_ = true;  // pipelined requests waited for the output to drain
         }
@@ -503,19 +476,19 @@ bool Connection::pump() {
   }
   if (phase_ == http1::Phase::kLingering) return true;
   keep_leftover_input();
-  set_reading(!eof_ && !ex_->body_paused && !closing() && ex.output.pending() <= kOutputHighWater &&
-              ex.buffered.size() <= kInputLimit);
+  set_reading(!eof_ && !ex_->exchange.body_paused() && !closing() &&
+              ex.output.pending() <= kOutputHighWater && ex.buffered.size() <= kInputLimit);
   if (idle()) {
     // An idle keep-alive connection holds no parser and no buffers; the next request (on any
     // connection of this worker) reuses them.
-    context_.exchanges->give(std::move(ex_));
+    context_.in_flight->give(std::move(ex_));
     arm_timer(context_.draining ? TimerKind::kDrainGrace : TimerKind::kKeepAlive);
   }
   return true;
 }
 
 bool Connection::process_input() {
-  auto& ex = exchange();
+  auto& ex = in_flight();
   auto& parser = ex.parser;
   bool just_had_head = false;
   if (phase_ == http1::Phase::kTunnel) {
@@ -523,9 +496,10 @@ bool Connection::process_input() {
     return true;
   }
   while (!closing() && !close_requested_) {
-    if (request_waits_for_job(ex_->job_state)) return true;  // the next pipelined one waits
-    if (ex_->job && ex_->runner->body_backlogged(ex_->job)) {
-      ex_->body_paused = true;  // on_job_writable resumes
+    auto& exchange = ex.exchange;
+    if (request_waits_for_job(exchange.job_state())) return true;  // the next one waits
+    if (exchange.body_backlogged()) {
+      exchange.set_body_paused();  // the exchange resumes when the job took more
       return true;
     }
     if (ex.output.pending() > kOutputHighWater) return true;
@@ -548,22 +522,11 @@ bool Connection::process_input() {
         arm_timer(TimerKind::kHeader);
         if (phase_ == http1::Phase::kPlainOnTls) return refuse_plain_http();
         const auto& request = parser.request();
-        ex.client = context_.real_ip_from ? real_client(peer_, *context_.real_ip_from, request)
-                                          : std::nullopt;
-        ex.routed = http::route_request(hosts_, request);
-        if (context_.clock) ex.started = context_.clock->now();
-        if (ex.routed.route && ex.routed.route->allow && !peer_allowed(*ex.routed.route->allow)) {
-          spdlog::info("client {} is not in the allow list of route \"{}\", request: \"{}\"",
-                       client().text(), ex.routed.route->match,
-                       escape_log_field(parser.request_line()));
-          auto reply = http::error_reply(403);
-          reply.close = true;  // before its body, if any: the rest is read and dropped
-          return respond(std::move(reply));
-        }
-        if (auto refused = http::refuse_trace(ex.routed, request)) {
+        if (auto refused = exchange.route(hosts_)) {
           return respond(std::move(*refused));
         }
-        if (ex.routed.target && ex.routed.needs_helper() && hand_over_job()) return false;
+        const auto& routed = exchange.routed();
+        if (routed.target && routed.needs_helper() && hand_over_job()) return false;
         const auto* expect = request.header("Expect");
         if (expect && request.http_minor >= 1) {
           if (!http::iequals(*expect, "100-continue")) {
@@ -573,9 +536,9 @@ bool Connection::process_input() {
           }
           if (request.has_body) ex.output.append("HTTP/1.1 100 Continue\r\n\r\n");
         }
-        if (ex.routed.target && ex.routed.needs_helper() && !start_job()) return false;
-        if (ex.routed.target && ex.routed.route &&
-            std::holds_alternative<ProxyAction>(ex.routed.route->action) && !start_proxy()) {
+        if (routed.target && routed.route &&
+            (routed.needs_helper() || std::holds_alternative<ProxyAction>(routed.route->action)) &&
+            !start_job()) {
           return false;
         }
         break;
@@ -584,9 +547,8 @@ bool Connection::process_input() {
         head_done_ = false;
         handed_over_ = false;  // the next job of this connection may go to a sibling again
         arm_timer(TimerKind::kNone);
-        if (ex_->job) {
-          ex_->runner->end_body(ex_->job);
-          ex_->job_state = next_job_step(ex_->job_state, JobEvent::kRequestComplete).next;
+        if (exchange.has_job()) {
+          exchange.request_complete();
           return true;
         }
         if (closing()) return true;  // the job was refused or failed early
@@ -594,16 +556,16 @@ bool Connection::process_input() {
           answered_early_ = false;
           break;
         }
-        if (auto builtin =
-                exchange::answer_builtin(ex.routed, parser.request(), client(), builtin_site())) {
+        if (auto builtin = exchange.answer_builtin()) {
           respond(std::move(*builtin));
           break;
         }
-        respond(http::respond(ex.routed, parser.request(), *context_.mime, *context_.files));
+        respond(
+            http::respond(exchange.routed(), parser.request(), *context_.mime, *context_.files));
         break;
       case http::ParseEvent::kError: {
-        ex.client.reset();  // a head that never completed names no client but the peer
-        end_job();          // a 400 or 413 in the middle of a job's body: its helper is freed now
+        exchange.forget_client();  // a head that never completed names no client but the peer
+        exchange.end_job();  // a 400 or 413 in the middle of a job's body: its helper is freed
         context_.metrics->refused(parser.error_status());
         spdlog::info("client {} sent a bad request: {} ({}), request: \"{}\"", peer_.text(),
                      parser.error_reason(), parser.error_status(),
@@ -618,34 +580,20 @@ bool Connection::process_input() {
 }
 
 void Connection::tunnel_input() {
-  if (!ex_->job) {  // the tunnel ended: the connection is closing
+  auto& exchange = ex_->exchange;
+  if (!exchange.has_job()) {  // the tunnel ended: the connection is closing
     ex_->input = {};
     return;
   }
   if (!ex_->input.empty()) {
-    ex_->runner->send_body(ex_->job, ex_->input);
+    exchange.send_body(ex_->input);
     ex_->input = {};
   }
-  if (ex_->runner->body_backlogged(ex_->job)) ex_->body_paused = true;  // on_job_writable resumes
-}
-
-// nginx's shape: what failed, then who asked and for what.
-// Errors that come in floods (EMFILE under load) are limited to a line a second per cause.
-void Connection::log_failure(const http::Reply::Failure& failure) {
-  const auto level = failure.not_found ? spdlog::level::info : spdlog::level::err;
-  if (!spdlog::should_log(level)) return;
-  std::uint64_t held_back = 0;
-  if (level == spdlog::level::err && !failure.cause.empty()) {
-    auto admitted = context_.log_limiter->admit(failure.cause, coarse_now_ms());
-    if (!admitted) return;
-    held_back = *admitted;
-  }
-  spdlog::log(level, "{}, client: {}, request: \"{}\"{}", failure.what, client().text(),
-              escape_log_field(exchange().parser.request_line()), suppressed_note(held_back));
+  if (exchange.body_backlogged()) exchange.set_body_paused();  // the exchange resumes it
 }
 
 bool Connection::respond(http::Reply reply) {
-  auto& ex = exchange();
+  auto& ex = in_flight();
   const auto& request = ex.parser.request();
   const bool keep_alive =
       !reply.close && request.keep_alive && !context_.draining && !context_.lame_duck;
@@ -668,9 +616,7 @@ bool Connection::respond(http::Reply reply) {
     }
     body_bytes = reply.content_length;
   }
-  if (!reply.failure.what.empty()) log_failure(reply.failure);
-  count_response(reply.status);
-  log_access(reply.status, body_bytes);
+  ex.exchange.account(reply.status, body_bytes, reply.failure);
   if (!keep_alive) {
     enter(http1::PhaseEvent::kLastResponse);
     // After an error mid-request the client may still be sending: read and discard until it
@@ -678,35 +624,6 @@ bool Connection::respond(http::Reply reply) {
     linger_on_close_ = ex.parser.in_message() || !ex_->input.empty();
   }
   return true;
-}
-
-void Connection::count_response(int status) {
-  auto& recorder = *context_.metrics;
-  if (!recorder.on()) return;
-  auto& ex = exchange();
-  if (ex.started == 0 || !context_.clock) {  // no complete head: a bad request, a timeout
-    recorder.response(nullptr, nullptr, status, std::nullopt);
-    return;
-  }
-  const auto ns = context_.clock->elapsed_ns(ex.started, context_.clock->now());
-  ex.started = 0;
-  recorder.response(ex.routed.server, ex.routed.route, status, ns);
-}
-
-void Connection::log_access(int status, std::uint64_t body_bytes) {
-  if (!context_.access_log->enabled()) return;
-  context_.access_log->write({client().text(), &ex_->parser.request(), ex_->parser.request_line(),
-                              status, body_bytes, transport_.protocol(), transport_.cipher()});
-}
-
-bool Connection::peer_allowed(const std::vector<Cidr>& allow) const {
-  const auto peer = client().to_sockaddr();
-  return allowed(allow, reinterpret_cast<const sockaddr*>(&peer));
-}
-
-exchange::BuiltinSite Connection::builtin_site() const {
-  return {context_.segment, context_.metrics->layout(), context_.generation, context_.worker,
-          context_.lame_duck};
 }
 
 void Connection::start_lingering_close() {
@@ -757,7 +674,7 @@ void Connection::on_timeout() {
     return;
   }
   spdlog::info("client {} timed out sending its request", peer_.text());
-  end_job();  // one answer per request: the 408, never the job's too
+  if (ex_) ex_->exchange.end_job();  // one answer per request: the 408, never the job's too
   auto reply = http::error_reply(408);
   reply.close = true;
   context_.metrics->refused(408);
@@ -770,8 +687,7 @@ void Connection::on_timeout() {
 }
 
 void Connection::on_body_bytes(void* self, std::string_view bytes) {
-  auto* c = static_cast<Connection*>(self);
-  if (c->ex_->job) c->ex_->runner->send_body(c->ex_->job, bytes);
+  static_cast<Connection*>(self)->ex_->exchange.send_body(bytes);
 }
 
 int Connection::local_port() const {
@@ -783,47 +699,14 @@ int Connection::local_port() const {
 }
 
 bool Connection::start_job() {
-  const exchange::Arrival arrival{&client(), local_port(), transport_.secure()};
-  ex_->job = context_.helpers->submit(
-      exchange::job_spec(ex_->routed, ex_->parser.request(), arrival), this);
-  ex_->runner = context_.helpers;
-  ex_->job_response = {};
-  if (ex_->job) {
-    ex_->job_state = JobState::kSendingBody;
+  auto& exchange = ex_->exchange;
+  if (std::holds_alternative<ProxyAction>(exchange.routed().route->action)) {
+    exchange.start_proxy();
     return true;
   }
-  // Every helper busy and the queue full: said, but not once per refused request.
-  if (auto held_back = context_.log_limiter->admit("helpers:503", coarse_now_ms())) {
-    spdlog::warn("every helper is busy and helpers.queue ({} jobs) is full: 503 to client {}{}",
-                 context_.helpers->queued_jobs(), client().text(), suppressed_note(*held_back));
-  }
-  auto reply = http::error_reply(503);
-  reply.headers.emplace_back("Retry-After", "1");
-  reply.close = true;
-  return respond(std::move(reply));
-}
-
-bool Connection::start_proxy() {
-  const auto& action = std::get<ProxyAction>(ex_->routed.route->action);
-  const auto& request = ex_->parser.request();
-  const std::string* coding = request.header("Transfer-Encoding");
-  const bool chunked = coding != nullptr;  // the parser allows chunked only, last
-  proxy::ProxyRequest forward;
-  forward.upstream = action.upstream;
-  forward.head = proxy::upstream_request_head(request, action, {peer_.text(), transport_.secure()},
-                                              chunked, proxy::wants_tunnel(request));
-  forward.has_body = request.has_body;
-  forward.chunked_body = chunked;
-  forward.head_request = request.method == "HEAD";
-  forward.idempotent = proxy::idempotent(request.method);
-  forward.tunnel = proxy::wants_tunnel(request);
-  forward.via = action.via;
-  forward.request_line = ex_->parser.request_line();
-  ex_->job = context_.proxy->start(std::move(forward), this);
-  ex_->runner = context_.proxy;
-  ex_->job_response = {};
-  ex_->job_state = JobState::kSendingBody;
-  return true;
+  http::Reply refusal;
+  if (exchange.start_job(local_port(), refusal)) return true;
+  return respond(std::move(refusal));
 }
 
 bool Connection::hand_over_job() {
@@ -844,84 +727,43 @@ bool Connection::hand_over_job() {
   return true;
 }
 
-void Connection::end_job() {
-  if (!ex_ || !ex_->job) return;
-  const JobStep step = next_job_step(ex_->job_state, JobEvent::kEarlyEnd);
-  helpers::JobHandle* job = std::exchange(ex_->job, nullptr);
-  ex_->job_state = step.next;
-  ex_->output_paused = false;
-  ex_->body_paused = false;
-  if (step.cancel) ex_->runner->cancel(job);
-}
+std::string_view Connection::request_line() const { return ex_->parser.request_line(); }
 
-void Connection::on_job_head(int status, helpers::HeaderList headers) {
-  queue_job_head(status, std::move(headers));
-  pump();
-}
-
-void Connection::on_job_head_and_data(int status, helpers::HeaderList headers,
-                                      std::string_view data) {
-  queue_job_head(status, std::move(headers));
-  queue_job_data(data);
-  pump();
-}
-
-void Connection::queue_job_head(int status, helpers::HeaderList headers) {
+void Connection::job_head(const exchange::JobHead& head) {
   const auto& request = ex_->parser.request();
-  ex_->job_state = next_job_step(ex_->job_state, JobEvent::kHead).next;
-  auto& response = ex_->job_response;
-  // Only the proxy passes a 101, and only to an Upgrade it tunnels (proxy.cpp).
-  const bool tunnel = status == 101 && ex_->runner == context_.proxy && request.upgrade;
-  if (tunnel) enter(http1::PhaseEvent::kUpgraded);
-  response.status = status;
-  response.keep_alive = request.keep_alive && !context_.draining && !context_.lame_duck;
-  response.discard_body =
-      !tunnel && (request.method == "HEAD" || http::status_forbids_body(status));
-  response.chunked = false;
+  auto& framing = ex_->framing;
+  if (head.tunnel) enter(http1::PhaseEvent::kUpgraded);
+  framing.keep_alive = request.keep_alive && !context_.draining && !context_.lame_duck;
+  framing.discard_body = head.discard_body;
+  framing.chunked = false;
   http::Reply reply;
-  reply.status = status;
-  reply.headers = std::move(headers);
-  reply.length_known = false;
-  // A proxied head may say its length (a CGI head never does): the body is passed as it is.
-  for (auto it = reply.headers.begin(); it != reply.headers.end(); ++it) {
-    if (http::iequals(it->first, "Content-Length")) {
-      reply.content_length = std::strtoull(it->second.c_str(), nullptr, 10);
-      reply.length_known = true;
-      reply.headers.erase(it);
-      break;
-    }
-  }
+  reply.status = head.status;
+  reply.headers = head.fields;
+  reply.length_known = head.length.has_value();
+  reply.content_length = head.length.value_or(0);
   if (reply.length_known) {
     // Framed by its length, for HTTP/1.0 clients too.
-  } else if (!http::status_forbids_body(status)) {
+  } else if (!http::status_forbids_body(head.status)) {
     if (request.http_minor >= 1) {
-      response.chunked = true;
+      framing.chunked = true;
       reply.headers.emplace_back("Transfer-Encoding", "chunked");
     } else {
-      response.keep_alive = false;  // an HTTP/1.0 client learns the end of the body from the close
+      framing.keep_alive = false;  // an HTTP/1.0 client learns the end of the body from the close
     }
   }
-  if ((response.keep_alive || tunnel) && !nodelay_) {
+  if ((framing.keep_alive || head.tunnel) && !nodelay_) {
     // A job's answer goes out in pieces (head, data, the last chunk): none may wait for an
     // ACK (Nagle against the client's delayed ACK costs 40 ms).
     int one = 1;
     setsockopt(transport_.fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     nodelay_ = true;
   }
-  auto& ex = exchange();
-  const http::WireOptions wire{response.keep_alive, context_.dates->now(), tunnel};
-  ex.output.append_with([&](std::string& out) { http::append_head(out, reply, wire); });
+  const http::WireOptions wire{framing.keep_alive, context_.dates->now(), head.tunnel};
+  ex_->output.append_with([&](std::string& out) { http::append_head(out, reply, wire); });
 }
 
-void Connection::on_job_data(std::string_view data) {
-  queue_job_data(data);
-  pump();
-}
-
-void Connection::queue_job_data(std::string_view data) {
-  auto& response = ex_->job_response;
-  if (response.discard_body || data.empty()) return;
-  if (response.chunked) {
+void Connection::job_data(std::string_view data) {
+  if (ex_->framing.chunked) {
     char size_line[24];
     int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
     ex_->output.append(std::string_view(size_line, static_cast<size_t>(n)));
@@ -930,59 +772,32 @@ void Connection::queue_job_data(std::string_view data) {
   } else {
     ex_->output.append(data);
   }
-  response.bytes += data.size();
-  if (ex_->output.pending() > kOutputHighWater && !ex_->output_paused) {
-    ex_->output_paused = true;  // pump resumes the helper's output once the client caught up
-    ex_->runner->pause_output(ex_->job);
-  }
+  if (ex_->output.pending() > kOutputHighWater) ex_->exchange.pause_output();  // pump resumes
 }
 
-void Connection::on_job_end() {
-  ex_->job = nullptr;
-  ex_->job_state = next_job_step(ex_->job_state, JobEvent::kEnd).next;
-  ex_->output_paused = false;
-  ex_->body_paused = false;  // nothing waits for the body any more
-  const auto& response = ex_->job_response;
-  if (response.chunked && !response.discard_body) ex_->output.append("0\r\n\r\n");
-  count_response(response.status);
-  log_access(response.status, response.bytes);
-  if (response.keep_alive && ex_->parser.in_message() && ex_->runner == context_.proxy) {
+void Connection::job_end() {
+  const auto& framing = ex_->framing;
+  if (framing.chunked && !framing.discard_body) ex_->output.append("0\r\n\r\n");
+  if (framing.keep_alive && ex_->parser.in_message() && ex_->exchange.proxied()) {
     // An upstream answered before the whole body arrived (as HAProxy, and nginx for its
     // own answers, do): the rest is read and dropped, and the connection stays open.
     answered_early_ = true;
-  } else if (!response.keep_alive || ex_->parser.in_message()) {
+  } else if (!framing.keep_alive || ex_->parser.in_message()) {
     // An answer complete before its request (a helper that did not wait for the body) is
     // the last on this connection: the rest of the body is read and discarded while closing.
     enter(http1::PhaseEvent::kLastResponse);
     linger_on_close_ = ex_->parser.in_message();
   }
-  pump();
 }
 
-void Connection::on_job_failed(int status) {
-  const JobStep step = next_job_step(ex_->job_state, JobEvent::kFailed);
-  ex_->job = nullptr;
-  ex_->job_state = step.next;
-  ex_->output_paused = false;
-  if (step.cut_off) {
-    // Part of the answer is out; the client can only learn of the failure by a cut-off body.
-    spdlog::info("client {}: response cut off after a job failure ({})", peer_.text(), status);
-    close();
-    return;
-  }
-  auto reply = http::error_reply(status);
-  if (status == 503) reply.headers.emplace_back("Retry-After", "1");
+void Connection::job_cut() { close(); }
+
+void Connection::progress() { pump(); }
+
+void Connection::answer(http::Reply reply) {
   // If the body is still arriving, stop here rather than read the rest.
   reply.close = ex_->parser.in_message();
-  if (ex_->parser.request().method == "HEAD") reply.send_body = false;
   respond(std::move(reply));
-  pump();
-}
-
-void Connection::on_job_writable() {
-  if (!ex_->body_paused) return;
-  ex_->body_paused = false;
-  pump();
 }
 
 }  // namespace shoal

@@ -88,10 +88,10 @@ Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int i
       base_.get(), connection_timeouts(site_.config.limits),
       [](DeadlineNode* node) { static_cast<Connection*>(node)->on_timeout(); });
   context_.timers = timers_.get();
-  // A connection gives its Exchange back when it goes idle and the next busy one takes it:
+  // A connection gives its InFlight back when it goes idle and the next busy one takes it:
   // a few dozen spares cover a busy loop and cost an idle worker only some kilobytes.
-  exchanges_ = std::make_unique<ExchangePool>(site_.config.limits, 32);
-  context_.exchanges = exchanges_.get();
+  in_flight_ = std::make_unique<InFlightPool>(site_.config.limits, context_, 32);
+  context_.in_flight = in_flight_.get();
   context_.log_limiter = &log_limiter_;
 
   const bool shared = !site_.config.reuse_port && site_.config.workers > 1;

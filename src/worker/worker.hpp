@@ -92,7 +92,7 @@ class Worker final : private Siblings {
   // Connections are owned through the deadline lists (each is on exactly one): created with
   // make_unique and released there, destroyed by destroy_connection().
   std::unique_ptr<ConnectionTimers> timers_;
-  std::unique_ptr<ExchangePool> exchanges_;
+  std::unique_ptr<InFlightPool> in_flight_;
   WorkerPeers peers_;
   std::unique_ptr<event, EventDeleter> hand_off_event_;
   std::string hand_off_buffer_;

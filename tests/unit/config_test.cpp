@@ -6,7 +6,7 @@
 
 #include "config/loader.hpp"
 #include "config/units.hpp"
-#include "worker/real_ip.hpp"
+#include "exchange/real_ip.hpp"
 
 namespace shoal {
 namespace {

@@ -1,11 +1,18 @@
 // The protocol-free parts of an exchange, without a connection: the metrics, status and health
 // routes' answers, and the helper job a CGI route asks for.
+#include "exchange/exchange.hpp"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <memory>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "exchange/builtin_routes.hpp"
 #include "exchange/job_spec.hpp"
@@ -123,6 +130,114 @@ TEST(JobSpec, ABuiltinJobIsItsKindAndDuration) {
   const auto spec = job_spec(r.routed, r.request, {&client, 80, false});
   EXPECT_EQ(spec.type, helpers::JobType::kBurn);
   EXPECT_EQ(spec.duration, Millis{300});
+}
+
+}  // namespace
+}  // namespace shoal::exchange
+
+// An Exchange over a fake session: what a job's answer becomes, without a connection, a
+// helper or an upstream (the runner's callbacks are called as a runner would).
+namespace shoal::exchange {
+namespace {
+
+struct FakeCarrier : Carrier {
+  std::vector<std::string> calls;
+  JobHead head;
+  std::string data;
+  http::Reply answered;
+  void job_head(const JobHead& h) override {
+    head = h;
+    calls.push_back("head");
+  }
+  void job_data(std::string_view d) override {
+    data.append(d);
+    calls.push_back("data");
+  }
+  void job_end() override { calls.push_back("end"); }
+  void job_cut() override { calls.push_back("cut"); }
+  void progress() override { calls.push_back("progress"); }
+  void answer(http::Reply reply) override {
+    answered = std::move(reply);
+    calls.push_back("answer");
+  }
+  std::string_view request_line() const override { return "GET /x HTTP/1.1"; }
+};
+
+struct ExchangeFixture : ::testing::Test {
+  ExchangeFixture() {
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log);
+    logger = std::make_shared<spdlog::logger>("exchange-test", sink);
+    logger->set_pattern("%v");
+    access = std::make_unique<AccessLog>(logger, AccessLogFormat::kCommon);
+    services.access_log = access.get();
+    services.log_limiter = &limiter;
+    services.metrics = &recorder;
+    request.method = "GET";
+    request.target = "/x";
+    exchange.bind(&carrier, &peer, &transport);
+  }
+  std::ostringstream log;
+  std::shared_ptr<spdlog::logger> logger;
+  std::unique_ptr<AccessLog> access;
+  RepeatLimiter limiter;
+  metrics::Recorder recorder;  // off
+  Services services;
+  http::Request request;
+  PeerAddress peer = address("198.51.100.9", 4000);
+  net::Transport transport{-1};
+  FakeCarrier carrier;
+  Exchange exchange{services, request};
+  helpers::JobSink& sink() { return exchange; }
+};
+
+TEST_F(ExchangeFixture, AJobsHeadIsStructuredItsLengthTakenOutAndItsBodyCounted) {
+  sink().on_job_head_and_data(200, {{"Content-Type", "text/plain"}, {"Content-Length", "5"}},
+                              "hello");
+  EXPECT_EQ(carrier.calls, (std::vector<std::string>{"head", "data", "progress"}));
+  EXPECT_EQ(carrier.head.status, 200);
+  EXPECT_EQ(carrier.head.length, 5u);
+  EXPECT_EQ(carrier.head.fields, (helpers::HeaderList{{"Content-Type", "text/plain"}}));
+  EXPECT_FALSE(carrier.head.tunnel);  // a 101 is a tunnel only when proxied
+  sink().on_job_end();
+  EXPECT_EQ(carrier.calls.back(), "progress");
+  EXPECT_EQ(carrier.calls[carrier.calls.size() - 2], "end");
+  logger->flush();
+  EXPECT_NE(log.str().find("198.51.100.9 - - ["), std::string::npos) << log.str();
+  EXPECT_NE(log.str().find("\"GET /x HTTP/1.1\" 200 5"), std::string::npos) << log.str();
+}
+
+TEST_F(ExchangeFixture, AHeadRequestsBodyIsNeitherPassedNorCounted) {
+  request.method = "HEAD";
+  sink().on_job_head(200, {});
+  sink().on_job_data("not for a HEAD");
+  EXPECT_TRUE(carrier.head.discard_body);
+  EXPECT_EQ(carrier.data, "");
+  sink().on_job_end();
+  logger->flush();
+  EXPECT_NE(log.str().find("\"GET /x HTTP/1.1\" 200 0"), std::string::npos) << log.str();
+}
+
+TEST_F(ExchangeFixture, AFailureBeforeTheHeadIsAnsweredWithItsStatus) {
+  sink().on_job_failed(503);
+  EXPECT_EQ(carrier.calls, (std::vector<std::string>{"answer", "progress"}));
+  EXPECT_EQ(carrier.answered.status, 503);
+  EXPECT_NE(std::find(carrier.answered.headers.begin(), carrier.answered.headers.end(),
+                      std::pair<std::string, std::string>("Retry-After", "1")),
+            carrier.answered.headers.end());
+  // HEAD: the error page is not sent (its length is).
+  request.method = "HEAD";
+  sink().on_job_failed(504);
+  EXPECT_EQ(carrier.answered.status, 504);
+  EXPECT_FALSE(carrier.answered.send_body);
+}
+
+TEST_F(ExchangeFixture, WritableProgressesOnlyAPausedBody) {
+  sink().on_job_writable();
+  EXPECT_TRUE(carrier.calls.empty());
+  exchange.set_body_paused();
+  sink().on_job_writable();
+  EXPECT_EQ(carrier.calls, (std::vector<std::string>{"progress"}));
+  EXPECT_FALSE(exchange.body_paused());
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
-// The connection's job state machine (worker/connection.hpp): the decisions, without a loop.
-#include <gtest/gtest.h>
+// The connection's job state machine (exchange/job_state.hpp): the decisions, without a loop.
+#include "exchange/job_state.hpp"
 
-#include "worker/connection.hpp"
+#include <gtest/gtest.h>
 
 namespace shoal {
 namespace {

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "http/status.hpp"
-#include "worker/access_log.hpp"
+#include "exchange/access_log.hpp"
 
 namespace shoal::http {
 namespace {

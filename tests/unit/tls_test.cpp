@@ -12,7 +12,7 @@
 #include "helpers/cgi.hpp"
 #include "tls/ticket_keys.hpp"
 #include "tls/tls_stream.hpp"
-#include "worker/access_log.hpp"
+#include "exchange/access_log.hpp"
 
 namespace shoal {
 namespace {

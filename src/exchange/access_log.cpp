@@ -1,5 +1,5 @@
 // Access log lines in the combined format operators' tools already parse.
-#include "worker/access_log.hpp"
+#include "exchange/access_log.hpp"
 
 #include <cstdint>
 #include <ctime>

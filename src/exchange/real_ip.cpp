@@ -1,5 +1,5 @@
 // X-Forwarded-For walked from the right over trusted hops.
-#include "worker/real_ip.hpp"
+#include "exchange/real_ip.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
