@@ -3,8 +3,8 @@
 
 #include <gtest/gtest.h>
 
-#include "http/status.hpp"
 #include "exchange/access_log.hpp"
+#include "http/status.hpp"
 
 namespace shoal::http {
 namespace {

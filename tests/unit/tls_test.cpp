@@ -9,10 +9,10 @@
 #include <sstream>
 
 #include "config/loader.hpp"
+#include "exchange/access_log.hpp"
 #include "helpers/cgi.hpp"
 #include "tls/ticket_keys.hpp"
 #include "tls/tls_stream.hpp"
-#include "exchange/access_log.hpp"
 
 namespace shoal {
 namespace {
