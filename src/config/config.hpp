@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "config/address.hpp"
+#include "util/fields.hpp"
 
 namespace shoal {
 
@@ -73,8 +74,8 @@ struct ReturnAction {
   std::string body;
   std::string location;  // empty = none
   std::string content_type = "text/plain";
-  // Built once at load: "Content-Type: ..\r\n" and "Location: ..\r\n", written verbatim.
-  std::string header_lines;
+  // Built once at load: Content-Type and Location as they are sent.
+  Fields fields;
 };
 
 struct StaticAction {

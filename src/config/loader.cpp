@@ -705,9 +705,9 @@ class Loader {
       if (auto s = scalar(n, "return.content_type")) action.content_type = *s;
     }
     if (!action.body.empty() || action.status < 300) {
-      action.header_lines = "Content-Type: " + action.content_type + "\r\n";
+      action.fields.emplace_back("Content-Type", action.content_type);
     }
-    if (!action.location.empty()) action.header_lines += "Location: " + action.location + "\r\n";
+    if (!action.location.empty()) action.fields.emplace_back("Location", action.location);
     return action;
   }
 

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "util/fields.hpp"
+
 namespace shoal::helpers {
 
 enum class JobType { kBurn, kSleep, kCgi, kResolve };
@@ -25,7 +27,7 @@ struct JobSpec {
 std::string encode_job(const JobSpec& job);
 std::optional<JobSpec> decode_job(std::string_view payload);
 
-using HeaderList = std::vector<std::pair<std::string, std::string>>;
+using HeaderList = Fields;
 
 // A running job as its submitter holds it (a HelperPool::Job, a proxy::ProxyExchange).
 struct JobHandle {};

@@ -47,7 +47,7 @@ Reply return_reply(const ReturnAction& action, const Request& request) {
     reply.fixed_body = action.body;
     reply.content_length = action.body.size();
   }
-  reply.file_headers = action.header_lines;
+  reply.shared_fields = &action.fields;
   return reply;
 }
 

@@ -75,9 +75,10 @@ FileCache::Lookup FileCache::open(const std::string& path, const MimeTypes& mime
   file->etag = make_etag(file->st.st_mtime, size);
   file->last_modified = format_http_date(file->st.st_mtime);
   file->content_type = mime.type_for_path(path);
-  file->headers = "Content-Type: " + file->content_type +
-                  "\r\nLast-Modified: " + file->last_modified + "\r\nETag: " + file->etag +
-                  "\r\nAccept-Ranges: bytes\r\n";
+  file->fields = {{"Content-Type", file->content_type},
+                  {"Last-Modified", file->last_modified},
+                  {"ETag", file->etag},
+                  {"Accept-Ranges", "bytes"}};
   file->checked = now;
   if (entries_.size() >= kMaxEntries) entries_.clear();  // simple and bounded; refills fast
   entries_.emplace(path, file);

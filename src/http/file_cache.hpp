@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "http/mime.hpp"
+#include "util/fields.hpp"
 #include "util/unique_fd.hpp"
 
 namespace shoal::http {
@@ -25,8 +26,7 @@ struct CachedFile {
   std::string etag;
   std::string last_modified;
   std::string content_type;
-  std::string
-      headers;  // "Content-Type: ..\r\nLast-Modified: ..\r\nETag: ..\r\nAccept-Ranges: bytes\r\n"
+  Fields fields;  // Content-Type, Last-Modified, ETag and Accept-Ranges, built once
   std::time_t checked = 0;
 };
 

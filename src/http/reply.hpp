@@ -10,22 +10,23 @@
 #include <vector>
 
 #include "http/file_cache.hpp"
+#include "util/fields.hpp"
 
 namespace shoal::http {
 
 struct Reply {
   int status = 200;
-  std::vector<std::pair<std::string, std::string>> headers;  // besides the ones below
+  Fields headers;               // besides the ones below
   std::string body;             // in-memory content, unless `file` or `fixed_body` is set
   std::string_view fixed_body;  // content owned by the config (a `return` route)
   // Content from a cached file: its bytes in memory, or its fd through sendfile.
   std::shared_ptr<const CachedFile> file;
   std::uint64_t file_offset = 0;
-  std::string_view file_headers;     // header lines owned by `file` (or the config)
-  std::uint64_t content_length = 0;  // length of the content, also for HEAD
-  bool send_body = true;             // false for HEAD: the head describes content not sent
-  bool close = false;                // close the connection after this reply
-  bool length_known = true;          // false: no Content-Length (chunked or until close)
+  const Fields* shared_fields = nullptr;  // owned by `file` (or the config), after `headers`
+  std::uint64_t content_length = 0;       // length of the content, also for HEAD
+  bool send_body = true;                  // false for HEAD: the head describes content not sent
+  bool close = false;                     // close the connection after this reply
+  bool length_known = true;               // false: no Content-Length (chunked or until close)
   // Why a handler failed, for the error log in nginx's words ("open() \"/srv/x\" failed
   // (13: Permission denied)"); the connection adds the client and the request line.
   struct Failure {

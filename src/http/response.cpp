@@ -39,9 +39,11 @@ void append_head(std::string& out, const Reply& reply, const WireOptions& option
 
   // Sized once, then copied in with a cursor: this runs once per response.
   size_t size = 9 + static_cast<size_t>(status_end - status) + 1 + reason.size() +
-                kServerDate.size() + options.date.size() + 2 + reply.file_headers.size() +
-                connection.size();
+                kServerDate.size() + options.date.size() + 2 + connection.size();
   for (const auto& [name, value] : reply.headers) size += name.size() + value.size() + 4;
+  if (reply.shared_fields) {
+    for (const auto& [name, value] : *reply.shared_fields) size += name.size() + value.size() + 4;
+  }
   if (length_end != length) size += kLength.size() + static_cast<size_t>(length_end - length) + 2;
   const size_t start = out.size();
   out.resize(start + size);
@@ -57,13 +59,16 @@ void append_head(std::string& out, const Reply& reply, const WireOptions& option
   put(kServerDate);
   put(options.date);
   put("\r\n"sv);
-  for (const auto& [name, value] : reply.headers) {
-    put(name);
-    put(": "sv);
-    put(value);
-    put("\r\n"sv);
-  }
-  put(reply.file_headers);
+  auto put_fields = [&put](const Fields& fields) {
+    for (const auto& [name, value] : fields) {
+      put(name);
+      put(": "sv);
+      put(value);
+      put("\r\n"sv);
+    }
+  };
+  put_fields(reply.headers);
+  if (reply.shared_fields) put_fields(*reply.shared_fields);
   if (length_end != length) {
     put(kLength);
     put({length, length_end});

@@ -59,7 +59,7 @@ Reply file_reply(std::shared_ptr<const CachedFile> file, const Request& request)
 
   Reply reply;
   reply.content_length = size;
-  reply.file_headers = file->headers;
+  reply.shared_fields = &file->fields;
   const auto* range_header = request.header("Range");
   if (range_header) {
     const auto* if_range = request.header("If-Range");
@@ -80,7 +80,7 @@ Reply file_reply(std::shared_ptr<const CachedFile> file, const Request& request)
     }
   }
   reply.send_body = !head;
-  reply.file = std::move(file);  // keeps file_headers alive
+  reply.file = std::move(file);  // keeps shared_fields alive
   return reply;
 }
 

@@ -31,7 +31,8 @@ TEST(Reply, HeadIsAppendedAfterWhatTheBufferHolds) {
   Reply reply;
   reply.status = 201;
   reply.headers = {{"Location", "/x"}, {"X-Empty", ""}};
-  reply.file_headers = "ETag: \"e\"\r\n";
+  const Fields shared{{"ETag", "\"e\""}};  // a cached file's, or a return route's
+  reply.shared_fields = &shared;
   reply.content_length = 12345;
   std::string out = "HTTP/1.1 100 Continue\r\n\r\n";
   append_head(out, reply, {false, "D"});
