@@ -6,6 +6,12 @@
 
 namespace shoal::http {
 
+void Reply::set_body(std::string text, std::string content_type) {
+  body = std::move(text);
+  content_length = body.size();
+  headers.emplace_back("Content-Type", std::move(content_type));
+}
+
 Reply error_reply(int status) {
   Reply reply;
   reply.status = status;

@@ -1,5 +1,5 @@
-// Reply: what a handler answers (status, headers, body from memory or from a file), and how
-// its head is written on the wire. The worker's Connection sends it.
+// Reply: what a handler answers (status, fields, body from memory or from a file). A session
+// writes it its way (HTTP/1.1: http1/wire.hpp).
 #pragma once
 
 #include <cstdint>
@@ -37,16 +37,6 @@ struct Reply {
 
   void set_body(std::string text, std::string content_type);
 };
-
-struct WireOptions {
-  bool keep_alive = true;
-  std::string_view date;
-  bool upgrade = false;  // a 101 to a proxied Upgrade: "Connection: upgrade"
-};
-
-// Status line and headers, with Date, Server, Content-Length and Connection, ending in CRLF.
-void append_head(std::string& out, const Reply& reply, const WireOptions& options);
-std::string serialize_head(const Reply& reply, const WireOptions& options);
 
 // An HTML page for an error or redirect status, as servers conventionally send.
 Reply error_reply(int status);

@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "http/response_parser.hpp"
+#include "http1/wire.hpp"
 #include "proxy/forward.hpp"
 #include "util/syscall.hpp"
 #include "util/text.hpp"
@@ -75,16 +76,12 @@ class ProxyExchange : public helpers::JobHandle,
       if (!output_paused_) arm(pool_.config().read_timeout);  // traffic: the tunnel is alive
       return;
     }
-    std::string framed;
-    if (request_.chunked_body) {
-      char size[24];
-      const int n = std::snprintf(size, sizeof size, "%zx\r\n", bytes.size());
-      framed.assign(size, static_cast<size_t>(n));
-      framed.append(bytes);
-      framed.append("\r\n");
-    } else {
-      framed.assign(bytes);
+    if (!request_.chunked_body) {
+      queue(bytes);
+      return;
     }
+    std::string framed;
+    http1::append_chunk(framed, bytes);
     queue(framed);
   }
 
@@ -96,7 +93,7 @@ class ProxyExchange : public helpers::JobHandle,
     }
     if (body_ended_) return;
     body_ended_ = true;
-    if (request_.chunked_body) queue("0\r\n\r\n");
+    if (request_.chunked_body) queue(http1::kLastChunk);
   }
 
   // A request body is read ahead of the upstream up to request_buffer: a client that aborts

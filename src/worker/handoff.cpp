@@ -1,4 +1,4 @@
-// send_hand_off, receive_hand_off, serialize_head (see the header).
+// send_hand_off, receive_hand_off (see the header).
 #include "worker/handoff.hpp"
 
 #include <sys/socket.h>
@@ -81,23 +81,6 @@ std::optional<HandOff> receive_hand_off(int socket, std::string& buffer) {
   handoff.address.assign(buffer.data() + kPrefix, length);
   handoff.bytes.assign(buffer.data() + kPrefix + length, size - kPrefix - length);
   return handoff;
-}
-
-std::string serialize_head(const http::Request& request) {
-  std::string head;
-  head.reserve(256);
-  head += request.method;
-  head += ' ';
-  head += request.target;
-  head += request.http_minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n";
-  for (const auto& h : request.headers) {
-    head += h.name;
-    head += ": ";
-    head += h.value;
-    head += "\r\n";
-  }
-  head += "\r\n";
-  return head;
 }
 
 }  // namespace shoal

@@ -32,8 +32,4 @@ bool send_hand_off(int socket, int client_fd, std::string_view address, std::str
 // descriptor is closed). The descriptor arrives close-on-exec.
 std::optional<HandOff> receive_hand_off(int socket, std::string& buffer);
 
-// A request head as bytes a parser takes again: the request line and every field as parsed
-// (already checked and trimmed), then the empty line.
-std::string serialize_head(const http::Request& request);
-
 }  // namespace shoal

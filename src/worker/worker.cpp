@@ -83,10 +83,10 @@ Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int i
     proxy_->set_metrics(&recorder_);
     context_.proxy = proxy_.get();
   }
-  context_.on_closed = [this](Connection* c) { connection_closed(c); };
+  context_.on_closed = [this](Http1Session* c) { connection_closed(c); };
   timers_ = std::make_unique<ConnectionTimers>(
       base_.get(), connection_timeouts(site_.config.limits),
-      [](DeadlineNode* node) { static_cast<Connection*>(node)->on_timeout(); });
+      [](DeadlineNode* node) { static_cast<Http1Session*>(node)->on_timeout(); });
   context_.timers = timers_.get();
   // A connection gives its InFlight back when it goes idle and the next busy one takes it:
   // a few dozen spares cover a busy loop and cost an idle worker only some kilobytes.
@@ -149,7 +149,7 @@ Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int i
 
 Worker::~Worker() {
   // Connections hold events of base_ and jobs of the helper pool: free them first.
-  for (Connection* c : all_connections()) std::unique_ptr<Connection> doomed(c);
+  for (Http1Session* c : all_connections()) std::unique_ptr<Http1Session> doomed(c);
   timers_.reset();
   proxy_.reset();
   helpers_.reset();
@@ -201,9 +201,9 @@ void Worker::on_acceptable(evutil_socket_t fd, short /*what*/, void* arg) noexce
       return;  // EAGAIN: another worker took it, or the queue is empty
     }
     // Owned by the deadline lists from here on (see worker.hpp).
-    Connection* connection =
-        std::make_unique<Connection>(self->context_, *from->hosts, client,
-                                     PeerAddress(reinterpret_cast<const sockaddr*>(&addr)))
+    Http1Session* connection =
+        std::make_unique<Http1Session>(self->context_, *from->hosts, client,
+                                       PeerAddress(reinterpret_cast<const sockaddr*>(&addr)))
             .release();
     if (static_cast<int>(self->connection_count()) >= self->site_.config.limits.max_connections) {
       self->set_accepting(false);  // resumed when a connection closes
@@ -242,16 +242,16 @@ void Worker::set_accepting(bool on) {
   }
 }
 
-std::vector<Connection*> Worker::all_connections() const {
-  std::vector<Connection*> all;
+std::vector<Http1Session*> Worker::all_connections() const {
+  std::vector<Http1Session*> all;
   all.reserve(connection_count());
-  timers_->lists().for_each([&](DeadlineNode* n) { all.push_back(static_cast<Connection*>(n)); });
+  timers_->lists().for_each([&](DeadlineNode* n) { all.push_back(static_cast<Http1Session*>(n)); });
   return all;
 }
 
-void Worker::connection_closed(Connection* connection) {
+void Worker::connection_closed(Http1Session* connection) {
   // Owned through the deadline lists (see worker.hpp); destroying it unlinks it there.
-  std::unique_ptr<Connection>{connection}.reset();
+  std::unique_ptr<Http1Session>{connection}.reset();
   if (context_.draining) {
     if (connection_count() == 0) event_base_loopexit(base_.get(), nullptr);
     return;
@@ -336,7 +336,7 @@ void Worker::start_drain() {
              static_cast<suseconds_t>((deadline.count() % 1000) * 1000)};
   evtimer_add(drain_deadline_.get(), &tv);
   // Idle connections get a short grace; busy ones close after their reply (Connection: close).
-  for (Connection* c : all_connections()) c->drain();
+  for (Http1Session* c : all_connections()) c->drain();
   if (connection_count() == 0) event_base_loopexit(base_.get(), nullptr);
 }
 
@@ -399,9 +399,9 @@ void Worker::on_hand_off(evutil_socket_t fd, short /*what*/, void* arg) noexcept
     socklen_t len = sizeof peer;
     getpeername(handoff->fd.get(), reinterpret_cast<sockaddr*>(&peer), &len);
     // Owned by the deadline lists from here on, as an accepted one (see worker.hpp).
-    Connection* connection =
-        std::make_unique<Connection>(self->context_, hosts->second, handoff->fd.release(),
-                                     PeerAddress(reinterpret_cast<const sockaddr*>(&peer)))
+    Http1Session* connection =
+        std::make_unique<Http1Session>(self->context_, hosts->second, handoff->fd.release(),
+                                       PeerAddress(reinterpret_cast<const sockaddr*>(&peer)))
             .release();
     connection->start_handed_over(std::move(handoff->bytes));  // may answer and close it
   }

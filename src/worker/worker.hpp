@@ -10,7 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "worker/connection.hpp"
+#include "http1/session.hpp"
 #include "worker/site.hpp"
 #include "worker/worker_start.hpp"
 
@@ -61,8 +61,8 @@ class Worker final : private Siblings {
 
   void start_drain();
   void reopen_logs();
-  void connection_closed(Connection* connection);
-  std::vector<Connection*> all_connections() const;
+  void connection_closed(Http1Session* connection);
+  std::vector<Http1Session*> all_connections() const;
   size_t connection_count() const { return timers_->lists().size(); }
   void set_accepting(bool on);
 
@@ -88,7 +88,7 @@ class Worker final : private Siblings {
   AccessLog access_log_;
   std::unique_ptr<helpers::HelperPool> helpers_;
   std::unique_ptr<proxy::Proxy> proxy_;
-  ConnectionContext context_;
+  SessionContext context_;
   // Connections are owned through the deadline lists (each is on exactly one): created with
   // make_unique and released there, destroyed by destroy_connection().
   std::unique_ptr<ConnectionTimers> timers_;

@@ -12,6 +12,7 @@
 #include "config/config.hpp"
 #include "helpers/occupancy.hpp"
 #include "http/request_parser.hpp"
+#include "http1/wire.hpp"
 
 namespace shoal {
 namespace {
@@ -90,7 +91,7 @@ TEST(HandOffTest, ASerializedHeadParsesBackToTheSameRequest) {
       "POST /cgi-bin/x.sh?a=1 HTTP/1.1\r\nHost:  example.com \r\nContent-Length: 3\r\n"
       "X-Two: a\r\nX-Two: b\r\n\r\n";
   ASSERT_EQ(first.feed(raw).event, http::ParseEvent::kHeadComplete);
-  const std::string head = serialize_head(first.request());
+  const std::string head = http1::serialize_request_head(first.request());
   http::RequestParser second(limits);
   ASSERT_EQ(second.feed(head).event, http::ParseEvent::kHeadComplete);
   const auto& a = first.request();

@@ -5,6 +5,7 @@
 
 #include "exchange/access_log.hpp"
 #include "http/status.hpp"
+#include "http1/wire.hpp"
 
 namespace shoal::http {
 namespace {
@@ -12,7 +13,7 @@ namespace {
 TEST(Reply, SerializesStatusDateServerLengthAndConnection) {
   Reply reply;
   reply.set_body("hi", "text/plain");
-  EXPECT_EQ(serialize_head(reply, {true, "Sun, 06 Nov 1994 08:49:37 GMT"}),
+  EXPECT_EQ(http1::serialize_head(reply, {true, "Sun, 06 Nov 1994 08:49:37 GMT"}),
             "HTTP/1.1 200 OK\r\nServer: shoal\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
             "Content-Type: text/plain\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\n");
 }
@@ -20,7 +21,7 @@ TEST(Reply, SerializesStatusDateServerLengthAndConnection) {
 TEST(Reply, NoContentLengthWhereTheStatusForbidsABody) {
   Reply reply;
   reply.status = 304;
-  auto head = serialize_head(reply, {false, "d"});
+  auto head = http1::serialize_head(reply, {false, "d"});
   EXPECT_EQ(head.find("Content-Length"), std::string::npos);
   EXPECT_NE(head.find("Connection: close\r\n\r\n"), std::string::npos);
 }
@@ -35,7 +36,7 @@ TEST(Reply, HeadIsAppendedAfterWhatTheBufferHolds) {
   reply.shared_fields = &shared;
   reply.content_length = 12345;
   std::string out = "HTTP/1.1 100 Continue\r\n\r\n";
-  append_head(out, reply, {false, "D"});
+  http1::append_head(out, reply, {false, "D"});
   EXPECT_EQ(out,
             "HTTP/1.1 100 Continue\r\n\r\n"
             "HTTP/1.1 201 Created\r\nServer: shoal\r\nDate: D\r\nLocation: /x\r\nX-Empty: \r\n"
@@ -43,7 +44,7 @@ TEST(Reply, HeadIsAppendedAfterWhatTheBufferHolds) {
   Reply streamed;
   streamed.status = 599;  // no reason phrase of its own
   streamed.length_known = false;
-  EXPECT_EQ(serialize_head(streamed, {true, "D"}),
+  EXPECT_EQ(http1::serialize_head(streamed, {true, "D"}),
             "HTTP/1.1 599 " + std::string(reason_phrase(599)) +
                 "\r\nServer: shoal\r\nDate: D\r\nConnection: keep-alive\r\n\r\n");
 }
@@ -84,3 +85,19 @@ TEST(AccessLog, RemoteUserComesFromBasicCredentials) {
 
 }  // namespace
 }  // namespace shoal::http
+
+namespace shoal::http1 {
+namespace {
+
+// Chunked framing is written in one place, for a job's response and a body sent upstream.
+TEST(Wire, AChunkIsItsHexSizeItsBytesAndCrlf) {
+  std::string out;
+  append_chunk(out, "hello");
+  append_chunk(out, "");  // nothing: an empty chunk would end the body
+  append_chunk(out, std::string(26, 'x'));
+  EXPECT_EQ(out, "5\r\nhello\r\n1a\r\n" + std::string(26, 'x') + "\r\n");
+  EXPECT_EQ(kLastChunk, "0\r\n\r\n");
+}
+
+}  // namespace
+}  // namespace shoal::http1

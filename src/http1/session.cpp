@@ -3,7 +3,7 @@
 // pump() is the one place that parses, writes and decides what to wait for next; event
 // callbacks and helper callbacks only feed it. Pipelined requests are parsed only while the
 // output queue is small, so a client that sends much and reads nothing costs little memory.
-#include "worker/connection.hpp"
+#include "http1/session.hpp"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -23,9 +23,9 @@
 #include "http/dispatch.hpp"
 #include "http/router.hpp"
 #include "http/status.hpp"
+#include "http1/wire.hpp"
 #include "net/proxy_header.hpp"
 #include "proxy/forward.hpp"
-#include "worker/handoff.hpp"
 
 namespace shoal {
 
@@ -46,14 +46,14 @@ std::array<Millis, kTimerKinds> connection_timeouts(const Limits& limits) {
   return t;
 }
 
-Connection::Connection(ConnectionContext& context, const http::VirtualHosts& hosts,
-                       evutil_socket_t fd, PeerAddress peer)
+Http1Session::Http1Session(SessionContext& context, const http::VirtualHosts& hosts,
+                           evutil_socket_t fd, PeerAddress peer)
     : context_(context), hosts_(hosts), transport_(fd), peer_(peer), read_event_{} {
   event_assign(&read_event_, context.base, fd, EV_READ | EV_PERSIST, on_readable, this);
   arm_timer(TimerKind::kHeader);
 }
 
-void Connection::start_handed_over(std::string bytes) {
+void Http1Session::start_handed_over(std::string bytes) {
   handed_over_ = true;
   auto& ex = in_flight();
   ex.buffered = std::move(bytes);
@@ -62,7 +62,7 @@ void Connection::start_handed_over(std::string bytes) {
   if (!ex_ && !eof_) set_reading(true);
 }
 
-void Connection::start(const tls::TlsListen* tls, bool proxy_protocol) {
+void Http1Session::start(const tls::TlsListen* tls, bool proxy_protocol) {
   phase_ = http1::initial_phase(proxy_protocol, tls != nullptr);
   if (!proxy_protocol) {
     begin(tls);
@@ -80,7 +80,7 @@ void Connection::start(const tls::TlsListen* tls, bool proxy_protocol) {
   read_proxy_header();
 }
 
-void Connection::read_proxy_header() {
+void Http1Session::read_proxy_header() {
   char peeked[kMaxProxyHeader];
   while (true) {
     const ssize_t n = ::recv(transport_.fd(), peeked, sizeof peeked, MSG_PEEK);
@@ -125,7 +125,7 @@ void Connection::read_proxy_header() {
   }
 }
 
-void Connection::begin(const tls::TlsListen* tls) {
+void Http1Session::begin(const tls::TlsListen* tls) {
   if (tls) {
     if (!transport_.start_tls(*tls)) {
       spdlog::error("client {}: SSL_new() failed: {}", peer_.text(), tls::take_openssl_error());
@@ -148,7 +148,7 @@ void Connection::begin(const tls::TlsListen* tls) {
   if (!ex_ && !eof_) set_reading(true);
 }
 
-Connection::~Connection() {
+Http1Session::~Http1Session() {
   // An orderly end for a TLS client (skipped after an error or the client's own close).
   transport_.close_notify();
   // A client that leaves mid-job must not keep a helper busy: the pool kills and replaces it.
@@ -178,7 +178,7 @@ void InFlightPool::give(std::unique_ptr<InFlight> in_flight) {
   spares_.push_back(std::move(in_flight));
 }
 
-InFlight& Connection::in_flight() {
+InFlight& Http1Session::in_flight() {
   if (!ex_) {
     ex_ = context_.in_flight->take();
     ex_->parser.set_body_sink(on_body_bytes, this);
@@ -187,14 +187,14 @@ InFlight& Connection::in_flight() {
   return *ex_;
 }
 
-bool Connection::idle() const {
+bool Http1Session::idle() const {
   if (head_done_ || phase_ == http1::Phase::kLingering ||
       (ex_ && (ex_->exchange.has_job() || !ex_->input.empty())))
     return false;
   return !ex_ || (!ex_->parser.in_message() && ex_->output.empty() && ex_->buffered.empty());
 }
 
-void Connection::close() {
+void Http1Session::close() {
   if (in_pump_) {
     close_requested_ = true;  // pump() finishes its step, then closes
     return;
@@ -202,14 +202,14 @@ void Connection::close() {
   context_.on_closed(this);
 }
 
-void Connection::drain() {
+void Http1Session::drain() {
   // Closing an idle keep-alive connection now would fail the request the client may be
   // sending at this very moment. Give it a short grace: a request arriving meanwhile is
   // answered with Connection: close; silence means it is safe to close.
   if (idle()) arm_timer(TimerKind::kDrainGrace);
 }
 
-void Connection::set_reading(bool on) {
+void Http1Session::set_reading(bool on) {
   if (on == reading_) return;
   reading_ = on;
   if (on) {
@@ -219,7 +219,7 @@ void Connection::set_reading(bool on) {
   }
 }
 
-void Connection::set_write_wait(bool on) {
+void Http1Session::set_write_wait(bool on) {
   if (on == write_waiting_) return;
   if (on && !write_event_) {
     write_event_.reset(
@@ -234,8 +234,8 @@ void Connection::set_write_wait(bool on) {
   }
 }
 
-void Connection::on_readable(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
-  auto* self = static_cast<Connection*>(arg);
+void Http1Session::on_readable(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
+  auto* self = static_cast<Http1Session*>(arg);
   if (self->phase_ == http1::Phase::kProxyHeader) {
     self->read_proxy_header();
     return;
@@ -243,7 +243,7 @@ void Connection::on_readable(evutil_socket_t /*fd*/, short /*what*/, void* arg) 
   self->read_client();
 }
 
-bool Connection::continue_handshake() {
+bool Http1Session::continue_handshake() {
   if (!hello_seen_) {
     char first[2];
     const ssize_t n = ::recv(transport_.fd(), first, sizeof first, MSG_PEEK);
@@ -305,7 +305,7 @@ bool Connection::continue_handshake() {
   return false;
 }
 
-bool Connection::refuse_plain_http() {
+bool Http1Session::refuse_plain_http() {
   http::Reply reply;
   reply.status = 400;
   reply.set_body("400 Bad Request: the plain HTTP request was sent to an HTTPS port\n",
@@ -314,7 +314,7 @@ bool Connection::refuse_plain_http() {
   return respond(std::move(reply));
 }
 
-ssize_t Connection::receive(char* buffer, size_t size) {
+ssize_t Http1Session::receive(char* buffer, size_t size) {
   const ssize_t n = transport_.read(buffer, size);
   if (n < 0 && errno == EAGAIN && transport_.take_read_wants_write()) {
     read_wants_write_ = true;  // on_writable reads again
@@ -326,7 +326,7 @@ ssize_t Connection::receive(char* buffer, size_t size) {
   return n;
 }
 
-bool Connection::read_client() {
+bool Http1Session::read_client() {
   if (phase_ == http1::Phase::kHandshake) {
     if (!continue_handshake()) return false;
     if (phase_ == http1::Phase::kHandshake) return true;
@@ -381,8 +381,8 @@ bool Connection::read_client() {
   return true;
 }
 
-void Connection::on_writable(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
-  auto* self = static_cast<Connection*>(arg);
+void Http1Session::on_writable(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
+  auto* self = static_cast<Http1Session*>(arg);
   const bool handshaking = self->phase_ == http1::Phase::kHandshake;
   if (handshaking || self->read_wants_write_) {
     // TLS wanted the socket writable for a handshake or a read, not for the response.
@@ -398,7 +398,7 @@ void Connection::on_writable(evutil_socket_t /*fd*/, short /*what*/, void* arg) 
   self->pump();
 }
 
-void Connection::keep_leftover_input() {
+void Http1Session::keep_leftover_input() {
   // The input may point into the worker's scratch buffer, which the next connection reuses.
   auto& buffered = in_flight().buffered;
   if (ex_->input.empty()) {
@@ -416,7 +416,7 @@ void Connection::keep_leftover_input() {
   ex_->input = buffered;
 }
 
-bool Connection::pump() {
+bool Http1Session::pump() {
   if (in_pump_) {
     pump_again_ = true;
     return true;
@@ -487,7 +487,7 @@ bool Connection::pump() {
   return true;
 }
 
-bool Connection::process_input() {
+bool Http1Session::process_input() {
   auto& ex = in_flight();
   auto& parser = ex.parser;
   bool just_had_head = false;
@@ -579,7 +579,7 @@ bool Connection::process_input() {
   return true;
 }
 
-void Connection::tunnel_input() {
+void Http1Session::tunnel_input() {
   auto& exchange = ex_->exchange;
   if (!exchange.has_job()) {  // the tunnel ended: the connection is closing
     ex_->input = {};
@@ -592,7 +592,7 @@ void Connection::tunnel_input() {
   if (exchange.body_backlogged()) exchange.set_body_paused();  // the exchange resumes it
 }
 
-bool Connection::respond(http::Reply reply) {
+bool Http1Session::respond(http::Reply reply) {
   auto& ex = in_flight();
   const auto& request = ex.parser.request();
   const bool keep_alive =
@@ -603,8 +603,8 @@ bool Connection::respond(http::Reply reply) {
     setsockopt(transport_.fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     nodelay_ = true;
   }
-  const http::WireOptions wire{keep_alive, context_.dates->now()};
-  ex.output.append_with([&](std::string& out) { http::append_head(out, reply, wire); });
+  const http1::WireOptions wire{keep_alive, context_.dates->now()};
+  ex.output.append_with([&](std::string& out) { http1::append_head(out, reply, wire); });
   std::uint64_t body_bytes = 0;
   if (reply.send_body && !http::status_forbids_body(reply.status)) {
     if (reply.file) {
@@ -626,7 +626,7 @@ bool Connection::respond(http::Reply reply) {
   return true;
 }
 
-void Connection::start_lingering_close() {
+void Http1Session::start_lingering_close() {
   enter(http1::PhaseEvent::kLinger);
   transport_.shutdown_write();
   set_write_wait(false);
@@ -635,7 +635,7 @@ void Connection::start_lingering_close() {
   arm_timer(TimerKind::kLinger);
 }
 
-void Connection::enter(http1::PhaseEvent event) {
+void Http1Session::enter(http1::PhaseEvent event) {
   if (const auto after = http1::next_phase(phase_, event)) {
     phase_ = *after;
     return;
@@ -644,7 +644,7 @@ void Connection::enter(http1::PhaseEvent event) {
                 http1::name(event), http1::name(phase_));
 }
 
-void Connection::on_timeout() {
+void Http1Session::on_timeout() {
   switch (phase_) {
     case http1::Phase::kProxyHeader:
       spdlog::info("client {} sent no whole PROXY header within header_timeout; closing",
@@ -686,11 +686,11 @@ void Connection::on_timeout() {
   pump();
 }
 
-void Connection::on_body_bytes(void* self, std::string_view bytes) {
-  static_cast<Connection*>(self)->ex_->exchange.send_body(bytes);
+void Http1Session::on_body_bytes(void* self, std::string_view bytes) {
+  static_cast<Http1Session*>(self)->ex_->exchange.send_body(bytes);
 }
 
-int Connection::local_port() const {
+int Http1Session::local_port() const {
   sockaddr_storage local{};
   socklen_t len = sizeof local;
   if (getsockname(transport_.fd(), reinterpret_cast<sockaddr*>(&local), &len) != 0) return 0;
@@ -698,7 +698,7 @@ int Connection::local_port() const {
                                            : reinterpret_cast<sockaddr_in*>(&local)->sin_port);
 }
 
-bool Connection::start_job() {
+bool Http1Session::start_job() {
   auto& exchange = ex_->exchange;
   if (std::holds_alternative<ProxyAction>(exchange.routed().route->action)) {
     exchange.start_proxy();
@@ -709,7 +709,7 @@ bool Connection::start_job() {
   return respond(std::move(refusal));
 }
 
-bool Connection::hand_over_job() {
+bool Http1Session::hand_over_job() {
   // Only whole connections move: nothing may be waiting to be written here (an earlier
   // pipelined answer), and a connection that just came from a sibling stays for this job.
   // A TLS session cannot move to another process.
@@ -717,7 +717,7 @@ bool Connection::hand_over_job() {
       !ex_->output.empty() || !context_.siblings->better_elsewhere()) {
     return false;
   }
-  std::string bytes = serialize_head(ex_->parser.request());
+  std::string bytes = http1::serialize_request_head(ex_->parser.request());
   bytes.append(ex_->input);  // the body so far and whatever was pipelined behind it
   if (!context_.siblings->hand_over(transport_.fd(), hosts_, bytes)) return false;
   // The sibling holds the socket now: this worker's copy closes quietly (no FIN while the
@@ -727,9 +727,9 @@ bool Connection::hand_over_job() {
   return true;
 }
 
-std::string_view Connection::request_line() const { return ex_->parser.request_line(); }
+std::string_view Http1Session::request_line() const { return ex_->parser.request_line(); }
 
-void Connection::job_head(const exchange::JobHead& head) {
+void Http1Session::job_head(const exchange::JobHead& head) {
   const auto& request = ex_->parser.request();
   auto& framing = ex_->framing;
   if (head.tunnel) enter(http1::PhaseEvent::kUpgraded);
@@ -758,26 +758,22 @@ void Connection::job_head(const exchange::JobHead& head) {
     setsockopt(transport_.fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     nodelay_ = true;
   }
-  const http::WireOptions wire{framing.keep_alive, context_.dates->now(), head.tunnel};
-  ex_->output.append_with([&](std::string& out) { http::append_head(out, reply, wire); });
+  const http1::WireOptions wire{framing.keep_alive, context_.dates->now(), head.tunnel};
+  ex_->output.append_with([&](std::string& out) { http1::append_head(out, reply, wire); });
 }
 
-void Connection::job_data(std::string_view data) {
+void Http1Session::job_data(std::string_view data) {
   if (ex_->framing.chunked) {
-    char size_line[24];
-    int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
-    ex_->output.append(std::string_view(size_line, static_cast<size_t>(n)));
-    ex_->output.append(data);
-    ex_->output.append("\r\n");
+    ex_->output.append_with([&](std::string& out) { http1::append_chunk(out, data); });
   } else {
     ex_->output.append(data);
   }
   if (ex_->output.pending() > kOutputHighWater) ex_->exchange.pause_output();  // pump resumes
 }
 
-void Connection::job_end() {
+void Http1Session::job_end() {
   const auto& framing = ex_->framing;
-  if (framing.chunked && !framing.discard_body) ex_->output.append("0\r\n\r\n");
+  if (framing.chunked && !framing.discard_body) ex_->output.append(http1::kLastChunk);
   if (framing.keep_alive && ex_->parser.in_message() && ex_->exchange.proxied()) {
     // An upstream answered before the whole body arrived (as HAProxy, and nginx for its
     // own answers, do): the rest is read and dropped, and the connection stays open.
@@ -790,11 +786,11 @@ void Connection::job_end() {
   }
 }
 
-void Connection::job_cut() { close(); }
+void Http1Session::job_cut() { close(); }
 
-void Connection::progress() { pump(); }
+void Http1Session::progress() { pump(); }
 
-void Connection::answer(http::Reply reply) {
+void Http1Session::answer(http::Reply reply) {
   // If the body is still arriving, stop here rather than read the rest.
   reply.close = ex_->parser.in_message();
   respond(std::move(reply));

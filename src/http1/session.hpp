@@ -40,7 +40,7 @@
 
 namespace shoal {
 
-class Connection;
+class Http1Session;
 
 // How long a closing connection keeps reading (and discarding) what the client still sends.
 inline constexpr Millis kLingerTimeout{2000};
@@ -98,7 +98,7 @@ class Siblings {
 
 // What a connection needs from its worker (besides what its exchanges use); owned by the
 // worker, outlives every connection.
-struct ConnectionContext : exchange::Services {
+struct SessionContext : exchange::Services {
   event_base* base = nullptr;
   const Limits* limits = nullptr;
   const http::MimeTypes* mime = nullptr;
@@ -109,20 +109,20 @@ struct ConnectionContext : exchange::Services {
   InFlightPool* in_flight = nullptr;
   Siblings* siblings = nullptr;  // null: no hand-over (one worker, or an adopted one)
   const std::vector<Cidr>* proxy_protocol_from = nullptr;  // who may send a PROXY header
-  std::function<void(Connection*)> on_closed;              // the worker destroys the connection
+  std::function<void(Http1Session*)> on_closed;            // the worker destroys the connection
 };
 
 // The HTTP/1.1 session of one client connection. Its exchange (exchange/exchange.hpp) answers
 // each request; a job's response comes back through Carrier: the head, then the body framed
 // by its length, re-framed as chunked (HTTP/1.1) or delimited by close (HTTP/1.0).
 // As a DeadlineNode it is on one of the worker's deadline lists for as long as it lives.
-class Connection : public DeadlineNode, private exchange::Carrier {
+class Http1Session : public DeadlineNode, private exchange::Carrier {
  public:
-  Connection(ConnectionContext& context, const http::VirtualHosts& hosts, evutil_socket_t fd,
-             PeerAddress peer);
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
-  ~Connection();
+  Http1Session(SessionContext& context, const http::VirtualHosts& hosts, evutil_socket_t fd,
+               PeerAddress peer);
+  Http1Session(const Http1Session&) = delete;
+  Http1Session& operator=(const Http1Session&) = delete;
+  ~Http1Session();
 
   // A connection a sibling handed over: `bytes` are what that worker had read (the head of a
   // job's request and what followed), parsed as if read here. May destroy `this`.
@@ -187,7 +187,7 @@ class Connection : public DeadlineNode, private exchange::Carrier {
   void close();  // destroys `this`
   void start_lingering_close();
 
-  ConnectionContext& context_;
+  SessionContext& context_;
   const http::VirtualHosts& hosts_;
   net::Transport transport_;  // the socket, and TLS on it on a TLS address (from start())
   PeerAddress peer_;

@@ -1,27 +1,26 @@
-// Reply head serialisation: one string, written with the body in a single send.
+// HTTP/1.1 text (see wire.hpp): a head is one string, written with the body in one send.
+#include "http1/wire.hpp"
+
 #include <cassert>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
 #include <string_view>
 
-#include "http/reply.hpp"
 #include "http/status.hpp"
 
-namespace shoal::http {
+namespace shoal::http1 {
 
-void Reply::set_body(std::string text, std::string content_type) {
-  body = std::move(text);
-  content_length = body.size();
-  headers.emplace_back("Content-Type", std::move(content_type));
-}
+using http::reason_phrase;
+using http::status_forbids_body;
 
-std::string serialize_head(const Reply& reply, const WireOptions& options) {
+std::string serialize_head(const http::Reply& reply, const WireOptions& options) {
   std::string out;
   append_head(out, reply, options);
   return out;
 }
 
-void append_head(std::string& out, const Reply& reply, const WireOptions& options) {
+void append_head(std::string& out, const http::Reply& reply, const WireOptions& options) {
   using namespace std::string_view_literals;
   char status[16];
   const auto status_end = std::to_chars(status, status + sizeof status, reply.status).ptr;
@@ -78,4 +77,30 @@ void append_head(std::string& out, const Reply& reply, const WireOptions& option
   assert(at == out.data() + out.size());
 }
 
-}  // namespace shoal::http
+void append_chunk(std::string& out, std::string_view data) {
+  if (data.empty()) return;
+  char size_line[24];
+  const int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
+  out.append(size_line, static_cast<size_t>(n));
+  out.append(data);
+  out.append("\r\n");
+}
+
+std::string serialize_request_head(const http::Request& request) {
+  std::string head;
+  head.reserve(256);
+  head += request.method;
+  head += ' ';
+  head += request.target;
+  head += request.http_minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n";
+  for (const auto& h : request.headers) {
+    head += h.name;
+    head += ": ";
+    head += h.value;
+    head += "\r\n";
+  }
+  head += "\r\n";
+  return head;
+}
+
+}  // namespace shoal::http1
