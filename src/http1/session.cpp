@@ -24,7 +24,7 @@
 #include "http/router.hpp"
 #include "http/status.hpp"
 #include "http1/wire.hpp"
-#include "net/proxy_header.hpp"
+#include "net/prelude.hpp"
 #include "proxy/forward.hpp"
 
 namespace shoal {
@@ -64,6 +64,10 @@ void Http1Session::start_handed_over(std::string bytes) {
 
 void Http1Session::start(const tls::TlsListen* tls, bool proxy_protocol) {
   phase_ = http1::initial_phase(proxy_protocol, tls != nullptr);
+  if (proxy_protocol || tls) {
+    prelude_ = std::make_unique<Prelude>();
+    prelude_->tls = tls;
+  }
   if (!proxy_protocol) {
     begin(tls);
     return;
@@ -75,54 +79,30 @@ void Http1Session::start(const tls::TlsListen* tls, bool proxy_protocol) {
     close();
     return;
   }
-  pending_tls_ = tls;
   arm_timer(TimerKind::kHeader);
   read_proxy_header();
 }
 
 void Http1Session::read_proxy_header() {
-  char peeked[kMaxProxyHeader];
-  while (true) {
-    const ssize_t n = ::recv(transport_.fd(), peeked, sizeof peeked, MSG_PEEK);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+  switch (prelude_->proxy.step(transport_.fd(), peer_)) {
+    case net::PreludeStep::kWaitReadable:
       set_reading(true);
       return;
-    }
-    if (n <= 0) {
-      spdlog::info("client {} closed the connection before its PROXY header", peer_.text());
+    case net::PreludeStep::kDone:
+      break;
+    case net::PreludeStep::kWaitWritable:
+    case net::PreludeStep::kPlainHttp:
+    case net::PreludeStep::kClose:
       close();
       return;
-    }
-    const std::string bytes = proxy_bytes_ + std::string(peeked, static_cast<size_t>(n));
-    const auto header = parse_proxy_header(bytes);
-    if (header.state == ProxyHeader::State::kError) {
-      spdlog::info("client {} sent a bad PROXY header ({}); closing", peer_.text(), header.error);
-      close();
-      return;
-    }
-    // Take the header's bytes only: what follows stays in the socket for HTTP or TLS.
-    const size_t take = header.state == ProxyHeader::State::kDone
-                            ? header.length - proxy_bytes_.size()
-                            : static_cast<size_t>(n);
-    const ssize_t got = ::recv(transport_.fd(), peeked, take, 0);
-    if (got != static_cast<ssize_t>(take)) {
-      spdlog::info("client {}: reading its PROXY header failed; closing", peer_.text());
-      close();
-      return;
-    }
-    if (header.state == ProxyHeader::State::kNeedMore) {
-      proxy_bytes_.append(peeked, take);
-      continue;
-    }
-    if (header.source) peer_ = *header.source;
-    enter(pending_tls_ ? http1::PhaseEvent::kProxyHeaderReadTls
-                       : http1::PhaseEvent::kProxyHeaderRead);
-    proxy_bytes_ = {};
-    set_reading(false);
-    arm_timer(TimerKind::kNone);
-    begin(pending_tls_);
-    return;
   }
+  if (prelude_->proxy.source()) peer_ = *prelude_->proxy.source();
+  const tls::TlsListen* tls = prelude_->tls;
+  enter(tls ? http1::PhaseEvent::kProxyHeaderReadTls : http1::PhaseEvent::kProxyHeaderRead);
+  if (!tls) prelude_.reset();
+  set_reading(false);
+  arm_timer(TimerKind::kNone);
+  begin(tls);
 }
 
 void Http1Session::begin(const tls::TlsListen* tls) {
@@ -244,63 +224,32 @@ void Http1Session::on_readable(evutil_socket_t /*fd*/, short /*what*/, void* arg
 }
 
 bool Http1Session::continue_handshake() {
-  if (!hello_seen_) {
-    char first[2];
-    const ssize_t n = ::recv(transport_.fd(), first, sizeof first, MSG_PEEK);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+  switch (prelude_->handshake.step(transport_, peer_)) {
+    case net::PreludeStep::kWaitReadable:
+      set_write_wait(false);
       set_reading(true);
       return true;
-    }
-    if (n <= 0) {
-      close();  // gone before a word: nothing to say
-      return false;
-    }
-    switch (tls::classify_first_bytes(std::string_view(first, static_cast<size_t>(n)))) {
-      case tls::FirstBytes::kNeedMore:
-        set_reading(true);
-        return true;
-      case tls::FirstBytes::kPlainHttp:
-        // Read and parse it as plain HTTP, so that the 400 and its access log line name the
-        // request; process_input answers its head (or its parse error) and closes.
-        spdlog::info("client {} sent plain HTTP to a TLS address: 400", peer_.text());
-        transport_.drop_tls();
-        enter(http1::PhaseEvent::kPlainHttp);
-        return true;
-      case tls::FirstBytes::kGarbage:
-        spdlog::info("client {} sent no TLS handshake on a TLS address; closing", peer_.text());
-        close();
-        return false;
-      case tls::FirstBytes::kTls:
-        hello_seen_ = true;
-        break;
-    }
-  }
-  const tls::IoResult result = transport_.handshake();
-  switch (result.io) {
-    case tls::Io::kOk:
+    case net::PreludeStep::kWaitWritable:
+      set_write_wait(true);
+      return true;
+    case net::PreludeStep::kPlainHttp:
+      // process_input answers its head (or its parse error) with a 400, then closes.
+      prelude_.reset();
+      enter(http1::PhaseEvent::kPlainHttp);
+      return true;
+    case net::PreludeStep::kDone:
+      prelude_.reset();
       enter(http1::PhaseEvent::kHandshakeDone);
       set_write_wait(false);
-      spdlog::debug("client {}: {} {} handshake, {}", peer_.text(), transport_.protocol(),
-                    transport_.resumed() ? "resumed" : "full", transport_.cipher());
       context_.metrics->handshake(transport_.resumed() ? metrics::Recorder::Handshake::kResumed
                                                        : metrics::Recorder::Handshake::kFull);
       return true;
-    case tls::Io::kWantRead:
-      set_write_wait(false);
-      set_reading(true);
-      return true;
-    case tls::Io::kWantWrite:
-      set_write_wait(true);
-      return true;
-    case tls::Io::kClosed:
-      spdlog::info("client {} closed the connection during the TLS handshake{}{}", peer_.text(),
-                   transport_.failure().empty() ? "" : ": ", transport_.failure());
-      break;
-    case tls::Io::kError:
-      spdlog::info("client {}: TLS handshake failed: {}", peer_.text(), transport_.failure());
+    case net::PreludeStep::kClose:
       break;
   }
-  context_.metrics->handshake(metrics::Recorder::Handshake::kFailed);
+  if (prelude_->handshake.hello_seen()) {
+    context_.metrics->handshake(metrics::Recorder::Handshake::kFailed);
+  }
   close();
   return false;
 }

@@ -31,6 +31,7 @@
 #include "metrics/layout.hpp"
 #include "net/output_queue.hpp"
 #include "net/peer_address.hpp"
+#include "net/prelude.hpp"
 #include "net/transport.hpp"
 #include "proxy/proxy.hpp"
 #include "tls/tls_stream.hpp"
@@ -205,7 +206,6 @@ class Http1Session : public DeadlineNode, private exchange::Carrier {
   bool head_done_ : 1 = false;         // the current request's head has been handled
   bool linger_on_close_ : 1 = false;   // the client may still be sending when we close
   bool handed_over_ : 1 = false;       // arrived from a sibling: its first job stays here
-  bool hello_seen_ : 1 = false;        // TLS: the first bytes were a handshake record
   bool read_wants_write_ : 1 = false;  // TLS: SSL_read needs the socket writable first
   bool answered_early_ : 1 = false;    // a proxied answer is out; the body still arrives
   http1::Phase phase_ = http1::Phase::kRequests;  // a handed-over connection starts here
@@ -215,10 +215,16 @@ class Http1Session : public DeadlineNode, private exchange::Carrier {
   bool closing() const { return http1::closing(phase_); }
   // What start() does once the PROXY header (if any) is read: the handshake or the request.
   void begin(const tls::TlsListen* tls);
-  // Reads the PROXY header's bytes and no more (peek, then take exactly them); then begin().
+  // Steps the PROXY header's prelude; then begin().
   void read_proxy_header();
-  const tls::TlsListen* pending_tls_ = nullptr;  // begin()'s, while the PROXY header arrives
-  std::string proxy_bytes_;                      // the header's bytes taken so far
+  // The preludes' state while they run (PROXY header, TLS handshake); null afterwards, and
+  // never set on a plain address without PROXY protocol.
+  struct Prelude {
+    const tls::TlsListen* tls = nullptr;  // the handshake that follows the PROXY header
+    net::ProxyHeaderReader proxy;
+    net::TlsPrelude handshake;
+  };
+  std::unique_ptr<Prelude> prelude_;
 };
 
 }  // namespace shoal

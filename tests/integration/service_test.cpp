@@ -139,8 +139,13 @@ TEST(ServiceTest, UsesTheListeningSocketSystemdPasses) {
   // What systemd does for shoal.socket: bind and listen, then start the service with the
   // socket as fd 3 and LISTEN_FDS=1, LISTEN_PID=<the service's pid>.
   TempDir dir;
-  const int port = free_port();
-  const int listener = listen_on_loopback(port);
+  // free_port() closes the port it found: a test running beside this one may take it first.
+  int port = 0;
+  int listener = -1;
+  for (int attempt = 0; attempt < 20 && listener < 0; ++attempt) {
+    port = free_port();
+    listener = listen_on_loopback(port);
+  }
   ASSERT_GE(listener, 0);
   write_file(
       dir / "shoal.yaml",
