@@ -18,6 +18,7 @@
 #include "http/response_parser.hpp"
 #include "http1/wire.hpp"
 #include "proxy/forward.hpp"
+#include "proxy/retry.hpp"
 #include "util/syscall.hpp"
 #include "util/text.hpp"
 #include "util/timeval.hpp"
@@ -357,8 +358,12 @@ class ProxyExchange : public helpers::JobHandle,
     const std::string what =
         !cause.empty() ? cause
                        : "connect() failed (" + std::to_string(err) + ": " + cause_of(err) + ")";
-    // Nothing was sent: any request may go to another server.
-    if (retries_left_ > 0 && replay_complete_ && elsewhere_to_try()) {
+    Failure failure;
+    failure.connect = true;
+    failure.replayable = replay_complete_;
+    failure.retries_left = retries_left_;
+    failure.elsewhere = elsewhere_to_try();
+    if (retry_after(failure) == Retry::kNextServer) {
       --retries_left_;
       spdlog::warn("upstream \"{}\" server {}: {}, trying another; request: \"{}\"",
                    pool_.config().name, server().text, what,
@@ -493,10 +498,18 @@ class ProxyExchange : public helpers::JobHandle,
   // The upstream closed or reset the connection.
   void lost(int err) {
     if (!reused_ || response_started_) pool_.failed(server_);
+    Failure failure;
+    failure.response_started = response_started_;
+    failure.reused = reused_;
+    failure.replayable = replay_complete_;
+    failure.idempotent = request_.idempotent;
+    failure.retries_left = retries_left_;
+    failure.elsewhere = elsewhere_to_try();
+    const Retry retry = retry_after(failure);
     if (!response_started_) {
       // Nothing of the response came. A pooled connection the upstream had closed: the
       // request goes again on a fresh one. Otherwise only an idempotent request may.
-      if (reused_ && replay_complete_) {
+      if (retry == Retry::kSameServer) {
         spdlog::debug(
             "upstream \"{}\" server {}: a pooled connection was closed ({}); sending "
             "again on a new one",
@@ -504,7 +517,7 @@ class ProxyExchange : public helpers::JobHandle,
         attempt(true, true);
         return;
       }
-      if (request_.idempotent && replay_complete_ && retries_left_ > 0 && elsewhere_to_try()) {
+      if (retry == Retry::kNextServer) {
         --retries_left_;
         spdlog::warn(
             "upstream \"{}\" server {}: {} before the response, trying another; request: "

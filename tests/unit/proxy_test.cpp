@@ -7,6 +7,7 @@
 
 #include "http/response_parser.hpp"
 #include "proxy/forward.hpp"
+#include "proxy/retry.hpp"
 #include "proxy/upstream_pool.hpp"
 #include "util/socket_address.hpp"
 
@@ -325,3 +326,48 @@ TEST(UpstreamPoolTest, WeightsShareTheTurnsSmoothlyAndTheLoad) {
 
 }  // namespace
 }  // namespace shoal
+
+namespace shoal::proxy {
+namespace {
+
+// The resend rules (proxy/retry.hpp), each case with the one fact that decides it.
+TEST(ProxyRetry, AConnectFailureGoesToAnotherServerForAnyRequest) {
+  Failure f;
+  f.connect = true;
+  f.replayable = true;
+  f.retries_left = 1;
+  f.elsewhere = true;
+  EXPECT_EQ(retry_after(f), Retry::kNextServer);  // a POST too: nothing was sent
+  f.retries_left = 0;
+  EXPECT_EQ(retry_after(f), Retry::kNo);
+  f.retries_left = 1;
+  f.elsewhere = false;
+  EXPECT_EQ(retry_after(f), Retry::kNo);  // nowhere else to go
+}
+
+TEST(ProxyRetry, APooledConnectionClosedUnderTheRequestIsResentToTheSameServer) {
+  Failure f;
+  f.reused = true;
+  f.replayable = true;
+  EXPECT_EQ(retry_after(f), Retry::kSameServer);  // even a POST, and with no retries
+  f.response_started = true;
+  EXPECT_EQ(retry_after(f), Retry::kNo);  // a response byte came: never twice
+  f.response_started = false;
+  f.replayable = false;
+  EXPECT_EQ(retry_after(f), Retry::kNo);  // its body was not all kept
+}
+
+TEST(ProxyRetry, AResetOnANewConnectionRetriesOnlyIdempotentRequests) {
+  Failure f;
+  f.replayable = true;
+  f.retries_left = 2;
+  f.elsewhere = true;
+  EXPECT_EQ(retry_after(f), Retry::kNo);  // a POST may have had its effect
+  f.idempotent = true;
+  EXPECT_EQ(retry_after(f), Retry::kNextServer);
+  f.response_started = true;
+  EXPECT_EQ(retry_after(f), Retry::kNo);
+}
+
+}  // namespace
+}  // namespace shoal::proxy
