@@ -58,12 +58,12 @@ class ProxyExchange : public helpers::JobHandle,
     event_del(&timer_);
     // Abandoned before the whole request was sent (an aborted upload): reset the connection,
     // so the upstream learns now, and not once it has read what waits in the socket for it.
-    if (conn_ && !tunnel_ && (!body_ended_ || pending() > 0)) {
+    if (conn_ && state_ != State::kTunnel && (!body_ended_ || pending() > 0)) {
       const linger abort{1, 0};
       ::setsockopt(conn_->fd.get(), SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
     }
     if (counted_) pool_.finished(server_);
-    if (waiting_) pool_.stop_waiting(this);
+    if (state_ == State::kResolving) pool_.stop_waiting(this);
   }
 
   // The first attempt. Nothing reaches the sink within it (Proxy::start): every failure it
@@ -72,7 +72,7 @@ class ProxyExchange : public helpers::JobHandle,
 
   void send_body(std::string_view bytes) {
     if (bytes.empty()) return;
-    if (tunnel_) {
+    if (state_ == State::kTunnel) {
       queue(bytes);
       if (!output_paused_) arm(pool_.config().read_timeout);  // traffic: the tunnel is alive
       return;
@@ -87,7 +87,7 @@ class ProxyExchange : public helpers::JobHandle,
   }
 
   void end_body() {
-    if (tunnel_) {  // the client closed its side: so does the upstream's, once all is sent
+    if (state_ == State::kTunnel) {  // the client closed its side: so does the upstream's
       client_closed_ = true;
       if (pending() == 0) ::shutdown(conn_->fd.get(), SHUT_WR);
       return;
@@ -101,7 +101,7 @@ class ProxyExchange : public helpers::JobHandle,
   // its upload has its FIN behind the bytes it has not sent, so it is seen only once they are
   // read (src/DESIGN.md, Reverse proxy). A tunnel keeps a small backlog.
   bool body_backlogged() const {
-    return pending() > (tunnel_ ? kTunnelBacklog : pool_.config().request_buffer);
+    return pending() > (state_ == State::kTunnel ? kTunnelBacklog : pool_.config().request_buffer);
   }
 
   void pause_output() {
@@ -113,7 +113,7 @@ class ProxyExchange : public helpers::JobHandle,
   void resume_output() {
     if (!output_paused_) return;
     output_paused_ = false;
-    if (state_ == State::kForwarding) {
+    if (forwarding_state()) {
       conn_->set_reading(true);
       arm(pool_.config().read_timeout);
     }
@@ -129,7 +129,23 @@ class ProxyExchange : public helpers::JobHandle,
   }
 
  private:
-  enum class State { kIdle, kConnecting, kForwarding, kDone };
+  // One attempt's life (a retry starts again from kConnecting or kResolving):
+  //   kIdle -> [kResolving ->] kConnecting -> kAwaitingResponse -> kReadingHead
+  //         -> kReadingBody -> kDone, or kReadingHead -> kTunnel (a 101) -> kDone
+  enum class State : std::uint8_t {
+    kIdle,
+    kResolving,         // waiting for the first lookup of the server's name
+    kConnecting,        // connect() in progress (or failed, reported from the loop)
+    kAwaitingResponse,  // the request is (being) sent; no response byte yet
+    kReadingHead,       // response bytes came; the head is not complete
+    kReadingBody,       // the head went to the client; its body follows
+    kTunnel,            // after a 101: bytes pass both ways as they are
+    kDone,
+  };
+  bool forwarding_state() const {
+    return state_ == State::kAwaitingResponse || state_ == State::kReadingHead ||
+           state_ == State::kReadingBody || state_ == State::kTunnel;
+  }
 
   static void on_timer(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
     static_cast<ProxyExchange*>(arg)->timed_out();
@@ -184,7 +200,7 @@ class ProxyExchange : public helpers::JobHandle,
         std::string().swap(replay_);
       }
     }
-    if (was_empty && state_ == State::kForwarding) conn_->set_writing(true);
+    if (was_empty && forwarding_state()) conn_->set_writing(true);
   }
 
   // Calls into the sink; false when the sink cancelled this exchange meanwhile (it is then
@@ -203,19 +219,19 @@ class ProxyExchange : public helpers::JobHandle,
 
   // A name's first lookup answered (or failed): try again with what it gave.
   void addresses_changed() override {
-    waiting_ = false;
+    state_ = State::kIdle;
     evtimer_del(&timer_);
     attempt(false, true);
   }
 
   void timed_out() {
-    if (waiting_) {
+    if (state_ == State::kResolving) {
       pool_.stop_waiting(this);
-      waiting_ = false;
+      state_ = State::kIdle;
       connect_failed(ETIMEDOUT, "no address within connect_timeout (the name's lookup is slow)");
       return;
     }
-    if (tunnel_) {
+    if (state_ == State::kTunnel) {
       spdlog::info(
           "upstream \"{}\" server {}: tunnel closed after upstreams.read_timeout without "
           "traffic, request: \"{}\"",
@@ -223,7 +239,7 @@ class ProxyExchange : public helpers::JobHandle,
       end_tunnel();
       return;
     }
-    if (connect_error_ < 0 && state_ == State::kForwarding) {
+    if (connect_error_ < 0 && forwarding_state()) {
       pool_.failed(server_);  // a read or send timeout (connect timeouts count below)
     }
     if (connect_error_ >= 0 && state_ == State::kConnecting) {  // connect() failed at once
@@ -235,14 +251,14 @@ class ProxyExchange : public helpers::JobHandle,
       case State::kConnecting:
         connect_failed(ETIMEDOUT);
         return;
-      case State::kForwarding:
-        if (pending() > 0 && !response_started_) {
-          fail(504, "timed out sending the request (upstreams.send_timeout)");
-        } else {
-          fail(head_delivered_ ? 502 : 504,
-               response_started_ ? "timed out reading the response (upstreams.read_timeout)"
-                                 : "timed out waiting for the response (upstreams.read_timeout)");
-        }
+      case State::kAwaitingResponse:
+        fail(504, pending() > 0 ? "timed out sending the request (upstreams.send_timeout)"
+                                : "timed out waiting for the response (upstreams.read_timeout)");
+        return;
+      case State::kReadingHead:
+      case State::kReadingBody:
+        fail(state_ == State::kReadingBody ? 502 : 504,
+             "timed out reading the response (upstreams.read_timeout)");
         return;
       default:
         return;
@@ -263,7 +279,7 @@ class ProxyExchange : public helpers::JobHandle,
     if (!pooled && !to) {
       state_ = State::kConnecting;
       if (pool_.awaiting_first_lookup(server_)) {  // a name being looked up: wait for it
-        waiting_ = true;
+        state_ = State::kResolving;
         pool_.wait_for_addresses(this);
         arm(pool_.config().connect_timeout);
         return;
@@ -280,7 +296,6 @@ class ProxyExchange : public helpers::JobHandle,
       out_ = replay_;
       out_sent_ = 0;
     }
-    response_started_ = false;
     parser_.expect(request_.head_request, request_.tunnel);
     conn_ = std::move(pooled);
     reused_ = conn_ != nullptr;
@@ -330,7 +345,7 @@ class ProxyExchange : public helpers::JobHandle,
   }
 
   void forwarding() {
-    state_ = State::kForwarding;
+    state_ = State::kAwaitingResponse;
     conn_->set_writing(false);  // it was on while connecting
     if (!output_paused_) conn_->set_reading(true);
     // A pooled or just connected socket is writable: send now rather than after a turn of
@@ -384,7 +399,7 @@ class ProxyExchange : public helpers::JobHandle,
           arm(pool_.config().send_timeout);
           return;
         }
-        if (tunnel_) {
+        if (state_ == State::kTunnel) {
           end_tunnel();
           return;
         }
@@ -405,19 +420,19 @@ class ProxyExchange : public helpers::JobHandle,
     const ssize_t n = ::recv(conn_->fd.get(), in.data(), in.size(), 0);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
-      if (tunnel_) {
+      if (state_ == State::kTunnel) {
         end_tunnel();
         return;
       }
       lost(errno);
       return;
     }
-    if (n == 0 && !tunnel_) {
+    if (n == 0 && state_ != State::kTunnel) {
       lost(0);
       return;
     }
     const std::string_view data(in.data(), static_cast<size_t>(n));
-    if (tunnel_) {
+    if (state_ == State::kTunnel) {
       if (n == 0) {
         end_tunnel();  // the upstream closed: the client's connection closes after the flush
         return;
@@ -426,7 +441,7 @@ class ProxyExchange : public helpers::JobHandle,
       notify([&] { sink_->on_job_data(data); });
       return;
     }
-    response_started_ = true;
+    if (state_ == State::kAwaitingResponse) state_ = State::kReadingHead;
     arm(pool_.config().read_timeout);
     events_.clear();
     bool extra = false;
@@ -439,8 +454,7 @@ class ProxyExchange : public helpers::JobHandle,
 
   // Bytes after a 101's head are the new protocol's: they go to the client as they are.
   void start_tunnel(std::string_view data) {
-    tunnel_ = true;
-    head_delivered_ = true;
+    state_ = State::kTunnel;
     replay_complete_ = false;  // nothing of a tunnel is ever sent twice
     std::string().swap(replay_);
     auto fields = client_response_fields(parser_.take_headers(), true, request_.via);
@@ -470,7 +484,7 @@ class ProxyExchange : public helpers::JobHandle,
           if (head.content_length) {
             fields.emplace_back("Content-Length", std::to_string(*head.content_length));
           }
-          head_delivered_ = true;
+          state_ = State::kReadingBody;
           // The head with the body that came with it: one write to the client.
           const bool with_body =
               i + 1 < events_.size() && events_[i + 1].kind == http::ResponseParser::Event::kBody;
@@ -497,16 +511,17 @@ class ProxyExchange : public helpers::JobHandle,
 
   // The upstream closed or reset the connection.
   void lost(int err) {
-    if (!reused_ || response_started_) pool_.failed(server_);
+    const bool response_started = state_ == State::kReadingHead || state_ == State::kReadingBody;
+    if (!reused_ || response_started) pool_.failed(server_);
     Failure failure;
-    failure.response_started = response_started_;
+    failure.response_started = response_started;
     failure.reused = reused_;
     failure.replayable = replay_complete_;
     failure.idempotent = request_.idempotent;
     failure.retries_left = retries_left_;
     failure.elsewhere = elsewhere_to_try();
     const Retry retry = retry_after(failure);
-    if (!response_started_) {
+    if (!response_started) {
       // Nothing of the response came. A pooled connection the upstream had closed: the
       // request goes again on a fresh one. Otherwise only an idempotent request may.
       if (retry == Retry::kSameServer) {
@@ -537,8 +552,9 @@ class ProxyExchange : public helpers::JobHandle,
         return;
       }
     }
-    fail(502, cause_of(err) + (head_delivered_ ? " in the middle of the response body"
-                                               : " in the middle of the response head"));
+    fail(502,
+         cause_of(err) + (state_ == State::kReadingBody ? " in the middle of the response body"
+                                                        : " in the middle of the response head"));
   }
 
   void stop_io() {
@@ -591,14 +607,10 @@ class ProxyExchange : public helpers::JobHandle,
   bool replay_complete_ = true;
   bool body_ended_ = false;
   bool reused_ = false;
-  bool response_started_ = false;
-  bool head_delivered_ = false;
   bool output_paused_ = false;
-  bool tunnel_ = false;         // a 101 came: bytes pass both ways as they are
   bool client_closed_ = false;  // tunnel: the client shut its side (end_body)
   bool in_callback_ = false;
   bool cancelled_ = false;
-  bool waiting_ = false;  // for a name's first lookup (AddressWaiter)
   http::ResponseParser parser_;
   std::vector<http::ResponseParser::Event> events_;
   int attempts_ = 0;
