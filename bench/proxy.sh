@@ -25,6 +25,7 @@ SERVERS=(shoal nginx haproxy)
 
 need_tools wrk nginx haproxy
 make -s build >/dev/null
+SHOAL_BIN=${SHOAL_BIN:-./build/shoal}  # another binary to measure (an earlier commit's)
 cmake --build build --target openloop >/dev/null
 cpus=$(nproc)
 ulimit -n 65536 2>/dev/null || ulimit -n 20000 2>/dev/null || true
@@ -131,7 +132,7 @@ CONF
 
 start_proxies() {
   pids=("${pids[@]:0:1}")  # keep the upstream
-  ./build/shoal -c "$work/shoal.yaml" & pids+=($!)
+  "$SHOAL_BIN" -c "$work/shoal.yaml" & pids+=($!)
   nginx -p "$work/" -c "$work/nginx.conf" -g 'daemon off;' & pids+=($!)
   haproxy -f "$work/haproxy.cfg" -db >"$work/haproxy.out" 2>&1 & pids+=($!)
   for s in "${SERVERS[@]}"; do
@@ -301,7 +302,7 @@ table() {
 
 header="## $(date -u +%Y-%m-%d) proxy run: ${ROUNDS} rounds x ${DURATION}s, medians
 $cpus CPUs ($(lscpu | awk -F: '/Model name/ { gsub(/^ +/, "", $2); if (!seen++) print $2 }')), $(uname -r);
-shoal $(./build/shoal -V | awk 'NR == 1' | cut -d' ' -f2), $(nginx -v 2>&1 | cut -d' ' -f3), HAProxy $(haproxy -v | awk 'NR == 1' | cut -d' ' -f3).
+shoal $("$SHOAL_BIN" -V | awk 'NR == 1' | cut -d' ' -f2), $(nginx -v 2>&1 | cut -d' ' -f3), HAProxy $(haproxy -v | awk 'NR == 1' | cut -d' ' -f3).
 Command: \`bench/proxy.sh $ROUNDS $DURATION\` (CHURN_SECONDS=$CHURN_SECONDS); the upstream is one nginx worker."
 output="$header
 

@@ -22,6 +22,7 @@ SERVERS=(shoal nginx h2o)
 
 need_tools wrk nginx h2o python3 openssl
 make -s build >/dev/null
+SHOAL_BIN=${SHOAL_BIN:-./build/shoal}  # another binary to measure (an earlier commit's)
 cmake --build build --target ssl_floor >/dev/null
 ulimit -n 30000 2>/dev/null || true
 
@@ -88,7 +89,7 @@ hosts:
         file.dir: $work/www
 CONF
 
-./build/shoal -c "$work/shoal.yaml" & pids+=($!)
+"$SHOAL_BIN" -c "$work/shoal.yaml" & pids+=($!)
 nginx -p "$work/" -c "$work/nginx.conf" -g 'daemon off;' & pids+=($!)
 h2o -c "$work/h2o.conf" >"$work/h2o.out" 2>&1 & pids+=($!)
 for s in "${SERVERS[@]}"; do
@@ -192,7 +193,7 @@ table() {
 
 header="## $(date -u +%Y-%m-%d) HTTPS run: ${ROUNDS} rounds x ${DURATION}s, medians
 $cpus CPUs ($(lscpu | awk -F: '/Model name/ { gsub(/^ +/, "", $2); if (!seen++) print $2 }')), $(uname -r);
-shoal $(./build/shoal -V | awk 'NR == 1' | cut -d' ' -f2), $(nginx -v 2>&1 | cut -d' ' -f3), h2o $(h2o --version | awk 'NR == 1' | cut -d' ' -f3), $(openssl version | cut -d' ' -f1-2).
+shoal $("$SHOAL_BIN" -V | awk 'NR == 1' | cut -d' ' -f2), $(nginx -v 2>&1 | cut -d' ' -f3), h2o $(h2o --version | awk 'NR == 1' | cut -d' ' -f3), $(openssl version | cut -d' ' -f1-2).
 Command: \`bench/tls.sh $ROUNDS $DURATION\`; RSA 2048 certificate; \"per second\" is requests (wrk) or connections (s_time)."
 output="$header
 

@@ -50,6 +50,14 @@ std::optional<http::Reply> Exchange::route(const http::VirtualHosts& hosts) {
 }
 
 std::optional<http::Reply> Exchange::answer_builtin() const {
+  // Most routes are none of these: no site is gathered for them.
+  if (!routed_.route || !routed_.target) return std::nullopt;
+  const auto& action = routed_.route->action;
+  if (!std::holds_alternative<MetricsAction>(action) &&
+      !std::holds_alternative<StatusAction>(action) &&
+      !std::holds_alternative<HealthAction>(action)) {
+    return std::nullopt;
+  }
   const BuiltinSite site{services_->segment, services_->metrics->layout(), services_->generation,
                          services_->worker, services_->lame_duck};
   return exchange::answer_builtin(routed_, *request_, client(), site);

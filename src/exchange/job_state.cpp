@@ -3,10 +3,6 @@
 
 namespace shoal {
 
-bool request_waits_for_job(JobState state) {
-  return state == JobState::kAwaiting || state == JobState::kStreaming;
-}
-
 JobStep next_job_step(JobState state, JobEvent event) {
   const bool head_out = state == JobState::kAnsweredEarly || state == JobState::kStreaming;
   switch (event) {

@@ -30,6 +30,8 @@ struct JobStep {
 JobStep next_job_step(JobState state, JobEvent event);
 // True when the request is complete and its job has not ended: nothing more is parsed (the
 // next pipelined request waits its turn).
-bool request_waits_for_job(JobState state);
+constexpr bool request_waits_for_job(JobState state) {
+  return state == JobState::kAwaiting || state == JobState::kStreaming;
+}
 
 }  // namespace shoal

@@ -152,8 +152,7 @@ void InFlightPool::give(std::unique_ptr<InFlight> in_flight) {
   }
   in_flight->parser.set_body_sink(nullptr, nullptr);
   in_flight->input = {};
-  in_flight->exchange.reset();
-  in_flight->exchange.bind(nullptr, nullptr, nullptr);
+  in_flight->exchange.reset();  // bound again by the connection that takes it
   in_flight->framing = {};
   spares_.push_back(std::move(in_flight));
 }

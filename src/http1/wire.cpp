@@ -58,12 +58,17 @@ void append_head(std::string& out, const http::Reply& reply, const WireOptions& 
   put(kServerDate);
   put(options.date);
   put("\r\n"sv);
-  auto put_fields = [&put](const Fields& fields) {
+  // The separators are stored, not copied: two memcpy calls per field, not four.
+  auto put_fields = [&put, &at](const Fields& fields) {
     for (const auto& [name, value] : fields) {
       put(name);
-      put(": "sv);
+      at[0] = ':';
+      at[1] = ' ';
+      at += 2;
       put(value);
-      put("\r\n"sv);
+      at[0] = '\r';
+      at[1] = '\n';
+      at += 2;
     }
   };
   put_fields(reply.headers);

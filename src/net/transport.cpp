@@ -13,8 +13,7 @@ bool Transport::start_tls(const tls::TlsListen& listen) {
   return tls_ != nullptr;
 }
 
-ssize_t Transport::read(char* buffer, size_t size) {
-  if (!tls_) return ::read(fd_.get(), buffer, size);
+ssize_t Transport::read_tls(char* buffer, size_t size) {
   const tls::IoResult result = tls_->read(buffer, size);
   switch (result.io) {
     case tls::Io::kOk:
@@ -38,10 +37,6 @@ bool Transport::take_read_wants_write() {
   const bool wants = read_wants_write_;
   read_wants_write_ = false;
   return wants;
-}
-
-OutputQueue::Flush Transport::write(OutputQueue& queue, bool closing) {
-  return tls_ ? queue.flush_tls(*tls_) : queue.flush(fd_.get(), closing);
 }
 
 void Transport::close_notify() {

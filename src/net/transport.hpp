@@ -6,6 +6,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <cstddef>
 #include <memory>
@@ -35,7 +36,9 @@ class Transport {
   // One read: bytes (> 0), 0 at the peer's end, -1 with errno: EAGAIN to wait (after which
   // take_read_wants_write() says whether the wait is for writability), EPROTO for a TLS
   // error (failure() says which).
-  ssize_t read(char* buffer, size_t size);
+  ssize_t read(char* buffer, size_t size) {
+    return tls_ ? read_tls(buffer, size) : ::read(fd_.get(), buffer, size);
+  }
   // A TLS read wanted the socket writable first: true once, then false.
   bool take_read_wants_write();
   // Decrypted bytes held in OpenSSL that epoll will not signal.
@@ -44,7 +47,9 @@ class Transport {
   // Writes what `queue` holds: writev and sendfile on a plain socket (`closing`: the last
   // partial segment waits for the FIN), SSL_write of bytes and of file ranges read with pread
   // through TLS.
-  OutputQueue::Flush write(OutputQueue& queue, bool closing);
+  OutputQueue::Flush write(OutputQueue& queue, bool closing) {
+    return tls_ ? queue.flush_tls(*tls_) : queue.flush(fd_.get(), closing);
+  }
 
   // TLS close_notify, sent once (plain: nothing).
   void close_notify();
@@ -58,6 +63,8 @@ class Transport {
   std::string_view failure() const { return tls_ ? tls_->failure() : std::string_view(); }
 
  private:
+  ssize_t read_tls(char* buffer, size_t size);
+
   UniqueFd fd_;
   bool read_wants_write_ = false;  // beside the fd: no padding of its own
   std::unique_ptr<tls::TlsStream> tls_;

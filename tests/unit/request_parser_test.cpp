@@ -103,6 +103,11 @@ TEST(RequestParser, KeepsTheRequestLineAsReceived) {
     EXPECT_EQ(r.lines, (std::vector<std::string>{"GET / HTTP/1.1"}));
   }
   {
+    RequestParser parser(limits);  // a bare LF ends it too, even with a CR later in the bytes
+    auto r = run(parser, "GET /lf HTTP/1.1\nHost: x\r\n\r\n");
+    EXPECT_EQ(r.lines, (std::vector<std::string>{"GET /lf HTTP/1.1"}));
+  }
+  {
     RequestParser parser(limits);  // byte by byte
     const std::string wire = "GET /split HTTP/1.1\r\nHost: x\r\n\r\n";
     for (char c : wire) parser.feed(std::string_view(&c, 1));
