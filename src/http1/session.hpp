@@ -43,6 +43,9 @@ namespace shoal {
 
 class Http1Session;
 
+// Output a connection queues before it stops parsing pipelined requests and pauses a job's
+// output until the client has taken some.
+inline constexpr std::uint64_t kOutputHighWater = 64 * 1024;
 // How long a closing connection keeps reading (and discarding) what the client still sends.
 inline constexpr Millis kLingerTimeout{2000};
 // How long a draining worker keeps an idle keep-alive connection open (see drain()).

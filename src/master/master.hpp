@@ -34,6 +34,9 @@
 
 namespace shoal {
 
+// How long a draining generation may take when no configuration says (shutdown_timeout).
+inline constexpr auto kDefaultShutdownTimeout = std::chrono::milliseconds(30'000);
+
 struct MasterOptions {
   std::string config_path;  // absolute: reload and upgrade read it after a chdir
   bool daemon = false;      // -d: detach once the sockets are bound (see daemon.hpp)
