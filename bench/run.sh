@@ -15,6 +15,7 @@ source bench/common.sh
 ROUNDS=${1:-5}
 DURATION=${2:-4}
 IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-10000}
+IDLE_SETTLE=${IDLE_SETTLE:-2.5}  # seconds the idle connections idle before they are measured
 declare -A PORT=([shoal]=18100 [nginx]=18101 [h2o]=18102)
 SERVERS=(shoal nginx h2o)
 
@@ -230,6 +231,7 @@ for s in "${SERVERS[@]}"; do
   coproc HOLD { python3 bench/idle_connections.py 127.0.0.1 "${PORT[$s]}" "$IDLE_CONNECTIONS" /1k.bin; }
   read -r ready n <&"${HOLD[0]}" || true
   if [ "${ready:-}" = ready ]; then
+    sleep "$IDLE_SETTLE"  # the connections idle (shoal parks a connection idle for 1 s)
     after=$(pss_kb "$pid")
     IDLE[$s]=$(( (after - before) * 1024 / IDLE_CONNECTIONS ))
   else

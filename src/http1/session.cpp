@@ -47,8 +47,8 @@ std::array<Millis, kTimerKinds> connection_timeouts(const Limits& limits) {
 
 Http1Session::Http1Session(SessionContext& context, const http::VirtualHosts& hosts,
                            evutil_socket_t fd, PeerAddress peer)
-    : context_(context), hosts_(hosts), transport_(fd), peer_(peer), read_event_{} {
-  event_assign(&read_event_, context.base, fd, EV_READ | EV_PERSIST, on_readable, this);
+    : context_(context), hosts_(hosts), transport_(fd), peer_(peer) {
+  assign_read_event();
   arm_timer(TimerKind::kHeader);
 }
 
@@ -132,7 +132,12 @@ Http1Session::~Http1Session() {
   transport_.close_notify();
   // A client that leaves mid-job must not keep a helper busy: the pool kills and replaces it.
   if (ex_) ex_->exchange.end_job();
-  event_del(&read_event_);
+  if (read_event_) {
+    event_del(read_event_);
+    context_.events->give(read_event_);
+  } else if (parked_) {
+    context_.park->leave(transport_.fd());
+  }
   context_.timers->unlink(*this);
 }
 
@@ -187,13 +192,44 @@ void Http1Session::drain() {
   if (idle()) arm_timer(TimerKind::kDrainGrace);
 }
 
+void Http1Session::assign_read_event() {
+  read_event_ = context_.events->take();
+  if (!read_event_) std::abort();  // out of memory for 128 bytes: nothing sensible is left
+  event_assign(read_event_, context_.base, transport_.fd(), EV_READ | EV_PERSIST, on_readable,
+               this);
+}
+
+bool Http1Session::park() {
+  if (parked_ || !reading_ || write_waiting_ || eof_ || phase_ != http1::Phase::kRequests ||
+      !idle() || transport_.has_buffered_input()) {
+    return false;
+  }
+  if (!context_.park->park(transport_.fd(), this)) return false;
+  event_del(read_event_);
+  context_.events->give(read_event_);
+  read_event_ = nullptr;
+  write_event_.reset();  // not waiting to write: an idle connection keeps no event at all
+  parked_ = true;
+  return true;
+}
+
+void Http1Session::on_unparked(void* arg) {
+  auto* self = static_cast<Http1Session*>(arg);
+  self->context_.park->leave(self->transport_.fd());
+  self->parked_ = false;
+  self->assign_read_event();
+  self->reading_ = false;
+  self->set_reading(true);
+  self->read_client();  // what woke it: a request, or the client's close
+}
+
 void Http1Session::set_reading(bool on) {
-  if (on == reading_) return;
+  if (on == reading_ || !read_event_) return;
   reading_ = on;
   if (on) {
-    event_add(&read_event_, nullptr);
+    event_add(read_event_, nullptr);
   } else {
-    event_del(&read_event_);
+    event_del(read_event_);
   }
 }
 
@@ -324,7 +360,7 @@ bool Http1Session::read_client() {
   }
   if (!pump()) return false;
   // A record larger than the read leaves plaintext in OpenSSL that epoll cannot see.
-  if (reading_ && transport_.has_buffered_input()) event_active(&read_event_, EV_READ, 1);
+  if (reading_ && transport_.has_buffered_input()) event_active(read_event_, EV_READ, 1);
   return true;
 }
 

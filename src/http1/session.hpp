@@ -38,6 +38,7 @@
 #include "util/event_ptr.hpp"
 #include "util/unique_fd.hpp"
 #include "worker/connection_timers.hpp"
+#include "worker/idle_park.hpp"
 
 namespace shoal {
 
@@ -111,6 +112,8 @@ struct SessionContext : exchange::Services {
   std::string* scratch = nullptr;      // the worker's read buffer, shared by its connections
   ConnectionTimers* timers = nullptr;  // every connection's deadline, and the registry
   InFlightPool* in_flight = nullptr;
+  IdlePark* park = nullptr;      // where idle connections wait without an event
+  EventSlab* events = nullptr;   // read events for connections that are not parked
   Siblings* siblings = nullptr;  // null: no hand-over (one worker, or an adopted one)
   const std::vector<Cidr>* proxy_protocol_from = nullptr;  // who may send a PROXY header
   std::function<void(Http1Session*)> on_closed;            // the worker destroys the connection
@@ -142,6 +145,11 @@ class Http1Session : public DeadlineNode, private exchange::Carrier {
   void drain();
   // Its deadline passed (ConnectionTimers calls this). May destroy `this`.
   void on_timeout();
+  // Idle for a while (the worker's sweep): waits on the worker's IdlePark, giving back its
+  // read event. False when it is not idle, or could not be parked.
+  bool park();
+  // IdlePark::Wake: readable or hung up while parked; takes an event again and reads.
+  static void on_unparked(void* arg);
 
  private:
   static void on_readable(evutil_socket_t fd, short what, void* arg) noexcept;
@@ -183,6 +191,7 @@ class Http1Session : public DeadlineNode, private exchange::Carrier {
   // Plain HTTP on a TLS address, once its head is parsed: a plain-text 400, then a close.
   bool refuse_plain_http();
   void set_reading(bool on);
+  void assign_read_event();
   void set_write_wait(bool on);
   void keep_leftover_input();
 
@@ -195,14 +204,16 @@ class Http1Session : public DeadlineNode, private exchange::Carrier {
   const http::VirtualHosts& hosts_;
   net::Transport transport_;  // the socket, and TLS on it on a TLS address (from start())
   PeerAddress peer_;
-  event read_event_;                                  // persistent, added while reading_
+  // Persistent, added while reading_; from the worker's EventSlab, and none while parked.
+  event* read_event_ = nullptr;
   std::unique_ptr<event, EventDeleter> write_event_;  // created when the socket first fills
   InFlight& in_flight();  // takes one from the pool if needed, bound to this connection
   std::unique_ptr<InFlight> ex_;
   bool in_pump_ : 1 = false;  // pump() is running: close() and pump() are deferred
   bool pump_again_ : 1 = false;
   bool close_requested_ : 1 = false;
-  bool reading_ : 1 = false;           // read_event_ is added
+  bool reading_ : 1 = false;           // read_event_ is added (or the connection is parked)
+  bool parked_ : 1 = false;            // idle, on the worker's IdlePark without a read event
   bool nodelay_ : 1 = false;           // TCP_NODELAY is set
   bool write_waiting_ : 1 = false;     // write_event_ is added
   bool eof_ : 1 = false;               // the client shut its sending side

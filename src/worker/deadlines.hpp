@@ -51,6 +51,13 @@ class DeadlineLists {
       for (DeadlineNode* n = list.head; n; n = n->next) f(n);
     }
   }
+  // Calls f(node) for the nodes of `kind`'s list from its head (the earliest armed) while f
+  // returns true; f must not arm or unlink nodes.
+  template <typename F>
+  void for_each_of(TimerKind kind, F f) const {
+    for (DeadlineNode* n = lists_[static_cast<size_t>(kind)].head; n && f(n); n = n->next) {
+    }
+  }
   size_t size() const { return size_; }
   // Nodes on `kind`'s list (the metrics' reading/writing/idle connection gauges).
   size_t count(TimerKind kind) const { return counts_[static_cast<size_t>(kind)]; }

@@ -18,6 +18,7 @@
 #include "log/logging.hpp"
 #include "util/channel.hpp"
 #include "util/syscall.hpp"
+#include "util/timeval.hpp"
 #include "worker/handoff.hpp"
 #include "worker/privileges.hpp"
 
@@ -92,6 +93,15 @@ Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int i
   // a few dozen spares cover a busy loop and cost an idle worker only some kilobytes.
   in_flight_ = std::make_unique<InFlightPool>(site_.config.limits, context_, 32);
   context_.in_flight = in_flight_.get();
+  events_ = std::make_unique<EventSlab>(base_.get());
+  context_.events = events_.get();
+  park_ = std::make_unique<IdlePark>(base_.get(), &Http1Session::on_unparked);
+  context_.park = park_.get();
+  park_sweep_.reset(event_new(base_.get(), -1, EV_PERSIST, on_park_sweep, this));
+  const timeval every = to_timeval(kParkAfter);
+  if (!park_sweep_ || event_add(park_sweep_.get(), &every) != 0) {
+    throw StartupError("event_add() failed for the idle sweep");
+  }
   context_.log_limiter = &log_limiter_;
 
   const bool shared = !site_.config.reuse_port && site_.config.workers > 1;
@@ -151,6 +161,9 @@ Worker::~Worker() {
   // Connections hold events of base_ and jobs of the helper pool: free them first.
   for (Http1Session* c : all_connections()) std::unique_ptr<Http1Session> doomed(c);
   timers_.reset();
+  park_sweep_.reset();
+  park_.reset();
+  events_.reset();
   proxy_.reset();
   helpers_.reset();
   listening_.clear();
@@ -247,6 +260,18 @@ std::vector<Http1Session*> Worker::all_connections() const {
   all.reserve(connection_count());
   timers_->lists().for_each([&](DeadlineNode* n) { all.push_back(static_cast<Http1Session*>(n)); });
   return all;
+}
+
+void Worker::on_park_sweep(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
+  auto* self = static_cast<Worker*>(arg);
+  const std::int64_t idle_since = now_ms() - kParkAfter.count();
+  const std::int64_t keepalive = self->site_.config.limits.keepalive_timeout.count();
+  // The keep-alive list is in arming order: from its head, the connections idle longest.
+  self->timers_->lists().for_each_of(TimerKind::kKeepAlive, [&](DeadlineNode* node) {
+    if (node->due_ms - keepalive > idle_since) return false;  // this one and the rest: too soon
+    static_cast<Http1Session*>(node)->park();
+    return true;
+  });
 }
 
 void Worker::connection_closed(Http1Session* connection) {

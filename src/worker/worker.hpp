@@ -64,6 +64,8 @@ class Worker final : private Siblings {
   void connection_closed(Http1Session* connection);
   std::vector<Http1Session*> all_connections() const;
   size_t connection_count() const { return timers_->lists().size(); }
+  // Parks every keep-alive connection idle for kParkAfter or longer (idle_park.hpp).
+  static void on_park_sweep(evutil_socket_t fd, short what, void* arg) noexcept;
   void set_accepting(bool on);
 
   const Site& site_;
@@ -93,6 +95,9 @@ class Worker final : private Siblings {
   // make_unique and released there, destroyed by destroy_connection().
   std::unique_ptr<ConnectionTimers> timers_;
   std::unique_ptr<InFlightPool> in_flight_;
+  std::unique_ptr<EventSlab> events_;
+  std::unique_ptr<IdlePark> park_;
+  std::unique_ptr<event, EventDeleter> park_sweep_;  // every kParkAfter: parks the idle
   WorkerPeers peers_;
   std::unique_ptr<event, EventDeleter> hand_off_event_;
   std::string hand_off_buffer_;

@@ -2,6 +2,10 @@
 // their limits, timeouts, virtual hosts and routes.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
 #include "harness.hpp"
 
 namespace shoal::test {
@@ -281,6 +285,79 @@ TEST_F(HttpTest, AccessLogNamesTheBasicUserAndTheRawLineOfABadRequest) {
   }));
   EXPECT_NE(log.find("127.0.0.1 - alice ["), std::string::npos) << log;
   EXPECT_NE(log.find("\"GET /x HTTP/1\" 400 "), std::string::npos) << log;
+}
+
+}  // namespace
+}  // namespace shoal::test
+
+namespace shoal::test {
+namespace {
+
+// How many sockets the worker has parked: the entries of its epolls that watch for a peer's
+// hang-up (EPOLLRDHUP, 0x2000 in fdinfo's events), which only the idle park asks for.
+int parked_in(pid_t worker) {
+  int parked = 0;
+  const std::string dir = "/proc/" + std::to_string(worker) + "/fdinfo";
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string info = read_file(entry.path().string());
+    for (size_t at = info.find("events:"); at != std::string::npos;
+         at = info.find("events:", at + 1)) {
+      const unsigned long events = std::strtoul(info.c_str() + at + 7, nullptr, 16);
+      if (events & 0x2000) ++parked;
+    }
+  }
+  return parked;
+}
+
+std::string parking_config(const std::string& keepalive) {
+  return "workers: 1\n"
+         "limits: { keepalive_timeout: " +
+         keepalive +
+         " }\n"
+         "servers:\n"
+         "  - listen: 127.0.0.1:@PORT@\n"
+         "    routes:\n"
+         "      - match: /\n"
+         "        return: { status: 200, body: \"awake\" }\n";
+}
+
+// Issue 30: a keep-alive connection idle for a second gives back its libevent event and waits
+// on the worker's idle park; a request wakes it, and a parked one still sees its client leave.
+TEST(IdleParkTest, AnIdleConnectionIsParkedAndWokenByItsNextRequest) {
+  ShoalServer server(parking_config("60s"));
+  const pid_t worker = server.children().at(0);
+  HttpClient client(server.port());
+  client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(client.read_response());
+  ASSERT_TRUE(wait_until([&] { return parked_in(worker) == 1; })) << "never parked";
+  client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");  // wakes it
+  auto r = client.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "awake");
+  ASSERT_TRUE(wait_until([&] { return parked_in(worker) == 1; }));  // parked again
+  {
+    HttpClient second(server.port());
+    second.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(second.read_response());
+    ASSERT_TRUE(wait_until([&] { return parked_in(worker) == 2; }));
+  }  // the second client leaves: the worker sees the hang-up and lets it go
+  EXPECT_TRUE(wait_until([&] { return parked_in(worker) == 1; }));
+  client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");  // and the first still answers
+  r = client.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "awake");
+}
+
+TEST(IdleParkTest, AParkedConnectionStillTimesOut) {
+  ShoalServer server(parking_config("4s"));
+  const pid_t worker = server.children().at(0);
+  HttpClient client(server.port());
+  client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(client.read_response());
+  ASSERT_TRUE(wait_until([&] { return parked_in(worker) == 1; }));
+  EXPECT_TRUE(client.closed_by_peer(10s));
+  EXPECT_TRUE(wait_until([&] { return parked_in(worker) == 0; }));
 }
 
 }  // namespace

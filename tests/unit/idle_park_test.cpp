@@ -1,0 +1,69 @@
+// IdlePark and EventSlab with a real event base and socket pairs, no worker: a parked socket
+// wakes its owner once when readable or hung up, and not before.
+#include "worker/idle_park.hpp"
+
+#include <event2/event.h>
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace shoal {
+namespace {
+
+std::vector<void*> woken;
+void record(void* owner) { woken.push_back(owner); }
+
+struct Pair {
+  Pair() { EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0); }
+  ~Pair() {
+    for (int fd : fds) {
+      if (fd >= 0) ::close(fd);
+    }
+  }
+  int fds[2] = {-1, -1};
+};
+
+TEST(IdlePark, AParkedSocketWakesItsOwnerWhenReadableOrHungUp) {
+  woken.clear();
+  EventBasePtr base(event_base_new());
+  IdlePark park(base.get(), record);
+  Pair quiet, talker, leaver;
+  int owners[3];
+  ASSERT_TRUE(park.park(quiet.fds[0], &owners[0]));
+  ASSERT_TRUE(park.park(talker.fds[0], &owners[1]));
+  ASSERT_TRUE(park.park(leaver.fds[0], &owners[2]));
+  EXPECT_EQ(park.parked(), 3u);
+  event_base_loop(base.get(), EVLOOP_NONBLOCK);
+  EXPECT_TRUE(woken.empty());  // nothing arrived
+  ASSERT_EQ(::write(talker.fds[1], "G", 1), 1);
+  ::close(leaver.fds[1]);
+  leaver.fds[1] = -1;
+  event_base_loop(base.get(), EVLOOP_ONCE);
+  ASSERT_EQ(woken.size(), 2u);
+  EXPECT_NE(std::find(woken.begin(), woken.end(), &owners[1]), woken.end());
+  EXPECT_NE(std::find(woken.begin(), woken.end(), &owners[2]), woken.end());
+  // Owners take their sockets out when woken (the session does), and a closing one too.
+  park.leave(talker.fds[0]);
+  park.leave(leaver.fds[0]);
+  park.leave(quiet.fds[0]);
+  EXPECT_EQ(park.parked(), 0u);
+  EXPECT_FALSE(park.park(-1, &owners[0]));  // a bad fd is not parked
+}
+
+TEST(EventSlab, KeepsSparesUpToItsBoundAndFreesTheRest) {
+  EventBasePtr base(event_base_new());
+  EventSlab slab(base.get(), 1);
+  event* a = slab.take();
+  event* b = slab.take();
+  ASSERT_TRUE(a && b);
+  slab.give(a);
+  slab.give(b);               // beyond the bound: freed (ASan would see a leak otherwise)
+  EXPECT_EQ(slab.take(), a);  // the spare comes back
+  slab.give(a);
+}
+
+}  // namespace
+}  // namespace shoal
