@@ -2,8 +2,11 @@
 #include "worker/idle_park.hpp"
 
 #include <sys/epoll.h>
+#include <sys/mman.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 
 #include "util/syscall.hpp"
 
@@ -41,23 +44,84 @@ void IdlePark::on_ready(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexc
   for (int i = 0; i < n; ++i) self->wake_(ready[i].data.ptr);
 }
 
+EventSlab::EventSlab(size_t capacity)
+    : slot_bytes_((event_get_struct_event_size() + 15) / 16 * 16),
+      per_page_(static_cast<unsigned>(std::min<size_t>(32, kPageBytes / slot_bytes_))) {
+  if (per_page_ == 0) throw StartupError("libevent's struct event is larger than a page");
+  pages_.resize((capacity + per_page_ - 1) / per_page_ + 1);
+  bytes_ = pages_.size() * kPageBytes;
+  void* at = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (at == MAP_FAILED) throw StartupError("mmap() failed for the connections' events");
+  base_ = static_cast<char*>(at);
+}
+
 EventSlab::~EventSlab() {
-  for (event* ev : spares_) event_free(ev);
+  if (base_) ::munmap(base_, bytes_);
+}
+
+event* EventSlab::slot(size_t page, unsigned index) const {
+  return reinterpret_cast<event*>(base_ + page * kPageBytes + index * slot_bytes_);
+}
+
+size_t EventSlab::open_page() {
+  while (!partial_.empty()) {
+    Page& top = pages_[partial_.back()];
+    if (top.state == PageState::kPartial) return partial_.back();
+    top.listed = false;  // stale: it filled up or was released meanwhile
+    partial_.pop_back();
+  }
+  size_t page;
+  if (!released_.empty()) {
+    page = released_.back();
+    released_.pop_back();
+  } else if (untouched_ < pages_.size()) {
+    page = untouched_++;
+  } else {
+    return SIZE_MAX;
+  }
+  Page& p = pages_[page];
+  p.free = per_page_ == 32 ? 0xffffffffu : (1u << per_page_) - 1;
+  p.state = PageState::kPartial;
+  ++resident_;
+  if (!p.listed) {
+    p.listed = true;
+    partial_.push_back(page);
+  }
+  return page;
 }
 
 event* EventSlab::take() {
-  if (spares_.empty()) return event_new(base_, -1, 0, nullptr, nullptr);
-  event* ev = spares_.back();
-  spares_.pop_back();
-  return ev;
+  const size_t page = open_page();
+  if (page == SIZE_MAX) return nullptr;
+  Page& p = pages_[page];
+  const auto index = static_cast<unsigned>(__builtin_ctz(p.free));
+  p.free &= p.free - 1;
+  if (p.free == 0) p.state = PageState::kFull;  // stays listed until open_page drops it
+  return slot(page, index);
 }
 
 void EventSlab::give(event* ev) {
   if (!ev) return;
-  if (spares_.size() < max_) {
-    spares_.push_back(ev);
-  } else {
-    event_free(ev);
+  const auto offset = static_cast<size_t>(reinterpret_cast<char*>(ev) - base_);
+  const size_t page = offset / kPageBytes;
+  const auto index = static_cast<unsigned>(offset % kPageBytes / slot_bytes_);
+  Page& p = pages_[page];
+  p.free |= 1u << index;
+  const std::uint32_t all = per_page_ == 32 ? 0xffffffffu : (1u << per_page_) - 1;
+  if (p.free == all) {
+    // Nothing of this page is in use: its memory goes back to the kernel.
+    ::madvise(base_ + page * kPageBytes, kPageBytes, MADV_DONTNEED);
+    p.state = PageState::kReleased;
+    p.free = 0;
+    --resident_;
+    released_.push_back(page);
+    return;
+  }
+  p.state = PageState::kPartial;
+  if (!p.listed) {
+    p.listed = true;
+    partial_.push_back(page);
   }
 }
 

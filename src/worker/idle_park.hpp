@@ -43,22 +43,46 @@ class IdlePark {
   size_t parked_ = 0;
 };
 
-// Read events for connections: event_new'ed once, assigned to each connection in turn.
+// Read events for connections, in pages of their own: a connection takes one while it is not
+// parked and gives it back when it parks or closes. A page whose events are all given back is
+// returned to the kernel (MADV_DONTNEED), so parked connections really cost no event: memory
+// from malloc would stay resident between the sessions still alive. Pages with free slots are
+// taken from first, so the events in use stay packed.
 class EventSlab {
  public:
-  explicit EventSlab(event_base* base, size_t max_spares = 256) : base_(base), max_(max_spares) {}
+  // Room for `capacity` events (address space only: pages are touched as they are used).
+  // Throws StartupError when it cannot be reserved.
+  explicit EventSlab(size_t capacity);
   EventSlab(const EventSlab&) = delete;
   EventSlab& operator=(const EventSlab&) = delete;
   ~EventSlab();
-  // An event to event_assign (not pending); nullptr when out of memory.
+  // Storage for one event to event_assign; nullptr when all `capacity` are taken.
   event* take();
-  // Back from a connection (event_del'ed): kept for the next one, or freed.
+  // Back from a connection, event_del'ed.
   void give(event* ev);
+  size_t pages_resident() const { return resident_; }
 
  private:
-  event_base* base_;
-  size_t max_;
-  std::vector<event*> spares_;
+  enum class PageState : std::uint8_t { kUntouched, kReleased, kPartial, kFull };
+  struct Page {
+    std::uint32_t free = 0;  // bit i: slot i is free (while partial or full)
+    PageState state = PageState::kUntouched;
+    bool listed = false;  // on partial_ (maybe stale: its state says)
+  };
+  static constexpr size_t kPageBytes = 4096;
+
+  event* slot(size_t page, unsigned index) const;
+  size_t open_page();  // a page with a free slot, made partial; SIZE_MAX when none
+
+  char* base_ = nullptr;
+  size_t bytes_ = 0;
+  size_t slot_bytes_;
+  unsigned per_page_;
+  std::vector<Page> pages_;
+  std::vector<size_t> partial_;   // pages with free slots, the last one first
+  std::vector<size_t> released_;  // pages given back to the kernel, to be used again first
+  size_t untouched_ = 0;          // pages_[untouched_..] were never used
+  size_t resident_ = 0;
 };
 
 }  // namespace shoal
