@@ -28,22 +28,6 @@ servers:
       - match: /
         static: { root: $work/www }
 YAML
-cat >"$work/client.py" <<'PY'
-import socket, sys
-port, n, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-s = socket.create_connection(("127.0.0.1", port))
-request = f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
-buffered = b""
-for _ in range(n):
-    s.sendall(request)
-    while b"\r\n\r\n" not in buffered:
-        buffered += s.recv(65536)
-    head, _, buffered = buffered.partition(b"\r\n\r\n")
-    length = int([l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")][0].split(b":")[1])
-    while len(buffered) < length:
-        buffered += s.recv(65536)
-    buffered = buffered[length:]
-PY
 instructions() {  # the worker's instructions for $3 requests of $2, binary $1
   rm -f "$work"/cg/callgrind.out.*
   valgrind --tool=callgrind --callgrind-out-file="$work/cg/callgrind.out.%p" \
@@ -52,7 +36,7 @@ instructions() {  # the worker's instructions for $3 requests of $2, binary $1
   until curl -s -o /dev/null "http://127.0.0.1:$PORT/tiny" || [ $tries -gt 100 ]; do
     sleep 0.2; tries=$((tries + 1))
   done
-  python3 "$work/client.py" "$PORT" "$3" "$2"
+  python3 bench/keepalive_client.py "$PORT" "$3" "$2"
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
   local worker_file
   worker_file=$(ls "$work"/cg/callgrind.out.* | grep -v "out.$pid$" | head -1)

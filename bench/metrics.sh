@@ -111,22 +111,6 @@ kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
 if [ "${CALLGRIND:-1}" = 1 ]; then
   need_tools valgrind
   N=${CALLGRIND_REQUESTS:-4000}
-  cat >"$work/client.py" <<'PY'
-import socket, sys
-port, n = int(sys.argv[1]), int(sys.argv[2])
-s = socket.create_connection(("127.0.0.1", port))
-request = b"GET /1k.bin HTTP/1.1\r\nHost: x\r\n\r\n"
-buffered = b""
-for _ in range(n):
-    s.sendall(request)
-    while b"\r\n\r\n" not in buffered:
-        buffered += s.recv(65536)
-    head, _, buffered = buffered.partition(b"\r\n\r\n")
-    length = int([l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")][0].split(b":")[1])
-    while len(buffered) < length:
-        buffered += s.recv(65536)
-    buffered = buffered[length:]
-PY
   mkdir -p "$work/cg" && chmod 1777 "$work/cg"  # the worker may run as nobody
   instructions() {  # instructions of the worker of config $1 answering $2 requests
     rm -f "$work"/cg/callgrind.out.*
@@ -136,7 +120,7 @@ PY
     until curl -s -o /dev/null "http://127.0.0.1:$PORT/1k.bin" || [ $tries -gt 100 ]; do
       sleep 0.2; tries=$((tries + 1))
     done
-    python3 "$work/client.py" "$PORT" "$2"
+    python3 bench/keepalive_client.py "$PORT" "$2" /1k.bin
     kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
     local worker_file
     worker_file=$(ls "$work"/cg/callgrind.out.* | grep -v "out.$pid$" | head -1)

@@ -1,4 +1,4 @@
-// Connection: the per-client state machine on the worker's loop.
+// Http1Session: the per-client state machine on the worker's loop (phases: http1/phase.hpp).
 //   reading head --(head)--> reading body --(message)--> reply queued --(written)--> idle
 // pump() is the one place that parses, writes and decides what to wait for next; event
 // callbacks and helper callbacks only feed it. Pipelined requests are parsed only while the

@@ -1,15 +1,17 @@
-// Connection: one client socket on a worker's loop. Reads into the RequestParser, answers
-// each complete request in order (pipelining), keeps the connection alive or closes it, and
-// enforces the header, keep-alive and send timeouts. Never blocks.
+// Http1Session: the HTTP/1.1 session of one client socket on a worker's loop. Runs the
+// preludes (PROXY header, TLS handshake), reads into the RequestParser, hands each complete
+// request to its exchange and writes the answers in order (pipelining), keeps the connection
+// alive or closes it (lingering), and enforces the header, keep-alive and send timeouts.
+// Never blocks.
 //
-// I/O is done directly on the socket: a persistent read event, and a write event only while
-// the socket is full, so a keep-alive request costs one read() and one writev() and no
+// I/O is done directly on the transport: a persistent read event (from the worker's
+// EventSlab; none while the connection is parked idle), and a write event only while the
+// socket is full, so a keep-alive request costs one read() and one writev() and no
 // epoll_ctl. Input is read into the worker's shared scratch buffer; only a partial request
 // is copied into the connection. An idle connection holds no buffers.
 #pragma once
 
 #include <event2/event.h>
-#include <event2/event_struct.h>  // struct event embedded in Connection: no allocation
 
 #include <functional>
 #include <memory>
