@@ -125,7 +125,7 @@ struct SessionContext : exchange::Services {
 // each request; a job's response comes back through Carrier: the head, then the body framed
 // by its length, re-framed as chunked (HTTP/1.1) or delimited by close (HTTP/1.0).
 // As a DeadlineNode it is on one of the worker's deadline lists for as long as it lives.
-class Http1Session : public DeadlineNode, private exchange::Carrier {
+class Http1Session final : public DeadlineNode, private exchange::Carrier {
  public:
   Http1Session(SessionContext& context, const http::VirtualHosts& hosts, evutil_socket_t fd,
                PeerAddress peer);

@@ -38,9 +38,9 @@ std::string cause_of(int err) {
 
 }  // namespace
 
-class ProxyExchange : public helpers::JobHandle,
-                      private UpstreamConnection::Owner,
-                      private AddressWaiter {
+class ProxyExchange final : public helpers::JobHandle,
+                            private UpstreamConnection::Owner,
+                            private AddressWaiter {
  public:
   ProxyExchange(Proxy& proxy, event_base* base, UpstreamPool& pool, ProxyRequest request,
                 helpers::JobSink* sink)
