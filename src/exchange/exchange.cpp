@@ -205,7 +205,7 @@ void Exchange::queue_head(int status, helpers::HeaderList headers) {
   job_status_ = status;
   job_bytes_ = 0;
   discard_body_ = head.discard_body;
-  carrier_->job_head(head);
+  carrier_->job_head(std::move(head));
 }
 
 void Exchange::on_job_data(std::string_view data) {

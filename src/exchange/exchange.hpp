@@ -63,7 +63,7 @@ struct JobHead {
 // the session (destroying the exchange), so nothing of the exchange is touched after it.
 class Carrier {
  public:
-  virtual void job_head(const JobHead& head) = 0;
+  virtual void job_head(JobHead head) = 0;           // its fields are the session's to keep
   virtual void job_data(std::string_view data) = 0;  // never for a discarded body
   virtual void job_end() = 0;                        // the whole response is queued
   virtual void job_cut() = 0;   // failed after its head: closes (destroys the exchange)

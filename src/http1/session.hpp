@@ -158,7 +158,7 @@ class Http1Session final : public DeadlineNode, private exchange::Carrier {
   static void on_writable(evutil_socket_t fd, short what, void* arg) noexcept;
 
   // Carrier: the exchange's job response, framed here.
-  void job_head(const exchange::JobHead& head) override;
+  void job_head(exchange::JobHead head) override;
   void job_data(std::string_view data) override;
   void job_end() override;
   void job_cut() override;

@@ -48,7 +48,7 @@ bool Http1Session::respond(http::Reply reply) {
 
 std::string_view Http1Session::request_line() const { return ex_->parser.request_line(); }
 
-void Http1Session::job_head(const exchange::JobHead& head) {
+void Http1Session::job_head(exchange::JobHead head) {
   const auto& request = ex_->parser.request();
   auto& framing = ex_->framing;
   if (head.tunnel) enter(http1::PhaseEvent::kUpgraded);
@@ -57,7 +57,7 @@ void Http1Session::job_head(const exchange::JobHead& head) {
   framing.chunked = false;
   http::Reply reply;
   reply.status = head.status;
-  reply.headers = head.fields;
+  reply.headers = std::move(head.fields);
   reply.length_known = head.length.has_value();
   reply.content_length = head.length.value_or(0);
   if (reply.length_known) {

@@ -145,8 +145,8 @@ struct FakeCarrier : Carrier {
   JobHead head;
   std::string data;
   http::Reply answered;
-  void job_head(const JobHead& h) override {
-    head = h;
+  void job_head(JobHead h) override {
+    head = std::move(h);
     calls.push_back("head");
   }
   void job_data(std::string_view d) override {
