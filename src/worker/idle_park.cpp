@@ -44,9 +44,11 @@ void IdlePark::on_ready(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexc
   for (int i = 0; i < n; ++i) self->wake_(ready[i].data.ptr);
 }
 
-EventSlab::EventSlab(size_t capacity)
+EventSlab::EventSlab(size_t capacity, size_t keep_empty)
     : slot_bytes_((event_get_struct_event_size() + 15) / 16 * 16),
-      per_page_(static_cast<unsigned>(std::min<size_t>(32, kPageBytes / slot_bytes_))) {
+      per_page_(static_cast<unsigned>(std::min<size_t>(32, kPageBytes / slot_bytes_))),
+      all_free_(per_page_ == 32 ? 0xffffffffu : (1u << per_page_) - 1),
+      keep_empty_(keep_empty) {
   if (per_page_ == 0) throw StartupError("libevent's struct event is larger than a page");
   pages_.resize((capacity + per_page_ - 1) / per_page_ + 1);
   bytes_ = pages_.size() * kPageBytes;
@@ -81,7 +83,7 @@ size_t EventSlab::open_page() {
     return SIZE_MAX;
   }
   Page& p = pages_[page];
-  p.free = per_page_ == 32 ? 0xffffffffu : (1u << per_page_) - 1;
+  p.free = all_free_;
   p.state = PageState::kPartial;
   ++resident_;
   if (!p.listed) {
@@ -95,6 +97,10 @@ event* EventSlab::take() {
   const size_t page = open_page();
   if (page == SIZE_MAX) return nullptr;
   Page& p = pages_[page];
+  if (p.kept) {  // a kept empty page is in use again
+    p.kept = false;
+    --kept_empty_;
+  }
   const auto index = static_cast<unsigned>(__builtin_ctz(p.free));
   p.free &= p.free - 1;
   if (p.free == 0) p.state = PageState::kFull;  // stays listed until open_page drops it
@@ -108,8 +114,10 @@ void EventSlab::give(event* ev) {
   const auto index = static_cast<unsigned>(offset % kPageBytes / slot_bytes_);
   Page& p = pages_[page];
   p.free |= 1u << index;
-  const std::uint32_t all = per_page_ == 32 ? 0xffffffffu : (1u << per_page_) - 1;
-  if (p.free == all) {
+  if (p.free == all_free_ && kept_empty_ < keep_empty_) {
+    p.kept = true;  // stays resident (and partial) for the next connections
+    ++kept_empty_;
+  } else if (p.free == all_free_) {
     // Nothing of this page is in use: its memory goes back to the kernel.
     ::madvise(base_ + page * kPageBytes, kPageBytes, MADV_DONTNEED);
     p.state = PageState::kReleased;

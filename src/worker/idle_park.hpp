@@ -51,8 +51,10 @@ class IdlePark {
 class EventSlab {
  public:
   // Room for `capacity` events (address space only: pages are touched as they are used).
-  // Throws StartupError when it cannot be reserved.
-  explicit EventSlab(size_t capacity);
+  // Up to `keep_empty` pages whose events all came back stay resident, so a connection per
+  // request does not cost a madvise and a page fault each. Throws StartupError when the
+  // address space cannot be reserved.
+  explicit EventSlab(size_t capacity, size_t keep_empty = 0);
   EventSlab(const EventSlab&) = delete;
   EventSlab& operator=(const EventSlab&) = delete;
   ~EventSlab();
@@ -68,6 +70,7 @@ class EventSlab {
     std::uint32_t free = 0;  // bit i: slot i is free (while partial or full)
     PageState state = PageState::kUntouched;
     bool listed = false;  // on partial_ (maybe stale: its state says)
+    bool kept = false;    // every slot free, kept resident (counted in kept_empty_)
   };
   static constexpr size_t kPageBytes = 4096;
 
@@ -82,6 +85,9 @@ class EventSlab {
   std::vector<size_t> partial_;   // pages with free slots, the last one first
   std::vector<size_t> released_;  // pages given back to the kernel, to be used again first
   size_t untouched_ = 0;          // pages_[untouched_..] were never used
+  std::uint32_t all_free_;        // a page's `free` with every slot free
+  size_t keep_empty_;
+  size_t kept_empty_ = 0;  // resident pages with every slot free
   size_t resident_ = 0;
 };
 

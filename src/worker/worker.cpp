@@ -94,8 +94,9 @@ Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int i
   in_flight_ = std::make_unique<InFlightPool>(site_.config.limits, context_, 32);
   context_.in_flight = in_flight_.get();
   // A connection handed over from a sibling comes on top of this worker's own limit.
+  // Four empty pages stay resident (128 events): connections that come and go reuse them.
   events_ = std::make_unique<EventSlab>(
-      2 * static_cast<size_t>(site_.config.limits.max_connections) + 64);
+      2 * static_cast<size_t>(site_.config.limits.max_connections) + 64, 4);
   context_.events = events_.get();
   park_ = std::make_unique<IdlePark>(base_.get(), &Http1Session::on_unparked);
   context_.park = park_.get();

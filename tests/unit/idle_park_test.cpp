@@ -83,5 +83,21 @@ TEST(EventSlab, APageIsGivenBackWhenItsLastEventIs) {
   EXPECT_EQ(slab.pages_resident(), 0u);
 }
 
+// With pages kept empty, a connection per request takes and gives back the same event and
+// its page stays resident: no madvise and page fault for each connection.
+TEST(EventSlab, KeptEmptyPagesServeTheNextConnections) {
+  EventSlab slab(100, 1);
+  event* first = slab.take();
+  slab.give(first);
+  EXPECT_EQ(slab.pages_resident(), 1u);  // kept
+  EXPECT_EQ(slab.take(), first);         // the same storage again
+  slab.give(first);
+  std::vector<event*> many;
+  for (int i = 0; i < 64; ++i) many.push_back(slab.take());
+  EXPECT_GE(slab.pages_resident(), 2u);
+  for (event* ev : many) slab.give(ev);
+  EXPECT_EQ(slab.pages_resident(), 1u);  // one kept, the others given back
+}
+
 }  // namespace
 }  // namespace shoal
