@@ -28,6 +28,8 @@
 #include "http/request_parser.hpp"
 #include "http/router.hpp"
 #include "http1/phase.hpp"
+#include "http1/session_prelude.hpp"
+#include "http1/stream.hpp"
 #include "log/repeat_limiter.hpp"
 #include "metrics/clock.hpp"
 #include "metrics/layout.hpp"
@@ -45,52 +47,6 @@
 namespace shoal {
 
 class Http1Session;
-
-// Output a connection queues before it stops parsing pipelined requests and pauses a job's
-// output until the client has taken some.
-inline constexpr std::uint64_t kOutputHighWater = 64 * 1024;
-// How long a closing connection keeps reading (and discarding) what the client still sends.
-inline constexpr Millis kLingerTimeout{2000};
-// How long a draining worker keeps an idle keep-alive connection open (see drain()).
-inline constexpr Millis kDrainGrace{1000};
-
-// Everything a request in progress needs: taken from the worker's InFlightPool when bytes
-// arrive and given back when the connection goes idle, so an idle keep-alive connection stays
-// small and a busy worker reuses parsers and buffers instead of allocating them per request.
-struct InFlight {
-  InFlight(const Limits& limits, exchange::Services& services)
-      : parser(limits), exchange(services, parser.request()) {}
-  http::RequestParser parser;
-  std::string buffered;    // input not yet parsed (owned copy of a partial request)
-  std::string_view input;  // what process_input parses: the worker's scratch buffer or buffered
-  OutputQueue output;
-  exchange::Exchange exchange;  // the current request's routing, job and accounting
-  // How a job's response is framed on this connection, fixed when its head arrives.
-  struct JobFraming {
-    bool chunked = false;       // re-frame the job's output as chunked
-    bool discard_body = false;  // HEAD, 204, 304: send the head only
-    bool keep_alive = false;
-  } framing;
-};
-
-// Spare InFlights of one worker, at most `max_spares`. Only one at a message boundary (its
-// connection went idle) comes back; one that grew large buffers is freed instead.
-class InFlightPool {
- public:
-  InFlightPool(const Limits& limits, exchange::Services& services, size_t max_spares)
-      : limits_(limits), services_(services), max_(max_spares) {}
-  std::unique_ptr<InFlight> take();
-  void give(std::unique_ptr<InFlight> in_flight);
-
- private:
-  const Limits& limits_;
-  exchange::Services& services_;
-  size_t max_;
-  std::vector<std::unique_ptr<InFlight>> spares_;
-};
-
-// The deadline of each timer kind, for the worker's ConnectionTimers.
-std::array<Millis, kTimerKinds> connection_timeouts(const Limits& limits);
 
 // The worker's siblings of the same generation, as a connection sees them (worker.cpp).
 class Siblings {
@@ -113,7 +69,7 @@ struct SessionContext : exchange::Services {
   http::FileCache* files = nullptr;
   std::string* scratch = nullptr;      // the worker's read buffer, shared by its connections
   ConnectionTimers* timers = nullptr;  // every connection's deadline, and the registry
-  InFlightPool* in_flight = nullptr;
+  Http1StreamPool* streams = nullptr;
   IdlePark* park = nullptr;      // where idle connections wait without an event
   EventSlab* events = nullptr;   // read events for connections that are not parked
   Siblings* siblings = nullptr;  // null: no hand-over (one worker, or an adopted one)
@@ -121,11 +77,12 @@ struct SessionContext : exchange::Services {
   std::function<void(Http1Session*)> on_closed;            // the worker destroys the connection
 };
 
-// The HTTP/1.1 session of one client connection. Its exchange (exchange/exchange.hpp) answers
-// each request; a job's response comes back through Carrier: the head, then the body framed
-// by its length, re-framed as chunked (HTTP/1.1) or delimited by close (HTTP/1.0).
+// The HTTP/1.1 session of one client connection: the socket and its events, the phases
+// (preludes, requests, tunnel, closing, lingering), keep-alive and the connection's timers.
+// The request in progress and its response are its Http1Stream's (http1/stream.hpp), taken
+// from the worker's pool while the connection is busy.
 // As a DeadlineNode it is on one of the worker's deadline lists for as long as it lives.
-class Http1Session final : public DeadlineNode, private exchange::Carrier {
+class Http1Session final : public DeadlineNode {
  public:
   Http1Session(SessionContext& context, const http::VirtualHosts& hosts, evutil_socket_t fd,
                PeerAddress peer);
@@ -154,48 +111,30 @@ class Http1Session final : public DeadlineNode, private exchange::Carrier {
   static void on_unparked(void* arg);
 
  private:
+  friend class Http1Stream;   // its stream moves it through its phases and asks it to write
+  friend class Http1Prelude;  // so do its preludes, before the first request
+
   static void on_readable(evutil_socket_t fd, short what, void* arg) noexcept;
   static void on_writable(evutil_socket_t fd, short what, void* arg) noexcept;
-
-  // Carrier: the exchange's job response, framed here.
-  void job_head(exchange::JobHead head) override;
-  void job_data(std::string_view data) override;
-  void job_end() override;
-  void job_cut() override;
-  void progress() override;
-  void answer(http::Reply reply) override;
-  std::string_view request_line() const override;
-  static void on_body_bytes(void* self, std::string_view bytes);
 
   // Parses and answers what input allows, writes, and decides what waits next. Returns false
   // when the connection was closed (and `this` destroyed).
   bool pump();
-  // Parses and answers requests from the Exchange's input while allowed.
-  bool process_input();
-  // After a proxied 101: the client's bytes go to the upstream as they are.
-  void tunnel_input();
-  bool respond(http::Reply reply);
-  // A job or proxy route's request: its exchange starts the job. False when closed.
-  bool start_job();
-  // At a job's head, when no helper here is free and a sibling has one: gives the connection
-  // to it. True when it went (and `this` is closing).
-  bool hand_over_job();
-  // The local port of the socket (CGI's SERVER_PORT).
-  int local_port() const;
   // Reads what the socket has and answers it. Returns false when the connection was closed
   // (and `this` destroyed).
   bool read_client();
+  // The client shut its sending side. Returns false when the connection was closed.
+  bool client_finished();
   // One read from the client: bytes (> 0), 0 at its end, -1 with errno (EAGAIN: wait).
   ssize_t receive(char* buffer, size_t size);
-  // TLS: checks the first bytes, then drives the handshake. False when it closed the
-  // connection; true, still in Phase::kHandshake, while it waits for the socket.
-  bool continue_handshake();
-  // Plain HTTP on a TLS address, once its head is parsed: a plain-text 400, then a close.
-  bool refuse_plain_http();
   void set_reading(bool on);
   void assign_read_event();
   void set_write_wait(bool on);
-  void keep_leftover_input();
+  // Small writes go out at once from now on (TCP_NODELAY, set once).
+  void set_nodelay();
+  // The response queued is the last: the connection closes after it, reading and dropping
+  // what the client still sends (`linger`) so that the close does not reset the response.
+  void last_response(bool linger);
 
   void arm_timer(TimerKind timer) { context_.timers->arm(*this, timer); }
   bool idle() const;
@@ -209,8 +148,8 @@ class Http1Session final : public DeadlineNode, private exchange::Carrier {
   // Persistent, added while reading_; from the worker's EventSlab, and none while parked.
   event* read_event_ = nullptr;
   std::unique_ptr<event, EventDeleter> write_event_;  // created when the socket first fills
-  InFlight& in_flight();  // takes one from the pool if needed, bound to this connection
-  std::unique_ptr<InFlight> ex_;
+  Http1Stream& stream();  // takes one from the pool if needed, bound to this connection
+  std::unique_ptr<Http1Stream> stream_;
   bool in_pump_ : 1 = false;  // pump() is running: close() and pump() are deferred
   bool pump_again_ : 1 = false;
   bool close_requested_ : 1 = false;
@@ -219,28 +158,19 @@ class Http1Session final : public DeadlineNode, private exchange::Carrier {
   bool nodelay_ : 1 = false;           // TCP_NODELAY is set
   bool write_waiting_ : 1 = false;     // write_event_ is added
   bool eof_ : 1 = false;               // the client shut its sending side
-  bool head_done_ : 1 = false;         // the current request's head has been handled
   bool linger_on_close_ : 1 = false;   // the client may still be sending when we close
   bool handed_over_ : 1 = false;       // arrived from a sibling: its first job stays here
   bool read_wants_write_ : 1 = false;  // TLS: SSL_read needs the socket writable first
-  bool answered_early_ : 1 = false;    // a proxied answer is out; the body still arrives
   http1::Phase phase_ = http1::Phase::kRequests;  // a handed-over connection starts here
   // Moves to the phase after `event` (http1/phase.hpp); an event the phase cannot take is a
   // bug: logged, and the phase stays.
   void enter(http1::PhaseEvent event);
   bool closing() const { return http1::closing(phase_); }
-  // What start() does once the PROXY header (if any) is read: the handshake or the request.
-  void begin(const tls::TlsListen* tls);
-  // Steps the PROXY header's prelude; then begin().
-  void read_proxy_header();
-  // The preludes' state while they run (PROXY header, TLS handshake); null afterwards, and
-  // never set on a plain address without PROXY protocol.
-  struct Prelude {
-    const tls::TlsListen* tls = nullptr;  // the handshake that follows the PROXY header
-    net::ProxyHeaderReader proxy;
-    net::TlsPrelude handshake;
-  };
-  std::unique_ptr<Prelude> prelude_;
+  // Once the preludes (if any) are over: reads the first request.
+  void begin();
+  // The preludes while they run (PROXY header, TLS handshake); null afterwards, and never
+  // set on a plain address without PROXY protocol.
+  std::unique_ptr<Http1Prelude> prelude_;
 };
 
 }  // namespace shoal

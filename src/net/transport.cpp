@@ -1,12 +1,21 @@
 // Transport: the plain and TLS paths of a client's byte stream (see transport.hpp).
 #include "net/transport.hpp"
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 namespace shoal::net {
+
+int Transport::local_port() const {
+  sockaddr_storage local{};
+  socklen_t len = sizeof local;
+  if (getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&local), &len) != 0) return 0;
+  return ntohs(local.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&local)->sin6_port
+                                           : reinterpret_cast<sockaddr_in*>(&local)->sin_port);
+}
 
 bool Transport::start_tls(const tls::TlsListen& listen) {
   tls_ = tls::TlsStream::open(listen, fd_.get());

@@ -24,6 +24,8 @@ class Transport {
   explicit Transport(int fd) : fd_(fd) {}
 
   int fd() const { return fd_.get(); }
+  // The local port of the socket (CGI's SERVER_PORT); 0 if it cannot be known.
+  int local_port() const;
   bool secure() const { return tls_ != nullptr; }
 
   // TLS on this socket from now on: the handshake comes next. False when SSL_new failed.

@@ -19,6 +19,16 @@ std::int64_t precise_now_ms() {
 
 }  // namespace
 
+std::array<Millis, kTimerKinds> connection_timeouts(const Limits& limits) {
+  std::array<Millis, kTimerKinds> t{};
+  t[static_cast<size_t>(TimerKind::kHeader)] = limits.header_timeout;
+  t[static_cast<size_t>(TimerKind::kKeepAlive)] = limits.keepalive_timeout;
+  t[static_cast<size_t>(TimerKind::kSend)] = limits.send_timeout;
+  t[static_cast<size_t>(TimerKind::kDrainGrace)] = kDrainGrace;
+  t[static_cast<size_t>(TimerKind::kLinger)] = kLingerTimeout;
+  return t;
+}
+
 ConnectionTimers::ConnectionTimers(event_base* base,
                                    const std::array<Millis, kTimerKinds>& durations,
                                    std::function<void(DeadlineNode*)> on_due)

@@ -10,10 +10,19 @@
 #include <functional>
 #include <limits>
 
+#include "config/config.hpp"
 #include "util/event_ptr.hpp"
 #include "worker/deadlines.hpp"
 
 namespace shoal {
+
+// How long a closing connection keeps reading (and discarding) what the client still sends.
+inline constexpr Millis kLingerTimeout{2000};
+// How long a draining worker keeps an idle keep-alive connection open (see drain()).
+inline constexpr Millis kDrainGrace{1000};
+
+// The deadline of each timer kind, for the worker's ConnectionTimers.
+std::array<Millis, kTimerKinds> connection_timeouts(const Limits& limits);
 
 class ConnectionTimers {
  public:

@@ -89,10 +89,10 @@ Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int i
       base_.get(), connection_timeouts(site_.config.limits),
       [](DeadlineNode* node) { static_cast<Http1Session*>(node)->on_timeout(); });
   context_.timers = timers_.get();
-  // A connection gives its InFlight back when it goes idle and the next busy one takes it:
+  // A connection gives its stream back when it goes idle and the next busy one takes it:
   // a few dozen spares cover a busy loop and cost an idle worker only some kilobytes.
-  in_flight_ = std::make_unique<InFlightPool>(site_.config.limits, context_, 32);
-  context_.in_flight = in_flight_.get();
+  streams_ = std::make_unique<Http1StreamPool>(site_.config.limits, context_, 32);
+  context_.streams = streams_.get();
   // A connection handed over from a sibling comes on top of this worker's own limit.
   // Four empty pages stay resident (128 events): connections that come and go reuse them.
   events_ = std::make_unique<EventSlab>(

@@ -94,7 +94,7 @@ class Worker final : private Siblings {
   // Connections are owned through the deadline lists (each is on exactly one): created with
   // make_unique and released there, destroyed by destroy_connection().
   std::unique_ptr<ConnectionTimers> timers_;
-  std::unique_ptr<InFlightPool> in_flight_;
+  std::unique_ptr<Http1StreamPool> streams_;
   std::unique_ptr<EventSlab> events_;
   std::unique_ptr<IdlePark> park_;
   std::unique_ptr<event, EventDeleter> park_sweep_;  // every kParkAfter: parks the idle
