@@ -16,7 +16,7 @@ namespace shoal {
 struct AccessEntry {
   std::string_view remote_addr;
   const http::Request* request = nullptr;  // nullptr when no complete request line arrived
-  std::string_view request_line;           // as received, even for a bad request; "" if none
+  std::string_view request_line;  // "GET /x HTTP/1.1" (a bad request: as received); "" if none
   int status = 0;
   std::uint64_t body_bytes = 0;
   std::string_view tls_protocol;  // "TLSv1.3"; "" on a plain connection

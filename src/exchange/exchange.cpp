@@ -26,11 +26,12 @@ void Exchange::reset() {
   started_ = 0;
   job_bytes_ = 0;
   job_status_ = 0;
-  discard_body_ = proxied_ = body_paused_ = output_paused_ = false;
+  discard_body_ = proxied_ = head_complete_ = body_paused_ = output_paused_ = false;
 }
 
 std::optional<http::Reply> Exchange::route(const http::VirtualHosts& hosts) {
   const auto& request = *request_;
+  head_complete_ = true;
   client_ = services_->real_ip_from ? real_client(*peer_, *services_->real_ip_from, request)
                                     : std::nullopt;
   routed_ = http::route_request(hosts, request);
@@ -39,8 +40,7 @@ std::optional<http::Reply> Exchange::route(const http::VirtualHosts& hosts) {
     const auto address = client().to_sockaddr();
     if (!allowed(*routed_.route->allow, reinterpret_cast<const sockaddr*>(&address))) {
       spdlog::info("client {} is not in the allow list of route \"{}\", request: \"{}\"",
-                   client().text(), routed_.route->match,
-                   escape_log_field(carrier_->request_line()));
+                   client().text(), routed_.route->match, escape_log_field(request.line()));
       auto reply = http::error_reply(403);
       reply.close = true;  // before its body, if any: the rest is read and dropped
       return reply;
@@ -98,7 +98,7 @@ void Exchange::start_proxy() {
   forward.idempotent = proxy::idempotent(request.method);
   forward.tunnel = proxy::wants_tunnel(request);
   forward.via = action.via;
-  forward.request_line = std::string(carrier_->request_line());
+  forward.request_line = request.line();
   proxied_ = true;
   job_ = services_->proxy->start(std::move(forward), this);
   runner_ = services_->proxy;
@@ -141,9 +141,16 @@ void Exchange::end_job() {
 void Exchange::account(int status, std::uint64_t body_bytes, const http::Reply::Failure& failure) {
   if (!failure.what.empty()) log_failure(failure);
   count_response(status);
-  if (!services_->access_log->enabled()) return;
-  services_->access_log->write({client().text(), request_, carrier_->request_line(), status,
-                                body_bytes, transport_->protocol(), transport_->cipher()});
+  if (services_->access_log->enabled()) {
+    const std::string line = logged_request();
+    services_->access_log->write({client().text(), request_, line, status, body_bytes,
+                                  transport_->protocol(), transport_->cipher()});
+  }
+  head_complete_ = false;  // what comes next on this exchange is another request
+}
+
+std::string Exchange::logged_request() const {
+  return head_complete_ ? request_->line() : std::string(carrier_->unparsed_request());
 }
 
 void Exchange::count_response(int status) {
@@ -170,7 +177,7 @@ void Exchange::log_failure(const http::Reply::Failure& failure) {
     held_back = *admitted;
   }
   spdlog::log(level, "{}, client: {}, request: \"{}\"{}", failure.what, client().text(),
-              escape_log_field(carrier_->request_line()), suppressed_note(held_back));
+              escape_log_field(logged_request()), suppressed_note(held_back));
 }
 
 void Exchange::on_job_head(int status, helpers::HeaderList headers) {

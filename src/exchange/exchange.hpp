@@ -70,8 +70,9 @@ class Carrier {
   virtual void progress() = 0;  // write, read on; may close
   // A failure before the head: this reply answers the request instead.
   virtual void answer(http::Reply reply) = 0;
-  // The request as the logs show it (HTTP/1.1: its line as received, even a bad one's).
-  virtual std::string_view request_line() const = 0;
+  // A request refused before its head was complete, as the logs show it (HTTP/1.1: its
+  // line as received, as nginx logs a bad request); "" when the protocol has none.
+  virtual std::string_view unparsed_request() const = 0;
 
  protected:
   ~Carrier() = default;
@@ -131,7 +132,10 @@ class Exchange : public helpers::JobSink {
   // its access-log line. `body_bytes`: what the line reports.
   void account(int status, std::uint64_t body_bytes, const http::Reply::Failure& failure);
   // A request refused before its head was complete (400, 431, ...): no client but the peer.
-  void forget_client() { client_.reset(); }
+  void forget_client() {
+    client_.reset();
+    head_complete_ = false;
+  }
 
  private:
   // JobSink (public base: a runner calls these): the job's answer.
@@ -146,6 +150,9 @@ class Exchange : public helpers::JobSink {
   void queue_data(std::string_view data);
   void count_response(int status);
   void log_failure(const http::Reply::Failure& failure);
+  // The request as the logs show it: its parsed method, target and version once its head was
+  // complete; before that, what the session received.
+  std::string logged_request() const;
 
   Services* services_;
   Carrier* carrier_ = nullptr;
@@ -164,6 +171,7 @@ class Exchange : public helpers::JobSink {
   JobState job_state_ = JobState::kNone;
   bool discard_body_ = false;
   bool proxied_ = false;
+  bool head_complete_ = false;  // route() ran: the request's parts are parsed
   bool body_paused_ = false;    // the client is not read until the job takes more body
   bool output_paused_ = false;  // the job is not read until the client takes more output
 };

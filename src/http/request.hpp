@@ -29,6 +29,9 @@ struct Request {
   // The first header with this name (case-insensitive), or nullptr.
   const std::string* header(std::string_view name) const;
   size_t header_count(std::string_view name) const;
+  // The request as logs show it, from its parsed parts: "GET /x HTTP/1.1" ("HTTP/2.0" for
+  // HTTP/2), whatever protocol carried it.
+  std::string line() const;
   void clear();
 };
 

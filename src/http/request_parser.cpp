@@ -27,6 +27,16 @@ size_t Request::header_count(std::string_view name) const {
   return n;
 }
 
+std::string Request::line() const {
+  std::string text;
+  text.reserve(method.size() + target.size() + 10);
+  text.append(method).append(" ").append(target).append(" HTTP/");
+  text.push_back(static_cast<char>('0' + http_major));
+  text.push_back('.');
+  text.push_back(static_cast<char>('0' + http_minor));
+  return text;
+}
+
 void Request::clear() {
   method.clear();
   target.clear();

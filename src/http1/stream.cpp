@@ -249,7 +249,7 @@ bool Http1Stream::respond(http::Reply reply) {
   return true;
 }
 
-std::string_view Http1Stream::request_line() const { return parser.request_line(); }
+std::string_view Http1Stream::unparsed_request() const { return parser.request_line(); }
 
 void Http1Stream::job_head(exchange::JobHead head) {
   auto& session = *session_;

@@ -67,7 +67,7 @@ class Http1Stream final : private exchange::Carrier {
   void job_cut() override;
   void progress() override;
   void answer(http::Reply reply) override;
-  std::string_view request_line() const override;
+  std::string_view unparsed_request() const override;
   static void on_body_bytes(void* self, std::string_view bytes);
 
   // After a proxied 101: the client's bytes go to the upstream as they are.

@@ -160,7 +160,8 @@ struct FakeCarrier : Carrier {
     answered = std::move(reply);
     calls.push_back("answer");
   }
-  std::string_view request_line() const override { return "GET /x HTTP/1.1"; }
+  std::string unparsed = "GET /x HTTP/1.1";
+  std::string_view unparsed_request() const override { return unparsed; }
 };
 
 struct ExchangeFixture : ::testing::Test {
@@ -229,6 +230,42 @@ TEST_F(ExchangeFixture, AFailureBeforeTheHeadIsAnsweredWithItsStatus) {
   sink().on_job_failed(504);
   EXPECT_EQ(carrier.answered.status, 504);
   EXPECT_FALSE(carrier.answered.send_body);
+}
+
+TEST(Request, ItsLineIsBuiltFromItsParsedParts) {
+  http::Request request;
+  request.method = "OPTIONS";
+  request.target = "*";
+  request.http_minor = 0;
+  EXPECT_EQ(request.line(), "OPTIONS * HTTP/1.0");
+  request.method = "GET";
+  request.target = "/a%20b?q=1";
+  request.http_major = 2;
+  EXPECT_EQ(request.line(), "GET /a%20b?q=1 HTTP/2.0");  // as nginx logs an HTTP/2 request
+}
+
+TEST_F(ExchangeFixture, TheLogShowsTheParsedRequestOnceItsHeadIsCompleteElseWhatArrived) {
+  // What a session received is not what the logs show once the head is parsed: an HTTP/2
+  // session has no request line at all.
+  carrier.unparsed = "what the wire had";
+  ServerConfig server;
+  server.server_names = {"example.org"};
+  Route route;
+  route.match = "/";
+  route.action = ReturnAction{};
+  server.routes.push_back(route);
+  http::VirtualHosts hosts;
+  hosts.add(&server);
+  request.target = "/x?y=1";
+  request.http_major = 2;
+  request.http_minor = 0;
+  ASSERT_FALSE(exchange.route(hosts));
+  exchange.account(204, 0, {});
+  // The next request on this exchange is refused before its head completes (a 400, a 408).
+  exchange.account(400, 0, {});
+  logger->flush();
+  EXPECT_NE(log.str().find("\"GET /x?y=1 HTTP/2.0\" 204 0\n"), std::string::npos) << log.str();
+  EXPECT_NE(log.str().find("\"what the wire had\" 400 0\n"), std::string::npos) << log.str();
 }
 
 TEST_F(ExchangeFixture, WritableProgressesOnlyAPausedBody) {
