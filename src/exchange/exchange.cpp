@@ -135,6 +135,7 @@ void Exchange::end_job() {
   job_state_ = step.next;
   output_paused_ = false;
   body_paused_ = false;
+  filters_.clear();
   if (step.cancel) runner_->cancel(job);
 }
 
@@ -212,6 +213,8 @@ void Exchange::queue_head(int status, helpers::HeaderList headers) {
   job_status_ = status;
   job_bytes_ = 0;
   discard_body_ = head.discard_body;
+  filters_.clear();
+  if (!services_->filters.empty()) filters_.engage(services_->filters, *request_, head);
   carrier_->job_head(std::move(head));
 }
 
@@ -222,8 +225,16 @@ void Exchange::on_job_data(std::string_view data) {
 
 void Exchange::queue_data(std::string_view data) {
   if (discard_body_ || data.empty()) return;
-  job_bytes_ += data.size();
-  carrier_->job_data(data);
+  if (filters_.empty()) {
+    write(data);
+  } else {
+    filters_.data(data, *this);
+  }
+}
+
+void Exchange::write(std::string_view bytes) {
+  job_bytes_ += bytes.size();
+  carrier_->job_data(bytes);
 }
 
 void Exchange::on_job_end() {
@@ -231,6 +242,10 @@ void Exchange::on_job_end() {
   job_state_ = next_job_step(job_state_, JobEvent::kEnd).next;
   output_paused_ = false;
   body_paused_ = false;  // nothing waits for the body any more
+  if (!filters_.empty()) {
+    filters_.end(*this);
+    filters_.clear();
+  }
   carrier_->job_end();
   account(job_status_, job_bytes_, {});
   carrier_->progress();
@@ -241,6 +256,7 @@ void Exchange::on_job_failed(int status) {
   job_ = nullptr;
   job_state_ = step.next;
   output_paused_ = false;
+  filters_.clear();
   if (step.cut_off) {
     // Part of the answer is out; the client can only learn of the failure by a cut-off body.
     spdlog::info("client {}: response cut off after a job failure ({})", peer_->text(), status);

@@ -15,6 +15,8 @@
 
 #include "config/address.hpp"
 #include "exchange/access_log.hpp"
+#include "exchange/filter.hpp"
+#include "exchange/job_head.hpp"
 #include "exchange/job_state.hpp"
 #include "helpers/helper_pool.hpp"
 #include "helpers/job.hpp"
@@ -47,15 +49,8 @@ struct Services {
   // A graceful stop's drain_delay: health routes answer 503 and every response closes its
   // connection, while the worker still accepts.
   bool lame_duck = false;
-};
-
-// A job's response head as the exchange hands it to the session: no wire format.
-struct JobHead {
-  int status = 0;
-  helpers::HeaderList fields;           // without Content-Length
-  std::optional<std::uint64_t> length;  // the job said its length (a proxied head may)
-  bool discard_body = false;            // HEAD, 204, 304: the head only
-  bool tunnel = false;                  // a proxied 101 to an Upgrade: bytes both ways next
+  // The response filters, in order (exchange/filter.hpp); none today.
+  std::vector<FilterFactory*> filters;
 };
 
 // What the session does for the exchange it carries: queue a job's response, framed its way.
@@ -78,7 +73,7 @@ class Carrier {
   ~Carrier() = default;
 };
 
-class Exchange : public helpers::JobSink {
+class Exchange : public helpers::JobSink, private FilterSink {
  public:
   // `request` is the session's parsed head, which this exchange answers each time it is
   // complete (and logs as it is, complete or not).
@@ -131,6 +126,12 @@ class Exchange : public helpers::JobSink {
   // A response is out (queued) in full or begun: log its failure if any, count it, and write
   // its access-log line. `body_bytes`: what the line reports.
   void account(int status, std::uint64_t body_bytes, const http::Reply::Failure& failure);
+  // A whole reply through the response filters (the session calls it before encoding one).
+  void filter_reply(http::Reply& reply) const {
+    if (!services_->filters.empty())
+      FilterChain::filter_reply(services_->filters, *request_, reply);
+  }
+
   // A request refused before its head was complete (400, 431, ...): no client but the peer.
   void forget_client() {
     client_.reset();
@@ -148,6 +149,8 @@ class Exchange : public helpers::JobSink {
   void on_job_writable() override;
   void queue_head(int status, helpers::HeaderList headers);
   void queue_data(std::string_view data);
+  // FilterSink: the (filtered) body to the carrier.
+  void write(std::string_view bytes) override;
   void count_response(int status);
   void log_failure(const http::Reply::Failure& failure);
   // The request as the logs show it: its parsed method, target and version once its head was
@@ -169,6 +172,7 @@ class Exchange : public helpers::JobSink {
   std::uint64_t job_bytes_ = 0;           // of the job's body, for the log
   int job_status_ = 0;
   JobState job_state_ = JobState::kNone;
+  FilterChain filters_;  // engaged for the job's response; empty when none applies
   bool discard_body_ = false;
   bool proxied_ = false;
   bool head_complete_ = false;  // route() ran: the request's parts are parsed

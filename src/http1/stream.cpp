@@ -222,6 +222,7 @@ void Http1Stream::time_out() {
 }
 
 bool Http1Stream::respond(http::Reply reply) {
+  exchange.filter_reply(reply);
   auto& session = *session_;
   const auto& context = session.context_;
   const auto& request = parser.request();

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -266,6 +267,107 @@ TEST_F(ExchangeFixture, TheLogShowsTheParsedRequestOnceItsHeadIsCompleteElseWhat
   logger->flush();
   EXPECT_NE(log.str().find("\"GET /x?y=1 HTTP/2.0\" 204 0\n"), std::string::npos) << log.str();
   EXPECT_NE(log.str().find("\"what the wire had\" 400 0\n"), std::string::npos) << log.str();
+}
+
+// Two filters for the chain's tests: one upper-cases text (and declines anything else), one
+// brackets the whole body, which shows the order and what a filter emits at the end.
+struct UpperFactory final : FilterFactory {
+  struct Upper final : ResponseFilter {
+    void data(std::string_view bytes, FilterSink& next) override {
+      std::string up(bytes);
+      for (auto& c : up) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      next.write(up);
+    }
+    void end(FilterSink& /*next*/) override {}
+  };
+  std::unique_ptr<ResponseFilter> engage(const http::Request& /*request*/, JobHead& head) override {
+    const bool text = std::any_of(head.fields.begin(), head.fields.end(), [](const auto& f) {
+      return f.first == "Content-Type" && f.second.starts_with("text/");
+    });
+    if (!text) return nullptr;
+    head.fields.emplace_back("X-Filter", "upper");
+    return std::make_unique<Upper>();
+  }
+};
+
+struct BracketFactory final : FilterFactory {
+  struct Bracket final : ResponseFilter {
+    bool begun = false;
+    void data(std::string_view bytes, FilterSink& next) override {
+      if (!begun) next.write("[");
+      begun = true;
+      next.write(bytes);
+    }
+    void end(FilterSink& next) override { next.write(begun ? "]" : "[]"); }
+  };
+  std::unique_ptr<ResponseFilter> engage(const http::Request& /*request*/, JobHead& head) override {
+    head.fields.emplace_back("X-Filter", "bracket");
+    head.length.reset();  // the body grows
+    return std::make_unique<Bracket>();
+  }
+};
+
+struct FilteredExchange : ExchangeFixture {
+  FilteredExchange() { services.filters = {&upper, &bracket}; }
+  UpperFactory upper;
+  BracketFactory bracket;
+};
+
+TEST_F(FilteredExchange, AJobsBodyPassesThroughEachFilterInOrderAndIsCountedAsSent) {
+  sink().on_job_head_and_data(200, {{"Content-Type", "text/plain"}, {"Content-Length", "11"}},
+                              "hello");
+  sink().on_job_data(" world");
+  sink().on_job_end();
+  EXPECT_EQ(carrier.data, "[HELLO WORLD]");
+  EXPECT_FALSE(carrier.head.length);
+  EXPECT_EQ(
+      carrier.head.fields,
+      (Fields{{"Content-Type", "text/plain"}, {"X-Filter", "upper"}, {"X-Filter", "bracket"}}));
+  logger->flush();
+  EXPECT_NE(log.str().find("\" 200 13\n"), std::string::npos) << log.str();
+}
+
+TEST_F(FilteredExchange, AFilterThatDeclinesLeavesTheBodyToTheOthers) {
+  sink().on_job_head_and_data(200, {{"Content-Type", "image/png"}}, "png");
+  sink().on_job_end();
+  EXPECT_EQ(carrier.data, "[png]");
+  EXPECT_EQ(carrier.head.fields, (Fields{{"Content-Type", "image/png"}, {"X-Filter", "bracket"}}));
+}
+
+TEST_F(FilteredExchange, HeadResponsesAndTunnelsAreNeverFiltered) {
+  request.method = "HEAD";
+  sink().on_job_head(200, {{"Content-Type", "text/plain"}, {"Content-Length", "5"}});
+  sink().on_job_end();
+  EXPECT_EQ(carrier.head.fields, (Fields{{"Content-Type", "text/plain"}}));
+  EXPECT_EQ(carrier.head.length, 5u);
+  EXPECT_EQ(carrier.data, "");
+}
+
+TEST_F(FilteredExchange, AWholeReplyInMemoryIsFilteredAtOnceAndAFileReplyIsNot) {
+  const Fields shared{{"Content-Type", "text/html"}};
+  http::Reply reply;
+  reply.fixed_body = "<p>hi</p>";
+  reply.content_length = reply.fixed_body.size();
+  reply.shared_fields = &shared;
+  exchange.filter_reply(reply);
+  EXPECT_EQ(reply.body, "[<P>HI</P>]");
+  EXPECT_TRUE(reply.fixed_body.empty());
+  EXPECT_EQ(reply.content_length, 11u);
+  EXPECT_EQ(reply.shared_fields, nullptr);
+  EXPECT_EQ(
+      reply.headers,
+      (Fields{{"Content-Type", "text/html"}, {"X-Filter", "upper"}, {"X-Filter", "bracket"}}));
+  http::Reply file;
+  file.file = std::make_shared<http::CachedFile>();
+  file.content_length = 100;
+  exchange.filter_reply(file);
+  EXPECT_TRUE(file.headers.empty());
+  EXPECT_EQ(file.content_length, 100u);
+  http::Reply head_only = http::error_reply(404);
+  head_only.send_body = false;
+  const auto before = head_only.headers;
+  exchange.filter_reply(head_only);
+  EXPECT_EQ(head_only.headers, before);
 }
 
 TEST_F(ExchangeFixture, WritableProgressesOnlyAPausedBody) {
