@@ -99,7 +99,10 @@ const char* state_name(Generation::State state) {
 void Master::start_metrics() {
   if (!metrics_) {
     try {
-      metrics_ = std::make_shared<metrics::Segment>(metrics::Segment::create());
+      // Rows for the first generation and the next one a reload starts beside it; more are
+      // added when a spawn finds none free (a reload with more workers, an upgrade).
+      const size_t workers = site_ ? static_cast<size_t>(std::max(site_->config.workers, 1)) : 1;
+      metrics_ = std::make_shared<metrics::Segment>(metrics::Segment::create(2 * workers));
     } catch (const std::exception& e) {
       spdlog::warn("metrics are off: {}", e.what());
       return;
@@ -196,8 +199,10 @@ void Master::give_row(WorkerSlot& slot) {
   if (!metrics_) return;
   slot.metrics_row = metrics_->take_row();
   if (slot.metrics_row < 0) {
-    spdlog::warn("metrics: all {} worker rows are taken; worker {} of generation {} counts nothing",
-                 metrics::kWorkerSlots, slot.index, slot.generation->number());
+    spdlog::warn(
+        "metrics: no worker row left ({} taken, at most {}); worker {} of generation {} counts "
+        "nothing",
+        metrics_->worker_rows(), metrics::kMaxWorkerRows, slot.index, slot.generation->number());
     return;
   }
   metrics::RowInfo info;

@@ -13,7 +13,7 @@ namespace shoal::metrics {
 namespace {
 
 constexpr std::uint64_t kMagic = 0x73686f616c6d7431;  // "shoalmt1"
-constexpr std::uint32_t kLayoutVersion = 3;           // what an upgraded image checks
+constexpr std::uint32_t kLayoutVersion = 4;           // what an upgraded image checks
 // An entry's family when it was reclaimed (Segment::reclaim): skipped by every reader.
 constexpr std::uint16_t kFreeEntry = 0xffff;
 
@@ -66,6 +66,23 @@ struct OutcomeSlot {
   }
 };
 
+// The board (board.hpp). Per worker row: the first eight written by the master, the rest
+// by the row's worker.
+struct RowBoard {
+  std::atomic<std::uint32_t> generation;
+  std::atomic<std::uint32_t> ordinal;
+  std::atomic<std::uint32_t> state;
+  std::atomic<std::uint32_t> ready;
+  std::atomic<std::uint64_t> rss;
+  std::atomic<std::uint64_t> fds;
+  std::atomic<std::uint64_t> helpers;
+  std::atomic<std::uint64_t> helpers_rss;
+  std::atomic<std::uint64_t> oldest_job_ns;
+  std::atomic<std::uint64_t> lags_written;
+  std::atomic<std::uint64_t> lag_at[kLagSamples];
+  std::atomic<std::uint64_t> lag_ns[kLagSamples];
+};
+
 }  // namespace
 
 struct Segment::Shared {
@@ -77,29 +94,12 @@ struct Segment::Shared {
   };
   std::uint64_t magic;
   std::uint32_t layout_version;
-  std::uint32_t rows_per_segment;
-  std::atomic<std::uint32_t> series_count;         // entries [0, count) are complete
-  std::atomic<std::uint32_t> next_cell;            // cells [1, next_cell) belong to a series
-  std::atomic<std::uint64_t> fold_sequence;        // odd while the master folds a row
-  std::atomic<std::int32_t> owners[kWorkerSlots];  // 0: free; -1: taken, not forked yet; pid
+  std::uint32_t cells_per_row;
+  std::atomic<std::uint32_t> series_count;   // entries [0, count) are complete
+  std::atomic<std::uint32_t> next_cell;      // cells [1, next_cell) belong to a series
+  std::atomic<std::uint64_t> fold_sequence;  // odd while the master folds a row
+  std::atomic<std::uint32_t> worker_rows;    // the file holds worker rows [0, worker_rows)
   Entry entries[kMaxSeries];
-  // The board (board.hpp). Per worker row: the first eight written by the master, the rest
-  // by the row's worker.
-  struct RowBoard {
-    std::atomic<std::uint32_t> generation;
-    std::atomic<std::uint32_t> ordinal;
-    std::atomic<std::uint32_t> state;
-    std::atomic<std::uint32_t> ready;
-    std::atomic<std::uint64_t> rss;
-    std::atomic<std::uint64_t> fds;
-    std::atomic<std::uint64_t> helpers;
-    std::atomic<std::uint64_t> helpers_rss;
-    std::atomic<std::uint64_t> oldest_job_ns;
-    std::atomic<std::uint64_t> lags_written;
-    std::atomic<std::uint64_t> lag_at[kLagSamples];
-    std::atomic<std::uint64_t> lag_ns[kLagSamples];
-  };
-  RowBoard row_boards[kWorkerSlots];
   // Written by the master only, under `sequence` (odd while it writes).
   struct MasterSlot {
     std::atomic<std::uint64_t> sequence;
@@ -116,26 +116,63 @@ struct Segment::Shared {
     std::uint64_t sample_ms[kRequestSamples];
     std::uint64_t sample_classes[kRequestSamples][5];
   } master;
-  alignas(4096) std::uint64_t rows[kRows][kCellsPerRow];
+  alignas(4096) std::uint64_t retired[kCellsPerRow];
+  std::uint64_t master_row[kCellsPerRow];
 };
 
-Segment Segment::create() {
+// One worker's row, after the Shared part: its owner, its board, its cells.
+struct Segment::WorkerRow {
+  std::atomic<std::int32_t> owner;  // 0: free; -1: taken, not forked yet; its pid
+  RowBoard board;
+  alignas(4096) std::uint64_t cells[kCellsPerRow];
+};
+
+size_t Segment::file_size(size_t worker_rows) {
+  static_assert(sizeof(Shared) % 4096 == 0 && sizeof(WorkerRow) % 4096 == 0);
+  return sizeof(Shared) + worker_rows * sizeof(WorkerRow);
+}
+
+Segment::WorkerRow& Segment::worker(size_t index) const {
+  auto* base = reinterpret_cast<char*>(shared_) + sizeof(Shared);
+  return *reinterpret_cast<WorkerRow*>(base + index * sizeof(WorkerRow));
+}
+
+size_t Segment::worker_rows() const { return shared_->worker_rows.load(std::memory_order_acquire); }
+
+template <typename Each>
+void Segment::for_each_summed_row(Each&& each) const {
+  each(static_cast<const std::uint64_t*>(shared_->retired));
+  each(static_cast<const std::uint64_t*>(shared_->master_row));
+  const auto rows = worker_rows();
+  for (size_t r = 0; r < rows; ++r) {
+    const auto& w = worker(r);
+    if (w.owner.load(std::memory_order_relaxed) != 0)
+      each(static_cast<const std::uint64_t*>(w.cells));
+  }
+}
+
+Segment Segment::create(size_t worker_rows) {
+  worker_rows = std::min(worker_rows, kMaxWorkerRows);
   // The memfd is zeros: only the header needs writing (placement-new would touch every page).
-  auto mapping = MemfdMapping::create("shoal-metrics", sizeof(Shared), "the metrics");
+  auto mapping = MemfdMapping::create_growable("shoal-metrics", file_size(worker_rows),
+                                               file_size(kMaxWorkerRows), "the metrics");
   auto* shared = static_cast<Shared*>(mapping.memory());
   shared->magic = kMagic;
   shared->layout_version = kLayoutVersion;
-  shared->rows_per_segment = kRows;
+  shared->cells_per_row = kCellsPerRow;
+  shared->worker_rows.store(static_cast<std::uint32_t>(worker_rows), std::memory_order_release);
   shared->next_cell.store(1, std::memory_order_relaxed);
   return Segment(std::move(mapping));
 }
 
 std::optional<Segment> Segment::adopt(int fd) {
-  auto mapping = MemfdMapping::adopt(fd, sizeof(Shared));
-  if (!mapping) return std::nullopt;
+  auto mapping = MemfdMapping::adopt_growable(fd, file_size(kMaxWorkerRows));
+  if (!mapping || mapping->file_size() < sizeof(Shared)) return std::nullopt;
   const auto* shared = static_cast<const Shared*>(mapping->memory());
+  const auto rows = shared->worker_rows.load(std::memory_order_acquire);
   if (shared->magic != kMagic || shared->layout_version != kLayoutVersion ||
-      shared->rows_per_segment != kRows) {
+      shared->cells_per_row != kCellsPerRow || rows > kMaxWorkerRows ||
+      mapping->file_size() != file_size(rows)) {
     return std::nullopt;
   }
   return Segment(std::move(*mapping));
@@ -237,7 +274,11 @@ size_t Segment::reclaim(const std::vector<std::uint32_t>& live) {
     dead.push_back({i, into});
   }
   if (dead.empty()) return 0;
-  auto& retired = shared_->rows[kRetiredRow];
+  auto* retired = shared_->retired;
+  // Every row that may hold counts of a dead series: the worker rows free or not (a free
+  // one is zeros).
+  std::vector<std::uint64_t*> rows{shared_->retired, shared_->master_row};
+  for (size_t r = 0; r < worker_rows(); ++r) rows.push_back(worker(r).cells);
   shared_->fold_sequence.fetch_add(1, std::memory_order_acq_rel);  // odd: readers wait
   std::atomic_thread_fence(std::memory_order_release);
   for (const auto& d : dead) {
@@ -247,13 +288,12 @@ size_t Segment::reclaim(const std::vector<std::uint32_t>& live) {
       // folded series (no live process writes the dead series' cells).
       for (std::uint32_t c = 0; c < e.cells; ++c) {
         std::uint64_t total = 0;
-        for (size_t r = 0; r < kRows; ++r) total += load_cell(shared_->rows[r][e.first + c]);
+        for (auto* row : rows) total += load_cell(row[e.first + c]);
         store_cell(retired[d.into + c], load_cell(retired[d.into + c]) + total);
       }
     }
-    for (size_t r = 0; r < kRows; ++r) {
-      for (std::uint32_t c = e.first; c < e.first + e.cells; ++c)
-        store_cell(shared_->rows[r][c], 0);
+    for (auto* row : rows) {
+      for (std::uint32_t c = e.first; c < e.first + e.cells; ++c) store_cell(row[c], 0);
     }
     index_.erase(key_of(static_cast<Family>(e.family), e.labels));
     free_.emplace(e.cells, d.entry);
@@ -286,36 +326,45 @@ Segment::Room Segment::room() const {
 }
 
 size_t Segment::free_rows() const {
-  size_t free = 0;
-  for (size_t i = 0; i < kWorkerSlots; ++i) {
-    free += shared_->owners[i].load(std::memory_order_acquire) == 0;
-  }
+  const auto rows = worker_rows();
+  size_t free = kMaxWorkerRows - rows;
+  for (size_t i = 0; i < rows; ++i) free += worker(i).owner.load(std::memory_order_acquire) == 0;
   return free;
 }
 
 int Segment::take_row() {
-  for (size_t i = 0; i < kWorkerSlots; ++i) {
+  const auto rows = worker_rows();
+  for (size_t i = 0; i < rows; ++i) {
     std::int32_t expected = 0;
-    if (shared_->owners[i].compare_exchange_strong(expected, -1)) return static_cast<int>(i);
+    if (worker(i).owner.compare_exchange_strong(expected, -1)) return static_cast<int>(i);
   }
-  return -1;
+  // None free: one more row at the end. Every process maps the whole reserve, so the new row
+  // is there for all of them once the file has it; the count says so after.
+  if (rows >= kMaxWorkerRows || !mapping_.grow(file_size(rows + 1))) return -1;
+  worker(rows).owner.store(-1, std::memory_order_relaxed);
+  shared_->worker_rows.store(static_cast<std::uint32_t>(rows + 1), std::memory_order_release);
+  return static_cast<int>(rows);
 }
 
 void Segment::set_owner(int row, pid_t pid) {
-  if (row >= 0) shared_->owners[row].store(pid, std::memory_order_release);
+  if (row >= 0 && static_cast<size_t>(row) < worker_rows()) {
+    worker(static_cast<size_t>(row)).owner.store(pid, std::memory_order_release);
+  }
 }
 
 int Segment::row_of(pid_t pid) const {
-  for (size_t i = 0; i < kWorkerSlots; ++i) {
-    if (shared_->owners[i].load(std::memory_order_acquire) == pid) return static_cast<int>(i);
+  const auto rows = worker_rows();
+  for (size_t i = 0; i < rows; ++i) {
+    if (worker(i).owner.load(std::memory_order_acquire) == pid) return static_cast<int>(i);
   }
   return -1;
 }
 
 std::vector<int> Segment::rows_not_owned_by(const std::vector<pid_t>& alive) const {
   std::vector<int> rows;
-  for (size_t i = 0; i < kWorkerSlots; ++i) {
-    const auto owner = shared_->owners[i].load(std::memory_order_acquire);
+  const auto count = worker_rows();
+  for (size_t i = 0; i < count; ++i) {
+    const auto owner = worker(i).owner.load(std::memory_order_acquire);
     if (owner != 0 && std::find(alive.begin(), alive.end(), owner) == alive.end()) {
       rows.push_back(static_cast<int>(i));
     }
@@ -324,9 +373,10 @@ std::vector<int> Segment::rows_not_owned_by(const std::vector<pid_t>& alive) con
 }
 
 void Segment::retire_row(int index) {
-  if (index < 0 || static_cast<size_t>(index) >= kWorkerSlots) return;
-  auto& retired = shared_->rows[kRetiredRow];
-  auto& gone = shared_->rows[index];
+  if (index < 0 || static_cast<size_t>(index) >= worker_rows()) return;
+  auto& row = worker(static_cast<size_t>(index));
+  auto* retired = shared_->retired;
+  auto* gone = row.cells;
   shared_->fold_sequence.fetch_add(1, std::memory_order_acq_rel);  // odd: readers wait
   std::atomic_thread_fence(std::memory_order_release);
   const auto count = shared_->series_count.load(std::memory_order_acquire);
@@ -340,7 +390,7 @@ void Segment::retire_row(int index) {
   const auto used = shared_->next_cell.load(std::memory_order_relaxed);
   for (std::uint32_t c = 0; c < used; ++c) store_cell(gone[c], 0);
   shared_->fold_sequence.fetch_add(1, std::memory_order_release);
-  auto& board = shared_->row_boards[index];
+  auto& board = row.board;
   for (auto* field : {&board.generation, &board.ordinal, &board.state, &board.ready}) {
     field->store(0, std::memory_order_relaxed);
   }
@@ -348,11 +398,18 @@ void Segment::retire_row(int index) {
                       &board.oldest_job_ns, &board.lags_written}) {
     field->store(0, std::memory_order_relaxed);
   }
-  shared_->owners[index].store(0, std::memory_order_release);
+  row.owner.store(0, std::memory_order_release);
 }
 
-std::uint64_t* Segment::row(size_t index) { return shared_->rows[index]; }
-const std::uint64_t* Segment::row(size_t index) const { return shared_->rows[index]; }
+std::uint64_t* Segment::row(size_t index) {
+  if (index == kRetiredRow) return shared_->retired;
+  if (index == kMasterRow) return shared_->master_row;
+  return worker(index).cells;
+}
+
+const std::uint64_t* Segment::row(size_t index) const {
+  return const_cast<Segment*>(this)->row(index);
+}
 
 std::uint32_t Segment::cells_used() const {
   return shared_->next_cell.load(std::memory_order_acquire);
@@ -361,11 +418,9 @@ std::uint32_t Segment::cells_used() const {
 bool Segment::sum_rows(std::uint32_t first, std::uint32_t end, std::uint64_t* totals) const {
   return read_consistent(shared_->fold_sequence, [&] {
     std::fill(totals, totals + (end - first), 0);
-    for (size_t r = 0; r < kRows; ++r) {
-      if (r < kWorkerSlots && shared_->owners[r].load(std::memory_order_relaxed) == 0) continue;
-      const auto& cells = shared_->rows[r];
+    for_each_summed_row([&](const std::uint64_t* cells) {
       for (std::uint32_t c = first; c < end; ++c) totals[c - first] += load_cell(cells[c]);
-    }
+    });
   });
 }
 
@@ -377,11 +432,9 @@ std::optional<std::vector<SeriesValue>> Segment::read() const {
   // The directory is read under the fold sequence too: a reclaimed entry may be reused.
   const bool ok = read_consistent(shared_->fold_sequence, [&] {
     std::fill(totals.begin(), totals.end(), 0);
-    for (size_t r = 0; r < kRows; ++r) {
-      if (r < kWorkerSlots && shared_->owners[r].load(std::memory_order_relaxed) == 0) continue;
-      const auto& cells = shared_->rows[r];
+    for_each_summed_row([&](const std::uint64_t* cells) {
       for (std::uint32_t c = 1; c < used; ++c) totals[c] += load_cell(cells[c]);
-    }
+    });
     values.clear();
     values.reserve(count);
     for (std::uint32_t i = 0; i < count; ++i) {
@@ -414,11 +467,9 @@ std::optional<std::vector<SeriesValue>> Segment::read_values(
       }
     }
     totals.assign(wanted.size(), 0);
-    for (size_t r = 0; r < kRows; ++r) {
-      if (r < kWorkerSlots && shared_->owners[r].load(std::memory_order_relaxed) == 0) continue;
-      const auto& cells = shared_->rows[r];
+    for_each_summed_row([&](const std::uint64_t* cells) {
       for (size_t w = 0; w < wanted.size(); ++w) totals[w] += load_cell(cells[wanted[w]->first]);
-    }
+    });
     values.clear();
     values.reserve(wanted.size());
     for (size_t w = 0; w < wanted.size(); ++w) {
@@ -448,8 +499,8 @@ std::uint32_t Segment::find(Family family, std::string_view labels) const {
 }
 
 void Segment::set_row_info(int row, const RowInfo& info) {
-  if (row < 0 || static_cast<size_t>(row) >= kWorkerSlots) return;
-  auto& b = shared_->row_boards[row];
+  if (row < 0 || static_cast<size_t>(row) >= worker_rows()) return;
+  auto& b = worker(static_cast<size_t>(row)).board;
   b.generation.store(info.generation, std::memory_order_relaxed);
   b.ordinal.store(info.ordinal, std::memory_order_relaxed);
   b.state.store(static_cast<std::uint32_t>(info.state), std::memory_order_relaxed);
@@ -462,10 +513,11 @@ void Segment::set_row_info(int row, const RowInfo& info) {
 
 std::vector<std::pair<int, RowInfo>> Segment::row_infos() const {
   std::vector<std::pair<int, RowInfo>> rows;
-  for (size_t i = 0; i < kWorkerSlots; ++i) {
-    const auto owner = shared_->owners[i].load(std::memory_order_acquire);
+  const auto count = worker_rows();
+  for (size_t i = 0; i < count; ++i) {
+    const auto owner = worker(i).owner.load(std::memory_order_acquire);
     if (owner <= 0) continue;
-    const auto& b = shared_->row_boards[i];
+    const auto& b = worker(i).board;
     RowInfo info;
     info.pid = owner;
     info.generation = b.generation.load(std::memory_order_relaxed);
@@ -484,8 +536,8 @@ std::vector<std::pair<int, RowInfo>> Segment::row_infos() const {
 }
 
 void Segment::note_lag(size_t row, LagSample sample) {
-  if (row >= kWorkerSlots) return;
-  auto& b = shared_->row_boards[row];
+  if (row >= worker_rows()) return;
+  auto& b = worker(row).board;
   const auto n = b.lags_written.load(std::memory_order_relaxed);
   b.lag_at[n % kLagSamples].store(sample.at_ns, std::memory_order_relaxed);
   b.lag_ns[n % kLagSamples].store(sample.lag_ns, std::memory_order_relaxed);
@@ -493,15 +545,15 @@ void Segment::note_lag(size_t row, LagSample sample) {
 }
 
 void Segment::set_oldest_job(size_t row, std::uint64_t started_ns) {
-  if (row < kWorkerSlots) {
-    shared_->row_boards[row].oldest_job_ns.store(started_ns, std::memory_order_relaxed);
+  if (row < worker_rows()) {
+    worker(row).board.oldest_job_ns.store(started_ns, std::memory_order_relaxed);
   }
 }
 
 std::vector<LagSample> Segment::lag_samples(size_t row) const {
   std::vector<LagSample> samples;
-  if (row >= kWorkerSlots) return samples;
-  const auto& b = shared_->row_boards[row];
+  if (row >= worker_rows()) return samples;
+  const auto& b = worker(row).board;
   const auto n =
       std::min<std::uint64_t>(b.lags_written.load(std::memory_order_acquire), kLagSamples);
   for (size_t i = 0; i < n; ++i) {
@@ -512,8 +564,7 @@ std::vector<LagSample> Segment::lag_samples(size_t row) const {
 }
 
 std::uint64_t Segment::oldest_job(size_t row) const {
-  return row < kWorkerSlots ? shared_->row_boards[row].oldest_job_ns.load(std::memory_order_relaxed)
-                            : 0;
+  return row < worker_rows() ? worker(row).board.oldest_job_ns.load(std::memory_order_relaxed) : 0;
 }
 
 void Segment::publish_master(const MasterInfo& info) {

@@ -1,12 +1,13 @@
 // Segment: shoal's counters in shared memory. A memfd the master creates before its first fork
 // (or adopts from the previous image of an upgrade) and maps once; every worker inherits the
 // mapping. It holds a directory of series (family + label text -> cells) that only the master
-// appends to, and one row of cells per writer: kWorkerSlots rows for workers, one `retired`
-// row that keeps the counts of workers that exited, and one for the master. Each row has one
-// writer, so counting is a plain store, without locks or messages; a scrape sums the rows.
-// When a worker is reaped the master folds its counters into the retired row under a
-// sequence count, so a sum taken meanwhile is retried, and no counter ever goes down while the
-// memfd lives. See src/DESIGN.md, Metrics.
+// appends to, and one row of cells per writer: one `retired` row that keeps the counts of
+// workers that exited, one for the master, and worker rows, as many as the configuration needs
+// (the file grows when a reload or an upgrade needs more; the mapping never moves). Each row has
+// one writer, so counting is a plain store, without locks or messages; a scrape sums the rows. When
+// a worker is reaped the master folds its counters into the retired row under a sequence count, so
+// a sum taken meanwhile is retried, and no counter ever goes down while the memfd lives. See
+// src/DESIGN.md, Metrics.
 #pragma once
 
 #include <sys/types.h>
@@ -27,15 +28,17 @@
 
 namespace shoal::metrics {
 
-// Rows for two generations of up to kMaxWorkers workers each (a reload overlaps them), and
-// room for about 1,000 routes with the per-worker series; `shoal -t` and a reload check that a
-// configuration fits (Layout::needs), so nothing is ever counted nowhere without a word. The
-// memfd is sparse: only the cells in use take memory.
-inline constexpr size_t kMaxWorkers = 128;
-inline constexpr size_t kWorkerSlots = 2 * kMaxWorkers;
-inline constexpr size_t kRows = kWorkerSlots + 2;
-inline constexpr size_t kRetiredRow = kWorkerSlots;
-inline constexpr size_t kMasterRow = kWorkerSlots + 1;
+// Worker rows: as many as the configuration needs, two generations' worth at the start (a
+// reload overlaps them), grown one at a time when a spawn finds none free, up to two
+// generations of kMaxWorkers. Series: room for about 1,000 routes with the per-worker series.
+// `shoal -t` and a reload check that a configuration fits (check_fits, Master::metrics_room),
+// so nothing is ever counted nowhere without a word. The memfd is sparse: only the cells in
+// use take memory; all of it is mapped (address space: about 200 MB) so that growing never
+// moves it.
+inline constexpr size_t kMaxWorkers = 256;
+inline constexpr size_t kMaxWorkerRows = 2 * kMaxWorkers;
+inline constexpr size_t kRetiredRow = kMaxWorkerRows;     // row() of the retired row
+inline constexpr size_t kMasterRow = kMaxWorkerRows + 1;  // row() of the master's
 inline constexpr std::uint32_t kCellsPerRow = 49152;
 inline constexpr size_t kMaxSeries = 12288;
 inline constexpr size_t kLabelBytes = 244;
@@ -54,8 +57,8 @@ struct SeriesValue {
 
 class Segment {
  public:
-  // A new memfd of zeros. Throws StartupError.
-  static Segment create();
+  // A new memfd of zeros with `worker_rows` worker rows. Throws StartupError.
+  static Segment create(size_t worker_rows = 4);
   // The memfd a previous image passed over an upgrade; nullopt when it is not one.
   static std::optional<Segment> adopt(int fd);
 
@@ -84,9 +87,13 @@ class Segment {
   };
   Room room() const;
 
-  // Master only: a free worker row for the process about to be forked, or -1 when all are taken.
+  // Master only: a free worker row for the process about to be forked (the file grows by one
+  // when none is free), or -1 when kMaxWorkerRows are taken or the file cannot grow.
   int take_row();
+  // Rows take_row() can still give: free ones and those the file can grow by.
   size_t free_rows() const;
+  // Worker rows the file holds now (taken or free).
+  size_t worker_rows() const;
   // Master only: the row's process, once forked (an upgraded master finds its rows by pid).
   void set_owner(int row, pid_t pid);
   // The row owned by `pid`, or -1.
@@ -131,7 +138,14 @@ class Segment {
 
  private:
   struct Shared;
+  struct WorkerRow;
   explicit Segment(MemfdMapping mapping);
+  static size_t file_size(size_t worker_rows);
+  WorkerRow& worker(size_t index) const;
+  // Calls `each(cells)` for every row a sum covers: the retired and master rows and the
+  // worker rows taken.
+  template <typename Each>
+  void for_each_summed_row(Each&& each) const;
   // totals[c - first] = cell c summed over the summed rows, for c in [first, end), as of one
   // moment between folds (retried while one runs).
   bool sum_rows(std::uint32_t first, std::uint32_t end, std::uint64_t* totals) const;

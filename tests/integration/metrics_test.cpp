@@ -258,6 +258,50 @@ TEST(MetricsTest, NoCounterGoesDownAcrossReloadsAndAnUpgrade) {
   EXPECT_EQ(sum(last, "shoal_requests_total", {"route=\"/fast\"", "code=\"5xx\""}), 0);
 }
 
+// The size of the master's metrics memfd (its "/memfd:shoal-metrics" fd), 0 when not found.
+off_t metrics_memfd_size(pid_t master) {
+  const auto dir = "/proc/" + std::to_string(master) + "/fd";
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    std::error_code error;
+    const auto target = std::filesystem::read_symlink(entry.path(), error).string();
+    if (error || target.find("memfd:shoal-metrics") == std::string::npos) continue;
+    struct stat st {};
+    if (stat(entry.path().c_str(), &st) == 0) return st.st_size;
+  }
+  return 0;
+}
+
+// Issue 29: the segment had 256 fixed rows (and `workers: 129` was refused). It is sized for
+// the configuration now, and a reload to more workers than it has rows for grows it, with
+// every request of the new generation counted.
+TEST(MetricsTest, AReloadToMoreWorkersGrowsTheSegmentAndCountsEveryRequest) {
+  ShoalServer server(site("1"));
+  const auto before = metrics_memfd_size(server.pid());
+  ASSERT_GT(before, 0);
+  server.rewrite_config(site("4"));
+  auto reload = run_shoal({"-c", server.config_path(), "-s", "reload"}, server.dir());
+  ASSERT_EQ(reload.status, 0) << reload.output;
+  ASSERT_TRUE(wait_until([&] { return server.children().size() == 4; }));
+  EXPECT_GT(metrics_memfd_size(server.pid()), before);
+  const double already = sum(scrape(server.port()), "shoal_requests_total", {"route=\"/fast\""});
+  for (int i = 0; i < 200; ++i) {
+    auto r = get(server.port(), "/fast");
+    ASSERT_TRUE(r && r->status == 200) << i;
+  }
+  const auto m = scrape(server.port());
+  EXPECT_EQ(sum(m, "shoal_requests_total", {"route=\"/fast\""}) - already, 200);
+  // Each of the four has a row: each one's loop-lag timer ticks into its own histogram
+  // (workers 1-3 exist only in the new generation).
+  EXPECT_TRUE(wait_until([&] {
+    const auto now = scrape(server.port());
+    for (const char* worker : {"worker=\"1\"", "worker=\"2\"", "worker=\"3\""}) {
+      if (sum(now, "shoal_loop_lag_seconds_count", {worker}) == 0) return false;
+    }
+    return true;
+  }));
+  EXPECT_EQ(server.error_log().find("counts nothing"), std::string::npos) << server.error_log();
+}
+
 TEST(MetricsTest, AWorkerThatDiesKeepsItsCountsAndIsCountedAsARestart) {
   ShoalServer server(site("1"));
   for (int i = 0; i < 20; ++i) ASSERT_EQ(get(server.port(), "/fast")->status, 200);
