@@ -20,6 +20,8 @@ struct ListenAddress {
   // `{address: ..., proxy_protocol: true}`: every connection starts with a PROXY header
   // (v1 or v2) from a network of proxy_protocol_from, before TLS if any.
   bool proxy_protocol = false;
+  // `{address: ..., http2: false}`: HTTP/1.1 only (no h2 by ALPN, no h2c preface).
+  bool http2 = true;
 
   int family() const { return addr.ss_family; }
   int port() const;

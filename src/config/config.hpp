@@ -68,6 +68,16 @@ struct HelpersConfig {
   bool sched_idle = false;
 };
 
+// HTTP/2 (h2 by ALPN on TLS addresses, h2c by its preface on plain ones): the limits every
+// HTTP/2 connection has.
+struct Http2Config {
+  int max_concurrent_streams = 128;
+  std::uint64_t initial_window = 64 * 1024;   // a stream's receive window
+  std::uint64_t max_header_list = 32 * 1024;  // decoded, 32 bytes counted per field
+  int max_header_fields = 100;
+  Millis idle_timeout{180'000};  // a connection without a stream is closed after this
+};
+
 // Route handlers. Exactly one per route.
 struct ReturnAction {
   int status = 200;
@@ -248,6 +258,7 @@ struct Config {
   TlsTickets tls;
   Limits limits;
   HelpersConfig helpers;
+  Http2Config http2;
   std::vector<ServerConfig> servers;
   std::map<std::string, UpstreamConfig> upstreams;
 };

@@ -184,6 +184,10 @@ std::string dump_config(const Config& config) {
   emit_fields(out, fields::kHelpers, config.helpers);
   out << YAML::EndMap;
 
+  out << YAML::Key << "http2" << YAML::Value << YAML::BeginMap;
+  emit_fields(out, fields::kHttp2, config.http2);
+  out << YAML::EndMap;
+
   if (!config.upstreams.empty()) {
     out << YAML::Key << "upstreams" << YAML::Value << YAML::BeginMap;
     for (const auto& [name, u] : config.upstreams) {
@@ -219,10 +223,11 @@ std::string dump_config(const Config& config) {
     out << YAML::BeginMap;
     out << YAML::Key << "listen" << YAML::Value << YAML::Flow << YAML::BeginSeq;
     for (const auto& a : server.listen) {
-      if (a.tls || a.proxy_protocol) {
+      if (a.tls || a.proxy_protocol || !a.http2) {
         out << YAML::BeginMap << YAML::Key << "address" << YAML::Value << a.text;
         if (a.tls) out << YAML::Key << "tls" << YAML::Value << true;
         if (a.proxy_protocol) out << YAML::Key << "proxy_protocol" << YAML::Value << true;
+        if (!a.http2) out << YAML::Key << "http2" << YAML::Value << false;
         out << YAML::EndMap;
       } else {
         out << a.text;

@@ -68,6 +68,19 @@ inline constexpr Field<HelpersConfig> kHelpers[] = {
      "helpers run under SCHED_IDLE (only on CPU time no loop wants)"},
 };
 
+inline constexpr Field<Http2Config> kHttp2[] = {
+    {"max_concurrent_streams", &Http2Config::max_concurrent_streams, 1, 10'000,
+     "streams one HTTP/2 connection may have open at once"},
+    {"initial_window", &Http2Config::initial_window, 65'535, 2'147'483'647,
+     "a stream's receive window: request body bytes in flight"},
+    {"max_header_list", &Http2Config::max_header_list, 1024, 16 * 1024 * 1024,
+     "a larger decoded request head (32 bytes counted per field) is refused"},
+    {"max_header_fields", &Http2Config::max_header_fields, 1, 10'000,
+     "a request with more header fields is refused"},
+    {"idle_timeout", &Http2Config::idle_timeout, 1, 0,
+     "an HTTP/2 connection without a stream is closed after this"},
+};
+
 inline constexpr Field<UpstreamConfig> kUpstream[] = {
     {"keepalive", &UpstreamConfig::keepalive, 0, 100'000, "idle pooled connections per worker"},
     {"idle_timeout", &UpstreamConfig::idle_timeout, 1, 0,

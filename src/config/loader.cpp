@@ -208,6 +208,7 @@ void Loader::top_level(const YAML::Node& root, Config& config) {
   if (auto n = root["tls"]) top_tls(n, config.tls);
   if (auto n = root["limits"]) limits(n, config.limits);
   if (auto n = root["helpers"]) helpers(n, config.helpers);
+  if (auto n = root["http2"]) http2(n, config.http2);
   if (auto n = root["upstreams"]) upstreams(n, config);
   upstreams_ = &config.upstreams;
   if (auto n = root["servers"]) {

@@ -174,6 +174,10 @@ class Loader {
     read_fields(node, "limits.", fields::kLimits, limits);
   }
 
+  void http2(const YAML::Node& node, Http2Config& http2) {
+    if (!check_map(node, "http2", schema::kHttp2)) return;
+    read_fields(node, "http2.", fields::kHttp2, http2);
+  }
   void helpers(const YAML::Node& node, HelpersConfig& helpers) {
     if (!check_map(node, "helpers", schema::kHelpers)) return;
     read_fields(node, "helpers.", fields::kHelpers, helpers);
@@ -226,6 +230,7 @@ class Loader {
   std::vector<SourceMark> names_;             // upstream servers given by DNS name: helpers too
   std::map<std::string, bool> listen_tls_;    // address -> TLS, across servers
   std::map<std::string, bool> listen_proxy_;  // address -> proxy_protocol, across servers
+  std::map<std::string, bool> listen_http2_;  // address -> http2, across servers
   bool proxy_protocol_from_ = false;          // the top level names some balancers
   const std::map<std::string, UpstreamConfig>* upstreams_ = nullptr;  // for proxy routes
 };

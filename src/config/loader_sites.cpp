@@ -67,6 +67,7 @@ void Loader::listen(const YAML::Node& node, ServerConfig& server) {
     std::optional<std::string> text;
     bool tls = false;
     bool proxy_protocol = false;
+    bool http2 = true;
     YAML::Node where;  // Node::operator= would write into the tree: reset() rebinds
     where.reset(entry);
     if (entry.IsMap()) {
@@ -89,6 +90,9 @@ void Loader::listen(const YAML::Node& node, ServerConfig& server) {
                 "balancers' networks)");
         }
       }
+      if (auto h = entry["http2"]) {
+        if (auto b = boolean(h, "listen.http2")) http2 = *b;
+      }
     } else if (entry.IsScalar()) {
       text = entry.Scalar();
     } else {
@@ -105,6 +109,7 @@ void Loader::listen(const YAML::Node& node, ServerConfig& server) {
     }
     address->tls = tls;
     address->proxy_protocol = proxy_protocol;
+    address->http2 = http2;
     auto [it, fresh] = listen_tls_.emplace(address->text, tls);
     if (!fresh && it->second != tls) {
       error(where, "listen: " + address->text + " is " + (tls ? "plain HTTP" : "TLS") +
@@ -115,6 +120,12 @@ void Loader::listen(const YAML::Node& node, ServerConfig& server) {
     if (!first && p->second != proxy_protocol) {
       error(where, "listen: " + address->text + " has proxy_protocol " +
                        (p->second ? "true" : "false") +
+                       " for another server; one address cannot be both");
+      continue;
+    }
+    auto [h, once] = listen_http2_.emplace(address->text, http2);
+    if (!once && h->second != http2) {
+      error(where, "listen: " + address->text + " has http2 " + (h->second ? "true" : "false") +
                        " for another server; one address cannot be both");
       continue;
     }

@@ -13,9 +13,9 @@ namespace shoal::schema {
 
 inline constexpr auto kTopLevel = fields::keys(
     std::array<std::string_view, 4>{"workers", "user", "group", "pid_file"}, fields::kTopLevel,
-    std::array<std::string_view, 10>{"real_ip_from", "proxy_protocol_from", "mime_types",
-                                     "default_type", "log", "tls", "limits", "helpers", "upstreams",
-                                     "servers"});
+    std::array<std::string_view, 11>{"real_ip_from", "proxy_protocol_from", "mime_types",
+                                     "default_type", "log", "tls", "limits", "helpers", "http2",
+                                     "upstreams", "servers"});
 inline constexpr auto kUpstream =
     fields::keys(std::array<std::string_view, 2>{"servers", "balance"}, fields::kUpstream,
                  std::array<std::string_view, 1>{"health"});
@@ -30,8 +30,9 @@ inline constexpr std::string_view kErrorLog[] = {"path", "level"};
 inline constexpr std::string_view kAccessLog[] = {"path", "format"};
 inline constexpr auto kLimits = fields::keys(fields::kNone, fields::kLimits, fields::kNone);
 inline constexpr auto kHelpers = fields::keys(fields::kNone, fields::kHelpers, fields::kNone);
+inline constexpr auto kHttp2 = fields::keys(fields::kNone, fields::kHttp2, fields::kNone);
 inline constexpr std::string_view kServer[] = {"listen", "server_names", "tls", "routes"};
-inline constexpr std::string_view kListen[] = {"address", "tls", "proxy_protocol"};
+inline constexpr std::string_view kListen[] = {"address", "tls", "proxy_protocol", "http2"};
 inline constexpr std::string_view kServerTls[] = {"certificate", "key", "protocols", "ciphers"};
 inline constexpr std::string_view kRoute[] = {"match",   "allow",  "trace", "return",
                                               "static",  "job",    "cgi",   "proxy",
@@ -54,6 +55,7 @@ inline constexpr Section kSections[] = {{"the top level", kTopLevel},
                                         {"log.access", kAccessLog},
                                         {"limits", kLimits},
                                         {"helpers", kHelpers},
+                                        {"http2", kHttp2},
                                         {"tls", kTopTls},
                                         {"a listen entry", kListen},
                                         {"a server's tls", kServerTls},

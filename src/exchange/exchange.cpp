@@ -85,8 +85,11 @@ bool Exchange::start_job(int local_port, http::Reply& refusal) {
 void Exchange::start_proxy() {
   const auto& action = std::get<ProxyAction>(routed_.route->action);
   const auto& request = *request_;
-  const std::string* coding = request.header("Transfer-Encoding");
-  const bool chunked = coding != nullptr;  // the parser allows chunked only, last
+  // HTTP/1.1's parser allows chunked only, last; an HTTP/2 body without a Content-Length
+  // has no framing of its own on the way up: chunked too.
+  const bool chunked =
+      request.header("Transfer-Encoding") != nullptr ||
+      (request.http_major == 2 && request.has_body && request.header("Content-Length") == nullptr);
   proxy::ProxyRequest forward;
   forward.upstream = action.upstream;
   forward.head =

@@ -34,9 +34,11 @@ helpers::JobSpec job_spec(const http::RoutedRequest& routed, const http::Request
   headers.reserve(request.headers.size());
   for (const auto& h : request.headers) headers.emplace_back(h.name, h.value);
   spec.env = helpers::cgi_environment({request.method, request.target, routed.target->query,
-                                       request.http_minor, server_name, arrival.local_port,
-                                       arrival.client->text(), arrival.client->port(), &headers,
-                                       arrival.secure});
+                                       request.http_major == 2   ? "HTTP/2.0"
+                                       : request.http_minor == 0 ? "HTTP/1.0"
+                                                                 : "HTTP/1.1",
+                                       server_name, arrival.local_port, arrival.client->text(),
+                                       arrival.client->port(), &headers, arrival.secure});
   return spec;
 }
 

@@ -129,7 +129,7 @@ std::vector<std::string> cgi_environment(const CgiRequest& r) {
   };
   add("GATEWAY_INTERFACE", "CGI/1.1");
   add("SERVER_SOFTWARE", "shoal");
-  add("SERVER_PROTOCOL", r.http_minor == 0 ? "HTTP/1.0" : "HTTP/1.1");
+  add("SERVER_PROTOCOL", r.protocol);
   add("SERVER_NAME", r.server_name);
   add("SERVER_PORT", std::to_string(r.server_port));
   add("REQUEST_METHOD", r.method);

@@ -44,7 +44,7 @@ struct CgiRequest {
   std::string_view method;
   std::string_view target;  // REQUEST_URI, as received
   std::string_view query;
-  int http_minor = 1;
+  std::string_view protocol = "HTTP/1.1";  // SERVER_PROTOCOL: HTTP/1.0, HTTP/1.1, HTTP/2.0
   std::string_view server_name;
   int server_port = 0;
   std::string_view remote_addr;

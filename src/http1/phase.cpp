@@ -25,6 +25,9 @@ std::optional<Phase> next_phase(Phase phase, PhaseEvent event) {
     case PhaseEvent::kUpgraded:
       if (phase == Phase::kRequests) return Phase::kTunnel;
       break;
+    case PhaseEvent::kHttp2:
+      if (phase == Phase::kRequests) return Phase::kHttp2;
+      break;
     case PhaseEvent::kLastResponse:
       if (phase == Phase::kRequests || phase == Phase::kPlainOnTls || phase == Phase::kTunnel ||
           phase == Phase::kClosing) {
@@ -50,6 +53,8 @@ std::string_view name(Phase phase) {
       return "plain-on-tls";
     case Phase::kTunnel:
       return "tunnel";
+    case Phase::kHttp2:
+      return "http2";
     case Phase::kClosing:
       return "closing";
     case Phase::kLingering:
@@ -70,6 +75,8 @@ std::string_view name(PhaseEvent event) {
       return "plain-http";
     case PhaseEvent::kUpgraded:
       return "upgraded";
+    case PhaseEvent::kHttp2:
+      return "http2";
     case PhaseEvent::kLastResponse:
       return "last-response";
     case PhaseEvent::kLinger:

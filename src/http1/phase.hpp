@@ -8,6 +8,7 @@
 //   kHandshake --kHandshakeDone--> kRequests
 //   kHandshake --kPlainHttp--> kPlainOnTls           (its head is answered 400)
 //   kRequests --kUpgraded--> kTunnel                  (a proxied 101)
+//   kRequests --kHttp2--> kHttp2                      (h2 by ALPN, or the h2c preface)
 //   kRequests, kPlainOnTls, kTunnel, kClosing --kLastResponse--> kClosing
 //   kClosing --kLinger--> kLingering
 #pragma once
@@ -24,6 +25,7 @@ enum class Phase : std::uint8_t {
   kRequests,     // requests are read and answered in order; the connection stays open
   kPlainOnTls,   // plain HTTP came to a TLS address: its head is answered 400, then closed
   kTunnel,       // after a proxied 101: bytes pass both ways until either side closes
+  kHttp2,        // the connection speaks HTTP/2: its Http2Session reads, writes and closes
   kClosing,      // the last response is queued: the connection closes once it is written
   kLingering,    // our side is shut; what the client still sends is read and dropped
 };
@@ -34,6 +36,7 @@ enum class PhaseEvent : std::uint8_t {
   kHandshakeDone,
   kPlainHttp,     // the first bytes on a TLS address were a plain HTTP request
   kUpgraded,      // a proxied 101 to an Upgrade request
+  kHttp2,         // before any request: ALPN chose h2, or the h2c connection preface came
   kLastResponse,  // a response said close (or the client shut its side): no more requests
   kLinger,        // the last response is out and the client may still be sending
 };

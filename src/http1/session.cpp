@@ -41,8 +41,9 @@ void Http1Session::start_handed_over(std::string bytes) {
   if (!stream_ && !eof_) set_reading(true);
 }
 
-void Http1Session::start(const tls::TlsListen* tls, bool proxy_protocol) {
+void Http1Session::start(const tls::TlsListen* tls, bool proxy_protocol, bool h2c) {
   phase_ = http1::initial_phase(proxy_protocol, tls != nullptr);
+  h2c_ = h2c;
   if (!proxy_protocol && !tls) {
     begin();
     return;
@@ -104,6 +105,10 @@ void Http1Session::close() {
 }
 
 void Http1Session::drain() {
+  if (h2_) {
+    h2_->drain();  // GOAWAY; the streams in flight finish, then the connection closes
+    return;
+  }
   // Closing an idle keep-alive connection now would fail the request the client may be
   // sending at this very moment. Give it a short grace: a request arriving meanwhile is
   // answered with Connection: close; silence means it is safe to close.
@@ -212,12 +217,17 @@ bool Http1Session::read_client() {
     return false;
   }
   if (n == 0) return client_finished();
+  if (h2_) return h2_->on_input({scratch.data(), static_cast<size_t>(n)});
   auto& ex = stream();
   if (ex.buffered.empty()) {
     ex.input = std::string_view(scratch.data(), static_cast<size_t>(n));  // parse in place
   } else {
     ex.buffered.append(scratch.data(), static_cast<size_t>(n));
     ex.input = ex.buffered;
+  }
+  // The first bytes on a plain address: HTTP/1.1, or HTTP/2's preface (or a part of it).
+  if (h2c_) {
+    if (auto alive = Http2Session::take_preface(*this, ex)) return *alive;
   }
   if (!pump()) return false;
   // A record larger than the read leaves plaintext in OpenSSL that epoll cannot see.
@@ -228,6 +238,10 @@ bool Http1Session::read_client() {
 bool Http1Session::client_finished() {
   eof_ = true;
   set_reading(false);
+  if (h2_) {
+    close();  // its streams' jobs are cancelled
+    return false;
+  }
   if (phase_ == http1::Phase::kTunnel && stream_->exchange.has_job()) {
     // The client closed its side of a tunnel: the upstream's is shut once what the client
     // sent is through, and the tunnel ends when the upstream closes (job_end).
@@ -262,6 +276,7 @@ void Http1Session::on_writable(evutil_socket_t /*fd*/, short /*what*/, void* arg
 }
 
 bool Http1Session::pump() {
+  if (h2_) return h2_->pump_connection();
   if (in_pump_) {
     pump_again_ = true;
     return true;
@@ -363,6 +378,9 @@ void Http1Session::on_timeout() {
       return;
     case http1::Phase::kLingering:
       close();  // done lingering
+      return;
+    case http1::Phase::kHttp2:
+      close();  // idle past http2.idle_timeout, or a response that made no progress
       return;
     case http1::Phase::kRequests:
     case http1::Phase::kPlainOnTls:

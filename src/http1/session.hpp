@@ -30,6 +30,7 @@
 #include "http1/phase.hpp"
 #include "http1/session_prelude.hpp"
 #include "http1/stream.hpp"
+#include "http2/session.hpp"
 #include "log/repeat_limiter.hpp"
 #include "metrics/clock.hpp"
 #include "metrics/layout.hpp"
@@ -74,6 +75,7 @@ struct SessionContext : exchange::Services {
   EventSlab* events = nullptr;   // read events for connections that are not parked
   Siblings* siblings = nullptr;  // null: no hand-over (one worker, or an adopted one)
   const std::vector<Cidr>* proxy_protocol_from = nullptr;  // who may send a PROXY header
+  const Http2Config* http2 = nullptr;                      // HTTP/2's limits
   std::function<void(Http1Session*)> on_closed;            // the worker destroys the connection
 };
 
@@ -98,8 +100,9 @@ class Http1Session final : public DeadlineNode {
   // answered and closed without ever entering epoll (no epoll_ctl ADD and DEL). On a TLS
   // address (`tls` set) the TLS handshake comes first. On a proxy_protocol address the PROXY
   // header comes before everything (the TLS handshake too), from proxy_protocol_from only.
-  // May destroy `this`.
-  void start(const tls::TlsListen* tls = nullptr, bool proxy_protocol = false);
+  // `h2c`: a plain address where the HTTP/2 preface may come instead of a request (on a TLS
+  // address ALPN decides). May destroy `this`.
+  void start(const tls::TlsListen* tls = nullptr, bool proxy_protocol = false, bool h2c = false);
   // Closes at once if idle; otherwise after the response in flight. May destroy `this`.
   void drain();
   // Its deadline passed (ConnectionTimers calls this). May destroy `this`.
@@ -113,6 +116,7 @@ class Http1Session final : public DeadlineNode {
  private:
   friend class Http1Stream;   // its stream moves it through its phases and asks it to write
   friend class Http1Prelude;  // so do its preludes, before the first request
+  friend class Http2Session;  // HTTP/2 on this connection: it reads, writes and closes here
 
   static void on_readable(evutil_socket_t fd, short what, void* arg) noexcept;
   static void on_writable(evutil_socket_t fd, short what, void* arg) noexcept;
@@ -150,7 +154,8 @@ class Http1Session final : public DeadlineNode {
   std::unique_ptr<event, EventDeleter> write_event_;  // created when the socket first fills
   Http1Stream& stream();  // takes one from the pool if needed, bound to this connection
   std::unique_ptr<Http1Stream> stream_;
-  bool in_pump_ : 1 = false;  // pump() is running: close() and pump() are deferred
+  std::unique_ptr<Http2Session> h2_;  // in Phase::kHttp2 only
+  bool in_pump_ : 1 = false;          // pump() is running: close() and pump() are deferred
   bool pump_again_ : 1 = false;
   bool close_requested_ : 1 = false;
   bool reading_ : 1 = false;           // read_event_ is added (or the connection is parked)
@@ -161,6 +166,7 @@ class Http1Session final : public DeadlineNode {
   bool linger_on_close_ : 1 = false;   // the client may still be sending when we close
   bool handed_over_ : 1 = false;       // arrived from a sibling: its first job stays here
   bool read_wants_write_ : 1 = false;  // TLS: SSL_read needs the socket writable first
+  bool h2c_ : 1 = false;               // the h2c preface may still come (no byte read yet)
   http1::Phase phase_ = http1::Phase::kRequests;  // a handed-over connection starts here
   // Moves to the phase after `event` (http1/phase.hpp); an event the phase cannot take is a
   // bug: logged, and the phase stays.

@@ -79,6 +79,7 @@ bool Http1Prelude::continue_handshake(Http1Session& session) {
     case net::PreludeStep::kDone: {
       session.prelude_.reset();  // `this` is gone
       session.enter(http1::PhaseEvent::kHandshakeDone);
+      if (session.transport_.alpn_h2()) Http2Session::attach(session);
       session.set_write_wait(false);
       using Handshake = metrics::Recorder::Handshake;
       session.context_.metrics->handshake(session.transport_.resumed() ? Handshake::kResumed

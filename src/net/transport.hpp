@@ -62,6 +62,7 @@ class Transport {
   std::string_view protocol() const { return tls_ ? tls_->protocol() : std::string_view(); }
   std::string_view cipher() const { return tls_ ? tls_->cipher() : std::string_view(); }
   bool resumed() const { return tls_ && tls_->resumed(); }
+  bool alpn_h2() const { return tls_ && tls_->alpn_h2(); }
   std::string_view failure() const { return tls_ ? tls_->failure() : std::string_view(); }
 
  private:

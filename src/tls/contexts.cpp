@@ -15,14 +15,20 @@ namespace shoal::tls {
 
 namespace {
 
-// ALPN: http/1.1 is all shoal speaks. A client that offers ALPN without it (h2 only) gets
-// the no_application_protocol alert rather than a connection it cannot use.
-int select_alpn(SSL* /*ssl*/, const unsigned char** out, unsigned char* out_len,
+// ALPN: h2, then http/1.1, in the server's order of preference (RFC 7301 leaves the choice
+// to the server); http/1.1 only where the listen entry says `http2: false`. A client that
+// offers ALPN without anything shoal speaks gets the no_application_protocol alert rather
+// than a connection it cannot use.
+int select_alpn(SSL* ssl, const unsigned char** out, unsigned char* out_len,
                 const unsigned char* offered, unsigned int offered_len, void* /*arg*/) {
-  static const unsigned char kProtocols[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  static const unsigned char kBoth[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  const auto* listen = static_cast<const TlsListen*>(SSL_get_app_data(ssl));
+  const bool h2 = listen && listen->http2;
+  const unsigned char* ours = h2 ? kBoth : kBoth + 3;
+  const unsigned int ours_len = h2 ? sizeof kBoth : sizeof kBoth - 3;
   unsigned char* chosen = nullptr;
-  if (SSL_select_next_proto(&chosen, out_len, kProtocols, sizeof kProtocols, offered,
-                            offered_len) != OPENSSL_NPN_NEGOTIATED) {
+  if (SSL_select_next_proto(&chosen, out_len, ours, ours_len, offered, offered_len) !=
+      OPENSSL_NPN_NEGOTIATED) {
     return SSL_TLSEXT_ERR_ALERT_FATAL;
   }
   *out = chosen;
@@ -179,7 +185,8 @@ std::unique_ptr<Contexts> Contexts::build(
     if (hosts == hosts_by_address.end()) continue;
     auto initial = contexts->by_server_.find(&hosts->second.default_server());
     if (initial == contexts->by_server_.end()) continue;  // the loader refused this already
-    contexts->listens_[address.text] = {initial->second, &hosts->second, &contexts->by_server_};
+    contexts->listens_[address.text] = {initial->second, &hosts->second, &contexts->by_server_,
+                                        address.http2};
   }
   return contexts;
 }

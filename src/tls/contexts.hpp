@@ -30,6 +30,7 @@ struct TlsListen {
   SSL_CTX* initial = nullptr;
   const http::VirtualHosts* hosts = nullptr;
   const std::map<const ServerConfig*, SSL_CTX*>* by_server = nullptr;
+  bool http2 = true;  // ALPN offers h2 (the listen entry did not say `http2: false`)
 
   // The context for a ClientHello's server name (as routing picks a server for a Host).
   SSL_CTX* context_for(std::string_view server_name) const;

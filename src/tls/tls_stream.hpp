@@ -53,6 +53,13 @@ class TlsStream {
 
   bool established() const { return established_; }
   bool resumed() const { return SSL_session_reused(ssl_.get()) == 1; }
+  // ALPN chose h2 in the handshake.
+  bool alpn_h2() const {
+    const unsigned char* chosen = nullptr;
+    unsigned int length = 0;
+    SSL_get0_alpn_selected(ssl_.get(), &chosen, &length);
+    return length == 2 && chosen[0] == 'h' && chosen[1] == '2';
+  }
   // Why the last call failed, for the info line ("" if it did not).
   const std::string& failure() const { return failure_; }
   std::string_view protocol() const;

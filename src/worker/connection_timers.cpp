@@ -19,13 +19,15 @@ std::int64_t precise_now_ms() {
 
 }  // namespace
 
-std::array<Millis, kTimerKinds> connection_timeouts(const Limits& limits) {
+std::array<Millis, kTimerKinds> connection_timeouts(const Limits& limits,
+                                                    const Http2Config& http2) {
   std::array<Millis, kTimerKinds> t{};
   t[static_cast<size_t>(TimerKind::kHeader)] = limits.header_timeout;
   t[static_cast<size_t>(TimerKind::kKeepAlive)] = limits.keepalive_timeout;
   t[static_cast<size_t>(TimerKind::kSend)] = limits.send_timeout;
   t[static_cast<size_t>(TimerKind::kDrainGrace)] = kDrainGrace;
   t[static_cast<size_t>(TimerKind::kLinger)] = kLingerTimeout;
+  t[static_cast<size_t>(TimerKind::kHttp2Idle)] = http2.idle_timeout;
   return t;
 }
 

@@ -22,7 +22,7 @@ inline constexpr Millis kLingerTimeout{2000};
 inline constexpr Millis kDrainGrace{1000};
 
 // The deadline of each timer kind, for the worker's ConnectionTimers.
-std::array<Millis, kTimerKinds> connection_timeouts(const Limits& limits);
+std::array<Millis, kTimerKinds> connection_timeouts(const Limits& limits, const Http2Config& http2);
 
 class ConnectionTimers {
  public:

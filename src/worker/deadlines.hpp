@@ -17,8 +17,16 @@
 
 namespace shoal {
 
-enum class TimerKind : std::uint8_t { kNone, kHeader, kKeepAlive, kSend, kDrainGrace, kLinger };
-inline constexpr size_t kTimerKinds = 6;
+enum class TimerKind : std::uint8_t {
+  kNone,
+  kHeader,
+  kKeepAlive,
+  kSend,
+  kDrainGrace,
+  kLinger,
+  kHttp2Idle,  // an HTTP/2 connection without a stream (http2.idle_timeout)
+};
+inline constexpr size_t kTimerKinds = 7;
 
 // Embedded in what it times (Connection derives from it): intrusive, no allocation.
 struct DeadlineNode {

@@ -67,6 +67,7 @@ Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int i
   context_.generation = generation_;
   if (!site_.config.real_ip_from.empty()) context_.real_ip_from = &site_.config.real_ip_from;
   context_.proxy_protocol_from = &site_.config.proxy_protocol_from;
+  context_.http2 = &site_.config.http2;
   context_.worker = index_;
   context_.base = base_.get();
   context_.limits = &site_.config.limits;
@@ -86,7 +87,7 @@ Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int i
   }
   context_.on_closed = [this](Http1Session* c) { connection_closed(c); };
   timers_ = std::make_unique<ConnectionTimers>(
-      base_.get(), connection_timeouts(site_.config.limits),
+      base_.get(), connection_timeouts(site_.config.limits, site_.config.http2),
       [](DeadlineNode* node) { static_cast<Http1Session*>(node)->on_timeout(); });
   context_.timers = timers_.get();
   // A connection gives its stream back when it goes idle and the next busy one takes it:
@@ -120,6 +121,7 @@ Worker::Worker(const Site& site, const std::vector<ListenSocket>& sockets, int i
     for (const auto& server : site_.config.servers) {
       for (const auto& address : server.listen) {
         if (address.text == socket.address && address.proxy_protocol) l->proxy_protocol = true;
+        if (address.text == socket.address && !address.http2) l->http2 = false;
       }
     }
     l->ready.reset(event_new(base_.get(), socket.fd, EV_READ | EV_PERSIST, on_acceptable, l.get()));
@@ -225,7 +227,8 @@ void Worker::on_acceptable(evutil_socket_t fd, short /*what*/, void* arg) noexce
       self->set_accepting(false);  // resumed when a connection closes
     }
     self->recorder_.accepted();
-    connection->start(from->tls, from->proxy_protocol);  // may answer and close it at once
+    // May answer and close it at once.
+    connection->start(from->tls, from->proxy_protocol, from->http2 && !from->tls);
   }
 }
 
@@ -461,7 +464,8 @@ void Worker::on_metrics_tick(evutil_socket_t /*fd*/, short /*what*/, void* arg) 
 void Worker::publish_gauges() {
   const auto& cells = recorder_.worker();
   const auto& lists = timers_->lists();
-  const auto idle = lists.count(TimerKind::kKeepAlive) + lists.count(TimerKind::kDrainGrace);
+  const auto idle = lists.count(TimerKind::kKeepAlive) + lists.count(TimerKind::kDrainGrace) +
+                    lists.count(TimerKind::kHttp2Idle);
   recorder_.set(cells.active, lists.size());
   recorder_.set(cells.reading, lists.count(TimerKind::kHeader));
   recorder_.set(cells.writing, lists.count(TimerKind::kSend));

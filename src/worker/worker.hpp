@@ -39,6 +39,7 @@ class Worker final : private Siblings {
     const http::VirtualHosts* hosts = nullptr;
     const tls::TlsListen* tls = nullptr;  // null: plain HTTP
     bool proxy_protocol = false;          // a PROXY header comes first
+    bool http2 = true;                    // h2 by ALPN (TLS) or the h2c preface (plain)
   };
 
   static void on_acceptable(evutil_socket_t fd, short what, void* arg) noexcept;

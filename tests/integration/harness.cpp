@@ -511,4 +511,34 @@ double metric_sum(const MetricSamples& samples, const std::string& name,
   return total;
 }
 
+Upstream::Upstream(const std::vector<std::string>& args) {
+  int out[2];
+  if (::pipe(out) != 0) return;
+  pid_ = fork();
+  if (pid_ == 0) {
+    dup2(out[1], 1);
+    ::close(out[0]);
+    std::vector<std::string> all{"python3", SHOAL_SOURCE_DIR "/tests/upstream/upstream.py"};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : all) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execvp("python3", argv.data());
+    _exit(127);
+  }
+  ::close(out[1]);
+  FILE* in = fdopen(out[0], "r");
+  char line[64] = {};
+  if (in && std::fgets(line, sizeof line, in)) std::sscanf(line, "ready %d", &port_);
+  if (in) std::fclose(in);
+  EXPECT_GT(port_, 0) << "the test upstream did not start";
+}
+
+Upstream::~Upstream() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
 }  // namespace shoal::test

@@ -126,6 +126,21 @@ struct Response {
   bool has_header(const std::string& name) const;
 };
 
+// The test upstream (tests/upstream/upstream.py) on an ephemeral port, stopped when this goes.
+class Upstream {
+ public:
+  explicit Upstream(const std::vector<std::string>& args = {});
+  ~Upstream();
+  Upstream(const Upstream&) = delete;
+  Upstream& operator=(const Upstream&) = delete;
+  int port() const { return port_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
 class HttpClient {
  public:
   explicit HttpClient(int port);

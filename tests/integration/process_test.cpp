@@ -345,7 +345,9 @@ TEST(ProcessTest, DaemonModeDetachesAndReportsThePid) {
 TEST(ProcessTest, DaemonModeReportsAFailedStart) {
   TempDir dir;
   std::filesystem::create_directory(dir / "a-directory");
+  // Its own pid_file: the default one is CliTest's, which may run at the same time.
   write_file(dir / "shoal.yaml",
+             "pid_file: shoal.pid\n"
              "log: { error: { path: error.log }, access: { path: a-directory } }\n"
              "servers:\n  - listen: 127.0.0.1:" +
                  std::to_string(free_port()) +

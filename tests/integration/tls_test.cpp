@@ -190,7 +190,7 @@ TEST(TlsTest, SniPicksTheServerAndItsCertificateByServerNames) {
   EXPECT_EQ(subject_of(s_client(server.port(), "-noservername")), "rsa.test");
 }
 
-TEST(TlsTest, OffersTls12And13AndAlpnHttp11Only) {
+TEST(TlsTest, OffersTls12And13AndAlpnH2ThenHttp11) {
   WebRoot root;
   ShoalServer server(tls_config(root));
   EXPECT_NE(s_client(server.port(), "-tls1_2").output.find("New, TLSv1.2,"), std::string::npos);
@@ -199,11 +199,46 @@ TEST(TlsTest, OffersTls12And13AndAlpnHttp11Only) {
   auto old = s_client(server.port(), "-tls1_1 -cipher DEFAULT@SECLEVEL=0");
   EXPECT_EQ(old.output.find("New, TLSv1.1"), std::string::npos) << old.output;
   EXPECT_EQ(old.output.find("HTTP/1.1 200"), std::string::npos);
-  auto alpn = s_client(server.port(), "-alpn h2,http/1.1");
-  EXPECT_NE(alpn.output.find("ALPN protocol: http/1.1"), std::string::npos) << alpn.output;
-  auto h2 = s_client(server.port(), "-alpn h2");
-  EXPECT_NE(h2.output.find("no application protocol"), std::string::npos) << h2.output;
-  EXPECT_EQ(h2.output.find("HTTP/1.1 200"), std::string::npos);
+  // The server's preference: h2 first (issue 31; it was http/1.1 only, and an h2-only client
+  // got an alert), http/1.1 for a client without h2, an alert for one with neither.
+  auto alpn = s_client(server.port(), "-alpn http/1.1,h2");
+  EXPECT_NE(alpn.output.find("ALPN protocol: h2"), std::string::npos) << alpn.output;
+  auto one = s_client(server.port(), "-alpn http/1.1");
+  EXPECT_NE(one.output.find("ALPN protocol: http/1.1"), std::string::npos) << one.output;
+  EXPECT_NE(one.output.find("HTTP/1.1 200"), std::string::npos);
+  auto neither = s_client(server.port(), "-alpn spdy/3.1");
+  EXPECT_NE(neither.output.find("no application protocol"), std::string::npos) << neither.output;
+}
+
+// Every kind of route over h2 by ALPN, and a listen entry that keeps HTTP/2 off.
+TEST(TlsTest, Http2ByAlpnServesEveryRouteAndHttp2FalseKeepsItOff) {
+  WebRoot root;
+  const int plain11 = free_port();
+  ShoalServer server(tls_config(root) +
+                     "  - listen: [{ address: \"127.0.0.1:" + std::to_string(plain11) +
+                     "\", tls: true, http2: false }]\n"
+                     "    server_names: [localhost]\n"
+                     "    tls: { certificate: " +
+                     cert("rsa.pem") + ", key: " + cert("rsa.key") +
+                     " }\n"
+                     "    routes:\n"
+                     "      - match: /\n"
+                     "        return: { body: \"one\\n\" }\n");
+  const auto version = " -o /dev/null -w '%{http_version} %{http_code}'";
+  EXPECT_EQ(
+      run_command(curl(server.port(), "localhost", "/index.html", "--http2") + version).output,
+      "2 200");
+  EXPECT_EQ(run_command(curl(server.port(), "localhost", "/index.html", "--http2")).output,
+            read_file(root / "www/index.html"));
+  auto big = run_command(curl(server.port(), "localhost", "/big.txt", "--http2") + " | cmp - " +
+                         root / "www/big.txt");
+  EXPECT_EQ(big.status, 0) << big.output;
+  auto cgi = run_command(curl(server.port(), "localhost", "/cgi-bin/env.sh", "--http2"));
+  EXPECT_NE(cgi.output.find("HTTPS=on"), std::string::npos) << cgi.output;
+  EXPECT_EQ(run_command(curl(server.port(), "ec.test", "/", "--http2") + version).output, "2 200");
+  EXPECT_EQ(run_command(curl(plain11, "localhost", "/", "--http2") + version).output, "1.1 200");
+  auto refused = s_client(plain11, "-alpn h2");
+  EXPECT_NE(refused.output.find("no application protocol"), std::string::npos) << refused.output;
 }
 
 TEST(TlsTest, ProtocolsNarrowWhatIsOffered) {
@@ -263,7 +298,7 @@ TEST(TlsTest, HandshakesAreCountedByResultOnEveryWorker) {
   ASSERT_NE(s_client(server.port(), "-tls1_3 -sess_out " + session).output.find("New, TLSv1."),
             std::string::npos);
   ASSERT_TRUE(reused(s_client(server.port(), "-tls1_3 -sess_in " + session)));
-  s_client(server.port(), "-alpn h2");  // ends in an alert: failed
+  s_client(server.port(), "-alpn spdy/3.1");  // ends in an alert: failed
   // The scrape's own handshake is the second full one.
   auto scrape = run_command(curl(server.port(), "localhost", "/metrics"));
   ASSERT_EQ(scrape.status, 0) << scrape.output;
@@ -298,8 +333,8 @@ TEST(TlsTest, BadClientsGetAnInfoLineAndTheWorkerServesOn) {
     cut.shutdown_write();
     EXPECT_TRUE(cut.closed_by_peer());
   }
-  // A handshake that ends in an alert (ALPN without http/1.1).
-  s_client(server.port(), "-alpn h2");
+  // A handshake that ends in an alert (ALPN with nothing shoal speaks).
+  s_client(server.port(), "-alpn spdy/3.1");
   EXPECT_TRUE(wait_until([&] {
     const auto log = server.error_log();
     return log.find("sent plain HTTP to a TLS address") != std::string::npos &&

@@ -67,8 +67,8 @@ TEST(CgiEnvironment, MetaVariablesAndHeaders) {
       {"Host", "example.test"}, {"Content-Type", "text/plain"}, {"Content-Length", "3"},
       {"X-Custom-Thing", "a"},  {"x-custom-thing", "b"},        {"Proxy", "evil:1"},
       {"Bad Header", "dropped"}};
-  auto env = cgi_environment(
-      {"POST", "/cgi-bin/a?x=1", "x=1", 1, "example.test", 8080, "127.0.0.1", 5555, &headers});
+  auto env = cgi_environment({"POST", "/cgi-bin/a?x=1", "x=1", "HTTP/1.1", "example.test", 8080,
+                              "127.0.0.1", 5555, &headers});
   auto has = [&](const std::string& e) {
     return std::find(env.begin(), env.end(), e) != env.end();
   };

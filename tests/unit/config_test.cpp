@@ -153,7 +153,7 @@ TEST(Config, UnknownKeyNamesItsPosition) {
             "1:1: unknown key \"wrokers\" in the top level; expected one of: workers, user, "
             "group, pid_file, shutdown_timeout, drain_delay, worker_max_rss, reuse_port, "
             "defer_accept, metrics, real_ip_from, proxy_protocol_from, mime_types, default_type, "
-            "log, tls, limits, helpers, upstreams, servers");
+            "log, tls, limits, helpers, http2, upstreams, servers");
   EXPECT_EQ(error_of("limits: { max_conections: 3 }\n" + kMinimalServer).substr(0, 40),
             "1:11: unknown key \"max_conections\" in li");
 }

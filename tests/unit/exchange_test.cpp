@@ -120,6 +120,12 @@ TEST(JobSpec, ACgiRouteGetsItsProgramAndEnvironment) {
   EXPECT_TRUE(has("HTTPS=on"));
   EXPECT_TRUE(has("QUERY_STRING=a=1"));
   EXPECT_TRUE(has("HTTP_X_THING=yes"));
+  EXPECT_TRUE(has("SERVER_PROTOCOL=HTTP/1.1"));
+  // Over HTTP/2 the program learns it as nginx's $server_protocol says it.
+  r.request.http_major = 2;
+  r.request.http_minor = 0;
+  const auto h2 = job_spec(r.routed, r.request, {&client, 8443, true});
+  EXPECT_NE(std::find(h2.env.begin(), h2.env.end(), "SERVER_PROTOCOL=HTTP/2.0"), h2.env.end());
 }
 
 TEST(JobSpec, ABuiltinJobIsItsKindAndDuration) {

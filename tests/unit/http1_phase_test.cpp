@@ -10,12 +10,12 @@ namespace shoal::http1 {
 namespace {
 
 constexpr Phase kAll[] = {Phase::kProxyHeader, Phase::kHandshake, Phase::kRequests,
-                          Phase::kPlainOnTls,  Phase::kTunnel,    Phase::kClosing,
-                          Phase::kLingering};
+                          Phase::kPlainOnTls,  Phase::kTunnel,    Phase::kHttp2,
+                          Phase::kClosing,     Phase::kLingering};
 constexpr PhaseEvent kEvents[] = {PhaseEvent::kProxyHeaderRead, PhaseEvent::kProxyHeaderReadTls,
                                   PhaseEvent::kHandshakeDone,   PhaseEvent::kPlainHttp,
-                                  PhaseEvent::kUpgraded,        PhaseEvent::kLastResponse,
-                                  PhaseEvent::kLinger};
+                                  PhaseEvent::kUpgraded,        PhaseEvent::kHttp2,
+                                  PhaseEvent::kLastResponse,    PhaseEvent::kLinger};
 
 TEST(Http1Phase, APrefaceComesFirstThenTheHandshake) {
   EXPECT_EQ(initial_phase(false, false), Phase::kRequests);
@@ -48,13 +48,18 @@ TEST(Http1Phase, NothingElseMoves) {
       if (next_phase(from, event)) ++legal;
     }
   }
-  EXPECT_EQ(legal, 10);
+  EXPECT_EQ(legal, 11);
   // Nothing leaves lingering, nothing goes back to a prelude, a tunnel is not upgraded twice.
   for (PhaseEvent event : kEvents) EXPECT_EQ(next_phase(Phase::kLingering, event), std::nullopt);
   EXPECT_EQ(next_phase(Phase::kRequests, PhaseEvent::kHandshakeDone), std::nullopt);
   EXPECT_EQ(next_phase(Phase::kTunnel, PhaseEvent::kUpgraded), std::nullopt);
   EXPECT_EQ(next_phase(Phase::kRequests, PhaseEvent::kLinger), std::nullopt);
   EXPECT_EQ(next_phase(Phase::kClosing, PhaseEvent::kUpgraded), std::nullopt);
+  // HTTP/2 is chosen before any request, and its session ends the connection itself.
+  EXPECT_EQ(next_phase(Phase::kRequests, PhaseEvent::kHttp2), Phase::kHttp2);
+  EXPECT_EQ(next_phase(Phase::kTunnel, PhaseEvent::kHttp2), std::nullopt);
+  for (PhaseEvent event : kEvents) EXPECT_EQ(next_phase(Phase::kHttp2, event), std::nullopt);
+  EXPECT_FALSE(closing(Phase::kHttp2));
   for (Phase from : kAll) EXPECT_NE(name(from), "?");
   for (PhaseEvent event : kEvents) EXPECT_NE(name(event), "?");
 }

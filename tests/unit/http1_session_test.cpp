@@ -116,9 +116,10 @@ class Http1SessionTest : public ::testing::Test {
   RepeatLimiter limiter_;
   metrics::Recorder recorder_;  // off
   SessionContext context_;
-  ConnectionTimers timers_{base_.get(), connection_timeouts(limits_), [](DeadlineNode* node) {
-                             static_cast<Http1Session*>(node)->on_timeout();
-                           }};
+  Http2Config http2_;
+  ConnectionTimers timers_{
+      base_.get(), connection_timeouts(limits_, http2_),
+      [](DeadlineNode* node) { static_cast<Http1Session*>(node)->on_timeout(); }};
   Http1StreamPool streams_{limits_, context_, 4};
   EventSlab events_{64};
   IdlePark park_{base_.get(), &Http1Session::on_unparked};

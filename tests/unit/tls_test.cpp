@@ -180,7 +180,8 @@ TEST(TlsAccessLogTest, CombinedTlsEndsWithTheProtocolAndCipher) {
 
 TEST(TlsCgiTest, HttpsIsOnOnlyOverTls) {
   auto has_https = [](bool https) {
-    helpers::CgiRequest request{"GET", "/", "", 1, "a", 443, "127.0.0.1", 1, nullptr, https};
+    helpers::CgiRequest request{"GET", "/",         "", "HTTP/1.1", "a",
+                                443,   "127.0.0.1", 1,  nullptr,    https};
     auto env = helpers::cgi_environment(request);
     return std::find(env.begin(), env.end(), "HTTPS=on") != env.end();
   };
