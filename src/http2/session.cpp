@@ -178,6 +178,11 @@ bool Http2Session::receive(std::string_view bytes) {
     spdlog::info("client {}: HTTP/2 connection error: {}", peer().text(),
                  nghttp2_strerror(static_cast<int>(n)));
     failed_ = true;
+    // nghttp2 queued no GOAWAY for a fatal error of its own (a flood it refused, bytes that
+    // are not HTTP/2): one says why before the close.
+    const bool flood = n == NGHTTP2_ERR_FLOODED || n == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS;
+    nghttp2_session_terminate_session(ng_.get(),
+                                      flood ? NGHTTP2_ENHANCE_YOUR_CALM : NGHTTP2_PROTOCOL_ERROR);
     return false;
   }
   return true;

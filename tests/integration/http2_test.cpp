@@ -266,6 +266,73 @@ print("garbage closed after", len(got), "bytes")  # a recv timeout would fail th
   EXPECT_EQ(server.error_log().find("[error]"), std::string::npos) << server.error_log();
 }
 
+// The two floods libnghttp2's options bound: streams opened and reset at once (Rapid Reset,
+// CVE-2023-44487) and a header block that never ends (CONTINUATION flood, CVE-2024-27316).
+// Each connection ends with a GOAWAY; the worker serves another client meanwhile.
+TEST(Http2Test, RapidResetAndContinuationFloodsEndTheirConnection) {
+  Root root;
+  ShoalServer server(site(root));
+  auto r = python_h2(server.port(), R"(
+import os, socket, struct, hpack
+from hyperframe.frame import (Frame, HeadersFrame, RstStreamFrame, ContinuationFrame,
+                              GoAwayFrame, SettingsFrame)
+def connect():
+    s = socket.create_connection(("127.0.0.1", int(os.environ["PORT"])))
+    s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + SettingsFrame(0).serialize())
+    s.settimeout(20)
+    return s
+def goaway_codes(s):
+    buf, codes = b"", []
+    while True:
+        try:
+            data = s.recv(65536)
+        except ConnectionResetError:
+            break
+        if not data:
+            break
+        buf += data
+        while len(buf) >= 9:
+            frame, length = Frame.parse_frame_header(memoryview(buf[:9]))
+            if len(buf) < 9 + length:
+                break
+            frame.parse_body(memoryview(buf[9:9 + length]))
+            buf = buf[9 + length:]
+            if isinstance(frame, GoAwayFrame):
+                codes.append(frame.error_code)
+    return codes
+encoder = hpack.Encoder()
+rapid = connect()
+flood = b""
+for i in range(5000):
+    block = encoder.encode([(":method", "GET"), (":path", "/r"), (":scheme", "http"),
+                            (":authority", "x")])
+    flood += HeadersFrame(1 + 2 * i, block, flags=["END_HEADERS"]).serialize()
+    flood += RstStreamFrame(1 + 2 * i, error_code=8).serialize()
+try:
+    rapid.sendall(flood)
+except (BrokenPipeError, ConnectionResetError):
+    pass
+print("rapid reset goaway", goaway_codes(rapid)[-1:])
+continuation = connect()
+block = hpack.Encoder().encode([(":method", "GET"), (":path", "/r"), (":scheme", "http")])
+frames = HeadersFrame(1, block).serialize()
+for i in range(100):
+    frames += ContinuationFrame(1, b"\x40\x01a\x01b").serialize()  # literal a: b, no end
+try:
+    continuation.sendall(frames)
+except (BrokenPipeError, ConnectionResetError):
+    pass
+print("continuation goaway", goaway_codes(continuation)[-1:])
+)");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("rapid reset goaway ["), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("rapid reset goaway []"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("continuation goaway [11]"), std::string::npos)  // ENHANCE_YOUR_CALM
+      << r.output;
+  EXPECT_EQ(run_command(h2c(server.port(), "/r")).output, "from return\n");
+  EXPECT_EQ(server.children().size(), 1u);
+}
+
 TEST(Http2Test, AListenEntryWithHttp2FalseSpeaksOnlyHttp11) {
   const int other = free_port();
   Root root;
