@@ -30,7 +30,7 @@ std::optional<Phase> next_phase(Phase phase, PhaseEvent event) {
       break;
     case PhaseEvent::kLastResponse:
       if (phase == Phase::kRequests || phase == Phase::kPlainOnTls || phase == Phase::kTunnel ||
-          phase == Phase::kClosing) {
+          phase == Phase::kHttp2 || phase == Phase::kClosing) {
         return Phase::kClosing;
       }
       break;

@@ -9,7 +9,8 @@
 //   kHandshake --kPlainHttp--> kPlainOnTls           (its head is answered 400)
 //   kRequests --kUpgraded--> kTunnel                  (a proxied 101)
 //   kRequests --kHttp2--> kHttp2                      (h2 by ALPN, or the h2c preface)
-//   kRequests, kPlainOnTls, kTunnel, kClosing --kLastResponse--> kClosing
+//   kRequests, kPlainOnTls, kTunnel, kHttp2, kClosing --kLastResponse--> kClosing
+//                                                     (kHttp2: after a connection error)
 //   kClosing --kLinger--> kLingering
 #pragma once
 

@@ -116,11 +116,13 @@ bool Http2Session::on_input(std::string_view bytes) {
 
 bool Http2Session::pump_connection() {
   auto& c = connection_;
+  if (c.phase_ == http1::Phase::kLingering) return true;  // nothing more is sent
   if (c.in_pump_) {
     c.pump_again_ = true;
     return true;
   }
   c.in_pump_ = true;
+  bool linger = false;
   do {
     c.pump_again_ = false;
     produce(kOutputHighWater);
@@ -139,15 +141,26 @@ bool Http2Session::pump_connection() {
       case OutputQueue::Flush::kDone:
         c.set_write_wait(false);
         if (finished()) {
-          c.close_requested_ = true;
+          // After a connection error the client may still be sending: closing with its bytes
+          // unread would reset the connection and could destroy the GOAWAY. Linger instead.
+          if (failed_ && !c.eof_) {
+            linger = true;
+          } else {
+            c.close_requested_ = true;
+          }
         } else if (filled) {
           c.pump_again_ = true;  // nghttp2 had more than the high-water mark to send
         }
         break;
     }
-  } while (c.pump_again_ && !c.close_requested_);
+  } while (c.pump_again_ && !c.close_requested_ && !linger);
   c.in_pump_ = false;
   reap();
+  if (linger && !c.close_requested_) {
+    c.enter(http1::PhaseEvent::kLastResponse);
+    c.start_lingering_close();  // reads and drops until the client closes, or kLingerTimeout
+    return true;
+  }
   if (c.close_requested_) {
     c.context_.on_closed(&c);
     return false;

@@ -48,17 +48,22 @@ TEST(Http1Phase, NothingElseMoves) {
       if (next_phase(from, event)) ++legal;
     }
   }
-  EXPECT_EQ(legal, 11);
+  EXPECT_EQ(legal, 12);
   // Nothing leaves lingering, nothing goes back to a prelude, a tunnel is not upgraded twice.
   for (PhaseEvent event : kEvents) EXPECT_EQ(next_phase(Phase::kLingering, event), std::nullopt);
   EXPECT_EQ(next_phase(Phase::kRequests, PhaseEvent::kHandshakeDone), std::nullopt);
   EXPECT_EQ(next_phase(Phase::kTunnel, PhaseEvent::kUpgraded), std::nullopt);
   EXPECT_EQ(next_phase(Phase::kRequests, PhaseEvent::kLinger), std::nullopt);
   EXPECT_EQ(next_phase(Phase::kClosing, PhaseEvent::kUpgraded), std::nullopt);
-  // HTTP/2 is chosen before any request, and its session ends the connection itself.
+  // HTTP/2 is chosen before any request; its session ends the connection itself, lingering
+  // only after a connection error (the client may still be sending).
   EXPECT_EQ(next_phase(Phase::kRequests, PhaseEvent::kHttp2), Phase::kHttp2);
   EXPECT_EQ(next_phase(Phase::kTunnel, PhaseEvent::kHttp2), std::nullopt);
-  for (PhaseEvent event : kEvents) EXPECT_EQ(next_phase(Phase::kHttp2, event), std::nullopt);
+  for (PhaseEvent event : kEvents) {
+    const auto after = next_phase(Phase::kHttp2, event);
+    EXPECT_EQ(after,
+              event == PhaseEvent::kLastResponse ? std::optional(Phase::kClosing) : std::nullopt);
+  }
   EXPECT_FALSE(closing(Phase::kHttp2));
   for (Phase from : kAll) EXPECT_NE(name(from), "?");
   for (PhaseEvent event : kEvents) EXPECT_NE(name(event), "?");
