@@ -55,7 +55,6 @@ http {
   sendfile on;
   tcp_nopush on;
   keepalive_requests 1000000;
-  http2_max_requests 1000000;
   server {
     listen 127.0.0.1:${TLS_PORT[nginx]} ssl http2;
     listen 127.0.0.1:${PLAIN_PORT[nginx]} http2;
@@ -121,7 +120,7 @@ h2load_scenario() {
       succeeded=$(awk '/^requests:/ { print $8 }' "$work/out")
       failed=$(awk '/^requests:/ { print $10 + $12 }' "$work/out")
       RATE[$name,$s]+="$(awk -v n="${succeeded:-0}" -v d="$DURATION" 'BEGIN { printf "%.0f", n / d }') "
-      MBS[$name,$s]+="$(awk '/^finished in/ { v = $6; u = $7; if (u ~ /^GB/) v *= 1024; if (u ~ /^KB/) v /= 1024; print v }' "$work/out") "
+      MBS[$name,$s]+="$(awk '/^finished in/ { v = $6 + 0; if ($6 ~ /GB/) v *= 1024; if ($6 ~ /KB/) v /= 1024; printf "%.0f", v }' "$work/out") "
       CPU[$name,$s]+="$(per "$us" "${succeeded:-0}") "
       ERR[$name,$s]=$(( ${ERR[$name,$s]:-0} + ${failed:-0} ))
     done

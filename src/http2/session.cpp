@@ -243,7 +243,17 @@ void Http2Session::drain() {
   schedule();
 }
 
-void Http2Session::reap() { closed_.clear(); }
+void Http2Session::reap() {
+  // A few closed streams are kept for the next ones: a stream's request, exchange and
+  // buffers are allocated once per connection, not once per request.
+  constexpr size_t kSpares = 8;
+  for (auto& stream : closed_) {
+    if (spares_.size() < kSpares && stream->pending_capacity() <= kStreamOutputHighWater) {
+      spares_.push_back(std::move(stream));
+    }
+  }
+  closed_.clear();
+}
 
 Http2Stream* Http2Session::stream(std::int32_t id) const {
   auto it = streams_.find(id);
@@ -255,7 +265,15 @@ int Http2Session::on_begin_headers(nghttp2_session* /*ng*/, const nghttp2_frame*
   auto* session = static_cast<Http2Session*>(self);
   if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
   const auto id = frame->hd.stream_id;
-  session->streams_.emplace(id, std::make_unique<Http2Stream>(*session, id));
+  std::unique_ptr<Http2Stream> stream;
+  if (session->spares_.empty()) {
+    stream = std::make_unique<Http2Stream>(*session, id);
+  } else {
+    stream = std::move(session->spares_.back());
+    session->spares_.pop_back();
+    stream->reuse(id);
+  }
+  session->streams_.emplace(id, std::move(stream));
   return 0;
 }
 

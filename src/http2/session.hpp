@@ -104,6 +104,7 @@ class Http2Session {
   std::unique_ptr<nghttp2_session, Deleter> ng_;
   std::map<std::int32_t, std::unique_ptr<Http2Stream>> streams_;
   std::vector<std::unique_ptr<Http2Stream>> closed_;  // freed by reap()
+  std::vector<std::unique_ptr<Http2Stream>> spares_;  // closed ones, for the next streams
   OutputQueue output_;                                // frames for the connection to write
   bool draining_ = false;      // the first GOAWAY is out; the final one follows the PING
   bool final_goaway_ = false;  // the last stream id is sent: no new stream

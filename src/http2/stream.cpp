@@ -20,10 +20,23 @@ namespace shoal {
 namespace {
 
 // Fields that mean something only to an HTTP/1.1 connection (RFC 9113 §8.2.2): never sent.
-bool connection_specific(std::string_view name) {
-  return iequals(name, "connection") || iequals(name, "keep-alive") ||
-         iequals(name, "proxy-connection") || iequals(name, "transfer-encoding") ||
-         iequals(name, "upgrade");
+// Content-Length is written from the reply's length instead. By size first: most names are
+// none of these lengths.
+bool left_out(std::string_view name) {
+  switch (name.size()) {
+    case 7:
+      return iequals(name, "upgrade");
+    case 10:
+      return iequals(name, "connection") || iequals(name, "keep-alive");
+    case 14:
+      return iequals(name, "content-length");
+    case 16:
+      return iequals(name, "proxy-connection");
+    case 17:
+      return iequals(name, "transfer-encoding");
+    default:
+      return false;
+  }
 }
 
 ssize_t read_callback(nghttp2_session* /*ng*/, std::int32_t /*stream_id*/, std::uint8_t* buffer,
@@ -42,6 +55,23 @@ Http2Stream::Http2Stream(Http2Session& session, std::int32_t id)
 }
 
 Http2Stream::~Http2Stream() { exchange_.end_job(); }
+
+void Http2Stream::reuse(std::int32_t id) {
+  id_ = id;
+  exchange_.reset();
+  request_.clear();
+  request_.http_major = 2;
+  request_.http_minor = 0;
+  authority_.clear();
+  logged_.clear();
+  header_bytes_ = 0;
+  unconsumed_ = 0;
+  pending_.clear();
+  pending_at_ = 0;
+  file_.reset();
+  file_at_ = file_left_ = 0;
+  too_large_ = head_done_ = answered_ = body_end_ = deferred_ = body_dropped_ = false;
+}
 
 void Http2Stream::add_field(std::string_view name, std::string_view value) {
   if (too_large_) return;
@@ -183,10 +213,11 @@ void Http2Stream::submit_head(int status, const Fields& fields, const Fields* sh
   if (!length_text.empty()) add("content-length", length_text);
   auto add_fields = [&](const Fields& list) {
     for (const auto& [name, value] : list) {
-      if (connection_specific(name) || iequals(name, "content-length")) continue;
+      if (left_out(name)) continue;
       auto& lower = names.emplace_back(name);
-      std::transform(lower.begin(), lower.end(), lower.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      for (auto& c : lower) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
+      }
       add(lower, value);
     }
   };

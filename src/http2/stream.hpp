@@ -33,6 +33,10 @@ class Http2Stream final : private exchange::Carrier {
   ~Http2Stream();
 
   std::int32_t id() const { return id_; }
+  // A closed stream taken again for stream `id` on the same connection: as new, with the
+  // buffers it grew kept.
+  void reuse(std::int32_t id);
+  size_t pending_capacity() const { return pending_.capacity(); }
 
   // A decoded header field of the request (pseudo-headers included, lower-case names). Past
   // http2.max_header_fields or max_header_list the request is answered 431 once complete.
