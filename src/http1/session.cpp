@@ -380,7 +380,12 @@ void Http1Session::on_timeout() {
       close();  // done lingering
       return;
     case http1::Phase::kHttp2:
-      close();  // idle past http2.idle_timeout, or a response that made no progress
+      // Idle past http2.idle_timeout, or a response that made no progress in send_timeout
+      // (the socket full, or the client's window shut).
+      if (kind == TimerKind::kSend) {
+        spdlog::info("client {} timed out reading the response (HTTP/2)", peer_.text());
+      }
+      close();
       return;
     case http1::Phase::kRequests:
     case http1::Phase::kPlainOnTls:

@@ -166,7 +166,15 @@ bool Http2Session::pump_connection() {
     return false;
   }
   if (!c.write_waiting_) {
-    c.arm_timer(streams_.empty() ? TimerKind::kHttp2Idle : TimerKind::kNone);
+    if (streams_.empty()) {
+      c.arm_timer(TimerKind::kHttp2Idle);
+    } else if (!stalled()) {
+      c.arm_timer(TimerKind::kNone);
+    } else if (c.kind != TimerKind::kSend) {
+      // A response waits for a window the client does not open: it has send_timeout, from
+      // when it stalled (not re-armed by whatever else the client sends meanwhile).
+      c.arm_timer(TimerKind::kSend);
+    }
   }
   c.set_reading(!c.eof_ && !failed_ && output_.pending() <= kOutputHighWater);
   return true;
@@ -225,6 +233,17 @@ bool Http2Session::produce(std::uint64_t high_water) {
     for (auto& [id, stream] : streams_) stream->after_send();
   } while (again_ && output_.pending() < high_water);
   return true;
+}
+
+bool Http2Session::stalled() const {
+  const bool connection_closed = nghttp2_session_get_remote_window_size(ng_.get()) <= 0;
+  for (const auto& [id, stream] : streams_) {
+    if (stream->has_body_to_send() &&
+        (connection_closed || nghttp2_session_get_stream_remote_window_size(ng_.get(), id) <= 0)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 bool Http2Session::finished() const {

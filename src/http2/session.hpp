@@ -96,6 +96,9 @@ class Http2Session {
   static int on_stream_close(nghttp2_session* ng, std::int32_t stream_id, std::uint32_t error,
                              void* self);
   Http2Stream* stream(std::int32_t id) const;
+  // Some stream has response body to send and no window for it (the stream's or the
+  // connection's): the client is not reading.
+  bool stalled() const;
 
   struct Deleter {
     void operator()(nghttp2_session* ng) const { nghttp2_session_del(ng); }

@@ -37,6 +37,8 @@ class Http2Stream final : private exchange::Carrier {
   // buffers it grew kept.
   void reuse(std::int32_t id);
   size_t pending_capacity() const { return pending_.capacity(); }
+  // Response body bytes are waiting to be framed.
+  bool has_body_to_send() const { return file_left_ > 0 || pending_.size() > pending_at_; }
 
   // A decoded header field of the request (pseudo-headers included, lower-case names). Past
   // http2.max_header_fields or max_header_list the request is answered 431 once complete.

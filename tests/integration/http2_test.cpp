@@ -333,6 +333,42 @@ print("continuation goaway", goaway_codes(continuation)[-1:])
   EXPECT_EQ(server.children().size(), 1u);
 }
 
+// A client that never opens its window again: the response stalls with nothing blocked in
+// the socket, so only a deadline of its own ends it (send_timeout from when it stalled; the
+// connection's PINGs meanwhile do not renew it).
+TEST(Http2Test, AResponseStalledAtAZeroWindowIsDroppedAfterSendTimeout) {
+  Root root;
+  ShoalServer server("limits: { send_timeout: 1s }\n" + site(root));
+  auto r = python_h2(server.port(), R"(
+import os, socket, time, hpack
+from hyperframe.frame import HeadersFrame, SettingsFrame, PingFrame
+s = socket.create_connection(("127.0.0.1", int(os.environ["PORT"])))
+s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + SettingsFrame(0).serialize())
+block = hpack.Encoder().encode([(":method", "GET"), (":path", "/big.txt"), (":scheme", "http"),
+                                (":authority", "x")])
+s.sendall(HeadersFrame(1, block, flags=["END_HEADERS", "END_STREAM"]).serialize())
+s.settimeout(0.3)
+got, start = 0, time.monotonic()
+while time.monotonic() - start < 15:
+    try:
+        data = s.recv(65536)
+    except socket.timeout:
+        s.sendall(PingFrame(0, b"12345678").serialize())  # alive, but no WINDOW_UPDATE
+        continue
+    except ConnectionResetError:
+        break
+    if not data:
+        break
+    got += len(data)
+print("closed" if time.monotonic() - start < 15 else "still open", "after", got, "bytes")
+)");
+  EXPECT_NE(r.output.find("closed after"), std::string::npos) << r.output;
+  EXPECT_TRUE(wait_until([&] {
+    return server.error_log().find("timed out reading the response (HTTP/2)") != std::string::npos;
+  })) << server.error_log();
+  EXPECT_EQ(run_command(h2c(server.port(), "/r")).output, "from return\n");
+}
+
 TEST(Http2Test, AListenEntryWithHttp2FalseSpeaksOnlyHttp11) {
   const int other = free_port();
   Root root;
