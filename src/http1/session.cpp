@@ -89,11 +89,7 @@ Http1Stream& Http1Session::stream() {
 }
 
 bool Http1Session::idle() const {
-  if (phase_ == http1::Phase::kLingering) return false;
-  if (!stream_) return true;
-  const auto& s = *stream_;
-  return !s.head_done() && !s.exchange.has_job() && s.input.empty() && !s.parser.in_message() &&
-         s.output.empty() && s.buffered.empty();
+  return phase_ != http1::Phase::kLingering && (!stream_ || stream_->idle());
 }
 
 void Http1Session::close() {
@@ -238,23 +234,10 @@ bool Http1Session::read_client() {
 bool Http1Session::client_finished() {
   eof_ = true;
   set_reading(false);
-  if (h2_) {
-    close();  // its streams' jobs are cancelled
+  if (h2_ || !stream_ || !stream_->client_finished()) {
+    close();  // the client is gone; a job it was waiting for is cancelled (HTTP/2's too)
     return false;
   }
-  if (phase_ == http1::Phase::kTunnel && stream_->exchange.has_job()) {
-    // The client closed its side of a tunnel: the upstream's is shut once what the client
-    // sent is through, and the tunnel ends when the upstream closes (job_end).
-    stream_->exchange.request_complete();
-    return pump();
-  }
-  if (!stream_ || stream_->exchange.has_job() || stream_->output.empty() ||
-      stream_->parser.in_message()) {
-    close();  // the client is gone; a job it was waiting for is cancelled
-    return false;
-  }
-  // The client shut its side after sending: finish the reply, then close.
-  last_response(false);
   return pump();
 }
 
@@ -305,11 +288,7 @@ bool Http1Session::pump() {
           // The send timeout no longer applies: time the next request's head, or nothing
           // (the idle check below arms keepalive_timeout; a job has its own deadline).
           set_write_wait(false);
-          if (ex.parser.in_message()) {
-            arm_timer(TimerKind::kHeader);
-          } else {
-            arm_timer(TimerKind::kNone);
-          }
+          arm_timer(ex.parser.in_message() ? TimerKind::kHeader : TimerKind::kNone);
         }
         if (this->closing() && !ex.exchange.has_job()) {
           if (linger_on_close_ && !eof_) {
@@ -379,12 +358,9 @@ void Http1Session::on_timeout() {
     case http1::Phase::kLingering:
       close();  // done lingering
       return;
-    case http1::Phase::kHttp2:
-      // Idle past http2.idle_timeout, or a response that made no progress in send_timeout
-      // (the socket full, or the client's window shut).
-      if (kind == TimerKind::kSend) {
+    case http1::Phase::kHttp2:  // idle, or no progress in send_timeout (socket or window full)
+      if (kind == TimerKind::kSend)
         spdlog::info("client {} timed out reading the response (HTTP/2)", peer_.text());
-      }
       close();
       return;
     case http1::Phase::kRequests:

@@ -144,6 +144,19 @@ bool Http1Stream::process_input() {
   return true;
 }
 
+bool Http1Stream::client_finished() {
+  if (session_->phase_ == http1::Phase::kTunnel && exchange.has_job()) {
+    // The client closed its side of a tunnel: the upstream's is shut once what the client
+    // sent is through, and the tunnel ends when the upstream closes (job_end).
+    exchange.request_complete();
+    return true;
+  }
+  if (exchange.has_job() || output.empty() || parser.in_message()) return false;
+  // The client shut its side after sending: finish the reply, then close.
+  session_->last_response(false);
+  return true;
+}
+
 bool Http1Stream::answer_expect() {
   const auto& request = parser.request();
   const auto* expect = request.header("Expect");

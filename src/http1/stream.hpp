@@ -52,6 +52,14 @@ class Http1Stream final : private exchange::Carrier {
   void keep_leftover_input();
   // The current request's head was handled and its message has not ended.
   bool head_done() const { return head_done_; }
+  // Between requests, with nothing read, queued or running.
+  bool idle() const {
+    return !head_done_ && !exchange.has_job() && input.empty() && !parser.in_message() &&
+           output.empty() && buffered.empty();
+  }
+  // The client shut its sending side: false when the connection should close now; true when
+  // what is queued goes out first (the session pumps).
+  bool client_finished();
 
   http::RequestParser parser;
   std::string buffered;    // input not yet parsed (owned copy of a partial request)
