@@ -19,11 +19,8 @@
 
 namespace shoal {
 
-namespace {
-
-constexpr size_t kInputLimit = 64 * 1024;  // unparsed bytes kept while a reply is pending
-
-}  // namespace
+// Unparsed bytes kept while a reply is pending (a namespace-scope constexpr: internal linkage).
+constexpr size_t kInputLimit = 64 * 1024;
 
 Http1Session::Http1Session(SessionContext& context, const http::VirtualHosts& hosts,
                            evutil_socket_t fd, PeerAddress peer)
@@ -358,9 +355,11 @@ void Http1Session::on_timeout() {
     case http1::Phase::kLingering:
       close();  // done lingering
       return;
-    case http1::Phase::kHttp2:  // idle, or no progress in send_timeout (socket or window full)
-      if (kind == TimerKind::kSend)
-        spdlog::info("client {} timed out reading the response (HTTP/2)", peer_.text());
+    case http1::Phase::kHttp2:  // idle; a request not whole, or a response without progress
+      if (kind == TimerKind::kSend || kind == TimerKind::kHeader) {
+        spdlog::info("client {} timed out {} (HTTP/2)", peer_.text(),
+                     kind == TimerKind::kSend ? "reading the response" : "sending its request");
+      }
       close();
       return;
     case http1::Phase::kRequests:

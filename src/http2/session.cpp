@@ -168,12 +168,14 @@ bool Http2Session::pump_connection() {
   if (!c.write_waiting_) {
     if (streams_.empty()) {
       c.arm_timer(TimerKind::kHttp2Idle);
-    } else if (!stalled()) {
-      c.arm_timer(TimerKind::kNone);
-    } else if (c.kind != TimerKind::kSend) {
+    } else if (stalled()) {
       // A response waits for a window the client does not open: it has send_timeout, from
       // when it stalled (not re-armed by whatever else the client sends meanwhile).
-      c.arm_timer(TimerKind::kSend);
+      if (c.kind != TimerKind::kSend) c.arm_timer(TimerKind::kSend);
+    } else if (awaiting_request()) {
+      c.arm_timer(TimerKind::kHeader);  // the rest of a request must come within header_timeout
+    } else {
+      c.arm_timer(TimerKind::kNone);  // the streams wait for their jobs, which have deadlines
     }
   }
   c.set_reading(!c.eof_ && !failed_ && output_.pending() <= kOutputHighWater);
@@ -242,6 +244,13 @@ bool Http2Session::stalled() const {
         (connection_closed || nghttp2_session_get_stream_remote_window_size(ng_.get(), id) <= 0)) {
       return true;
     }
+  }
+  return false;
+}
+
+bool Http2Session::awaiting_request() const {
+  for (const auto& [id, stream] : streams_) {
+    if (stream->awaiting_request()) return true;
   }
   return false;
 }

@@ -99,6 +99,8 @@ class Http2Session {
   // Some stream has response body to send and no window for it (the stream's or the
   // connection's): the client is not reading.
   bool stalled() const;
+  // Some stream's request is not whole yet (its head or body is still to come).
+  bool awaiting_request() const;
 
   struct Deleter {
     void operator()(nghttp2_session* ng) const { nghttp2_session_del(ng); }

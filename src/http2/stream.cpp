@@ -71,6 +71,7 @@ void Http2Stream::reuse(std::int32_t id) {
   file_.reset();
   file_at_ = file_left_ = 0;
   too_large_ = head_done_ = answered_ = body_end_ = deferred_ = body_dropped_ = false;
+  request_done_ = false;
 }
 
 void Http2Stream::add_field(std::string_view name, std::string_view value) {
@@ -97,6 +98,7 @@ void Http2Stream::add_field(std::string_view name, std::string_view value) {
 
 void Http2Stream::head_complete(bool end_stream) {
   head_done_ = true;
+  request_done_ = end_stream;
   request_.has_body = !end_stream;
   // HTTP/1.1's Host is HTTP/2's :authority; cookie crumbs are one field again (RFC 9113
   // §8.2.3), as an HTTP/1.1 upstream or a CGI program expects.
@@ -154,6 +156,10 @@ void Http2Stream::body(std::string_view data) {
     body_dropped_ = true;
     consume(data.size());
     session_.context().metrics->refused(413);
+    if (answered_) {  // the job's head is out: its response cannot end well
+      nghttp2_submit_rst_stream(session_.ng(), NGHTTP2_FLAG_NONE, id_, NGHTTP2_CANCEL);
+      return;
+    }
     respond(http::error_reply(413));
     return;
   }
@@ -169,6 +175,7 @@ void Http2Stream::body(std::string_view data) {
 }
 
 void Http2Stream::request_complete() {
+  request_done_ = true;
   if (exchange_.has_job()) {
     if (!body_dropped_) exchange_.request_complete();
     return;

@@ -39,6 +39,8 @@ class Http2Stream final : private exchange::Carrier {
   size_t pending_capacity() const { return pending_.capacity(); }
   // Response body bytes are waiting to be framed.
   bool has_body_to_send() const { return file_left_ > 0 || pending_.size() > pending_at_; }
+  // The request's head or body is still to come from the client.
+  bool awaiting_request() const { return !request_done_; }
 
   // A decoded header field of the request (pseudo-headers included, lower-case names). Past
   // http2.max_header_fields or max_header_list the request is answered 431 once complete.
@@ -101,6 +103,7 @@ class Http2Stream final : private exchange::Carrier {
   bool body_end_ : 1 = false;      // no more response body will come
   bool deferred_ : 1 = false;      // the DATA source waits for bytes (nghttp2 was told so)
   bool body_dropped_ : 1 = false;  // the request body goes nowhere (answered, or no job)
+  bool request_done_ : 1 = false;  // END_STREAM came: the request is whole
 };
 
 }  // namespace shoal

@@ -369,6 +369,34 @@ print("closed" if time.monotonic() - start < 15 else "still open", "after", got,
   EXPECT_EQ(run_command(h2c(server.port(), "/r")).output, "from return\n");
 }
 
+// A request whose body never comes (a static route: no job to time it) holds its stream
+// only for header_timeout, as an HTTP/1.1 body's pauses do.
+TEST(Http2Test, ARequestThatNeverEndsIsCutAtHeaderTimeout) {
+  Root root;
+  ShoalServer server("limits: { header_timeout: 1s }\n" + site(root));
+  auto r = python_h2(server.port(), R"(
+import os, socket, time, hpack
+from hyperframe.frame import HeadersFrame, SettingsFrame
+s = socket.create_connection(("127.0.0.1", int(os.environ["PORT"])))
+s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + SettingsFrame(0).serialize())
+block = hpack.Encoder().encode([(":method", "POST"), (":path", "/index.html"),
+                                (":scheme", "http"), (":authority", "x")])
+s.sendall(HeadersFrame(1, block, flags=["END_HEADERS"]).serialize())  # and no body, ever
+s.settimeout(15)
+start = time.monotonic()
+try:
+    while s.recv(65536):
+        pass
+except (socket.timeout, ConnectionResetError):
+    pass
+print("closed" if time.monotonic() - start < 14 else "still open")
+)");
+  EXPECT_NE(r.output.find("closed"), std::string::npos) << r.output;
+  EXPECT_TRUE(wait_until([&] {
+    return server.error_log().find("timed out sending its request (HTTP/2)") != std::string::npos;
+  })) << server.error_log();
+}
+
 TEST(Http2Test, AListenEntryWithHttp2FalseSpeaksOnlyHttp11) {
   const int other = free_port();
   Root root;
