@@ -15,13 +15,7 @@
 namespace shoal {
 
 MemfdMapping MemfdMapping::create(const char* name, size_t size, std::string_view what) {
-  UniqueFd fd(memfd_create(name, MFD_CLOEXEC));
-  check_syscall(fd.get(), "memfd_create() for " + std::string(what));
-  check_syscall(ftruncate(fd.get(), static_cast<off_t>(size)),
-                "ftruncate() of " + std::string(what));
-  void* memory = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
-  if (memory == MAP_FAILED) check_syscall(-1, "mmap() of " + std::string(what));
-  return MemfdMapping(std::move(fd), memory, size);
+  return create_growable(name, size, size, what);
 }
 
 MemfdMapping MemfdMapping::create_growable(const char* name, size_t size, size_t reserve,

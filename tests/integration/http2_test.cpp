@@ -100,6 +100,19 @@ def events(until, limit=200):
     return seen
 )";
 
+// A connection made by hand (hyperframe), whose first stream is one request's head.
+const std::string kRawRequest = R"(
+import os, socket, time, hpack
+from hyperframe.frame import HeadersFrame, SettingsFrame, PingFrame
+def raw_request(method, path, flags):
+    s = socket.create_connection(("127.0.0.1", int(os.environ["PORT"])))
+    s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + SettingsFrame(0).serialize())
+    block = hpack.Encoder().encode([(":method", method), (":path", path), (":scheme", "http"),
+                                    (":authority", "x")])
+    s.sendall(HeadersFrame(1, block, flags=flags).serialize())
+    return s
+)";
+
 TEST(Http2Test, PriorKnowledgeOnAPlainAddressServesEveryRoute) {
   Root root;
   ShoalServer server(site(root));
@@ -339,14 +352,8 @@ print("continuation goaway", goaway_codes(continuation)[-1:])
 TEST(Http2Test, AResponseStalledAtAZeroWindowIsDroppedAfterSendTimeout) {
   Root root;
   ShoalServer server("limits: { send_timeout: 1s }\n" + site(root));
-  auto r = python_h2(server.port(), R"(
-import os, socket, time, hpack
-from hyperframe.frame import HeadersFrame, SettingsFrame, PingFrame
-s = socket.create_connection(("127.0.0.1", int(os.environ["PORT"])))
-s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + SettingsFrame(0).serialize())
-block = hpack.Encoder().encode([(":method", "GET"), (":path", "/big.txt"), (":scheme", "http"),
-                                (":authority", "x")])
-s.sendall(HeadersFrame(1, block, flags=["END_HEADERS", "END_STREAM"]).serialize())
+  auto r = python_h2(server.port(), kRawRequest + R"(
+s = raw_request("GET", "/big.txt", ["END_HEADERS", "END_STREAM"])
 s.settimeout(0.3)
 got, start = 0, time.monotonic()
 while time.monotonic() - start < 15:
@@ -374,14 +381,8 @@ print("closed" if time.monotonic() - start < 15 else "still open", "after", got,
 TEST(Http2Test, ARequestThatNeverEndsIsCutAtHeaderTimeout) {
   Root root;
   ShoalServer server("limits: { header_timeout: 1s }\n" + site(root));
-  auto r = python_h2(server.port(), R"(
-import os, socket, time, hpack
-from hyperframe.frame import HeadersFrame, SettingsFrame
-s = socket.create_connection(("127.0.0.1", int(os.environ["PORT"])))
-s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + SettingsFrame(0).serialize())
-block = hpack.Encoder().encode([(":method", "POST"), (":path", "/index.html"),
-                                (":scheme", "http"), (":authority", "x")])
-s.sendall(HeadersFrame(1, block, flags=["END_HEADERS"]).serialize())  # and no body, ever
+  auto r = python_h2(server.port(), kRawRequest + R"(
+s = raw_request("POST", "/index.html", ["END_HEADERS"])  # and no body, ever
 s.settimeout(15)
 start = time.monotonic()
 try:
