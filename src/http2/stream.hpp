@@ -39,8 +39,9 @@ class Http2Stream final : private exchange::Carrier {
   size_t pending_capacity() const { return pending_.capacity(); }
   // Response body bytes are waiting to be framed.
   bool has_body_to_send() const { return file_left_ > 0 || pending_.size() > pending_at_; }
-  // The request's head or body is still to come from the client.
-  bool awaiting_request() const { return !request_done_; }
+  // The request's head or body is still to come from the client, and its answer waits for
+  // it (a stream answered already needs nothing more from the client).
+  bool awaiting_request() const { return !request_done_ && !answered_; }
 
   // A decoded header field of the request (pseudo-headers included, lower-case names). Past
   // http2.max_header_fields or max_header_list the request is answered 431 once complete.
