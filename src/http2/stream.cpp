@@ -200,6 +200,9 @@ void Http2Stream::consume(size_t n) {
 
 void Http2Stream::submit_head(int status, const Fields& fields, const Fields* shared,
                               std::optional<std::uint64_t> length, bool no_body) {
+  // Where HTTP/1.1 answers with Connection: close (a drain, a balancer's drain_delay),
+  // HTTP/2 sends its GOAWAY: this stream and those in flight finish, no new one comes.
+  if (session_.context().lame_duck || session_.context().draining) session_.drain();
   const auto status_text = std::to_string(status);
   const auto date = session_.context().dates->now();
   std::string length_text;

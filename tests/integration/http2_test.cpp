@@ -72,7 +72,7 @@ CommandResult python_h2(int port, const std::string& script) {
 
 // The shared part of the python clients: a connection and a way to read events until `until`.
 const std::string kPythonClient = R"(
-import os, socket, h2.connection, h2.config, h2.events
+import os, socket, hpack, h2.connection, h2.config, h2.events
 sock = socket.create_connection(("127.0.0.1", int(os.environ["PORT"])))
 conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
 conn.initiate_connection()
@@ -396,6 +396,49 @@ print("closed" if time.monotonic() - start < 14 else "still open")
   EXPECT_TRUE(wait_until([&] {
     return server.error_log().find("timed out sending its request (HTTP/2)") != std::string::npos;
   })) << server.error_log();
+}
+
+// A graceful stop with drain_delay: HTTP/1.1 answers with Connection: close meanwhile, HTTP/2
+// with its GOAWAY pair on the next response; the request itself is answered.
+TEST(Http2Test, DrainDelayAnswersThenSendsGoaway) {
+  Root root;
+  ShoalServer server("drain_delay: 2s\n" + site(root));
+  auto r = python_h2(server.port(), kPythonClient + R"(
+import signal, time
+from hyperframe.frame import Frame, GoAwayFrame, HeadersFrame, PingFrame
+request("/r")
+events(lambda seen: any(isinstance(e, h2.events.StreamEnded) for e in seen))
+os.kill()" + std::to_string(server.pid()) +
+                                        R"(, signal.SIGQUIT)
+time.sleep(0.5)
+request("/r")
+decoder, buf, goaways, status = hpack.Decoder(), b"", [], []
+sock.settimeout(10)
+while True:
+    data = sock.recv(65536)
+    if not data:
+        break
+    buf += data
+    while len(buf) >= 9:
+        frame, length = Frame.parse_frame_header(memoryview(buf[:9]))
+        if len(buf) < 9 + length:
+            break
+        frame.parse_body(memoryview(buf[9:9 + length]))
+        buf = buf[9 + length:]
+        if isinstance(frame, GoAwayFrame):
+            goaways.append(frame.last_stream_id)
+            status.append("goaway")
+        elif isinstance(frame, PingFrame) and "ACK" not in frame.flags:
+            sock.sendall(PingFrame(0, frame.opaque_data, flags=["ACK"]).serialize())
+        elif isinstance(frame, HeadersFrame) and frame.stream_id == 3:
+            status.append("status " + dict(conn.decoder.decode(frame.data))[":status"])
+print("goaways", goaways, "order", status)
+)");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("goaways [2147483647, 3]"), std::string::npos) << r.output;
+  // The GOAWAY goes out with the answer, not two seconds later at the drain itself.
+  EXPECT_NE(r.output.find("order ['goaway', 'status 200', 'goaway']"), std::string::npos)
+      << r.output;
 }
 
 TEST(Http2Test, AListenEntryWithHttp2FalseSpeaksOnlyHttp11) {
