@@ -279,6 +279,24 @@ print("garbage closed after", len(got), "bytes")  # a recv timeout would fail th
   EXPECT_EQ(server.error_log().find("[error]"), std::string::npos) << server.error_log();
 }
 
+// A header block over http2.max_header_fields, or over max_header_list (each field counted with
+// its 32 bytes, RFC 7541 §4.1), is answered 431, and the connection serves on.
+TEST(Http2Test, AHeaderListOverItsLimitsIs431) {
+  Root root;
+  ShoalServer server("http2: { max_header_fields: 20, max_header_list: 2k }\n" + site(root));
+  std::string many;
+  for (int i = 0; i < 25; ++i) many += " -H 'X-F" + std::to_string(i) + ": v'";
+  const auto code = " -o /dev/null -w '%{http_code}'";
+  EXPECT_EQ(run_command(h2c(server.port(), "/r", many + code)).output, "431");
+  // 12 fields of about 210 bytes fit the count but not the list: 12 x (210 + 32) > 2048.
+  std::string big;
+  for (int i = 0; i < 12; ++i) {
+    big += " -H 'X-B" + std::to_string(i) + ": " + std::string(200, 'v') + "'";
+  }
+  EXPECT_EQ(run_command(h2c(server.port(), "/r", big + code)).output, "431");
+  EXPECT_EQ(run_command(h2c(server.port(), "/r", code)).output, "200");
+}
+
 // The two floods libnghttp2's options bound: streams opened and reset at once (Rapid Reset,
 // CVE-2023-44487) and a header block that never ends (CONTINUATION flood, CVE-2024-27316).
 // Each connection ends with a GOAWAY; the worker serves another client meanwhile.
