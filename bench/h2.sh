@@ -5,7 +5,8 @@
 # request (schedstat) is its cost; capacity ratios are the inverse ratios of those costs.
 # Scenarios, alternating servers every round, medians:
 #   h2 over TLS, 1 KiB, h2load -c100 -m10; h2c by prior knowledge, the same; 100 concurrent
-#   1 MiB streams on one connection (h2load -c1 -m100).
+#   1 MiB streams on one connection (h2load -c1 -m100); then the memory (PSS) of
+#   IDLE_CONNECTIONS idle h2c connections after a request each (bench/idle_h2.py).
 #
 #   bench/h2.sh [ROUNDS=3] [SECONDS=4]        RECORD=1 appends the table to RESULTS.md
 set -euo pipefail
@@ -132,6 +133,26 @@ h2load_scenario "h2 (TLS) 1 KiB, -c100 -m10" https /1k.bin -c100 -m10 -t1
 h2load_scenario "h2c 1 KiB, -c100 -m10" http /1k.bin -c100 -m10 -t1
 h2load_scenario "h2 (TLS) 1 MiB, -c1 -m100" https /1m.bin -c1 -m100 -t1
 
+# Memory per idle HTTP/2 connection (h2c, one request each): PSS of every process of the server.
+IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-10000}
+declare -A IDLE
+for s in "${SERVERS[@]}"; do
+  pid=$(server_pid "$s")
+  before=$(pss_kb "$pid")
+  coproc HOLD { /usr/bin/python3 bench/idle_h2.py 127.0.0.1 "${PLAIN_PORT[$s]}" "$IDLE_CONNECTIONS" /1k.bin; }
+  read -r ready n <&"${HOLD[0]}" || true
+  if [ "${ready:-}" = ready ]; then
+    sleep 2.5  # as run.sh: idle connections settle (shoal's park)
+    after=$(pss_kb "$pid")
+    IDLE[$s]=$(( (after - before) * 1024 / IDLE_CONNECTIONS ))
+  else
+    IDLE[$s]="failed"
+  fi
+  exec {HOLD[1]}>&-
+  wait "$HOLD_PID" 2>/dev/null || true
+  sleep 1
+done
+
 table() {
   echo "| HTTP/2, servers on CPU $last_cpu, h2load on CPU 0 | requests/s shoal / nginx / h2o | MB/s shoal / nginx / h2o | server us per request shoal / nginx / h2o | capacity shoal/nginx | capacity shoal/h2o | failed shoal / nginx / h2o |"
   echo "|---|---|---|---|---|---|---|"
@@ -145,6 +166,10 @@ table() {
       "${r[0]}" "${r[1]}" "${r[2]}" "${m[0]}" "${m[1]}" "${m[2]}" "${c[0]}" "${c[1]}" "${c[2]}" \
       "$(ratio "${c[1]}" "${c[0]}")" "$(ratio "${c[2]}" "${c[0]}")" "${e[0]}" "${e[1]}" "${e[2]}"
   done
+  echo
+  echo "| idle HTTP/2 connections, h2c ($IDLE_CONNECTIONS) | shoal | nginx | h2o |"
+  echo "|---|---|---|---|"
+  echo "| bytes of PSS per connection | ${IDLE[shoal]} | ${IDLE[nginx]} | ${IDLE[h2o]} |"
 }
 
 header="## $(date -u +%Y-%m-%d) HTTP/2 run: ${ROUNDS} rounds x ${DURATION}s, medians

@@ -47,6 +47,9 @@ Http2Session::Http2Session(Http1Session& connection) : connection_(connection) {
   nghttp2_option_set_no_auto_window_update(option.get(), 1);
   nghttp2_option_set_stream_reset_rate_limit(option.get(), kResetBurst, kResetRate);
   nghttp2_option_set_max_continuations(option.get(), kMaxContinuations);
+  // Closed streams are not kept for the priority tree (RFC 9113 deprecated it): an idle
+  // connection holds none.
+  nghttp2_option_set_no_closed_streams(option.get(), 1);
   nghttp2_session* ng = nullptr;
   if (nghttp2_session_server_new2(&ng, callbacks.get(), this, option.get()) != 0) {
     throw std::bad_alloc();
@@ -167,6 +170,9 @@ bool Http2Session::pump_connection() {
   }
   if (!c.write_waiting_) {
     if (streams_.empty()) {
+      // Idle: the spare streams and the output buffer go back to malloc until the next one.
+      spares_.clear();
+      if (output_.empty()) output_ = OutputQueue();
       c.arm_timer(TimerKind::kHttp2Idle);
     } else if (stalled()) {
       // A response waits for a window the client does not open: it has send_timeout, from
