@@ -47,9 +47,6 @@ Http2Session::Http2Session(Http1Session& connection) : connection_(connection) {
   nghttp2_option_set_no_auto_window_update(option.get(), 1);
   nghttp2_option_set_stream_reset_rate_limit(option.get(), kResetBurst, kResetRate);
   nghttp2_option_set_max_continuations(option.get(), kMaxContinuations);
-  // Closed streams are not kept for the priority tree (RFC 9113 deprecated it): an idle
-  // connection holds none.
-  nghttp2_option_set_no_closed_streams(option.get(), 1);
   nghttp2_session* ng = nullptr;
   if (nghttp2_session_server_new2(&ng, callbacks.get(), this, option.get()) != 0) {
     throw std::bad_alloc();
