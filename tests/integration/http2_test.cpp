@@ -364,6 +364,62 @@ print("continuation goaway", goaway_codes(continuation)[-1:])
   EXPECT_EQ(server.children().size(), 1u);
 }
 
+// HPACK bomb: one 4,000-byte field put in the dynamic table, then referenced 200 times with a
+// byte each (a 4 KB block that decodes to 800 KB): counted field by field against
+// max_header_list, it is 431, and nothing of it is kept. Then a SETTINGS and PING flood sent
+// without reading a byte of the ACKs: the connection ends (nghttp2 bounds the ACKs it queues),
+// and the worker serves another client.
+TEST(Http2Test, AnHpackBombIs431AndASettingsAndPingFloodEndsItsConnection) {
+  Root root;
+  ShoalServer server(site(root));
+  auto r = python_h2(server.port(), kRawRequest + R"(
+from hyperframe.frame import Frame
+s = socket.create_connection(("127.0.0.1", int(os.environ["PORT"])))
+s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + SettingsFrame(0).serialize())
+block = hpack.Encoder().encode([(":method", "GET"), (":path", "/r"), (":scheme", "http"),
+                                (":authority", "x"), ("x-bomb", "b" * 4000)])
+index = bytes([0x80 | 62])  # the dynamic table's newest entry: x-bomb
+s.sendall(HeadersFrame(1, block + index * 200, flags=["END_HEADERS", "END_STREAM"]).serialize())
+s.settimeout(10)
+decoder, buf, status = hpack.Decoder(), b"", None
+while status is None:
+    buf += s.recv(65536)
+    while len(buf) >= 9 and status is None:
+        frame, length = Frame.parse_frame_header(memoryview(buf[:9]))
+        if len(buf) < 9 + length:
+            break
+        frame.parse_body(memoryview(buf[9:9 + length]))
+        buf = buf[9 + length:]
+        if isinstance(frame, HeadersFrame):
+            status = dict(decoder.decode(frame.data))[":status"]
+print("bomb status", status)
+flood = socket.create_connection(("127.0.0.1", int(os.environ["PORT"])))
+flood.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+burst = (SettingsFrame(0).serialize() + PingFrame(0, b"12345678").serialize()) * 5000
+try:
+    for _ in range(10):
+        flood.sendall(burst)
+except (BrokenPipeError, ConnectionResetError):
+    pass
+flood.settimeout(10)
+got = b""
+try:
+    while True:
+        data = flood.recv(1 << 20)
+        if not data:
+            break
+        got += data
+except ConnectionResetError:
+    pass
+print("flood closed after", len(got), "bytes")  # a recv timeout would fail the script
+)");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("bomb status 431"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("flood closed"), std::string::npos) << r.output;
+  EXPECT_EQ(run_command(h2c(server.port(), "/r")).output, "from return\n");
+  EXPECT_EQ(server.children().size(), 1u);
+}
+
 // A client that never opens its window again: the response stalls with nothing blocked in
 // the socket, so only a deadline of its own ends it (send_timeout from when it stalled; the
 // connection's PINGs meanwhile do not renew it).
